@@ -1,0 +1,32 @@
+/**
+ * Results are data, not prints: every protocol rule reports findings, and the
+ * builders, the policy packs and `verify` each present them their own way.
+ */
+export type Severity = "error" | "warning" | "info";
+
+export interface Finding {
+  /** Stable machine-readable code, e.g. "spf.lookups.over-limit". */
+  code: string;
+  severity: Severity;
+  /** Human message naming the record, the value and the fix. */
+  message: string;
+}
+
+export function errorsOf(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.severity === "error");
+}
+
+/** Thrown by builders when intent cannot produce valid records. */
+export class RecordBuildError extends Error {
+  constructor(readonly findings: Finding[]) {
+    super(findings.map((f) => f.message).join("\n"));
+    this.name = "RecordBuildError";
+  }
+}
+
+/** Throw when any finding is an error; return the rest (warnings) otherwise. */
+export function throwOnErrors(findings: Finding[]): Finding[] {
+  const errors = errorsOf(findings);
+  if (errors.length > 0) throw new RecordBuildError(errors);
+  return findings;
+}

@@ -1,0 +1,140 @@
+/**
+ * The canonical DNS record model shared by every builder, provider encoder,
+ * zone exporter, policy and verifier. Owner names are lower-case FQDNs without
+ * the trailing dot; TXT values are kept unescaped, already split into
+ * RFC 1035 character-strings (see ./txt.ts), so joining `strings` gives the
+ * exact value back.
+ */
+
+export type RecordType = "A" | "AAAA" | "CNAME" | "MX" | "TXT" | "CAA";
+
+/** What a record is for; builders set it so logical names and reports stay meaningful. */
+export type RecordPurpose =
+  | "spf"
+  | "helo-spf"
+  | "dmarc"
+  | "dmarc-report-auth"
+  | "dkim"
+  | "mx"
+  | "null-mx"
+  | "mta-sts"
+  | "mta-sts-policy-host"
+  | "tls-rpt"
+  | "bimi"
+  | "caa"
+  | "host-address"
+  | "other";
+
+interface RecordBase {
+  /** Owner name: lower-case FQDN without the trailing dot. */
+  name: string;
+  /** Time to live in seconds. */
+  ttl: number;
+  /** What the record is for (not published; used for names, plans and reports). */
+  purpose: RecordPurpose;
+}
+
+export interface TxtRecord extends RecordBase {
+  type: "TXT";
+  /** Unescaped character-strings, each at most 255 octets. */
+  strings: string[];
+}
+
+export interface MxRecord extends RecordBase {
+  type: "MX";
+  priority: number;
+  /** Mail exchanger host name without trailing dot; "." (empty root) for null MX. */
+  exchange: string;
+}
+
+/**
+ * `Address` is `string` for plain records; MailDomain also accepts a
+ * `pulumi.Input<string>` so a host's A record can carry an Elastic IP that is
+ * only known after deploy.
+ */
+export interface AddressRecord<Address = string> extends RecordBase {
+  type: "A" | "AAAA";
+  address: Address;
+}
+
+export interface CnameRecord extends RecordBase {
+  type: "CNAME";
+  /** Canonical name without trailing dot. */
+  target: string;
+}
+
+export interface CaaRecord extends RecordBase {
+  type: "CAA";
+  flags: number;
+  tag: "issue" | "issuewild" | "iodef";
+  value: string;
+}
+
+export type DnsRecord<Address = string> =
+  | TxtRecord
+  | MxRecord
+  | AddressRecord<Address>
+  | CnameRecord
+  | CaaRecord;
+
+/** The full unescaped value of a TXT record. */
+export function txtValue(record: TxtRecord): string {
+  return record.strings.join("");
+}
+
+/** Lower-case, trailing dot removed: the one spelling of an owner name we store. */
+export function canonicalName(name: string): string {
+  const lower = name.trim().toLowerCase();
+  return lower.endsWith(".") && lower !== "." ? lower.slice(0, -1) : lower;
+}
+
+/** The owner name relative to a zone apex: "@" for the apex itself. */
+export function relativeName(name: string, apex: string): string {
+  if (name === apex) return "@";
+  if (name.endsWith(`.${apex}`)) return name.slice(0, -(apex.length + 1));
+  throw new Error(`record name "${name}" is outside the zone "${apex}"`);
+}
+
+/** A record's rdata as presentation text (zone-file style), used for sorting, display and diffs. */
+export function rdataText(record: DnsRecord): string {
+  switch (record.type) {
+    case "TXT":
+      return record.strings.map(quoteCharacterString).join(" ");
+    case "MX":
+      return `${record.priority} ${record.exchange === "." ? "." : `${record.exchange}.`}`;
+    case "A":
+    case "AAAA":
+      return record.address;
+    case "CNAME":
+      return `${record.target}.`;
+    case "CAA":
+      return `${record.flags} ${record.tag} ${quoteCharacterString(record.value)}`;
+  }
+}
+
+/** RFC 1035 §5.1 quoting: backslash and double quote escaped, non-printable bytes as \DDD. */
+export function quoteCharacterString(value: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(value, "utf8")) {
+    if (byte === 0x22 || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
+    else if (byte < 0x20 || byte > 0x7e) out += `\\${byte.toString().padStart(3, "0")}`;
+    else out += String.fromCharCode(byte);
+  }
+  return `${out}"`;
+}
+
+/** Records grouped by owner name and type: what Route53 calls a record set. */
+export interface RecordSet {
+  name: string;
+  type: RecordType;
+  records: DnsRecord[];
+}
+
+/** Deterministic order: by name, then type, then rdata. */
+export function compareRecords(a: DnsRecord, b: DnsRecord): number {
+  return (
+    a.name.localeCompare(b.name) ||
+    a.type.localeCompare(b.type) ||
+    rdataText(a).localeCompare(rdataText(b))
+  );
+}

@@ -1,0 +1,52 @@
+/**
+ * Splitting a TXT value into RFC 1035 character-strings (at most 255 octets
+ * each). Receivers join the strings with nothing in between (RFC 7208 §3.3,
+ * RFC 6376 §3.6.2.2), so a split must keep every byte, including the spaces
+ * between terms, inside some string. We prefer to cut right after a space so
+ * each string holds whole terms; a single term longer than 255 octets (a DKIM
+ * `p=` value) is cut inside, which DKIM allows.
+ */
+
+export const MAX_CHARACTER_STRING_OCTETS = 255;
+
+export function octets(value: string): number {
+  return Buffer.byteLength(value, "utf8");
+}
+
+/** Split `value` into strings of at most `limit` octets whose concatenation is exactly `value`. */
+export function splitTxtValue(value: string, limit = MAX_CHARACTER_STRING_OCTETS): string[] {
+  if (limit < 4) throw new Error(`TXT split limit must be at least 4 octets, got ${limit}`);
+  if (value === "") return [""];
+  const strings: string[] = [];
+  let current = "";
+  for (const term of termsWithTrailingSpace(value)) {
+    if (octets(current) + octets(term) <= limit) {
+      current += term;
+      continue;
+    }
+    if (current !== "") strings.push(current);
+    current = term;
+    while (octets(current) > limit) {
+      const [head, tail] = cutAtOctet(current, limit);
+      strings.push(head);
+      current = tail;
+    }
+  }
+  if (current !== "") strings.push(current);
+  return strings;
+}
+
+/** "a b  c" → ["a ", "b  ", "c"]: each term keeps the spaces that follow it. */
+function termsWithTrailingSpace(value: string): string[] {
+  return value.match(/[^ ]+ *| +/g) ?? [value];
+}
+
+/** Cut at most `limit` octets off the front without splitting a UTF-8 sequence. */
+function cutAtOctet(value: string, limit: number): [string, string] {
+  const bytes = Buffer.from(value, "utf8");
+  let end = limit;
+  // Step back over continuation bytes (10xxxxxx) so the head stays valid UTF-8.
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  if (end === 0) end = limit;
+  return [bytes.subarray(0, end).toString("utf8"), bytes.subarray(end).toString("utf8")];
+}
