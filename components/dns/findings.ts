@@ -10,6 +10,8 @@ export interface Finding {
   severity: Severity;
   /** Human message naming the record, the value and the fix. */
   message: string;
+  /** Where in the builder's intent the problem is, e.g. "rua[0]"; callers prefix their own path. */
+  path?: string;
 }
 
 export function errorsOf(findings: readonly Finding[]): Finding[] {
