@@ -50,3 +50,43 @@ function cutAtOctet(value: string, limit: number): [string, string] {
   if (end === 0) end = limit;
   return [bytes.subarray(0, end).toString("utf8"), bytes.subarray(end).toString("utf8")];
 }
+
+/**
+ * Parse RFC 1035 presentation text of one or more character-strings
+ * (`"a" "b\"c"`), as Cloudflare returns TXT content, back into unescaped
+ * strings. Unquoted text (a record someone typed by hand) is one string.
+ */
+export function parseCharacterStrings(text: string): string[] {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('"')) return [trimmed];
+  const strings: string[] = [];
+  let i = 0;
+  while (i < trimmed.length) {
+    while (trimmed[i] === " " || trimmed[i] === "\t") i++;
+    if (i >= trimmed.length) break;
+    if (trimmed[i] !== '"') throw new Error(`malformed TXT content at offset ${i}: ${trimmed}`);
+    i++;
+    const bytes: number[] = [];
+    while (i < trimmed.length && trimmed[i] !== '"') {
+      if (trimmed[i] === "\\") {
+        const decimal = /^\d{3}/.exec(trimmed.slice(i + 1, i + 4));
+        if (decimal) {
+          bytes.push(Number(decimal[0]));
+          i += 4;
+        } else {
+          bytes.push(...Buffer.from(trimmed[i + 1] ?? "", "utf8"));
+          i += 2;
+        }
+      } else {
+        const codePoint = trimmed.codePointAt(i)!;
+        const char = String.fromCodePoint(codePoint);
+        bytes.push(...Buffer.from(char, "utf8"));
+        i += char.length;
+      }
+    }
+    if (trimmed[i] !== '"') throw new Error(`unterminated character-string in TXT content: ${trimmed}`);
+    i++;
+    strings.push(Buffer.from(bytes).toString("utf8"));
+  }
+  return strings;
+}

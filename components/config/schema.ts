@@ -1,0 +1,149 @@
+import { z } from "zod";
+import {
+  cloudflareZoneId,
+  hostname,
+  httpsUrl,
+  ipv4,
+  ipv4Range,
+  ipv6,
+  ipv6Range,
+  route53HostedZoneId,
+  ttl,
+} from "./fields";
+
+/**
+ * The stack config, as zod schemas. Pulumi.yaml can only type scalars and
+ * arrays of scalars, so the structured keys (`domains`, `parkedDomains`) are
+ * declared there without a type and validated here instead.
+ */
+
+const policy = z.enum(["none", "quarantine", "reject"], { error: "must be one of none, quarantine, reject" });
+const alignment = z.enum(["r", "s"], { error: "must be r (relaxed) or s (strict)" });
+
+export const dnsBackendSchema = z.discriminatedUnion(
+  "provider",
+  [
+    z.strictObject({ provider: z.literal("cloudflare"), zoneId: cloudflareZoneId }),
+    z.strictObject({ provider: z.literal("route53"), hostedZoneId: route53HostedZoneId }),
+  ],
+  { error: "must name a provider: cloudflare (with zoneId) or route53 (with hostedZoneId)" },
+);
+export type DnsBackendConfig = z.output<typeof dnsBackendSchema>;
+
+const spfIncludeSchema = z.union(
+  [
+    hostname.transform((domain) => ({ domain, lookups: undefined as number | undefined })),
+    z.strictObject({
+      domain: hostname,
+      lookups: z
+        .number()
+        .int()
+        .min(1, { error: "must be at least 1 (the include itself costs one lookup)" })
+        .max(10, { error: "must be at most 10: an include costing more can never fit the SPF limit" })
+        .optional(),
+    }),
+  ],
+  { error: "must be a domain such as _spf.google.com, or { domain, lookups }" },
+);
+
+export const spfSchema = z.strictObject({
+  /** IPv4 addresses or ranges that send for the domain. */
+  ip4: z.array(ipv4Range).default([]),
+  ip6: z.array(ipv6Range).default([]),
+  /** Hosts whose A/AAAA records send for the domain (one DNS lookup each). */
+  a: z.array(hostname).default([]),
+  /** Whether the domain's MX hosts send (one DNS lookup). */
+  mx: z.boolean().default(false),
+  /** Third-party senders; their lookup cost is declared or taken from the known catalogue. */
+  includes: z.array(spfIncludeSchema).default([]),
+  all: z.enum(["-all", "~all"], { error: "must be -all (fail) or ~all (softfail); +all and ?all are not allowed" }).default("-all"),
+});
+
+export const dmarcSchema = z.strictObject({
+  p: policy,
+  sp: policy.optional(),
+  np: policy.optional(),
+  adkim: alignment.optional(),
+  aspf: alignment.optional(),
+  rua: z.array(z.string()).optional(),
+  ruf: z.array(z.string()).optional(),
+  fo: z.array(z.enum(["0", "1", "d", "s"], { error: "must be one of 0, 1, d, s" })).optional(),
+  /** RFC 9989 testing flag. */
+  t: z.boolean().optional(),
+  /** RFC 9989 public-suffix-domain flag. */
+  psd: z.enum(["y", "n", "u"], { error: "must be y, n or u" }).optional(),
+  /** RFC 7489 only. */
+  pct: z.number().optional(),
+});
+
+const mxHostSchema = z.strictObject({
+  host: hostname,
+  priority: z.number().int().min(0).max(65535, { error: "must be 0..65535" }).default(10),
+});
+
+const hostAddressSchema = z.strictObject({
+  name: hostname,
+  ipv4: ipv4.optional(),
+  ipv6: ipv6.optional(),
+});
+
+const dkimPublicKeySchema = z.strictObject({
+  selector: z.string(),
+  algorithm: z.enum(["rsa", "ed25519"], { error: "must be rsa or ed25519" }).default("rsa"),
+  /** PEM (SPKI) or base64; the private half never enters config. */
+  publicKey: z.string().min(1, { error: "must be the selector's public key (PEM or base64)" }),
+  testing: z.boolean().optional(),
+});
+
+const mtaStsSchema = z.strictObject({
+  mode: z.enum(["enforce", "testing", "none"], { error: "must be enforce, testing or none" }),
+  /** MX patterns; default: the domain's MX hosts. */
+  mx: z.array(z.string()).optional(),
+  maxAge: z.number().int().min(0).default(604800),
+});
+
+export const sendingDomainSchema = z.strictObject({
+  name: hostname,
+  dns: dnsBackendSchema,
+  ttl: ttl.optional(),
+  /** Where mail for the domain is received. Give `mx` or set `nullMx: true`. */
+  mx: z.array(mxHostSchema).min(1, { error: "must list at least one MX host, or use nullMx: true" }).optional(),
+  nullMx: z.boolean().optional(),
+  /** A/AAAA records for the domain's own hosts (MX targets, HELO names). */
+  hosts: z.array(hostAddressSchema).default([]),
+  /** SMTP HELO names in this zone; each gets `v=spf1 a -all`. */
+  heloHosts: z.array(hostname).default([]),
+  spf: spfSchema,
+  dkim: z.strictObject({ publicKeys: z.array(dkimPublicKeySchema).default([]) }).default({ publicKeys: [] }),
+  dmarc: dmarcSchema,
+  mtaSts: mtaStsSchema.optional(),
+  tlsRpt: z.strictObject({ rua: z.array(z.string()).min(1, { error: "must list at least one mailto: or https: URI" }) }).optional(),
+  bimi: z.strictObject({ selector: z.string().optional(), logo: httpsUrl, evidence: httpsUrl.optional() }).optional(),
+  caa: z.strictObject({ issue: z.array(z.string()).min(1), issuewild: z.array(z.string()).optional(), iodef: z.array(z.string()).optional() }).optional(),
+});
+export type SendingDomainConfig = z.output<typeof sendingDomainSchema>;
+
+/** A domain that must never send mail: it gets null MX, `v=spf1 -all`, DMARC reject and a revoked DKIM wildcard. */
+export const parkedDomainSchema = z.strictObject({
+  name: hostname,
+  dns: dnsBackendSchema,
+  ttl: ttl.optional(),
+  /** Where to send aggregate reports of spoofing attempts. */
+  rua: z.array(z.string()).optional(),
+});
+export type ParkedDomainConfig = z.output<typeof parkedDomainSchema>;
+
+export const stackConfigSchema = z.strictObject({
+  /** Production stacks are held to DMARC enforcement by the policy packs. */
+  environment: z.enum(["production", "staging", "development"], { error: "must be production, staging or development" }).default("development"),
+  /** DMARC dialect: RFC 9989 (default) or RFC 7489 for older receivers. */
+  dmarcMode: z.enum(["rfc9989", "rfc7489"], { error: "must be rfc9989 or rfc7489" }).default("rfc9989"),
+  defaultTtl: ttl.default(3600),
+  domains: z.array(sendingDomainSchema).default([]),
+  parkedDomains: z.array(parkedDomainSchema).default([]),
+});
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+
+/** The `postforge:*` keys the program reads, in the order Pulumi.yaml declares them. */
+export const STACK_CONFIG_KEYS = ["environment", "dmarcMode", "defaultTtl", "domains", "parkedDomains"] as const;

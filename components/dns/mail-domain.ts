@@ -1,0 +1,87 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { hostname } from "../config/fields";
+import { parseOrThrow, ValidationError } from "../validation";
+import type { DnsBackend } from "./backend";
+import { canonicalName, rdataText, type DnsRecord } from "./model";
+
+export interface MailDomainArgs {
+  /**
+   * The zone apex, e.g. `example.com`. A plain string, not an Input: it names
+   * the child resources, which must be known when the program runs.
+   */
+  domain: string;
+  /**
+   * The records to publish, all inside `domain` (see ./model.ts). A plain
+   * list so the number of resources is known at plan time; A/AAAA addresses
+   * may be `pulumi.Input`s (an Elastic IP known only after deploy).
+   */
+  records: DnsRecord<pulumi.Input<string>>[];
+  /** Where the records live: `new CloudflareBackend({...})` or `new Route53Backend({...})`. */
+  backend: DnsBackend;
+}
+
+export const MAIL_DOMAIN_TYPE = "postforge:dns:MailDomain";
+
+/**
+ * One domain's email-authentication records on one DNS provider. Creates one
+ * provider resource per record set (per value on Cloudflare), named
+ * `<name>-<label>-<type>`, and exposes what it published as `records`.
+ */
+export class MailDomain extends pulumi.ComponentResource {
+  /** The zone apex. */
+  readonly domain: string;
+  /** The records this component publishes, addresses resolved. */
+  readonly records: pulumi.Output<DnsRecord[]>;
+  /** The provider resources, in the order they were created. */
+  readonly dnsRecords: pulumi.CustomResource[];
+
+  constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before super() so a bad argument registers nothing at all.
+    const checked = validateMailDomainArgs(name, args);
+    // Only public, small facts go to super(): they are recorded in state.
+    super(MAIL_DOMAIN_TYPE, name, { domain: checked.domain, provider: args.backend.provider }, opts);
+    this.domain = checked.domain;
+    this.dnsRecords = args.backend.publish({ baseName: name, apex: checked.domain, records: args.records, parent: this });
+    this.records = pulumi.output(args.records) as pulumi.Output<DnsRecord[]>;
+    this.registerOutputs({ domain: this.domain, records: this.records });
+  }
+}
+
+const recordShape = z.looseObject({
+  name: hostname.or(z.string().regex(/^\*\.[a-z0-9._-]+$/, { error: "must be a host name or a wildcard such as *._domainkey.example.com" })),
+  type: z.enum(["A", "AAAA", "CNAME", "MX", "TXT", "CAA"], { error: "must be one of A, AAAA, CNAME, MX, TXT, CAA" }),
+  ttl: z.number().int().min(1).max(2147483647),
+});
+
+const argsShape = z.object({
+  domain: hostname,
+  records: z.array(recordShape),
+  backend: z.custom<DnsBackend>((v) => typeof (v as DnsBackend)?.publish === "function", {
+    error: "must be a DnsBackend such as new CloudflareBackend({ zoneId }) or new Route53Backend({ hostedZoneId })",
+  }),
+});
+
+function validateMailDomainArgs(name: string, args: MailDomainArgs): { domain: string } {
+  const subject = `MailDomain "${name}"`;
+  const { domain } = parseOrThrow(argsShape, args, subject);
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  args.records.forEach((record, i) => {
+    const owner = canonicalName(record.name);
+    if (owner !== record.name) problems.push(`records[${i}].name = "${record.name}": write it lower-case without the trailing dot ("${owner}")`);
+    if (owner !== domain && !owner.endsWith(`.${domain}`)) {
+      problems.push(`records[${i}].name = "${record.name}": is outside the zone ${domain}; publish it through that zone's MailDomain`);
+    }
+    if (record.type === "TXT" && record.strings.some((s) => Buffer.byteLength(s) > 255)) {
+      problems.push(`records[${i}] (${record.name} TXT): a character-string exceeds 255 octets; build it with splitTxtValue`);
+    }
+    if (record.type !== "A" && record.type !== "AAAA") {
+      const identity = `${record.name} ${record.type} ${rdataText(record as DnsRecord)}`;
+      if (seen.has(identity)) problems.push(`records[${i}] (${identity}): is listed twice; remove the duplicate`);
+      seen.add(identity);
+    }
+  });
+  if (problems.length > 0) throw new ValidationError(subject, problems);
+  return { domain };
+}

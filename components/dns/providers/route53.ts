@@ -1,0 +1,30 @@
+import type * as aws from "@pulumi/aws";
+import { Record as Route53Record } from "@pulumi/aws/route53";
+import type * as pulumi from "@pulumi/pulumi";
+import { groupRecordSets, type DnsBackend, type PublishArgs } from "../backend";
+import { recordSetResourceName } from "../naming";
+import { encodeRoute53RecordSet } from "./route53-encoding";
+
+export interface Route53BackendArgs {
+  /** The Route53 hosted zone id of the domain. */
+  hostedZoneId: pulumi.Input<string>;
+  /** An explicit AWS provider; default: the stack's default provider. */
+  provider?: aws.Provider;
+}
+
+/** Publishes records as Route53 `Record`s, one per name and type holding all values. */
+export class Route53Backend implements DnsBackend {
+  readonly provider = "route53" as const;
+  constructor(private readonly args: Route53BackendArgs) {}
+
+  publish({ baseName, apex, records, parent }: PublishArgs): pulumi.CustomResource[] {
+    const planned = groupRecordSets(records).map((set) => ({
+      name: recordSetResourceName(baseName, apex, set[0].name, set[0].type),
+      inputs: encodeRoute53RecordSet(set),
+    }));
+    const opts = { parent, provider: this.args.provider };
+    return planned.map(
+      ({ name, inputs }) => new Route53Record(name, { zoneId: this.args.hostedZoneId, ...inputs }, opts),
+    );
+  }
+}
