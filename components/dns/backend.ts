@@ -6,19 +6,25 @@ export interface DnsBackend {
   /** Provider name, recorded on the MailDomain so reports can say where records live. */
   readonly provider: "cloudflare" | "route53";
   /**
-   * Create one provider resource per record set (per value where the provider
-   * has no sets), named from `baseName`, parented to `parent`. Everything is
-   * encoded before the first resource is created, so a bad record fails the
-   * whole domain rather than half of it.
+   * Encode every record into provider inputs and name each resource, without
+   * creating anything: a bad record throws here, before the component
+   * registers, so nothing is ever half-applied. One resource per record set,
+   * or per value where the provider has no sets.
    */
-  publish(args: PublishArgs): pulumi.CustomResource[];
+  prepare(args: PrepareArgs): PreparedRecords;
 }
 
-export interface PublishArgs {
+export interface PrepareArgs {
   baseName: string;
   apex: string;
   records: DnsRecord<pulumi.Input<string>>[];
-  parent: pulumi.Resource;
+}
+
+export interface PreparedRecords {
+  /** Logical names of the resources `create` will register, in order. */
+  readonly names: string[];
+  /** Register the provider resources as children of `parent`. */
+  create(parent: pulumi.Resource): pulumi.CustomResource[];
 }
 
 /** Group records by owner name and type, preserving first-seen order. */

@@ -8,3 +8,4 @@ export * from "./providers/cloudflare";
 export * from "./providers/route53";
 export * from "./providers/cloudflare-encoding";
 export * from "./providers/route53-encoding";
+export * from "./purpose";

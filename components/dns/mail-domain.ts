@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { hostname } from "../config/fields";
+import { hostname, ownerName } from "../config/fields";
 import { parseOrThrow, ValidationError } from "../validation";
-import type { DnsBackend } from "./backend";
-import { canonicalName, rdataText, type DnsRecord } from "./model";
+import type { DnsBackend, PreparedRecords } from "./backend";
+import { rdataText, type DnsRecord } from "./model";
 
 export interface MailDomainArgs {
   /**
@@ -37,19 +37,19 @@ export class MailDomain extends pulumi.ComponentResource {
   readonly dnsRecords: pulumi.CustomResource[];
 
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Validate before super() so a bad argument registers nothing at all.
+    // Validate and encode before super() so a bad argument registers nothing at all.
     const checked = validateMailDomainArgs(name, args);
     // Only public, small facts go to super(): they are recorded in state.
     super(MAIL_DOMAIN_TYPE, name, { domain: checked.domain, provider: args.backend.provider }, opts);
     this.domain = checked.domain;
-    this.dnsRecords = args.backend.publish({ baseName: name, apex: checked.domain, records: args.records, parent: this });
+    this.dnsRecords = checked.prepared.create(this);
     this.records = pulumi.output(args.records) as pulumi.Output<DnsRecord[]>;
     this.registerOutputs({ domain: this.domain, records: this.records });
   }
 }
 
 const recordShape = z.looseObject({
-  name: hostname.or(z.string().regex(/^\*\.[a-z0-9._-]+$/, { error: "must be a host name or a wildcard such as *._domainkey.example.com" })),
+  name: ownerName,
   type: z.enum(["A", "AAAA", "CNAME", "MX", "TXT", "CAA"], { error: "must be one of A, AAAA, CNAME, MX, TXT, CAA" }),
   ttl: z.number().int().min(1).max(2147483647),
 });
@@ -57,19 +57,18 @@ const recordShape = z.looseObject({
 const argsShape = z.object({
   domain: hostname,
   records: z.array(recordShape),
-  backend: z.custom<DnsBackend>((v) => typeof (v as DnsBackend)?.publish === "function", {
+  backend: z.custom<DnsBackend>((v) => typeof (v as DnsBackend)?.prepare === "function", {
     error: "must be a DnsBackend such as new CloudflareBackend({ zoneId }) or new Route53Backend({ hostedZoneId })",
   }),
 });
 
-function validateMailDomainArgs(name: string, args: MailDomainArgs): { domain: string } {
+function validateMailDomainArgs(name: string, args: MailDomainArgs): { domain: string; prepared: PreparedRecords } {
   const subject = `MailDomain "${name}"`;
   const { domain } = parseOrThrow(argsShape, args, subject);
   const problems: string[] = [];
   const seen = new Set<string>();
   args.records.forEach((record, i) => {
-    const owner = canonicalName(record.name);
-    if (owner !== record.name) problems.push(`records[${i}].name = "${record.name}": write it lower-case without the trailing dot ("${owner}")`);
+    const owner = record.name;
     if (owner !== domain && !owner.endsWith(`.${domain}`)) {
       problems.push(`records[${i}].name = "${record.name}": is outside the zone ${domain}; publish it through that zone's MailDomain`);
     }
@@ -83,5 +82,9 @@ function validateMailDomainArgs(name: string, args: MailDomainArgs): { domain: s
     }
   });
   if (problems.length > 0) throw new ValidationError(subject, problems);
-  return { domain };
+  try {
+    return { domain, prepared: args.backend.prepare({ baseName: name, apex: domain, records: args.records }) };
+  } catch (error) {
+    throw new ValidationError(subject, [(error as Error).message]);
+  }
 }

@@ -4,7 +4,8 @@
  * RFC 6376 §3.6.2.2), so a split must keep every byte, including the spaces
  * between terms, inside some string. We prefer to cut right after a space so
  * each string holds whole terms; a single term longer than 255 octets (a DKIM
- * `p=` value) is cut inside, which DKIM allows.
+ * `p=` value) is cut inside, which DKIM allows, filling strings to the limit
+ * so a 2048-bit key takes two strings, not three.
  */
 
 export const MAX_CHARACTER_STRING_OCTETS = 255;
@@ -24,8 +25,14 @@ export function splitTxtValue(value: string, limit = MAX_CHARACTER_STRING_OCTETS
       current += term;
       continue;
     }
-    if (current !== "") strings.push(current);
-    current = term;
+    if (octets(term) <= limit) {
+      // The term fits a string of its own: start one rather than cut the term.
+      strings.push(current);
+      current = term;
+      continue;
+    }
+    // A term longer than any string (a DKIM key) must be cut anyway: fill the current string first.
+    current += term;
     while (octets(current) > limit) {
       const [head, tail] = cutAtOctet(current, limit);
       strings.push(head);

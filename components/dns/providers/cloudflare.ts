@@ -1,6 +1,6 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import { groupRecordSets, type DnsBackend, type PublishArgs } from "../backend";
+import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
 import { recordValueResourceName } from "../naming";
 import { encodeCloudflareRecord } from "./cloudflare-encoding";
 
@@ -16,16 +16,19 @@ export class CloudflareBackend implements DnsBackend {
   readonly provider = "cloudflare" as const;
   constructor(private readonly args: CloudflareBackendArgs) {}
 
-  publish({ baseName, apex, records, parent }: PublishArgs): pulumi.CustomResource[] {
+  prepare({ baseName, apex, records }: PrepareArgs): PreparedRecords {
     const planned = groupRecordSets(records).flatMap((set) =>
       set.map((record) => ({
         name: recordValueResourceName(baseName, apex, record, set.length),
         inputs: encodeCloudflareRecord(record),
       })),
     );
-    const opts = { parent, provider: this.args.provider };
-    return planned.map(
-      ({ name, inputs }) => new cloudflare.DnsRecord(name, { zoneId: this.args.zoneId, ...inputs }, opts),
-    );
+    return {
+      names: planned.map((p) => p.name),
+      create: (parent) => {
+        const opts = { parent, provider: this.args.provider };
+        return planned.map(({ name, inputs }) => new cloudflare.DnsRecord(name, { zoneId: this.args.zoneId, ...inputs }, opts));
+      },
+    };
   }
 }

@@ -1,7 +1,7 @@
 import type * as aws from "@pulumi/aws";
 import { Record as Route53Record } from "@pulumi/aws/route53";
 import type * as pulumi from "@pulumi/pulumi";
-import { groupRecordSets, type DnsBackend, type PublishArgs } from "../backend";
+import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
 import { recordSetResourceName } from "../naming";
 import { encodeRoute53RecordSet } from "./route53-encoding";
 
@@ -17,14 +17,17 @@ export class Route53Backend implements DnsBackend {
   readonly provider = "route53" as const;
   constructor(private readonly args: Route53BackendArgs) {}
 
-  publish({ baseName, apex, records, parent }: PublishArgs): pulumi.CustomResource[] {
+  prepare({ baseName, apex, records }: PrepareArgs): PreparedRecords {
     const planned = groupRecordSets(records).map((set) => ({
       name: recordSetResourceName(baseName, apex, set[0].name, set[0].type),
       inputs: encodeRoute53RecordSet(set),
     }));
-    const opts = { parent, provider: this.args.provider };
-    return planned.map(
-      ({ name, inputs }) => new Route53Record(name, { zoneId: this.args.hostedZoneId, ...inputs }, opts),
-    );
+    return {
+      names: planned.map((p) => p.name),
+      create: (parent) => {
+        const opts = { parent, provider: this.args.provider };
+        return planned.map(({ name, inputs }) => new Route53Record(name, { zoneId: this.args.hostedZoneId, ...inputs }, opts));
+      },
+    };
   }
 }

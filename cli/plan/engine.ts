@@ -1,0 +1,162 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { getProject, getStack, setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+import { fakeCall, fakeComputedOutputs } from "./fakes";
+
+// Marked @internal in Pulumi's typings but exported at runtime: drains the RPC queue.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore: () => Record<string, unknown> };
+
+/**
+ * The offline engine: runs a real Pulumi program in-process against Pulumi's
+ * mock monitor and records every resource it registers, with its parent,
+ * inputs and options: what `pulumi preview` would send to the providers,
+ * without the CLI, credentials or network.
+ */
+
+/** Where a secret input stood; its value is never kept. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+export interface CapturedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** The parent's URN; the stack itself for top-level resources. */
+  parent?: string;
+  /** false for component resources. */
+  custom: boolean;
+  /** Inputs as the provider would receive them, secrets replaced by SECRET_PLACEHOLDER. */
+  inputs: Record<string, unknown>;
+  /** Dotted paths of inputs that were secrets, e.g. "secretString". */
+  secretInputs: string[];
+  protect: boolean;
+  dependencies: string[];
+}
+
+export interface OfflineRunOptions {
+  /** Path of the program's entry module (index.ts). */
+  programPath: string;
+  project: string;
+  stack: string;
+  /** Flat Pulumi config: `"postforge:domains": "<JSON>"`, as the CLI passes it to a program. */
+  config: Record<string, string>;
+  /** Config keys whose values are secrets. */
+  secretKeys?: string[];
+}
+
+export interface OfflineRunResult {
+  resources: CapturedResource[];
+  /** What the program logged with pulumi.log.warn: the diagnostics `pulumi preview` would show. */
+  warnings: string[];
+  /** The stack's outputs (the program module's exports), resolved. */
+  outputs: Record<string, unknown>;
+}
+
+class RecordingMonitor extends MockMonitor {
+  readonly captured: CapturedResource[] = [];
+
+  async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+    const parent: string = req.getParent();
+    const type: string = req.getType();
+    const name: string = req.getName();
+    const { value: inputs, secretPaths } = stripSecrets(
+      pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
+    );
+    this.captured.push({
+      urn: mockUrn(parent, type, name),
+      type,
+      name,
+      parent: parent || undefined,
+      custom: req.getCustom(),
+      inputs: inputs as Record<string, unknown>,
+      secretInputs: secretPaths,
+      protect: req.getProtect() === true,
+      dependencies: req.getDependenciesList(),
+    });
+    return super.registerResource(req, callback);
+  }
+}
+
+/** The URN the mock monitor gives a resource (its parent's type chain, then its own). */
+function mockUrn(parent: string, type: string, name: string): string {
+  const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
+  return `urn:pulumi:${getStack()}::${getProject()}::${qualified}::${name}`;
+}
+
+/** Replace Pulumi's RPC secret wrappers by a placeholder, remembering where they were. */
+export function stripSecrets(value: unknown, at = ""): { value: unknown; secretPaths: string[] } {
+  const secretPaths: string[] = [];
+  const walk = (v: unknown, p: string): unknown => {
+    if (v && typeof v === "object") {
+      if ((v as Record<string, unknown>)[specialSigKey] === specialSecretSig) {
+        secretPaths.push(p);
+        return SECRET_PLACEHOLDER;
+      }
+      if (Array.isArray(v)) return v.map((e, i) => walk(e, `${p}[${i}]`));
+      if (Object.getPrototypeOf(v) === Object.prototype) {
+        const out: Record<string, unknown> = {};
+        for (const [k, e] of Object.entries(v)) out[k] = walk(e, p === "" ? k : `${p}.${k}`);
+        return out;
+      }
+    }
+    return v;
+  };
+  return { value: walk(value, at), secretPaths };
+}
+
+let running = false;
+
+export async function runOffline(options: OfflineRunOptions): Promise<OfflineRunResult> {
+  // The Pulumi runtime is process-global: one run at a time.
+  if (running) throw new Error("runOffline is already running in this process; runs must not overlap");
+  running = true;
+  try {
+    const monitor = new RecordingMonitor({
+      newResource: (args) => ({
+        id: args.custom ? `${args.name}-id` : undefined,
+        state: { ...args.inputs, ...fakeComputedOutputs(args.type, args.name, args.inputs) },
+      }),
+      call: (args) => fakeCall(args.token, args.inputs),
+    });
+    // setMockOptions resets the runtime's global store, so repeated runs start clean.
+    setMockOptions(monitor, options.project, options.stack, true);
+    const store = getStore();
+    store.supportsSecrets = true;
+    store.supportsResourceReferences = true;
+    store.supportsOutputValues = false;
+    pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
+
+    // Without an engine, pulumi.log.warn prints "warning: [runtime] ..."; collect those as diagnostics.
+    const warnings: string[] = [];
+    const originalWarn = console.warn;
+    console.warn = (...args: unknown[]) => {
+      const line = args.map(String).join(" ");
+      if (line.startsWith(RUNTIME_WARNING)) warnings.push(line.slice(RUNTIME_WARNING.length));
+      else originalWarn(...args);
+    };
+    try {
+      return { ...(await runProgram(options.programPath, monitor)), warnings };
+    } finally {
+      console.warn = originalWarn;
+    }
+  } finally {
+    running = false;
+  }
+}
+
+const RUNTIME_WARNING = "warning: [runtime] ";
+
+async function runProgram(programFile: string, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
+  const programPath = path.resolve(programFile);
+  delete require.cache[programPath];
+  const outputs = (await runInPulumiStack(async () => {
+    // The program's module exports are its stack outputs, as under `pulumi up`.
+    const exported = require(programPath);
+    return exported?.default instanceof Function ? await exported.default() : exported;
+  })) as Record<string, unknown>;
+  await waitForRPCs();
+  return { resources: monitor.captured, outputs: outputs ?? {} };
+}

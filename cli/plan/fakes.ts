@@ -1,0 +1,42 @@
+/**
+ * Deterministic stand-ins for values a cloud provider computes, so programs
+ * that read them (an Elastic IP's address, an AMI lookup) run offline. They
+ * come from documentation ranges (RFC 5737, RFC 3849) so nothing in a plan
+ * can be mistaken for a real address.
+ */
+
+/** A stable 32-bit hash of a string (FNV-1a), to spread fake values. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+export function fakeIpv4(seed: string): string {
+  return `203.0.113.${(fnv1a(seed) % 254) + 1}`;
+}
+
+export function fakeComputedOutputs(type: string, name: string, _inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "aws:ec2/eip:Eip":
+      return { publicIp: fakeIpv4(name), allocationId: `eipalloc-${fnv1a(name).toString(16)}` };
+    default:
+      return {};
+  }
+}
+
+export function fakeCall(token: string, _inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (token) {
+    case "aws:ec2/getAmi:getAmi":
+      return { id: "ami-0postforgeoffline", name: "debian-12-amd64-offline" };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/offline", userId: "OFFLINE" };
+    case "aws:index/getRegion:getRegion":
+      return { name: "us-east-1", id: "us-east-1" };
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,81 @@
+import { decodeCloudflareRecord } from "../../components/dns/providers/cloudflare-encoding";
+import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-encoding";
+import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
+import { compareRecords, rdataText, type DnsRecord } from "../../components/dns/model";
+import { inferPurpose } from "../../components/dns/purpose";
+import type { CapturedResource, OfflineRunResult } from "./engine";
+
+/**
+ * A plan: what `pulumi up` would publish, per zone, read back from the
+ * provider resources the program registered (not from what the program meant
+ * to publish), so an encoding bug shows up here. `postforge plan --json`
+ * prints it; `postforge diff` and `verify` read it.
+ */
+
+export const CLOUDFLARE_RECORD_TYPE = "cloudflare:index/dnsRecord:DnsRecord";
+export const ROUTE53_RECORD_TYPE = "aws:route53/record:Record";
+
+export type PlannedRecord = DnsRecord & {
+  /** The logical name of the provider resource that publishes it. */
+  resource: string;
+  /** Presentation-format rdata, as in a zone file. */
+  value: string;
+};
+
+export interface PlannedDomain {
+  domain: string;
+  provider: "cloudflare" | "route53" | "mixed";
+  records: PlannedRecord[];
+}
+
+export interface Plan {
+  formatVersion: 1;
+  project: string;
+  stack: string;
+  /** Every resource the program registered, the stack itself excluded. */
+  resourceCount: number;
+  resourcesByType: Record<string, number>;
+  domains: PlannedDomain[];
+  warnings: string[];
+}
+
+export function isDnsResource(resource: CapturedResource): boolean {
+  return resource.type === CLOUDFLARE_RECORD_TYPE || resource.type === ROUTE53_RECORD_TYPE;
+}
+
+/** The canonical records one provider resource publishes (a Route53 set may hold several). */
+export function decodeDnsResource(resource: CapturedResource): DnsRecord[] {
+  const records =
+    resource.type === CLOUDFLARE_RECORD_TYPE ? [decodeCloudflareRecord(resource.inputs)] : decodeRoute53RecordSet(resource.inputs);
+  return records.map((r) => ({ ...r, purpose: inferPurpose(r) }) as DnsRecord);
+}
+
+export function buildPlan(meta: { project: string; stack: string }, run: OfflineRunResult): Plan {
+  const resources = run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+  const resourcesByType: Record<string, number> = {};
+  for (const r of resources) resourcesByType[r.type] = (resourcesByType[r.type] ?? 0) + 1;
+
+  // Records belong to the MailDomain that parents them; hand-made records to the longest matching zone.
+  const zoneOfComponent = new Map<string, string>();
+  for (const r of resources) if (r.type === MAIL_DOMAIN_TYPE) zoneOfComponent.set(r.urn, String(r.inputs.domain));
+  const zonesByLength = [...new Set(zoneOfComponent.values())].sort((a, b) => b.length - a.length);
+
+  const domains = new Map<string, PlannedDomain>();
+  for (const resource of resources) {
+    if (!isDnsResource(resource)) continue;
+    const provider = resource.type === CLOUDFLARE_RECORD_TYPE ? "cloudflare" : "route53";
+    for (const record of decodeDnsResource(resource)) {
+      const zone =
+        (resource.parent && zoneOfComponent.get(resource.parent)) ??
+        zonesByLength.find((z) => record.name === z || record.name.endsWith(`.${z}`)) ??
+        record.name;
+      let planned = domains.get(zone);
+      if (!planned) domains.set(zone, (planned = { domain: zone, provider, records: [] }));
+      else if (planned.provider !== provider) planned.provider = "mixed";
+      planned.records.push({ ...record, resource: resource.name, value: rdataText(record) });
+    }
+  }
+  const sorted = [...domains.values()].sort((a, b) => a.domain.localeCompare(b.domain));
+  for (const d of sorted) d.records.sort(compareRecords);
+  return { formatVersion: 1, project: meta.project, stack: meta.stack, resourceCount: resources.length, resourcesByType, domains: sorted, warnings: run.warnings };
+}

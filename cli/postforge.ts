@@ -1,0 +1,102 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { parseOrThrow, ValidationError } from "../components/validation";
+import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
+import { runOffline } from "./plan/engine";
+import { buildPlan } from "./plan/plan";
+import { renderPlanTable } from "./plan/report";
+import { findProjectDir, loadProjectStack } from "./plan/stack-files";
+
+/**
+ * `postforge` command line. Exit codes: 0 success, 1 a check failed,
+ * 2 invalid input (flags or stack config), 3 an unexpected error.
+ */
+
+const USAGE = `Usage:
+  postforge plan --stack NAME [--json] [--out DIR] [--cwd DIR]
+      Run the stack program offline (no Pulumi CLI, credentials or network) and
+      print the DNS records \`pulumi up\` would publish. --json prints the plan as
+      JSON; --out DIR also writes one RFC 1035 zone file per domain.
+`;
+
+export const EXIT = { ok: 0, failed: 1, invalid: 2, crashed: 3 } as const;
+
+const stackName = z
+  .string({ error: "is required: name a stack such as dev (see stacks/Pulumi.<stack>.yaml)" })
+  .regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a stack name of letters, digits, '.', '_' or '-'" });
+
+const planFlags = z.strictObject({
+  stack: stackName,
+  json: z.boolean().default(false),
+  out: z.string().min(1, { error: "must be a directory path" }).optional(),
+  cwd: z.string().optional(),
+});
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "plan":
+        return await planCommand(rest, io);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout(USAGE);
+        return command === undefined ? EXIT.invalid : EXIT.ok;
+      default:
+        io.stderr(`postforge: unknown command "${command}"\n\n${USAGE}`);
+        return EXIT.invalid;
+    }
+  } catch (error) {
+    if (isValidationError(error)) {
+      io.stderr(`postforge: ${error.message}\n`);
+      return EXIT.invalid;
+    }
+    io.stderr(`postforge: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.crashed;
+  }
+}
+
+// The program may load its own copy of a module in odd setups; match by name as well.
+function isValidationError(error: unknown): error is ValidationError {
+  return error instanceof ValidationError || (error as Error)?.name === "ValidationError";
+}
+
+function parseFlags(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>): Record<string, unknown> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ValidationError("command line", [`${(error as Error).message}\n\n${USAGE}`]);
+  }
+}
+
+async function planCommand(args: string[], io: Io): Promise<number> {
+  const flags = parseOrThrow(
+    planFlags,
+    parseFlags(args, { stack: { type: "string" }, json: { type: "boolean" }, out: { type: "string" }, cwd: { type: "string" } }),
+    "command line",
+  );
+  const projectDir = findProjectDir(flags.cwd ?? process.cwd());
+  const project = loadProjectStack(projectDir, flags.stack);
+  const run = await runOffline(project);
+  const plan = buildPlan(project, run);
+  if (flags.out) {
+    fs.mkdirSync(flags.out, { recursive: true });
+    for (const domain of plan.domains) {
+      fs.writeFileSync(path.join(flags.out, zoneFileName(domain.domain)), renderZoneFile(domain.domain, domain.records));
+    }
+  }
+  io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTable(plan));
+  if (flags.out && !flags.json) io.stdout(`Zone files: ${plan.domains.length} written to ${flags.out}\n`);
+  return EXIT.ok;
+}
