@@ -60,3 +60,12 @@ export const ownerName = z
   .regex(/^(?=.{1,253}$)(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
     error: "must be a lower-case DNS name of letters, digits, '-' and '_' in dot-separated labels (a leading '*.' is allowed)",
   });
+
+/** A domain name that may hold service labels (`_spf.google.com`); lower-cased, trailing dot dropped. */
+export const domainName = z.preprocess(
+  (v) => (typeof v === "string" ? v.trim().toLowerCase().replace(/\.$/, "") : v),
+  z.string({ error: "must be a domain name such as _spf.example.com" }).regex(
+    /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    { error: "must be a domain name of letters, digits, '-' and '_' in dot-separated labels, such as _spf.example.com" },
+  ),
+);

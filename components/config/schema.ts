@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   cloudflareZoneId,
+  domainName,
   hostname,
   httpsUrl,
   ipv4,
@@ -32,9 +33,9 @@ export type DnsBackendConfig = z.output<typeof dnsBackendSchema>;
 
 const spfIncludeSchema = z.union(
   [
-    hostname.transform((domain) => ({ domain, lookups: undefined as number | undefined })),
+    domainName.transform((domain) => ({ domain, lookups: undefined as number | undefined })),
     z.strictObject({
-      domain: hostname,
+      domain: domainName,
       lookups: z
         .number()
         .int()
