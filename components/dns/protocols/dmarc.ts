@@ -1,0 +1,313 @@
+/**
+ * DMARC in two modes: "rfc9989" (DMARCbis, RFC 9989/9990) and "rfc7489"
+ * (the original, which older receivers still implement). Intent fields are
+ * named after the tags, so a finding's path ("rua[0]", "pct") points at the
+ * intent field and at the published tag alike.
+ */
+import { getDomain } from "tldts";
+import { TxtRecord, canonicalName } from "../model";
+import { Finding, RecordBuildError, throwOnErrors } from "../findings";
+import { Tag, finding, isMailAddress, ownerName, parseTagList, txtRecord } from "./common";
+
+export type DmarcMode = "rfc9989" | "rfc7489";
+export type DmarcPolicy = "none" | "quarantine" | "reject";
+
+export interface DmarcIntent {
+  /** Policy for the domain itself. */
+  p: DmarcPolicy;
+  /** Policy for subdomains; defaults to `p`. */
+  sp?: DmarcPolicy;
+  /** Policy for non-existent subdomains; defaults to `sp`. */
+  np?: DmarcPolicy;
+  /** DKIM alignment: relaxed (default) or strict. */
+  adkim?: "r" | "s";
+  /** SPF alignment: relaxed (default) or strict. */
+  aspf?: "r" | "s";
+  /** Aggregate report destinations, `mailto:` URIs. */
+  rua?: string[];
+  /** Failure report destinations, `mailto:` URIs. */
+  ruf?: string[];
+  /** Failure reporting options: "0", "1", "d", "s". */
+  fo?: string[];
+  /** Testing mode (rfc9989 only): receivers apply one level less than `p`. */
+  t?: boolean;
+  /** Public-suffix-domain flag (rfc9989 only). */
+  psd?: "y" | "n" | "u";
+  /** Percentage of failing mail the policy applies to (rfc7489 only). */
+  pct?: number;
+}
+
+const POLICIES = ["none", "quarantine", "reject"];
+
+/** True when a TXT value is meant as a DMARC record (first tag `v=DMARC1`). */
+export function isDmarcValue(value: string): boolean {
+  return /^\s*v\s*=\s*DMARC1\s*(;|$)/.test(value);
+}
+
+/** The organizational domain by the Public Suffix List, private section included; the name itself if none. */
+export function organizationalDomain(name: string): string {
+  const canonical = canonicalName(name);
+  // Private suffixes (e.g. github.io) count: a receiver that uses them needs
+  // report authorization where one that does not would not, and an extra
+  // authorization record is harmless while a missing one loses reports.
+  return getDomain(canonical, { allowPrivateDomains: true }) ?? canonical;
+}
+
+/** Split a `mailto:` report URI into address and optional `!size`; null when it is not mailto. */
+function parseMailtoUri(uri: string): { address: string; size?: string } | null {
+  const m = /^mailto:([^!]*)(?:!(.*))?$/i.exec(uri);
+  if (!m) return null;
+  let address: string;
+  try {
+    address = decodeURIComponent(m[1]);
+  } catch {
+    address = m[1];
+  }
+  return m[2] === undefined ? { address } : { address, size: m[2] };
+}
+
+/** Rules for one rua/ruf URI. */
+export function checkDmarcUri(uri: string, mode: DmarcMode, path: string): Finding[] {
+  const parsed = parseMailtoUri(uri);
+  if (!parsed) {
+    return [
+      finding("dmarc.uri.scheme", "error", `DMARC ${path} "${uri}" must be a mailto: URI, e.g. "mailto:dmarc-reports@example.com"`, path),
+    ];
+  }
+  const findings: Finding[] = [];
+  if (!isMailAddress(parsed.address)) {
+    findings.push(
+      finding("dmarc.uri.invalid", "error", `DMARC ${path} "${uri}" does not hold a valid mail address; write "mailto:local@host.example"`, path),
+    );
+  }
+  if (parsed.size !== undefined) {
+    if (!/^[0-9]+[kmgt]?$/i.test(parsed.size)) {
+      findings.push(
+        finding("dmarc.uri.size-invalid", "error", `DMARC ${path} "${uri}" has an invalid size limit "!${parsed.size}"; use digits with an optional k, m, g or t, e.g. "!10m"`, path),
+      );
+    } else if (mode === "rfc9989") {
+      findings.push(
+        finding("dmarc.uri.size-obsolete", "warning", `DMARC ${path} "${uri}": the "!${parsed.size}" size limit is obsolete in RFC 9989; remove it`, path),
+      );
+    }
+  }
+  return findings;
+}
+
+function checkTag(tag: Tag, mode: DmarcMode): Finding[] {
+  const { key, value } = tag;
+  const bad = (code: string, fix: string): Finding[] => [
+    finding(code, "error", `DMARC tag "${tag.name}=${value}" is invalid; ${fix}`, key),
+  ];
+  const wrongMode = (other: DmarcMode): Finding[] => [
+    finding(
+      `dmarc.${key}.unsupported`,
+      "error",
+      `DMARC tag "${tag.name}=${value}" is not part of ${mode === "rfc9989" ? "RFC 9989" : "RFC 7489"} and its receivers ignore it; remove ${key} or set dmarcMode: ${other}`,
+      key,
+    ),
+  ];
+  switch (key) {
+    case "p":
+    case "sp":
+    case "np":
+      return POLICIES.includes(value.toLowerCase()) ? [] : bad("dmarc.policy.invalid", `${key} must be none, quarantine or reject`);
+    case "adkim":
+    case "aspf":
+      return /^[rs]$/i.test(value) ? [] : bad("dmarc.alignment.invalid", `${key} must be "r" (relaxed) or "s" (strict)`);
+    case "fo": {
+      const options = value.split(":").map((o) => o.trim());
+      if (!options.every((o) => /^[01ds]$/i.test(o))) return bad("dmarc.fo.invalid", `fo takes "0", "1", "d" or "s", separated by ":"`);
+      if (mode === "rfc9989" && options.includes("0") && options.includes("1")) {
+        return bad("dmarc.fo.conflict", `"0" and "1" are mutually exclusive in RFC 9989; keep one of them`);
+      }
+      return [];
+    }
+    case "pct":
+      if (mode === "rfc9989") return wrongMode("rfc7489");
+      return /^[0-9]{1,3}$/.test(value) && Number(value) <= 100 ? [] : bad("dmarc.pct.invalid", "pct must be a whole number from 0 to 100");
+    case "t":
+      if (mode === "rfc7489") return wrongMode("rfc9989");
+      if (!/^[yn]$/.test(value)) return bad("dmarc.t.invalid", `t must be "y" or "n"`);
+      return value === "y"
+        ? [finding("dmarc.t.testing", "info", `DMARC "t=y": receivers apply one level less than p while testing; remove t when done`, key)]
+        : [];
+    case "psd":
+      if (mode === "rfc7489") return wrongMode("rfc9989");
+      return /^[ynu]$/.test(value) ? [] : bad("dmarc.psd.invalid", `psd must be "y", "n" or "u"`);
+    case "rf":
+    case "ri":
+      if (mode === "rfc9989") {
+        return [finding("dmarc.tag.removed", "warning", `DMARC tag "${tag.name}=${value}" was removed in RFC 9989 and is ignored; remove it`, key)];
+      }
+      if (key === "ri") return /^[0-9]{1,10}$/.test(value) && Number(value) <= 4294967295 ? [] : bad("dmarc.ri.invalid", "ri is a number of seconds, e.g. 86400");
+      return value.split(":").every((f) => f.trim().toLowerCase() === "afrf")
+        ? []
+        : [finding("dmarc.rf.unknown", "warning", `DMARC tag "rf=${value}": only "afrf" is defined; use rf=afrf or remove it`, key)];
+    case "rua":
+    case "ruf": {
+      if (value === "") return bad("dmarc.uri.empty", `${key} needs at least one mailto: URI; write one or remove the tag`);
+      return value.split(",").flatMap((uri, i) => checkDmarcUri(uri.trim(), mode, `${key}[${i}]`));
+    }
+    default:
+      return [finding("dmarc.tag.unknown", "warning", `DMARC tag "${tag.name}" is not known in ${mode} and is ignored; remove it`, key)];
+  }
+}
+
+/** One `name=value` pair of a DMARC record; `key` is the lower-cased name. */
+export type DmarcTag = Tag;
+
+/** Parse a DMARC value into its tags (syntax only; see checkDmarc for the rules). */
+export function parseDmarc(value: string): { tags: DmarcTag[] } | { error: string } {
+  return parseTagList(value);
+}
+
+/** Judge a published DMARC value in the given mode. */
+export function checkDmarc(value: string, mode: DmarcMode): Finding[] {
+  const parsed = parseDmarc(value);
+  if ("error" in parsed) {
+    return [finding("dmarc.syntax.invalid", "error", `DMARC record "${value}" is not a valid tag list: ${parsed.error}; write "v=DMARC1; p=..." with tags separated by ";"`)];
+  }
+  const { tags } = parsed;
+  const findings: Finding[] = [];
+  const first = tags[0];
+  if (!first || first.key !== "v") {
+    findings.push(finding("dmarc.version.missing", "error", `DMARC record "${value}" must start with "v=DMARC1"; put it first`, "v"));
+  } else if (first.value !== "DMARC1") {
+    findings.push(finding("dmarc.version.invalid", "error", `DMARC tag "v=${first.value}" is invalid; the version is exactly "DMARC1" (case-sensitive)`, "v"));
+  }
+  for (const tag of tags.slice(1)) {
+    if (tag.key === "v") findings.push(finding("dmarc.version.position", "error", `DMARC tag "v" must come first, not later in the record; move it to the front`, "v"));
+  }
+  const pIndex = tags.findIndex((t) => t.key === "p");
+  if (pIndex < 0) {
+    findings.push(
+      finding(
+        "dmarc.p.missing",
+        "error",
+        mode === "rfc9989"
+          ? `DMARC record "${value}" has no "p" tag; receivers treat it as p=none at best (only when rua is valid). Add p=none, p=quarantine or p=reject`
+          : `DMARC record "${value}" has no "p" tag, so receivers ignore it; add p=none, p=quarantine or p=reject after v=DMARC1`,
+        "p",
+      ),
+    );
+  } else if (mode === "rfc7489" && pIndex !== 1) {
+    findings.push(finding("dmarc.p.order", "error", `DMARC tag "p" must come right after "v=DMARC1" in RFC 7489; move p to second place`, "p"));
+  }
+  for (const tag of tags) {
+    if (tag.key !== "v") findings.push(...checkTag(tag, mode));
+  }
+  const p = tags[pIndex]?.value.toLowerCase();
+  if (p === "none") {
+    findings.push(finding("dmarc.p.none", "info", `DMARC "p=none" only monitors; move to p=quarantine or p=reject once reports show legitimate mail aligned`, "p"));
+  }
+  if (!tags.some((t) => t.key === "rua")) {
+    findings.push(finding("dmarc.rua.missing", "info", `DMARC record has no "rua", so no aggregate reports arrive; add rua=mailto:<address>`, "rua"));
+  }
+  return findings;
+}
+
+/** A DMARC record anywhere but `_dmarc.<domain>` (or a report authorization name) has no effect. */
+export function checkDmarcLocation(name: string, value: string): Finding[] {
+  if (!isDmarcValue(value)) return [];
+  const labels = canonicalName(name).split(".");
+  if (labels[0] === "_dmarc") return [];
+  const report = labels.indexOf("_report");
+  if (report > 0 && labels[report + 1] === "_dmarc") return [];
+  return [
+    finding(
+      "dmarc.location.invalid",
+      "error",
+      `DMARC record at "${name}" has no effect: receivers look it up only at "_dmarc.<domain>"; move it to "_dmarc.${canonicalName(name)}"`,
+    ),
+  ];
+}
+
+/** More than one DMARC record at a name means no DMARC is applied. */
+export function checkDmarcRecordSet(values: string[]): Finding[] {
+  const dmarc = values.filter(isDmarcValue);
+  if (dmarc.length <= 1) return [];
+  return [
+    finding("dmarc.record.multiple", "error", `${dmarc.length} DMARC records are published at one name, so receivers apply none; keep exactly one`),
+  ];
+}
+
+function renderDmarc(intent: DmarcIntent): string {
+  const tags: [string, string | undefined][] = [
+    ["v", "DMARC1"],
+    ["p", intent.p],
+    ["sp", intent.sp],
+    ["np", intent.np],
+    ["psd", intent.psd],
+    ["t", intent.t === undefined ? undefined : intent.t ? "y" : "n"],
+    ["adkim", intent.adkim],
+    ["aspf", intent.aspf],
+    ["pct", intent.pct === undefined ? undefined : String(intent.pct)],
+    ["fo", intent.fo?.length ? intent.fo.join(":") : undefined],
+    ["rua", intent.rua?.length ? intent.rua.map((u) => u.trim()).join(",") : undefined],
+    ["ruf", intent.ruf?.length ? intent.ruf.map((u) => u.trim()).join(",") : undefined],
+  ];
+  return tags
+    .filter((t): t is [string, string] => t[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`)
+    .join("; ");
+}
+
+/** Intent-level problems the rendered value cannot show (separators inside URIs). */
+function uriListFindings(intent: DmarcIntent): Finding[] {
+  const findings: Finding[] = [];
+  for (const key of ["rua", "ruf"] as const) {
+    (intent[key] ?? []).forEach((uri, i) => {
+      if (/[,;\s]/.test(uri.trim())) {
+        findings.push(
+          finding("dmarc.uri.invalid", "error", `DMARC ${key}[${i}] "${uri}" contains a comma, semicolon or space; percent-encode it or give one address per entry`, `${key}[${i}]`),
+        );
+      }
+    });
+  }
+  if (intent.fo !== undefined && intent.fo.length === 0) {
+    findings.push(finding("dmarc.fo.empty", "error", `DMARC fo is an empty list; give at least one of "0", "1", "d", "s" or leave fo unset`, "fo"));
+  }
+  return findings;
+}
+
+/** Every finding for a DMARC intent in a mode. */
+export function dmarcIntentFindings(intent: DmarcIntent, mode: DmarcMode): Finding[] {
+  const own = uriListFindings(intent);
+  if (own.length > 0) return own;
+  return checkDmarc(renderDmarc(intent), mode);
+}
+
+/** The canonical DMARC value: tags in the order v, p, sp, np, psd, t, adkim, aspf, pct, fo, rua, ruf. */
+export function buildDmarcValue(intent: DmarcIntent, mode: DmarcMode): string {
+  throwOnErrors(dmarcIntentFindings(intent, mode));
+  return renderDmarc(intent);
+}
+
+/** The DMARC policy record at `_dmarc.<domain>`. */
+export function dmarcRecord(domain: string, intent: DmarcIntent, mode: DmarcMode, ttl: number): TxtRecord {
+  const name = ownerName(domain, "DMARC record");
+  return txtRecord(`_dmarc.${name}`, buildDmarcValue(intent, mode), ttl, "dmarc");
+}
+
+/**
+ * For each report address outside the domain's organizational domain, the
+ * record its host must publish so receivers send reports there (RFC 7489
+ * §7.1, RFC 9990). Only a domain we control can publish these; the caller
+ * decides where they go.
+ */
+export function reportAuthorizationRecords(domain: string, intent: DmarcIntent, ttl: number): TxtRecord[] {
+  const name = ownerName(domain, "DMARC report authorization");
+  const uris = [...(intent.rua ?? []).map((u, i) => ({ u, path: `rua[${i}]` })), ...(intent.ruf ?? []).map((u, i) => ({ u, path: `ruf[${i}]` }))];
+  // rfc7489 rules here accept "!size"; the policy record's own mode is judged by dmarcRecord.
+  const errors = uris.flatMap(({ u, path }) => checkDmarcUri(u.trim(), "rfc7489", path)).filter((f) => f.severity === "error");
+  if (errors.length > 0) throw new RecordBuildError(errors);
+  const org = organizationalDomain(name);
+  const names = new Set<string>();
+  for (const { u } of uris) {
+    const address = parseMailtoUri(u.trim())!.address;
+    const host = canonicalName(address.slice(address.lastIndexOf("@") + 1));
+    if (organizationalDomain(host) !== org) names.add(`${name}._report._dmarc.${host}`);
+  }
+  return [...names].sort().map((n) => txtRecord(n, "v=DMARC1", ttl, "dmarc-report-auth"));
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { RecordBuildError, type Finding } from "../components/dns/findings";
+import { checkTlsRpt, tlsRptRecord } from "../components/dns/protocols";
+
+function buildErrors(fn: () => unknown): Finding[] {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof RecordBuildError, `expected RecordBuildError, got ${e}`);
+    return e.findings;
+  }
+  assert.fail("expected the builder to throw");
+}
+const codes = (findings: Finding[]) => findings.map((f) => f.code);
+
+describe("TLS-RPT", () => {
+  it("builds the _smtp._tls record", () => {
+    assert.deepEqual(tlsRptRecord("Example.com", { rua: ["mailto:tls-reports@example.com", "https://reports.example.net/v1/tlsrpt"] }, 3600), {
+      name: "_smtp._tls.example.com",
+      type: "TXT",
+      ttl: 3600,
+      purpose: "tls-rpt",
+      strings: ["v=TLSRPTv1; rua=mailto:tls-reports@example.com,https://reports.example.net/v1/tlsrpt"],
+    });
+  });
+
+  it("refuses empty or non-mailto/https destinations", () => {
+    assert.deepEqual(buildErrors(() => tlsRptRecord("example.com", { rua: [] }, 300)).map((f) => [f.code, f.path]), [["tls-rpt.rua.missing", "rua"]]);
+    const errors = buildErrors(() =>
+      tlsRptRecord("example.com", { rua: ["http://reports.example.net", "mailto:nobody", "mailto:a@example.com,mailto:b@example.com"] }, 300),
+    );
+    assert.deepEqual(errors.map((f) => [f.code, f.path]), [
+      ["tls-rpt.uri.scheme", "rua[0]"],
+      ["tls-rpt.uri.invalid", "rua[1]"],
+      ["tls-rpt.uri.invalid", "rua[2]"],
+    ]);
+  });
+
+  it("judges published values", () => {
+    assert.deepEqual(checkTlsRpt("v=TLSRPTv1;rua=mailto:a@example.com;"), []);
+    assert.deepEqual(codes(checkTlsRpt("rua=mailto:a@example.com; v=TLSRPTv1")), ["tls-rpt.version"]);
+    assert.deepEqual(codes(checkTlsRpt("v=TLSRPTv1")), ["tls-rpt.rua.missing"]);
+    assert.deepEqual(codes(checkTlsRpt("v=TLSRPTv1; rua=ftp://x.example.com")), ["tls-rpt.uri.scheme"]);
+  });
+});
