@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseOrThrow, ValidationError } from "../components/validation";
 import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
-import { runOffline } from "./plan/engine";
+import { OfflineRunError, runOffline } from "./plan/engine";
 import { buildPlan } from "./plan/plan";
 import { renderPlanTable } from "./plan/report";
 import { findProjectDir, loadProjectStack } from "./plan/stack-files";
@@ -57,12 +57,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         io.stderr(`postforge: unknown command "${command}"\n\n${USAGE}`);
         return EXIT.invalid;
     }
-  } catch (error) {
+  } catch (thrown) {
+    const error = thrown instanceof OfflineRunError ? thrown.cause : thrown;
     if (isValidationError(error)) {
       io.stderr(`postforge: ${error.message}\n`);
       return EXIT.invalid;
     }
     io.stderr(`postforge: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    if (!process.env.POSTFORGE_STACK_FRAMES) io.stderr("(rerun with POSTFORGE_STACK_FRAMES=50 for a full stack trace)\n");
     return EXIT.crashed;
   }
 }

@@ -55,6 +55,17 @@ export interface OfflineRunResult {
   outputs: Record<string, unknown>;
 }
 
+/** The program threw: `cause` is its error, `resources` what it had registered by then. */
+export class OfflineRunError extends Error {
+  constructor(
+    readonly cause: unknown,
+    readonly resources: CapturedResource[],
+  ) {
+    super((cause as Error)?.message ?? String(cause));
+    this.name = "OfflineRunError";
+  }
+}
+
 class RecordingMonitor extends MockMonitor {
   readonly captured: CapturedResource[] = [];
 
@@ -137,10 +148,22 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
       if (line.startsWith(RUNTIME_WARNING)) warnings.push(line.slice(RUNTIME_WARNING.length));
       else originalWarn(...args);
     };
+    // Pulumi captures a stack trace for every resource and most promises; with
+    // source maps on (tsx turns them on) each frame is mapped, which is most of
+    // the cost of a large plan. Positions in the plan are not needed.
+    const sourceMaps = process.sourceMapsEnabled;
+    const stackTraceLimit = Error.stackTraceLimit;
+    process.setSourceMapsEnabled(false);
+    Error.stackTraceLimit = Number(process.env.POSTFORGE_STACK_FRAMES ?? OFFLINE_STACK_FRAMES);
     try {
       return { ...(await runProgram(options.programPath, monitor)), warnings };
+    } catch (error) {
+      await waitForRPCs().catch(() => undefined);
+      throw new OfflineRunError(error, monitor.captured);
     } finally {
       console.warn = originalWarn;
+      process.setSourceMapsEnabled(sourceMaps);
+      Error.stackTraceLimit = stackTraceLimit;
     }
   } finally {
     running = false;
@@ -148,6 +171,14 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
 }
 
 const RUNTIME_WARNING = "warning: [runtime] ";
+
+/**
+ * Frames kept per captured stack during a run. Pulumi records a stack for
+ * every resource and every promise it tracks, which costs more than the rest
+ * of a large plan together; offline, nothing reads them. A crash then has no
+ * trace: POSTFORGE_STACK_FRAMES=50 brings traces back (the CLI says so).
+ */
+export const OFFLINE_STACK_FRAMES = 0;
 
 async function runProgram(programFile: string, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
   const programPath = path.resolve(programFile);

@@ -62,7 +62,12 @@ export function dkimPublicKeyBase64(key: DkimPublicKey): string {
   if (type !== key.algorithm) {
     throw keyError(`DKIM key "${key.selector}": algorithm is "${key.algorithm}" but publicKey is a ${type} key; set algorithm: "${type}" or use the matching key`);
   }
-  if (type === "rsa") return (read.export({ format: "der", type: "spki" }) as Buffer).toString("base64");
+  if (type === "rsa") {
+    // Already base64 SPKI DER (parsed above, so valid): keep it rather than re-export.
+    const compact = key.publicKey.trim().replace(/\s+/g, "");
+    if (!key.publicKey.trim().startsWith("-----BEGIN")) return compact;
+    return (read.export({ format: "der", type: "spki" }) as Buffer).toString("base64");
+  }
   const jwk = read.export({ format: "jwk" });
   return Buffer.from(jwk.x!, "base64url").toString("base64");
 }
@@ -90,31 +95,40 @@ function renderDkim(algorithm: DkimAlgorithm, p: string, testing: boolean | unde
   return `v=DKIM1; k=${algorithm}; ${testing ? "t=y; " : ""}p=${p}`;
 }
 
-/** Every finding for a DKIM key: selector, then the rules on the value it builds. */
-export function dkimIntentFindings(key: DkimPublicKey, options: DkimKeyOptions = {}): Finding[] {
+/**
+ * Build a key's TXT value and judge it in one pass: the key is read once and
+ * the rendered value goes through the same checkDkim rules `verify` applies.
+ */
+function buildDkimValue(key: DkimPublicKey, options: DkimKeyOptions): { value?: string; findings: Finding[] } {
   const selector = selectorFindings(key.selector);
   if (key.algorithm !== "rsa" && key.algorithm !== "ed25519") {
     selector.push(finding("dkim.k.unknown", "error", `DKIM algorithm "${String(key.algorithm)}" is not supported; use "rsa" or "ed25519"`, "algorithm"));
   }
-  if (selector.length > 0) return selector;
+  if (selector.length > 0) return { findings: selector };
   let p: string;
   try {
     p = dkimPublicKeyBase64(key);
   } catch (e) {
-    if (e instanceof RecordBuildError) return e.findings;
+    if (e instanceof RecordBuildError) return { findings: e.findings };
     throw e;
   }
+  const value = renderDkim(key.algorithm, p, key.testing);
   // Tag names in the value map onto intent fields.
   const intentPath: Record<string, string> = { p: "publicKey", k: "algorithm", t: "testing" };
-  return checkDkim(renderDkim(key.algorithm, p, key.testing), options).map((f) =>
-    f.path && intentPath[f.path] ? { ...f, path: intentPath[f.path] } : f,
-  );
+  const findings = checkDkim(value, options).map((f) => (f.path && intentPath[f.path] ? { ...f, path: intentPath[f.path] } : f));
+  return { value, findings };
+}
+
+/** Every finding for a DKIM key: selector, then the rules on the value it builds. */
+export function dkimIntentFindings(key: DkimPublicKey, options: DkimKeyOptions = {}): Finding[] {
+  return buildDkimValue(key, options).findings;
 }
 
 /** `v=DKIM1; k=<alg>; [t=y; ]p=<key>`. Throws RecordBuildError on a bad selector, key or size. */
 export function dkimTxtValue(key: DkimPublicKey, options: DkimKeyOptions = {}): string {
-  throwOnErrors(dkimIntentFindings(key, options));
-  return renderDkim(key.algorithm, dkimPublicKeyBase64(key), key.testing);
+  const { value, findings } = buildDkimValue(key, options);
+  throwOnErrors(findings);
+  return value!;
 }
 
 /** The key record at `<selector>._domainkey.<domain>`. */

@@ -1,0 +1,42 @@
+/** One measured run in a fresh process: `postforge` (index.ts on a generated stack) or `floor`. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { runOffline } from "../cli/plan/engine";
+import { buildPlan } from "../cli/plan/plan";
+import { generateStackConfig } from "./generate-stack";
+
+async function main(): Promise<void> {
+  const [variant, countText, floorFile] = process.argv.slice(2);
+  const count = Number(countText);
+  const root = path.resolve(__dirname, "..");
+  const config = variant === "postforge" ? generateStackConfig(count, "cloudflare") : {};
+  if (variant === "floor") process.env.BENCH_FLOOR_RECORDS = floorFile;
+  const program = variant === "postforge" ? path.join(root, "index.ts") : path.join(__dirname, "floor-program.ts");
+
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  const start = process.hrtime.bigint();
+  const run = await runOffline({ programPath: program, project: "postforge", stack: "bench", config });
+  const plan = buildPlan({ project: "postforge", stack: "bench" }, run);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const dnsRecords = run.resources.filter((r) => r.custom);
+  if (variant === "postforge" && floorFile) {
+    fs.writeFileSync(floorFile, JSON.stringify(dnsRecords.map((r) => ({ name: r.name, inputs: r.inputs }))));
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      variant,
+      seconds,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      rssBeforeMiB: before / 2 ** 20,
+      resources: plan.resourceCount,
+      dnsRecords: dnsRecords.length,
+      records: plan.domains.reduce((n, d) => n + d.records.length, 0),
+    })}\n`,
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

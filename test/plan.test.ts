@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { main, type Io } from "../cli/postforge";
+import { listStacks } from "../cli/plan/stack-files";
+import type { Plan } from "../cli/plan/plan";
+import { renderZoneFile } from "../components/dns/zonefile";
+import { namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
+import { PROJECT_DIR, planExampleStack } from "./support/offline";
+
+function captureIo(): Io & { out: string; err: string } {
+  const io = { out: "", err: "", stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+const record = (plan: Plan, name: string, type: string) =>
+  plan.domains.flatMap((d) => d.records).filter((r) => r.name === name && r.type === type);
+
+describe("offline plan of the example stacks", () => {
+  const plans = new Map<string, Plan>();
+  before(async () => {
+    for (const stack of listStacks(PROJECT_DIR)) plans.set(stack, await planExampleStack(stack));
+  });
+
+  it("plans every example stack", () => {
+    assert.deepEqual([...plans.keys()], ["dev", "prod"]);
+    for (const [stack, plan] of plans) {
+      assert.ok(plan.domains.length >= 3, `${stack} has several domains`);
+      assert.deepEqual(plan.warnings, [], `${stack} plans without warnings`);
+    }
+  });
+
+  it("dev publishes the expected records on Cloudflare", () => {
+    const dev = plans.get("dev")!;
+    assert.deepEqual(dev.domains.map((d) => [d.domain, d.provider]), [["example.com", "cloudflare"], ["example.net", "cloudflare"], ["example.org", "cloudflare"]]);
+    assert.equal(dev.resourceCount, 27);
+    assert.deepEqual(dev.resourcesByType, { "postforge:dns:MailDomain": 3, "cloudflare:index/dnsRecord:DnsRecord": 24 });
+    assert.deepEqual(record(dev, "example.com", "TXT").map((r) => r.value), ['"v=spf1 ip4:203.0.113.25 ip6:2001:db8::25 include:sendgrid.net -all"']);
+    assert.deepEqual(record(dev, "example.org", "TXT").map((r) => r.value), ['"v=spf1 include:_spf.google.com include:amazonses.com ~all"']);
+    assert.deepEqual(record(dev, "_dmarc.example.com", "TXT").map((r) => r.value), ['"v=DMARC1; p=none; adkim=r; aspf=r; fo=1; rua=mailto:dmarc-reports@example.com"']);
+    assert.deepEqual(record(dev, "mail.example.com", "TXT").map((r) => [r.purpose, r.value]), [["helo-spf", '"v=spf1 a -all"']]);
+    // example.org and example.net send their reports to example.com: the authorizations land in that zone.
+    const exampleCom = dev.domains.find((d) => d.domain === "example.com")!;
+    assert.deepEqual(
+      exampleCom.records.filter((r) => r.purpose === "dmarc-report-auth").map((r) => [r.name, r.value, r.resource]),
+      [
+        ["example.net._report._dmarc.example.com", '"v=DMARC1"', "example.com-example.net._report._dmarc-txt"],
+        ["example.org._report._dmarc.example.com", '"v=DMARC1"', "example.com-example.org._report._dmarc-txt"],
+      ],
+    );
+    const dkim = record(dev, "pf2026q4._domainkey.example.com", "TXT")[0];
+    assert.ok(dkim.type === "TXT" && dkim.strings.length === 2 && dkim.strings.every((s) => Buffer.byteLength(s) <= 255));
+    assert.ok(dkim.type === "TXT" && /^v=DKIM1; k=rsa; p=MIIBIjAN[A-Za-z0-9+/]{384}$/.test(dkim.strings.join("")));
+  });
+
+  it("dev's parked domain gets the full never-send set", () => {
+    const parked = plans.get("dev")!.domains.find((d) => d.domain === "example.net")!;
+    assert.deepEqual(
+      parked.records.map((r) => [r.name, r.type, r.value]),
+      [
+        ["_dmarc.example.net", "TXT", '"v=DMARC1; p=reject; sp=reject; adkim=s; aspf=s; rua=mailto:dmarc-reports@example.com"'],
+        ["*._domainkey.example.net", "TXT", '"v=DKIM1; p="'],
+        ["example.net", "MX", "0 ."],
+        ["example.net", "TXT", '"v=spf1 -all"'],
+      ],
+    );
+  });
+
+  it("prod publishes one Route53 record set per name and type", () => {
+    const prod = plans.get("prod")!;
+    assert.ok(prod.domains.every((d) => d.provider === "route53"));
+    assert.deepEqual(prod.resourcesByType, { "postforge:dns:MailDomain": 5, "aws:route53/record:Record": 32 });
+    const mx = record(prod, "example.com", "MX");
+    assert.deepEqual(mx.map((r) => [r.value, r.resource, r.ttl]), [["10 mx1.example.com.", "example.com-apex-mx", 1800], ["20 mx2.example.com.", "example.com-apex-mx", 1800]]);
+    assert.deepEqual(record(prod, "default._bimi.example.com", "TXT").map((r) => r.value), ['"v=BIMI1; l=https://brand.example.com/bimi/logo.svg; a=https://brand.example.com/bimi/vmc.pem"']);
+  });
+
+  it("every planned zone passes named-checkzone", async () => {
+    for (const [stack, plan] of plans) {
+      for (const domain of plan.domains) {
+        const result = await namedCheckzone(domain.domain, renderZoneFile(domain.domain, domain.records));
+        assert.ok(result.ok, `${stack}/${domain.domain}: ${result.output}`);
+      }
+    }
+  });
+
+  describe("served by a real authoritative server", () => {
+    let knot: KnotServer;
+    before(async () => {
+      const prod = plans.get("prod")!;
+      knot = await startKnot(prod.domains.map((d) => ({ apex: d.domain, text: renderZoneFile(d.domain, d.records) })));
+    });
+    after(async () => knot?.stop());
+
+    it("answers every planned record exactly as planned", async () => {
+      const dns = resolver(knot.port);
+      for (const domain of plans.get("prod")!.domains) {
+        const byNameType = new Map<string, typeof domain.records>();
+        for (const r of domain.records) byNameType.set(`${r.name} ${r.type}`, [...(byNameType.get(`${r.name} ${r.type}`) ?? []), r]);
+        for (const [key, records] of byNameType) {
+          const [name, type] = key.split(" ");
+          const sortStrings = (xs: string[]) => [...xs].sort();
+          switch (type) {
+            case "TXT":
+              assert.deepEqual(sortStrings((await dns.resolveTxt(name)).map((s) => JSON.stringify(s))), sortStrings(records.map((r) => JSON.stringify(r.type === "TXT" ? r.strings : []))), key);
+              break;
+            case "MX":
+              assert.deepEqual(
+                sortStrings((await dns.resolveMx(name)).map((m) => `${m.priority} ${m.exchange || "."}`)),
+                sortStrings(records.map((r) => (r.type === "MX" ? `${r.priority} ${r.exchange}` : ""))),
+                key,
+              );
+              break;
+            case "A":
+              assert.deepEqual(sortStrings(await dns.resolve4(name)), sortStrings(records.map((r) => (r.type === "A" ? r.address : ""))), key);
+              break;
+            case "CAA":
+              assert.deepEqual(
+                sortStrings((await dns.resolveCaa(name)).map((c) => `${c.critical} ${Object.entries(c).find(([k]) => k !== "critical")!.join(" ")}`)),
+                sortStrings(records.map((r) => (r.type === "CAA" ? `${r.flags} ${r.tag} ${r.value}` : ""))),
+                key,
+              );
+              break;
+            default:
+              assert.fail(`no check for ${key}`);
+          }
+        }
+      }
+    });
+  });
+});
+
+describe("postforge plan (command line)", () => {
+  it("prints the table with the resource count and exits 0", async () => {
+    const io = captureIo();
+    assert.equal(await main(["plan", "--stack", "dev", "--cwd", PROJECT_DIR], io), 0);
+    assert.match(io.out, /^Plan for stack dev \(project postforge\), offline/);
+    assert.match(io.out, /example\.com {2}\[cloudflare, 14 records\]/);
+    assert.match(io.out, /_dmarc\.example\.com\s+TXT\s+3600\s+dmarc\s+"v=DMARC1; p=none;/);
+    assert.match(io.out, /Resources: 27 \(24 cloudflare:index\/dnsRecord:DnsRecord, 3 postforge:dns:MailDomain\)/);
+    assert.equal(io.err, "");
+  });
+
+  it("--json prints the plan as JSON on standard output", async () => {
+    const io = captureIo();
+    assert.equal(await main(["plan", "--stack", "prod", "--json", "--cwd", PROJECT_DIR], io), 0);
+    const plan = JSON.parse(io.out) as Plan;
+    assert.equal(plan.stack, "prod");
+    assert.equal(plan.resourceCount, 37);
+    assert.deepEqual(plan, await planExampleStack("prod"));
+  });
+
+  it("--out writes one zone file per domain", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-zones-"));
+    const io = captureIo();
+    assert.equal(await main(["plan", "--stack", "dev", "--out", dir, "--cwd", PROJECT_DIR], io), 0);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["example.com.zone", "example.net.zone", "example.org.zone"]);
+    const zone = fs.readFileSync(path.join(dir, "example.net.zone"), "utf8");
+    assert.match(zone, /^example\.net\.\s+3600\s+IN\s+MX\s+0 \.$/m);
+    assert.ok((await namedCheckzone("example.net", zone)).ok);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("exits 2 with a clear message on invalid flags or an unknown stack", async () => {
+    for (const [args, message] of [
+      [["plan"], /stack = nothing: is required/],
+      [["plan", "--stack", "dev", "--bogus"], /Unknown option '--bogus'/],
+      [["plan", "--stack", "../etc"], /stack = "\.\.\/etc": must be a stack name/],
+      [["plan", "--stack", "staging", "--cwd", PROJECT_DIR], /no stacks\/Pulumi\.staging\.yaml; the stacks are dev, prod/],
+      [["deploy"], /unknown command "deploy"/],
+    ] as [string[], RegExp][]) {
+      const io = captureIo();
+      assert.equal(await main(args, io), 2, args.join(" "));
+      assert.match(io.err, message);
+      assert.equal(io.out, "");
+    }
+  });
+
+  it("exits 2 with the config message when a stack file is invalid", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-project-"));
+    fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.symlinkSync(path.join(PROJECT_DIR, "index.ts"), path.join(dir, "index.ts"));
+    fs.mkdirSync(path.join(dir, "stacks"));
+    const broken = fs.readFileSync(path.join(PROJECT_DIR, "stacks", "Pulumi.dev.yaml"), "utf8").replace("p: quarantine", "p: block");
+    fs.writeFileSync(path.join(dir, "stacks", "Pulumi.broken.yaml"), broken);
+    const io = captureIo();
+    assert.equal(await main(["plan", "--stack", "broken", "--cwd", dir], io), 2);
+    assert.match(io.err, /stack "broken" config is invalid:\n {2}- domains\[1\]\.dmarc\.p = "block": must be one of none, quarantine, reject/);
+    fs.rmSync(dir, { recursive: true });
+  });
+});

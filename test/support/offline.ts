@@ -1,0 +1,30 @@
+import * as path from "node:path";
+import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../../cli/plan/engine";
+import { buildPlan, type Plan } from "../../cli/plan/plan";
+import { loadProjectStack } from "../../cli/plan/stack-files";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+export const PROGRAM = path.join(PROJECT_DIR, "index.ts");
+
+/** Run the real index.ts offline with a config given as objects (stringified like the Pulumi CLI does). */
+export async function runProgramWith(config: Record<string, unknown>, stack = "test"): Promise<OfflineRunResult> {
+  const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [`postforge:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+  return runOffline({ programPath: PROGRAM, project: "postforge", stack, config: flat });
+}
+
+/** Run the program expecting it to fail; returns the error and what had been registered. */
+export async function failingRun(config: Record<string, unknown>): Promise<{ message: string; name: string; registered: CapturedResource[] }> {
+  try {
+    await runProgramWith(config);
+  } catch (error) {
+    if (!(error instanceof OfflineRunError)) throw error;
+    const cause = error.cause as Error;
+    return { message: cause.message, name: cause.name, registered: error.resources.filter((r) => r.type !== "pulumi:pulumi:Stack") };
+  }
+  throw new Error("expected the program to fail, but it planned");
+}
+
+export async function planExampleStack(stack: string): Promise<Plan> {
+  const project = loadProjectStack(PROJECT_DIR, stack);
+  return buildPlan(project, await runOffline(project));
+}
