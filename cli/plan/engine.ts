@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
@@ -158,7 +159,6 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     try {
       return { ...(await runProgram(options.programPath, monitor)), warnings };
     } catch (error) {
-      await waitForRPCs().catch(() => undefined);
       throw new OfflineRunError(error, monitor.captured);
     } finally {
       console.warn = originalWarn;
@@ -181,13 +181,24 @@ const RUNTIME_WARNING = "warning: [runtime] ";
 export const OFFLINE_STACK_FRAMES = 0;
 
 async function runProgram(programFile: string, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
-  const programPath = path.resolve(programFile);
+  // Node caches modules by real path: a symlinked program must be evicted by that path to run again.
+  const programPath = fs.realpathSync(path.resolve(programFile));
   delete require.cache[programPath];
+  // A program that throws (invalid config) must not reject Pulumi's own stack
+  // promises: nothing awaits those, so the error would echo as unhandled
+  // rejections. Catch it inside, let the stack finish, then rethrow it.
+  let programError: { error: unknown } | undefined;
   const outputs = (await runInPulumiStack(async () => {
-    // The program's module exports are its stack outputs, as under `pulumi up`.
-    const exported = require(programPath);
-    return exported?.default instanceof Function ? await exported.default() : exported;
+    try {
+      // The program's module exports are its stack outputs, as under `pulumi up`.
+      const exported = require(programPath);
+      return exported?.default instanceof Function ? await exported.default() : exported;
+    } catch (error) {
+      programError = { error };
+      return {};
+    }
   })) as Record<string, unknown>;
   await waitForRPCs();
+  if (programError) throw programError.error;
   return { resources: monitor.captured, outputs: outputs ?? {} };
 }

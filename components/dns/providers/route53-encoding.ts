@@ -74,9 +74,9 @@ export function decodeRoute53RecordSet(inputs: Record<string, unknown>): DnsReco
       case "CNAME":
         return { name, ttl, purpose: "other", type: "CNAME", target: canonicalName(value) };
       case "CAA": {
-        const match = /^(\d+)\s+(\S+)\s+"(.*)"$/.exec(value.trim());
+        const match = /^(\d+)\s+(\S+)\s+"(.*)"$/s.exec(value);
         if (!match) throw new Error(`malformed Route53 CAA value at ${name}: ${value}`);
-        return { name, ttl, purpose: "other", type: "CAA", flags: Number(match[1]), tag: match[2] as "issue", value: match[3].replace(/\\(.)/g, "$1") };
+        return { name, ttl, purpose: "other", type: "CAA", flags: Number(match[1]), tag: match[2] as "issue", value: match[3].replace(/\\([\s\S])/g, "$1") };
       }
       default:
         throw new Error(`Route53 record type ${type} at ${name} is not modelled by Postforge`);
