@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RecordBuildError, type Finding } from "../components/dns/findings";
 import { caaRecords, isCaaIssuerValue } from "../components/dns/protocols";
-
-function buildErrors(fn: () => unknown): Finding[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof RecordBuildError, `expected RecordBuildError, got ${e}`);
-    return e.findings;
-  }
-  assert.fail("expected the builder to throw");
-}
+import { buildErrors } from "./support/findings";
 
 describe("CAA", () => {
   it("builds one record per value: issue, issuewild, iodef", () => {

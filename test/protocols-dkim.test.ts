@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { RecordBuildError, type Finding } from "../components/dns/findings";
 import { octets, splitTxtValue } from "../components/dns/txt";
 import {
   checkDkim,
@@ -12,17 +11,7 @@ import {
   revokedDkimRecord,
   rsaModulusBits,
 } from "../components/dns/protocols";
-
-function buildErrors(fn: () => unknown): Finding[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof RecordBuildError, `expected RecordBuildError, got ${e}`);
-    return e.findings;
-  }
-  assert.fail("expected the builder to throw");
-}
-const codes = (findings: Finding[]) => findings.map((f) => f.code);
+import { buildErrors, codes } from "./support/findings";
 
 function rsaKey(bits: number) {
   const { publicKey } = generateKeyPairSync("rsa", { modulusLength: bits });

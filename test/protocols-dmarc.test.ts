@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { RecordBuildError, type Finding } from "../components/dns/findings";
+import { RecordBuildError } from "../components/dns/findings";
 import {
   buildDmarcValue,
   checkDmarc,
@@ -13,17 +13,7 @@ import {
   reportAuthorizationRecords,
   type DmarcIntent,
 } from "../components/dns/protocols";
-
-function buildErrors(fn: () => unknown): Finding[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof RecordBuildError, `expected RecordBuildError, got ${e}`);
-    return e.findings;
-  }
-  assert.fail("expected the builder to throw");
-}
-const codes = (findings: Finding[]) => findings.map((f) => f.code);
+import { buildErrors, codes } from "./support/findings";
 
 describe("DMARC builder", () => {
   it("renders every tag in canonical order (rfc9989)", () => {

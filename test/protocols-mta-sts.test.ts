@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { RecordBuildError, type Finding } from "../components/dns/findings";
 import {
   checkMtaStsCoversMx,
   checkMtaStsPolicy,
@@ -12,17 +11,7 @@ import {
   mxPatternMatches,
   type MtaStsIntent,
 } from "../components/dns/protocols";
-
-function buildErrors(fn: () => unknown): Finding[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof RecordBuildError, `expected RecordBuildError, got ${e}`);
-    return e.findings;
-  }
-  assert.fail("expected the builder to throw");
-}
-const codes = (findings: Finding[]) => findings.map((f) => f.code);
+import { buildErrors, codes } from "./support/findings";
 
 const intent: MtaStsIntent = { mode: "enforce", mx: ["MX1.example.com", "*.mail.example.net"], maxAge: 1209600 };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { RecordBuildError, type Finding } from "../components/dns/findings";
+import { RecordBuildError } from "../components/dns/findings";
 import {
   KNOWN_SPF_INCLUDES,
   buildSpfValue,
@@ -14,17 +14,7 @@ import {
   spfRecord,
   type SpfIntent,
 } from "../components/dns/protocols";
-
-function buildErrors(fn: () => unknown): Finding[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof RecordBuildError, `expected RecordBuildError, got ${e}`);
-    return e.findings;
-  }
-  assert.fail("expected the builder to throw");
-}
-const codes = (findings: Finding[]) => findings.map((f) => f.code);
+import { buildErrors, codes } from "./support/findings";
 
 describe("SPF builder", () => {
   it("renders terms in canonical order with lower-case names", () => {

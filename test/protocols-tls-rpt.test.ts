@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RecordBuildError, type Finding } from "../components/dns/findings";
 import { checkTlsRpt, tlsRptRecord } from "../components/dns/protocols";
-
-function buildErrors(fn: () => unknown): Finding[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof RecordBuildError, `expected RecordBuildError, got ${e}`);
-    return e.findings;
-  }
-  assert.fail("expected the builder to throw");
-}
-const codes = (findings: Finding[]) => findings.map((f) => f.code);
+import { buildErrors, codes } from "./support/findings";
 
 describe("TLS-RPT", () => {
   it("builds the _smtp._tls record", () => {
