@@ -1,10 +1,13 @@
 /**
  * The Postforge stack program: read and validate the stack config, derive
- * every zone's email-authentication records, publish each zone through a
- * MailDomain. Validation happens in full before the first resource exists.
+ * every zone's email-authentication records, generate and store the DKIM keys
+ * Postforge manages, and publish each zone through a MailDomain. Validation
+ * happens in full before the first resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { Alias, Key } from "@pulumi/aws/kms";
 import { desiredRecordsForStack, dnsBackendFromConfig, readStackConfig } from "./components/config";
+import { DkimKeyring } from "./components/dkim/keyring";
 import { MailDomain } from "./components/dns/mail-domain";
 
 const stack = pulumi.getStack();
@@ -12,9 +15,41 @@ const config = readStackConfig(stack);
 const desired = desiredRecordsForStack(config, `stack "${stack}" config`);
 for (const warning of desired.warnings) pulumi.log.warn(warning);
 
-const mailDomains = desired.domains.map(
-  (zone) => new MailDomain(zone.domain, { domain: zone.domain, records: zone.records, backend: dnsBackendFromConfig(zone.backend) }),
-);
+// One KMS key encrypts every DKIM private key in Secrets Manager, unless the stack names its own.
+// Protected: deleting it would make every stored key unreadable.
+const needsKeys = desired.domains.some((d) => d.dkimKeys.length > 0);
+const dkimKmsKeyArn: pulumi.Input<string> | undefined =
+  config.dkim.kmsKeyArn ??
+  (needsKeys ? createDkimKmsKey() : undefined);
+
+function createDkimKmsKey(): pulumi.Output<string> {
+  const key = new Key(
+    "postforge-dkim",
+    { description: `Encrypts Postforge DKIM private keys (stack ${stack})`, enableKeyRotation: true, deletionWindowInDays: 30 },
+    { protect: config.dkim.protectActiveKeys },
+  );
+  new Alias("postforge-dkim-alias", { name: `alias/postforge-dkim-${stack}`, targetKeyId: key.keyId });
+  return key.arn;
+}
+
+const mailDomains = desired.domains.map((zone) => {
+  const keyring =
+    zone.dkimKeys.length > 0
+      ? new DkimKeyring(zone.domain, {
+          domain: zone.domain,
+          keys: zone.dkimKeys.map(({ selector, algorithm, bits, allowLegacy1024, state }) => ({ selector, algorithm, bits, allowLegacy1024, state })),
+          kmsKeyId: dkimKmsKeyArn!,
+          ttl: zone.ttl,
+          overlapSeconds: config.dkim.overlapDays * 86400,
+          protectActiveKeys: config.dkim.protectActiveKeys,
+        })
+      : undefined;
+  return new MailDomain(zone.domain, {
+    domain: zone.domain,
+    records: [...zone.records, ...(keyring?.records ?? [])],
+    backend: dnsBackendFromConfig(zone.backend),
+  });
+});
 
 /** The zones this stack publishes, and how many records each holds. */
-export const domains = Object.fromEntries(mailDomains.map((d, i) => [d.domain, desired.domains[i].records.length]));
+export const domains = Object.fromEntries(mailDomains.map((d, i) => [d.domain, desired.domains[i].records.length + desired.domains[i].dkimKeys.length]));

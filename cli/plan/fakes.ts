@@ -5,6 +5,9 @@
  * can be mistaken for a real address.
  */
 
+import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
+import { dkimDnsValue, type DkimKeyAlgorithm, type DkimKeyState } from "../../components/dkim/provider";
+
 /** A stable 32-bit hash of a string (FNV-1a), to spread fake values. */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -19,8 +22,25 @@ export function fakeIpv4(seed: string): string {
   return `203.0.113.${(fnv1a(seed) % 254) + 1}`;
 }
 
-export function fakeComputedOutputs(type: string, name: string, _inputs: Record<string, unknown>): Record<string, unknown> {
+/**
+ * What a plan shows where a DKIM public key will be: the key is generated in
+ * the deployment, so no value exists before it. Recognisable on purpose, so
+ * `diff` and `verify` can tell "to be generated" from a real key.
+ */
+export const DKIM_KEY_PLACEHOLDER = "<generated-at-deploy>";
+
+export function fakeComputedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
+    case DKIM_KEY_TYPE:
+      return {
+        publicKey: DKIM_KEY_PLACEHOLDER,
+        privateKeyPem: DKIM_KEY_PLACEHOLDER,
+        dnsValue: dkimDnsValue(inputs.algorithm as DkimKeyAlgorithm, DKIM_KEY_PLACEHOLDER, inputs.state as DkimKeyState),
+      };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${String(inputs.name)}-offline` };
+    case "aws:kms/key:Key":
+      return { arn: "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000", keyId: "00000000-0000-4000-8000-000000000000" };
     case "aws:ec2/eip:Eip":
       return { publicIp: fakeIpv4(name), allocationId: `eipalloc-${fnv1a(name).toString(16)}` };
     default:

@@ -3,6 +3,7 @@ import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-e
 import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
 import { compareRecords, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
+import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
 import type { CapturedResource, OfflineRunResult } from "./engine";
 
 /**
@@ -28,6 +29,17 @@ export interface PlannedDomain {
   records: PlannedRecord[];
 }
 
+/** A DKIM key the stack manages, and where it is in its rotation. */
+export interface PlannedDkimKey {
+  domain: string;
+  selector: string;
+  algorithm: string;
+  bits: number;
+  state: string;
+  /** Whether the key is protected from deletion. */
+  protected: boolean;
+}
+
 export interface Plan {
   formatVersion: 1;
   project: string;
@@ -36,6 +48,7 @@ export interface Plan {
   resourceCount: number;
   resourcesByType: Record<string, number>;
   domains: PlannedDomain[];
+  dkimKeys: PlannedDkimKey[];
   warnings: string[];
 }
 
@@ -77,5 +90,16 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
   }
   const sorted = [...domains.values()].sort((a, b) => a.domain.localeCompare(b.domain));
   for (const d of sorted) d.records.sort(compareRecords);
-  return { formatVersion: 1, project: meta.project, stack: meta.stack, resourceCount: resources.length, resourcesByType, domains: sorted, warnings: run.warnings };
+  const dkimKeys = resources
+    .filter((r) => r.type === DKIM_KEY_TYPE)
+    .map((r) => ({
+      domain: String(r.inputs.domain),
+      selector: String(r.inputs.selector),
+      algorithm: String(r.inputs.algorithm),
+      bits: Number(r.inputs.bits),
+      state: String(r.inputs.state),
+      protected: r.protect,
+    }))
+    .sort((a, b) => a.domain.localeCompare(b.domain) || a.selector.localeCompare(b.selector));
+  return { formatVersion: 1, project: meta.project, stack: meta.stack, resourceCount: resources.length, resourcesByType, domains: sorted, dkimKeys, warnings: run.warnings };
 }

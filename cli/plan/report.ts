@@ -1,12 +1,26 @@
 import type { Plan } from "./plan";
 
+const DKIM_STATE_MEANING: Record<string, string> = {
+  pending: "published, not signing yet",
+  active: "published and signing",
+  retiring: "published, no longer signing (mail in flight)",
+  revoked: "published with empty p=, remove it next",
+};
+
 /** The readable plan: one table per zone, then totals and warnings. */
 export function renderPlanTable(plan: Plan): string {
   const lines: string[] = [`Plan for stack ${plan.stack} (project ${plan.project}), offline`, ""];
   for (const domain of plan.domains) {
     lines.push(`${domain.domain}  [${domain.provider}, ${domain.records.length} records]`);
     const rows = domain.records.map((r) => [r.name, r.type, String(r.ttl), r.purpose, r.value]);
-    lines.push(...table(["NAME", "TYPE", "TTL", "PURPOSE", "VALUE"], rows).map((l) => `  ${l}`), "");
+    lines.push(...table(["NAME", "TYPE", "TTL", "PURPOSE", "VALUE"], rows).map((l) => `  ${l}`));
+    const keys = plan.dkimKeys.filter((k) => k.domain === domain.domain);
+    if (keys.length > 0) {
+      lines.push("  DKIM keys (generated at deploy; private halves in Secrets Manager):");
+      const keyRows = keys.map((k) => [k.selector, k.algorithm === "rsa" ? `rsa-${k.bits}` : k.algorithm, k.state, k.protected ? "protected" : "", DKIM_STATE_MEANING[k.state] ?? ""]);
+      lines.push(...table(["SELECTOR", "KEY", "STATE", "", "MEANING"], keyRows).map((l) => `    ${l}`));
+    }
+    lines.push("");
   }
   const byType = Object.entries(plan.resourcesByType)
     .sort(([a], [b]) => a.localeCompare(b))

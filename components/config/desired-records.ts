@@ -19,6 +19,7 @@ import { RecordBuildError, type Finding } from "../dns/findings";
 import { rdataText, type DnsRecord } from "../dns/model";
 import { splitTxtValue } from "../dns/txt";
 import { ValidationError } from "../validation";
+import { resolveManagedDkimKeys, type ManagedDkimKey } from "./dkim-keys";
 import type { DnsBackendConfig, ParkedDomainConfig, SendingDomainConfig, StackConfig } from "./schema";
 
 /**
@@ -32,6 +33,10 @@ export interface DomainRecords {
   kind: "sending" | "parked";
   backend: DnsBackendConfig;
   records: DnsRecord[];
+  /** Keys Postforge generates for this domain; their records come from the keyring at deploy. */
+  dkimKeys: ManagedDkimKey[];
+  /** The domain's record TTL. */
+  ttl: number;
 }
 
 export interface StackRecords {
@@ -40,7 +45,7 @@ export interface StackRecords {
   warnings: string[];
 }
 
-export function desiredRecordsForStack(config: StackConfig, subject: string): StackRecords {
+export function desiredRecordsForStack(config: StackConfig, subject: string, today: Date = new Date()): StackRecords {
   const problems: string[] = [];
   const warnings: string[] = [];
   const attempt = <T>(path: string, build: () => T, fallback: T): T => {
@@ -74,7 +79,10 @@ export function desiredRecordsForStack(config: StackConfig, subject: string): St
     const path = `domains[${i}]`;
     claim(domain.name, path);
     const built = sendingDomainRecords(domain, path, config, attempt, note);
-    domains.push({ domain: domain.name, kind: "sending", backend: domain.dns, records: built.records });
+    const dkim = resolveManagedDkimKeys(domain, path, config.dkim, today);
+    problems.push(...dkim.problems);
+    warnings.push(...dkim.warnings);
+    domains.push({ domain: domain.name, kind: "sending", backend: domain.dns, records: built.records, dkimKeys: dkim.keys, ttl: domain.ttl ?? config.defaultTtl });
     for (const record of built.reportAuthorizations) reportAuthorizations.push({ record, path: `${path}.dmarc` });
   });
   config.parkedDomains.forEach((parked, i) => {
@@ -85,7 +93,7 @@ export function desiredRecordsForStack(config: StackConfig, subject: string): St
     const records = attempt(path, () => parkedDomainRecords(parked, dmarc, config.dmarcMode, ttl), [] as DnsRecord[]);
     const auth = attempt(`${path}.rua`, () => reportAuthorizationRecords(parked.name, dmarc, ttl), []);
     for (const record of auth) reportAuthorizations.push({ record, path: `${path}.rua` });
-    domains.push({ domain: parked.name, kind: "parked", backend: parked.dns, records });
+    domains.push({ domain: parked.name, kind: "parked", backend: parked.dns, records, dkimKeys: [], ttl });
   });
 
   placeReportAuthorizations(domains, reportAuthorizations, warnings);

@@ -2,3 +2,4 @@ export * from "./schema";
 export * from "./read";
 export * from "./desired-records";
 export * from "./backend";
+export * from "./dkim-keys";

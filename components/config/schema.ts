@@ -96,6 +96,31 @@ const dkimPublicKeySchema = z.strictObject({
   testing: z.boolean().optional(),
 });
 
+/** A key Postforge generates and rotates (see components/dkim). Name it by `selector`, or by `quarter` with the domain's selector scheme. */
+const dkimManagedKeySchema = z.strictObject({
+  selector: z.string().optional(),
+  /** Date stamp such as 2026q4: the selector becomes `<prefix><quarter>` (+ the Ed25519 suffix). */
+  quarter: z.string().regex(/^\d{4}q[1-4]$/, { error: "must be a quarter such as 2026q4" }).optional(),
+  algorithm: z.enum(["rsa", "ed25519"], { error: "must be rsa or ed25519" }).default("rsa"),
+  /** RSA size: 2048 (default), 3072 or 4096. */
+  bits: z.number().int().optional(),
+  allowLegacy1024RsaForOldReceivers: z.boolean().default(false),
+  state: z.enum(["pending", "active", "retiring", "revoked"], {
+    error: "must be pending (published, not signing), active, retiring (published, not signing, mail in flight) or revoked",
+  }),
+});
+export type DkimManagedKeyConfig = z.output<typeof dkimManagedKeySchema>;
+
+const domainDkimSchema = z.strictObject({
+  /** Keys held elsewhere (an ESP's): only their public half is published. */
+  publicKeys: z.array(dkimPublicKeySchema).default([]),
+  /** Keys Postforge generates, stores in Secrets Manager and rotates. */
+  keys: z.array(dkimManagedKeySchema).default([]),
+  /** Selector scheme for keys named by quarter: `<selectorPrefix><quarter>`, Ed25519 keys with `ed25519Suffix` appended. */
+  selectorPrefix: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, { error: "must be a short lower-case prefix such as pf" }).default("pf"),
+  ed25519Suffix: z.string().regex(/^[a-z0-9-]{1,8}$/, { error: "must be a short lower-case suffix such as e" }).default("e"),
+});
+
 const mtaStsSchema = z.strictObject({
   mode: z.enum(["enforce", "testing", "none"], { error: "must be enforce, testing or none" }),
   /** MX patterns; default: the domain's MX hosts. */
@@ -115,7 +140,7 @@ export const sendingDomainSchema = z.strictObject({
   /** SMTP HELO names in this zone; each gets `v=spf1 a -all`. */
   heloHosts: z.array(hostname).default([]),
   spf: spfSchema,
-  dkim: z.strictObject({ publicKeys: z.array(dkimPublicKeySchema).default([]) }).default({ publicKeys: [] }),
+  dkim: domainDkimSchema.default({ publicKeys: [], keys: [], selectorPrefix: "pf", ed25519Suffix: "e" }),
   dmarc: dmarcSchema,
   mtaSts: mtaStsSchema.optional(),
   tlsRpt: z.strictObject({ rua: z.array(z.string()).min(1, { error: "must list at least one mailto: or https: URI" }) }).optional(),
@@ -134,6 +159,19 @@ export const parkedDomainSchema = z.strictObject({
 });
 export type ParkedDomainConfig = z.output<typeof parkedDomainSchema>;
 
+/** Stack-wide DKIM key lifecycle settings. */
+export const dkimSettingsSchema = z.strictObject({
+  /** An existing KMS key for the key secrets; default: the stack creates one (protected). */
+  kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, { error: "must be a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/<uuid>" }).optional(),
+  /** Days a key stays `retiring` before it may be revoked. Default 7 (Postfix retries queued mail for 5). */
+  overlapDays: z.number().int().min(2, { error: "must be at least 2 days: mail in flight and DNS caches need time" }).max(90).default(7),
+  /** Warn when an active key is older than this. Default 6 (M3AAWG recommends about six months). */
+  rotationMonths: z.number().int().min(1).max(24).default(6),
+  /** Protect active keys and their secrets from deletion. Default true. */
+  protectActiveKeys: z.boolean().default(true),
+});
+export type DkimSettings = z.output<typeof dkimSettingsSchema>;
+
 export const stackConfigSchema = z.strictObject({
   /** Production stacks are held to DMARC enforcement by the policy packs. */
   environment: z.enum(["production", "staging", "development"], { error: "must be production, staging or development" }).default("development"),
@@ -142,9 +180,10 @@ export const stackConfigSchema = z.strictObject({
   defaultTtl: ttl.default(3600),
   domains: z.array(sendingDomainSchema).default([]),
   parkedDomains: z.array(parkedDomainSchema).default([]),
+  dkim: dkimSettingsSchema.default({ overlapDays: 7, rotationMonths: 6, protectActiveKeys: true }),
 });
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 
 /** The `postforge:*` keys the program reads, in the order Pulumi.yaml declares them. */
-export const STACK_CONFIG_KEYS = ["environment", "dmarcMode", "defaultTtl", "domains", "parkedDomains"] as const;
+export const STACK_CONFIG_KEYS = ["environment", "dmarcMode", "defaultTtl", "domains", "parkedDomains", "dkim"] as const;

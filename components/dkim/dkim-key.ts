@@ -70,5 +70,8 @@ export class DkimKey extends pulumi.dynamic.Resource {
       DKIM_KEY_MODULE,
       DKIM_KEY_TYPE_NAME,
     );
+    // additionalSecretOutputs is applied by the engine; wrap here too so the key
+    // is a secret wherever this object is used (mocks, tests, other programs).
+    this.privateKeyPem = pulumi.secret(this.privateKeyPem);
   }
 }

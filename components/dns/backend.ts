@@ -1,5 +1,25 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { DnsRecord } from "./model";
+
+/**
+ * A record as MailDomain accepts it: names, types and TTLs plain (they decide
+ * resources and their names), while an address or TXT strings may be outputs
+ * of other resources (an Elastic IP, a DKIM key generated at deploy).
+ */
+export type DnsRecordInput = DnsRecord<pulumi.Input<string>, pulumi.Input<string[]>>;
+
+/** Apply `f` now when the value is plain (no Output overhead), or once it resolves. */
+export function mapInput<T, U>(value: pulumi.Input<T>, f: (v: T) => U): pulumi.Input<U> {
+  if (pulumi.Output.isInstance(value)) return (value as pulumi.Output<T>).apply(f) as pulumi.Output<U>;
+  if (value instanceof Promise) return pulumi.output(value).apply((v) => f(v as T)) as pulumi.Output<U>;
+  return f(value as T);
+}
+
+/** Whether any value of the record is only known after deploy. */
+export function isDeferred(record: DnsRecordInput): boolean {
+  const value = record.type === "TXT" ? record.strings : record.type === "A" || record.type === "AAAA" ? record.address : undefined;
+  return pulumi.Output.isInstance(value) || value instanceof Promise;
+}
 
 /** A DNS provider that can publish one zone's records. Encoding lives in ./providers; this only wires resources. */
 export interface DnsBackend {
@@ -17,7 +37,7 @@ export interface DnsBackend {
 export interface PrepareArgs {
   baseName: string;
   apex: string;
-  records: DnsRecord<pulumi.Input<string>>[];
+  records: DnsRecordInput[];
 }
 
 export interface PreparedRecords {

@@ -34,10 +34,15 @@ interface RecordBase {
   purpose: RecordPurpose;
 }
 
-export interface TxtRecord extends RecordBase {
+/**
+ * `Strings` is `string[]` for plain records; MailDomain also accepts a
+ * `pulumi.Input<string[]>` so a DKIM record can carry a key that is only
+ * generated during the deployment.
+ */
+export interface TxtRecord<Strings = string[]> extends RecordBase {
   type: "TXT";
   /** Unescaped character-strings, each at most 255 octets. */
-  strings: string[];
+  strings: Strings;
 }
 
 export interface MxRecord extends RecordBase {
@@ -70,8 +75,8 @@ export interface CaaRecord extends RecordBase {
   value: string;
 }
 
-export type DnsRecord<Address = string> =
-  | TxtRecord
+export type DnsRecord<Address = string, Strings = string[]> =
+  | TxtRecord<Strings>
   | MxRecord
   | AddressRecord<Address>
   | CnameRecord

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import * as pulumi from "@pulumi/pulumi";
+import { isDeferred, type DnsRecordInput } from "./backend";
 import { rdataText, relativeName, type DnsRecord, type RecordType } from "./model";
 
 /**
@@ -27,7 +27,7 @@ export function recordSetResourceName(base: string, apex: string, name: string, 
 export function recordValueResourceName(
   base: string,
   apex: string,
-  record: DnsRecord<pulumi.Input<string>>,
+  record: DnsRecordInput,
   setSize: number,
 ): string {
   const setName = recordSetResourceName(base, apex, record.name, record.type);
@@ -38,9 +38,9 @@ export function recordValueResourceName(
       return `${setName}-${record.tag}-${shortHash(record.value)}`;
     default:
       if (setSize === 1) return setName;
-      if (pulumi.Output.isInstance((record as { address?: unknown }).address)) {
+      if (isDeferred(record)) {
         throw new Error(
-          `${record.name} has ${setSize} ${record.type} records and one address is only known after deploy; ` +
+          `${record.name} has ${setSize} ${record.type} records and one value is only known after deploy; ` +
             "give each such record its own name so resource names stay stable",
         );
       }

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { mapInput, type DnsRecordInput } from "../backend";
 import { canonicalName, quoteCharacterString, type DnsRecord } from "../model";
 import { parseCharacterStrings, splitTxtValue } from "../txt";
 
@@ -18,11 +19,11 @@ export interface CloudflareRecordInputs {
   data?: { flags: number; tag: string; value: string };
 }
 
-export function encodeCloudflareRecord(record: DnsRecord<pulumi.Input<string>>): CloudflareRecordInputs {
+export function encodeCloudflareRecord(record: DnsRecordInput): CloudflareRecordInputs {
   const base = { name: record.name, type: record.type, ttl: record.ttl };
   switch (record.type) {
     case "TXT":
-      return { ...base, content: record.strings.map(quoteCharacterString).join(" ") };
+      return { ...base, content: mapInput(record.strings, (strings) => strings.map(quoteCharacterString).join(" ")) };
     case "MX":
       return { ...base, content: record.exchange, priority: record.priority };
     case "A":

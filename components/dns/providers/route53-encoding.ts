@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { mapInput, type DnsRecordInput } from "../backend";
 import { canonicalName, type DnsRecord, type RecordType } from "../model";
 
 /**
@@ -14,7 +15,7 @@ export interface Route53RecordSetInputs {
   records: pulumi.Input<string>[];
 }
 
-export function encodeRoute53RecordSet(records: DnsRecord<pulumi.Input<string>>[]): Route53RecordSetInputs {
+export function encodeRoute53RecordSet(records: DnsRecordInput[]): Route53RecordSetInputs {
   const [first] = records;
   if (!first) throw new Error("a Route53 record set needs at least one record");
   for (const record of records) {
@@ -30,10 +31,10 @@ export function encodeRoute53RecordSet(records: DnsRecord<pulumi.Input<string>>[
   return { name: first.name, type: first.type, ttl: first.ttl, records: records.map(route53Value) };
 }
 
-function route53Value(record: DnsRecord<pulumi.Input<string>>): pulumi.Input<string> {
+function route53Value(record: DnsRecordInput): pulumi.Input<string> {
   switch (record.type) {
     case "TXT":
-      return record.strings.map(escapeRoute53String).join('""');
+      return mapInput(record.strings, (strings) => strings.map(escapeRoute53String).join('""'));
     case "MX":
       return `${record.priority} ${fqdn(record.exchange)}`;
     case "A":
