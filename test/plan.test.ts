@@ -35,8 +35,17 @@ describe("offline plan of the example stacks", () => {
   it("dev publishes the expected records on Cloudflare", () => {
     const dev = plans.get("dev")!;
     assert.deepEqual(dev.domains.map((d) => [d.domain, d.provider]), [["example.com", "cloudflare"], ["example.net", "cloudflare"], ["example.org", "cloudflare"]]);
-    assert.equal(dev.resourceCount, 27);
-    assert.deepEqual(dev.resourcesByType, { "postforge:dns:MailDomain": 3, "cloudflare:index/dnsRecord:DnsRecord": 24 });
+    assert.equal(dev.resourceCount, 36);
+    assert.deepEqual(dev.resourcesByType, {
+      "postforge:dns:MailDomain": 3,
+      "cloudflare:index/dnsRecord:DnsRecord": 24,
+      "postforge:dkim:DkimKeyring": 1,
+      "pulumi-nodejs:dynamic/dkim:DkimKey": 2,
+      "aws:secretsmanager/secret:Secret": 2,
+      "aws:secretsmanager/secretVersion:SecretVersion": 2,
+      "aws:kms/key:Key": 1,
+      "aws:kms/alias:Alias": 1,
+    });
     assert.deepEqual(record(dev, "example.com", "TXT").map((r) => r.value), ['"v=spf1 ip4:203.0.113.25 ip6:2001:db8::25 include:sendgrid.net -all"']);
     assert.deepEqual(record(dev, "example.org", "TXT").map((r) => r.value), ['"v=spf1 include:_spf.google.com include:amazonses.com ~all"']);
     assert.deepEqual(record(dev, "_dmarc.example.com", "TXT").map((r) => r.value), ['"v=DMARC1; p=none; adkim=r; aspf=r; fo=1; rua=mailto:dmarc-reports@example.com"']);
@@ -50,9 +59,17 @@ describe("offline plan of the example stacks", () => {
         ["example.org._report._dmarc.example.com", '"v=DMARC1"', "example.com-example.org._report._dmarc-txt"],
       ],
     );
-    const dkim = record(dev, "pf2026q4._domainkey.example.com", "TXT")[0];
-    assert.ok(dkim.type === "TXT" && dkim.strings.length === 2 && dkim.strings.every((s) => Buffer.byteLength(s) <= 255));
-    assert.ok(dkim.type === "TXT" && /^v=DKIM1; k=rsa; p=MIIBIjAN[A-Za-z0-9+/]{384}$/.test(dkim.strings.join("")));
+    // Managed keys exist only after deploy: the plan shows a placeholder and each selector's state.
+    assert.deepEqual(record(dev, "pf2026q4._domainkey.example.com", "TXT").map((r) => r.value), ['"v=DKIM1; k=rsa; p=<generated-at-deploy>"']);
+    assert.deepEqual(record(dev, "pf2026q4e._domainkey.example.com", "TXT").map((r) => r.value), ['"v=DKIM1; k=ed25519; p=<generated-at-deploy>"']);
+    assert.deepEqual(dev.dkimKeys, [
+      { domain: "example.com", selector: "pf2026q4", algorithm: "rsa", bits: 2048, state: "pending", protected: false },
+      { domain: "example.com", selector: "pf2026q4e", algorithm: "ed25519", bits: 0, state: "pending", protected: false },
+    ]);
+    // A key held by an ESP is published from its configured public half.
+    const esp = record(dev, "esp2026._domainkey.example.org", "TXT")[0];
+    assert.ok(esp.type === "TXT" && esp.strings.length === 2 && esp.strings.every((s) => Buffer.byteLength(s) <= 255));
+    assert.ok(esp.type === "TXT" && /^v=DKIM1; k=rsa; p=MIIBIjAN[A-Za-z0-9+/]{384}$/.test(esp.strings.join("")));
   });
 
   it("dev's parked domain gets the full never-send set", () => {
@@ -71,10 +88,28 @@ describe("offline plan of the example stacks", () => {
   it("prod publishes one Route53 record set per name and type", () => {
     const prod = plans.get("prod")!;
     assert.ok(prod.domains.every((d) => d.provider === "route53"));
-    assert.deepEqual(prod.resourcesByType, { "postforge:dns:MailDomain": 5, "aws:route53/record:Record": 32 });
+    assert.equal(prod.resourcesByType["aws:route53/record:Record"], 34);
+    assert.equal(prod.resourcesByType["postforge:dns:MailDomain"], 5);
     const mx = record(prod, "example.com", "MX");
     assert.deepEqual(mx.map((r) => [r.value, r.resource, r.ttl]), [["10 mx1.example.com.", "example.com-apex-mx", 1800], ["20 mx2.example.com.", "example.com-apex-mx", 1800]]);
     assert.deepEqual(record(prod, "default._bimi.example.com", "TXT").map((r) => r.value), ['"v=BIMI1; l=https://brand.example.com/bimi/logo.svg; a=https://brand.example.com/bimi/vmc.pem"']);
+  });
+
+  it("prod shows a rotation in progress: active keys protected, retiring keys still published, one secret per live key", () => {
+    const prod = plans.get("prod")!;
+    assert.deepEqual(
+      prod.dkimKeys.map((k) => `${k.domain} ${k.selector} ${k.algorithm}-${k.bits} ${k.state}${k.protected ? " protected" : ""}`),
+      [
+        "example.com pf2026q2 rsa-2048 retiring",
+        "example.com pf2026q2e ed25519-0 retiring",
+        "example.com pf2026q4 rsa-2048 active protected",
+        "example.com pf2026q4e ed25519-0 active protected",
+        "example.org pf2026q4 rsa-3072 active protected",
+      ],
+    );
+    for (const selector of ["pf2026q2", "pf2026q4"]) assert.equal(record(prod, `${selector}._domainkey.example.com`, "TXT").length, 1);
+    assert.equal(prod.resourcesByType["aws:secretsmanager/secret:Secret"], 5);
+    assert.equal(prod.resourcesByType["pulumi-nodejs:dynamic/dkim:DkimKey"], 5);
   });
 
   it("every planned zone passes named-checkzone", async () => {
@@ -139,7 +174,8 @@ describe("postforge plan (command line)", () => {
     assert.match(io.out, /^Plan for stack dev \(project postforge\), offline/);
     assert.match(io.out, /example\.com {2}\[cloudflare, 14 records\]/);
     assert.match(io.out, /_dmarc\.example\.com\s+TXT\s+3600\s+dmarc\s+"v=DMARC1; p=none;/);
-    assert.match(io.out, /Resources: 27 \(24 cloudflare:index\/dnsRecord:DnsRecord, 3 postforge:dns:MailDomain\)/);
+    assert.match(io.out, /Resources: 36 \(1 aws:kms\/alias:Alias, 1 aws:kms\/key:Key, 2 aws:secretsmanager\/secret:Secret, 2 aws:secretsmanager\/secretVersion:SecretVersion, 24 cloudflare:index\/dnsRecord:DnsRecord, 1 postforge:dkim:DkimKeyring, 3 postforge:dns:MailDomain, 2 pulumi-nodejs:dynamic\/dkim:DkimKey\)/);
+    assert.match(io.out, /DKIM keys \(generated at deploy; private halves in Secrets Manager\):\n\s+SELECTOR\s+KEY\s+STATE\s+MEANING\n\s+pf2026q4\s+rsa-2048\s+pending\s+published, not signing yet\n\s+pf2026q4e\s+ed25519\s+pending/);
     assert.equal(io.err, "");
   });
 
@@ -148,7 +184,7 @@ describe("postforge plan (command line)", () => {
     assert.equal(await main(["plan", "--stack", "prod", "--json", "--cwd", PROJECT_DIR], io), 0);
     const plan = JSON.parse(io.out) as Plan;
     assert.equal(plan.stack, "prod");
-    assert.equal(plan.resourceCount, 37);
+    assert.equal(plan.resourceCount, 58);
     assert.deepEqual(plan, await planExampleStack("prod"));
   });
 

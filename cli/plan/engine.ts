@@ -46,6 +46,11 @@ export interface OfflineRunOptions {
   config: Record<string, string>;
   /** Config keys whose values are secrets. */
   secretKeys?: string[];
+  /**
+   * Stand-ins for provider-computed outputs, tried before the built-in fakes
+   * (tests use it to generate real DKIM keys where a plan shows a placeholder).
+   */
+  computed?: (type: string, name: string, inputs: Record<string, unknown>) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
 }
 
 export interface OfflineRunResult {
@@ -127,9 +132,12 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
   running = true;
   try {
     const monitor = new RecordingMonitor({
-      newResource: (args) => ({
+      newResource: async (args) => ({
         id: args.custom ? `${args.name}-id` : undefined,
-        state: { ...args.inputs, ...fakeComputedOutputs(args.type, args.name, args.inputs) },
+        state: {
+          ...args.inputs,
+          ...((await options.computed?.(args.type, args.name, args.inputs)) ?? fakeComputedOutputs(args.type, args.name, args.inputs)),
+        },
       }),
       call: (args) => fakeCall(args.token, args.inputs),
     });
