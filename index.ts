@@ -8,12 +8,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { Alias, Key } from "@pulumi/aws/kms";
 import { desiredRecordsForStack, dnsBackendFromConfig, readStackConfig } from "./components/config";
 import { DkimKeyring } from "./components/dkim/keyring";
-import { MailDomain } from "./components/dns/mail-domain";
+import { dkimKeyRecord } from "./components/dkim/records";
+import { checkMailDomainArgs, MailDomain } from "./components/dns/mail-domain";
 
 const stack = pulumi.getStack();
 const config = readStackConfig(stack);
 const desired = desiredRecordsForStack(config, `stack "${stack}" config`);
 for (const warning of desired.warnings) pulumi.log.warn(warning);
+
+// Every zone is checked and encoded before the first resource exists, so a
+// problem in the last zone cannot leave the first ones half-applied. Managed
+// DKIM keys take part through a placeholder of their record.
+const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend));
+desired.domains.forEach((zone, i) =>
+  checkMailDomainArgs(zone.domain, {
+    domain: zone.domain,
+    records: [...zone.records, ...zone.dkimKeys.map((k) => dkimKeyRecord(zone.domain, k.selector, `v=DKIM1; k=${k.algorithm}; p=`, zone.ttl))],
+    backend: backends[i],
+  }),
+);
 
 // One KMS key encrypts every DKIM private key in Secrets Manager, unless the stack names its own.
 // Protected: deleting it would make every stored key unreadable.
@@ -32,7 +45,7 @@ function createDkimKmsKey(): pulumi.Output<string> {
   return key.arn;
 }
 
-const mailDomains = desired.domains.map((zone) => {
+const mailDomains = desired.domains.map((zone, i) => {
   const keyring =
     zone.dkimKeys.length > 0
       ? new DkimKeyring(zone.domain, {
@@ -47,9 +60,12 @@ const mailDomains = desired.domains.map((zone) => {
   return new MailDomain(zone.domain, {
     domain: zone.domain,
     records: [...zone.records, ...(keyring?.records ?? [])],
-    backend: dnsBackendFromConfig(zone.backend),
+    backend: backends[i],
   });
 });
 
 /** The zones this stack publishes, and how many records each holds. */
 export const domains = Object.fromEntries(mailDomains.map((d, i) => [d.domain, desired.domains[i].records.length + desired.domains[i].dkimKeys.length]));
+
+/** MTA-STS policy files to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt. */
+export const mtaStsPolicies = Object.fromEntries(desired.domains.filter((d) => d.mtaStsPolicy).map((d) => [d.domain, d.mtaStsPolicy!]));

@@ -97,6 +97,12 @@ async function planCommand(args: string[], io: Io): Promise<number> {
     for (const domain of plan.domains) {
       fs.writeFileSync(path.join(flags.out, zoneFileName(domain.domain)), renderZoneFile(domain.domain, domain.records));
     }
+    for (const [domain, policy] of Object.entries(plan.mtaStsPolicies)) {
+      // The path it is served under, so the folder can be copied to the policy host as it is.
+      const dir = path.join(flags.out, `mta-sts.${domain}`, ".well-known");
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, "mta-sts.txt"), policy);
+    }
   }
   io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTable(plan));
   if (flags.out && !flags.json) io.stdout(`Zone files: ${plan.domains.length} written to ${flags.out}\n`);

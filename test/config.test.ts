@@ -58,7 +58,7 @@ const catalogue: [string, Mutation, RegExp[]][] = [
   ["bad Route53 zone id", (c) => (c.domains[1].dns.hostedZoneId = "example.org"), [/domains\[1\]\.dns\.hostedZoneId = "example\.org": must be a Route53 hosted zone id/]],
   ["TTL below 60", (c) => (c.domains[0].ttl = 30), [/domains\[0\]\.ttl = 30: must be at least 60 seconds/]],
   ["both mx and nullMx", (c) => (c.domains[0].nullMx = true), [/domains\[0\]\.nullMx/, /cannot both receive mail/]],
-  ["duplicate domain", (c) => (c.parkedDomains[0].name = "example.com"), [/parkedDomains\[0\]\.name = "example\.com": already configured at domains\[0\]/]],
+  ["duplicate domain", (c) => (c.parkedDomains[0].name = "example.com"), [/parkedDomains\[0\]\.name: "example\.com" is already configured at domains\[0\]/]],
   ["unknown postforge key", (c) => (c.domain = "example.com"), [/postforge:domain: unknown key/, /postforge:domains/]],
   ["misspelt domain setting", (c) => (c.domains[0].dmark = { p: "reject" }), [/domains\[0\]\.dmark: unknown setting/]],
   ["missing DMARC", (c) => delete c.domains[1].dmarc, [/domains\[1\]\.dmarc = nothing/]],
@@ -74,6 +74,21 @@ const catalogue: [string, Mutation, RegExp[]][] = [
   ["invalid domain name", (c) => (c.domains[0].name = "exa mple.com"), [/domains\[0\]\.name = "exa mple\.com": must be a host name/]],
   ["host without an address", (c) => (c.domains[0].hosts = [{ name: "mail.example.com" }]), [/domains\[0\]\.hosts\[0\]/, /ipv4, ipv6 or both/]],
   ["domains is not a list", (c) => (c.domains = { name: "example.com" }), [/domains = \{"name":"example\.com"\}/]],
+  // Rules across records, judged before anything is created.
+  ["two keys at one DKIM selector", (c) => c.domains[0].dkim.publicKeys.push({ selector: "PF2026Q4", algorithm: "rsa", publicKey: rsa2048 }), [/domains\[0\]\.dkim\.publicKeys\[0\] and domains\[0\]\.dkim\.publicKeys\[1\]/, /would hold 2 DKIM key records/]],
+  ["two SPF records at one name across domains", (c) => c.domains.push({ name: "mail.example.com", dns: { provider: "cloudflare", zoneId: "abcdefabcdefabcdefabcdefabcdefab" }, spf: { ip4: ["203.0.113.26"] }, dmarc: { p: "reject" } }), [/domains\[0\]\.heloHosts\[0\] and domains\[2\]\.spf/, /"mail\.example\.com"/, /SPF/]],
+  ["a host listed twice", (c) => c.domains[0].hosts.push({ name: "mail.example.com", ipv4: "203.0.113.26" }), [/domains\[0\]\.hosts\[1\]\.name: "mail\.example\.com" is listed twice/]],
+  ["a HELO host listed twice", (c) => c.domains[0].heloHosts.push("MAIL.example.com"), [/domains\[0\]\.heloHosts\[1\]: "mail\.example\.com" is listed twice/]],
+  // Managed DKIM keys.
+  ["managed 1024-bit key without the legacy opt-in", (c) => (c.domains[0].dkim.keys = [{ quarter: "2026q4", bits: 1024, state: "pending" }]), [/domains\[0\]\.dkim\.keys\[0\]: DKIM key example\.com\/pf2026q4: bits 1024 is too weak/, /allowLegacy1024RsaForOldReceivers/]],
+  ["managed key of an unsupported size", (c) => (c.domains[0].dkim.keys = [{ quarter: "2026q4", bits: 1536, state: "pending" }]), [/bits 1536 is not allowed; use 2048 \(default\), 3072 or 4096/]],
+  ["managed key selector that is not a DNS label", (c) => (c.domains[0].dkim.keys = [{ selector: "pf_2026", state: "pending" }]), [/domains\[0\]\.dkim\.keys\[0\]: .*selector "pf_2026" is not a DNS label/]],
+  ["managed key with both selector and quarter", (c) => (c.domains[0].dkim.keys = [{ selector: "s1", quarter: "2026q4", state: "pending" }]), [/domains\[0\]\.dkim\.keys\[0\]: give either selector or quarter/]],
+  ["a retiring key with no active successor", (c) => (c.domains[0].dkim.keys = [{ quarter: "2026q2", state: "retiring" }, { quarter: "2026q4", state: "pending" }]), [/pf2026q2 is retiring but no rsa key is active, so mail would go unsigned/]],
+  ["two active keys of one algorithm", (c) => (c.domains[0].dkim.keys = [{ quarter: "2026q2", state: "active" }, { quarter: "2026q4", state: "active" }]), [/pf2026q2 and pf2026q4 are both active rsa keys; one signs, so set the older one to retiring/]],
+  ["a managed key reusing an external selector", (c) => (c.domains[0].dkim.keys = [{ selector: "pf2026q4", state: "pending" }]), [/selector "pf2026q4" is used twice/]],
+  ["an unknown rotation state", (c) => (c.domains[0].dkim.keys = [{ quarter: "2026q4", state: "live" }]), [/domains\[0\]\.dkim\.keys\[0\]\.state = "live": must be pending/]],
+  ["overlap shorter than two days", (c) => (c.dkim = { overlapDays: 1 }), [/dkim\.overlapDays = 1: must be at least 2 days/]],
 ];
 
 describe("stack config", () => {
@@ -93,6 +108,21 @@ describe("stack config", () => {
       assert.deepEqual(failure.registered.map((r) => `${r.type} ${r.name}`), []);
     });
   }
+
+  it("warns, without refusing, about what would work badly", async () => {
+    const config = validConfig();
+    config.domains[0].dmarc.p = "none";
+    config.domains[0].hosts = [];
+    config.domains[0].mtaSts = undefined;
+    delete config.domains[1].mx;
+    const run = await runProgramWith(config);
+    assert.deepEqual(run.warnings, [
+      'domains[0].mx[0].host: "mail.example.com" is in this zone but has no address; add it to hosts, or mail for example.com cannot be delivered',
+      'domains[0].heloHosts[0]: "mail.example.com" has no address in hosts, so "v=spf1 a -all" matches nothing and HELO checks fail; add it to hosts',
+      "domains[0].dmarc.p: production domain example.com has DMARC p=none, which protects nothing; move to quarantine, then reject, once reports show your mail aligned",
+      "domains[1]: example.org publishes no MX, so senders fall back to its A record and bounces may never arrive; add mx, or nullMx: true if it receives no mail",
+    ]);
+  });
 
   it("reports every problem at once", async () => {
     const config = validConfig();

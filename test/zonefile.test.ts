@@ -109,9 +109,9 @@ describe("renderZoneFile", () => {
     );
     assert.throws(
       () => renderZoneFile("example.com", [{ type: "A", name: "a.example.com", ttl: 300, purpose: "other", address: "::1" }]),
-      /not IPv4/,
+      /not an IPv4 address/,
     );
-    assert.throws(() => renderZoneFile("example.com", [txt("a b.example.com", ["x"])]), /not a valid domain name/);
+    assert.throws(() => renderZoneFile("example.com", [txt("a b.example.com", ["x"])]), /not a valid (domain|DNS) name/);
     assert.throws(() => renderZoneFile("example.com", [], { nameservers: ["ns1.example.com"] }), /needs an address/);
   });
 

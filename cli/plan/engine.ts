@@ -74,16 +74,21 @@ export class OfflineRunError extends Error {
 
 class RecordingMonitor extends MockMonitor {
   readonly captured: CapturedResource[] = [];
+  private readonly urns = new Set<string>();
 
   async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
     const parent: string = req.getParent();
     const type: string = req.getType();
     const name: string = req.getName();
+    const urn = mockUrn(parent, type, name);
+    // The real engine refuses a second resource with the same URN; so must a plan.
+    if (this.urns.has(urn)) return callback(new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`), undefined);
+    this.urns.add(urn);
     const { value: inputs, secretPaths } = stripSecrets(
       pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
     );
     this.captured.push({
-      urn: mockUrn(parent, type, name),
+      urn,
       type,
       name,
       parent: parent || undefined,

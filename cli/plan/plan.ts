@@ -49,6 +49,8 @@ export interface Plan {
   resourcesByType: Record<string, number>;
   domains: PlannedDomain[];
   dkimKeys: PlannedDkimKey[];
+  /** MTA-STS policy files per domain, from the program's `mtaStsPolicies` output. */
+  mtaStsPolicies: Record<string, string>;
   warnings: string[];
 }
 
@@ -101,5 +103,21 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
       protected: r.protect,
     }))
     .sort((a, b) => a.domain.localeCompare(b.domain) || a.selector.localeCompare(b.selector));
-  return { formatVersion: 1, project: meta.project, stack: meta.stack, resourceCount: resources.length, resourcesByType, domains: sorted, dkimKeys, warnings: run.warnings };
+  return {
+    formatVersion: 1,
+    project: meta.project,
+    stack: meta.stack,
+    resourceCount: resources.length,
+    resourcesByType,
+    domains: sorted,
+    dkimKeys,
+    mtaStsPolicies: stringMap(run.outputs.mtaStsPolicies),
+    warnings: run.warnings,
+  };
+}
+
+/** Only a plain map of strings is taken from program outputs (nothing else, so no secret can ride along). */
+function stringMap(value: unknown): Record<string, string> {
+  if (!value || typeof value !== "object") return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -20,6 +20,11 @@ export function renderPlanTable(plan: Plan): string {
       const keyRows = keys.map((k) => [k.selector, k.algorithm === "rsa" ? `rsa-${k.bits}` : k.algorithm, k.state, k.protected ? "protected" : "", DKIM_STATE_MEANING[k.state] ?? ""]);
       lines.push(...table(["SELECTOR", "KEY", "STATE", "", "MEANING"], keyRows).map((l) => `    ${l}`));
     }
+    const policy = plan.mtaStsPolicies[domain.domain];
+    if (policy) {
+      lines.push(`  MTA-STS policy, to serve at https://mta-sts.${domain.domain}/.well-known/mta-sts.txt:`);
+      lines.push(...policy.trimEnd().split(/\r?\n/).map((l) => `    ${l}`));
+    }
     lines.push("");
   }
   const byType = Object.entries(plan.resourcesByType)

@@ -1,11 +1,12 @@
 import {
   bimiRecord,
   caaRecords,
+  checkMtaStsCoversMx,
   dkimRecord,
   dmarcRecord,
   heloSpfRecord,
+  mtaStsPolicyText,
   mtaStsRecord,
-  checkMtaStsCoversMx,
   mxRecords,
   nullMxRecord,
   nullSpfRecord,
@@ -14,9 +15,12 @@ import {
   tlsRptRecord,
   type DmarcIntent,
   type DmarcMode,
+  type MtaStsIntent,
 } from "../dns/protocols";
+import { dkimKeyRecord } from "../dkim/records";
 import { RecordBuildError, type Finding } from "../dns/findings";
 import { rdataText, type DnsRecord } from "../dns/model";
+import { publishingProblems, recordProblems, recordSetProblems } from "../dns/record-rules";
 import { splitTxtValue } from "../dns/txt";
 import { ValidationError } from "../validation";
 import { resolveManagedDkimKeys, type ManagedDkimKey } from "./dkim-keys";
@@ -25,6 +29,8 @@ import type { DnsBackendConfig, ParkedDomainConfig, SendingDomainConfig, StackCo
 /**
  * From validated stack config to the records each zone must hold: the one
  * place where config intent meets the protocol builders. Pure: no Pulumi.
+ * Every record remembers the config path it came from, so problems found
+ * across records (two SPF records at one name) name the settings to change.
  */
 
 export interface DomainRecords {
@@ -37,6 +43,8 @@ export interface DomainRecords {
   dkimKeys: ManagedDkimKey[];
   /** The domain's record TTL. */
   ttl: number;
+  /** The MTA-STS policy file to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt. */
+  mtaStsPolicy?: string;
 }
 
 export interface StackRecords {
@@ -45,163 +53,182 @@ export interface StackRecords {
   warnings: string[];
 }
 
-export function desiredRecordsForStack(config: StackConfig, subject: string, today: Date = new Date()): StackRecords {
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  const attempt = <T>(path: string, build: () => T, fallback: T): T => {
+/** Collects problems and warnings, and where each record came from. */
+class Collector {
+  readonly problems: string[] = [];
+  readonly warnings: string[] = [];
+  readonly origin = new Map<DnsRecord, string>();
+
+  problem(path: string, message: string): void {
+    this.problems.push(`${path}: ${message}`);
+  }
+
+  warn(path: string, message: string): void {
+    this.warnings.push(`${path}: ${message}`);
+  }
+
+  /** Run a builder; its errors become problems at `path` (plus the finding's own sub-path). */
+  build<T>(path: string, build: () => T): T | undefined {
     try {
-      const result = build();
-      return result;
+      return build();
     } catch (error) {
-      if (error instanceof RecordBuildError) {
-        for (const f of error.findings) problems.push(`${joinPath(path, f.path)}: ${f.message}`);
-      } else {
-        problems.push(`${path}: ${(error as Error).message}`);
-      }
-      return fallback;
+      if (!(error instanceof RecordBuildError)) throw error;
+      for (const f of error.findings) this.problems.push(`${joinPath(path, f.path)}: ${f.message}`);
+      return undefined;
     }
-  };
-  const note = (path: string, findings: Finding[] | undefined) => {
-    for (const f of findings ?? []) if (f.severity === "warning") warnings.push(`${joinPath(path, f.path)}: ${f.message}`);
-  };
+  }
 
-  const seen = new Map<string, string>();
-  const claim = (name: string, path: string) => {
-    const previous = seen.get(name);
-    if (previous) problems.push(`${path}.name = "${name}": already configured at ${previous}; each domain appears once`);
-    else seen.set(name, path);
-  };
+  /** Build records into `into`, remembering their origin. */
+  add(into: DnsRecord[], path: string, build: () => DnsRecord | DnsRecord[]): void {
+    const built = this.build(path, build);
+    for (const record of built === undefined ? [] : Array.isArray(built) ? built : [built]) {
+      this.origin.set(record, path);
+      into.push(record);
+    }
+  }
 
+  warnings_of(path: string, findings: Finding[]): void {
+    for (const f of findings) if (f.severity === "warning") this.warn(joinPath(path, f.path), f.message);
+  }
+}
+
+export function desiredRecordsForStack(config: StackConfig, subject: string, today: Date = new Date()): StackRecords {
+  const c = new Collector();
   const domains: DomainRecords[] = [];
-  const reportAuthorizations: { record: DnsRecord; path: string }[] = [];
+  const reportAuthorizations: DnsRecord[] = [];
+  const claimed = new Map<string, string>();
+  const claim = (name: string, path: string) => {
+    const previous = claimed.get(name);
+    if (previous) c.problem(`${path}.name`, `"${name}" is already configured at ${previous}; each domain appears once`);
+    else claimed.set(name, path);
+  };
 
   config.domains.forEach((domain, i) => {
     const path = `domains[${i}]`;
     claim(domain.name, path);
-    const built = sendingDomainRecords(domain, path, config, attempt, note);
+    const built = sendingDomainRecords(domain, path, config, c);
     const dkim = resolveManagedDkimKeys(domain, path, config.dkim, today);
-    problems.push(...dkim.problems);
-    warnings.push(...dkim.warnings);
-    domains.push({ domain: domain.name, kind: "sending", backend: domain.dns, records: built.records, dkimKeys: dkim.keys, ttl: domain.ttl ?? config.defaultTtl });
-    for (const record of built.reportAuthorizations) reportAuthorizations.push({ record, path: `${path}.dmarc` });
+    dkim.problems.forEach((p) => c.problems.push(p));
+    dkim.warnings.forEach((w) => c.warnings.push(w));
+    domains.push({ domain: domain.name, kind: "sending", backend: domain.dns, records: built.records, dkimKeys: dkim.keys, ttl: built.ttl, mtaStsPolicy: built.mtaStsPolicy });
+    reportAuthorizations.push(...built.reportAuthorizations);
   });
   config.parkedDomains.forEach((parked, i) => {
     const path = `parkedDomains[${i}]`;
     claim(parked.name, path);
-    const ttl = parked.ttl ?? config.defaultTtl;
-    const dmarc: DmarcIntent = { p: "reject", sp: "reject", adkim: "s", aspf: "s", ...(parked.rua ? { rua: parked.rua } : {}) };
-    const records = attempt(path, () => parkedDomainRecords(parked, dmarc, config.dmarcMode, ttl), [] as DnsRecord[]);
-    const auth = attempt(`${path}.rua`, () => reportAuthorizationRecords(parked.name, dmarc, ttl), []);
-    for (const record of auth) reportAuthorizations.push({ record, path: `${path}.rua` });
-    domains.push({ domain: parked.name, kind: "parked", backend: parked.dns, records, dkimKeys: [], ttl });
+    const built = parkedDomainRecords(parked, path, config, c);
+    domains.push({ domain: parked.name, kind: "parked", backend: parked.dns, records: built.records, dkimKeys: [], ttl: built.ttl });
+    reportAuthorizations.push(...built.reportAuthorizations);
   });
 
-  placeReportAuthorizations(domains, reportAuthorizations, warnings);
+  placeReportAuthorizations(domains, reportAuthorizations, c);
+  checkAcrossRecords(domains, c);
 
-  if (problems.length > 0) throw new ValidationError(subject, problems);
-  return { domains, warnings };
+  if (c.problems.length > 0) throw new ValidationError(subject, c.problems);
+  return { domains, warnings: c.warnings };
 }
-
-type Attempt = <T>(path: string, build: () => T, fallback: T) => T;
-type Note = (path: string, findings: Finding[] | undefined) => void;
 
 function sendingDomainRecords(
   domain: SendingDomainConfig,
   path: string,
   config: StackConfig,
-  attempt: Attempt,
-  note: Note,
-): { records: DnsRecord[]; reportAuthorizations: DnsRecord[] } {
+  c: Collector,
+): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number; mtaStsPolicy?: string } {
   const ttl = domain.ttl ?? config.defaultTtl;
   const name = domain.name;
   const records: DnsRecord[] = [];
-  const add = (built: DnsRecord | DnsRecord[]) => records.push(...(Array.isArray(built) ? built : [built]));
-  const none: DnsRecord[] = [];
   const inZone = (host: string) => host === name || host.endsWith(`.${name}`);
+  const addressed = new Set(domain.hosts.map((h) => h.name));
 
   if (domain.mx && domain.nullMx) {
-    attempt(`${path}.nullMx`, () => {
-      throw new Error("a domain cannot both receive mail (mx) and refuse it (nullMx: true); keep one");
-    }, undefined);
+    c.problem(`${path}.nullMx`, "a domain cannot both receive mail (mx) and refuse it (nullMx: true); keep one");
   } else if (domain.mx) {
-    add(attempt<DnsRecord | DnsRecord[]>(`${path}.mx`, () => mxRecords(name, domain.mx!, ttl), none));
+    c.add(records, `${path}.mx`, () => mxRecords(name, domain.mx!, ttl));
+    domain.mx.forEach((mx, j) => {
+      if (inZone(mx.host) && !addressed.has(mx.host)) {
+        c.warn(`${path}.mx[${j}].host`, `"${mx.host}" is in this zone but has no address; add it to hosts, or mail for ${name} cannot be delivered`);
+      }
+    });
   } else if (domain.nullMx) {
-    add(nullMxRecord(name, ttl));
+    c.add(records, `${path}.nullMx`, () => nullMxRecord(name, ttl));
+  } else {
+    c.warn(path, `${name} publishes no MX, so senders fall back to its A record and bounces may never arrive; add mx, or nullMx: true if it receives no mail`);
+  }
+  if (domain.spf.mx && (domain.nullMx || !domain.mx)) {
+    c.warn(`${path}.spf.mx`, `${name} has no MX hosts, so "mx" costs a lookup and matches nothing; remove it`);
   }
 
+  const hostsSeen = new Set<string>();
   domain.hosts.forEach((host, j) => {
     const hostPath = `${path}.hosts[${j}]`;
-    if (!inZone(host.name)) {
-      attempt(`${hostPath}.name`, () => {
-        throw new Error(`"${host.name}" is outside ${name}; list it under the domain whose zone holds it`);
-      }, undefined);
-      return;
-    }
-    if (!host.ipv4 && !host.ipv6) {
-      attempt(hostPath, () => {
-        throw new Error(`host "${host.name}" needs ipv4, ipv6 or both`);
-      }, undefined);
-    }
-    if (host.ipv4) add({ name: host.name, ttl, purpose: "host-address", type: "A", address: host.ipv4 });
-    if (host.ipv6) add({ name: host.name, ttl, purpose: "host-address", type: "AAAA", address: host.ipv6 });
+    if (hostsSeen.has(host.name)) return c.problem(`${hostPath}.name`, `"${host.name}" is listed twice; give each host once with all its addresses`);
+    hostsSeen.add(host.name);
+    if (!inZone(host.name)) return c.problem(`${hostPath}.name`, `"${host.name}" is outside ${name}; list it under the domain whose zone holds it`);
+    if (!host.ipv4 && !host.ipv6) return c.problem(hostPath, `host "${host.name}" needs ipv4, ipv6 or both`);
+    if (host.ipv4) c.add(records, hostPath, () => ({ name: host.name, ttl, purpose: "host-address", type: "A", address: host.ipv4! }));
+    if (host.ipv6) c.add(records, hostPath, () => ({ name: host.name, ttl, purpose: "host-address", type: "AAAA", address: host.ipv6! }));
   });
 
+  const heloSeen = new Set<string>();
   domain.heloHosts.forEach((host, j) => {
     const hostPath = `${path}.heloHosts[${j}]`;
-    const problem =
-      host === name
-        ? `"${host}" is the domain itself, whose SPF record lists the senders; use a host name such as mail.${name}`
-        : !inZone(host)
-          ? `"${host}" is outside ${name}; list it under the domain whose zone holds it`
-          : undefined;
-    if (problem) {
-      attempt(hostPath, () => {
-        throw new Error(problem);
-      }, undefined);
-      return;
-    }
-    add(attempt<DnsRecord | DnsRecord[]>(hostPath, () => heloSpfRecord(host, ttl), none));
+    if (heloSeen.has(host)) return c.problem(hostPath, `"${host}" is listed twice; remove one`);
+    heloSeen.add(host);
+    if (host === name) return c.problem(hostPath, `"${host}" is the domain itself, whose SPF record lists the senders; use a host name such as mail.${name}`);
+    if (!inZone(host)) return c.problem(hostPath, `"${host}" is outside ${name}; list it under the domain whose zone holds it`);
+    if (!addressed.has(host)) c.warn(hostPath, `"${host}" has no address in hosts, so "v=spf1 a -all" matches nothing and HELO checks fail; add it to hosts`);
+    c.add(records, hostPath, () => heloSpfRecord(host, ttl));
   });
 
-  add(attempt<DnsRecord | DnsRecord[]>(`${path}.spf`, () => spfRecord(name, domain.spf, ttl), none));
+  c.add(records, `${path}.spf`, () => spfRecord(name, domain.spf, ttl));
 
-  domain.dkim.publicKeys.forEach((key, j) => {
-    add(attempt<DnsRecord | DnsRecord[]>(`${path}.dkim.publicKeys[${j}]`, () => dkimRecord(name, key, ttl), none));
-  });
+  domain.dkim.publicKeys.forEach((key, j) => c.add(records, `${path}.dkim.publicKeys[${j}]`, () => dkimRecord(name, key, ttl)));
 
   const dmarcIntent = stripUndefined(domain.dmarc) as DmarcIntent;
-  add(attempt<DnsRecord | DnsRecord[]>(`${path}.dmarc`, () => dmarcRecord(name, dmarcIntent, config.dmarcMode as DmarcMode, ttl), none));
-  const reportAuthorizations = attempt(`${path}.dmarc`, () => reportAuthorizationRecords(name, dmarcIntent, ttl), []);
+  c.add(records, `${path}.dmarc`, () => dmarcRecord(name, dmarcIntent, config.dmarcMode as DmarcMode, ttl));
+  if (config.environment === "production" && dmarcIntent.p === "none") {
+    c.warn(`${path}.dmarc.p`, `production domain ${name} has DMARC p=none, which protects nothing; move to quarantine, then reject, once reports show your mail aligned`);
+  }
+  const reportAuthorizations = c.build(`${path}.dmarc`, () => reportAuthorizationRecords(name, dmarcIntent, ttl)) ?? [];
+  reportAuthorizations.forEach((r) => c.origin.set(r, `${path}.dmarc`));
 
+  let mtaStsPolicy: string | undefined;
   if (domain.mtaSts) {
     const mxHosts = (domain.mx ?? []).map((m) => m.host);
-    const intent = { mode: domain.mtaSts.mode, mx: domain.mtaSts.mx ?? mxHosts, maxAge: domain.mtaSts.maxAge };
+    const intent: MtaStsIntent = { mode: domain.mtaSts.mode, mx: domain.mtaSts.mx ?? mxHosts, maxAge: domain.mtaSts.maxAge };
     const coverage = checkMtaStsCoversMx(intent, mxHosts);
-    attempt(`${path}.mtaSts`, () => {
-      const errors = coverage.filter((f) => f.severity === "error");
-      if (errors.length > 0) throw new RecordBuildError(errors);
-    }, undefined);
-    note(`${path}.mtaSts`, coverage);
-    add(attempt<DnsRecord | DnsRecord[]>(`${path}.mtaSts`, () => mtaStsRecord(name, intent, ttl), none));
+    const errors = coverage.filter((f) => f.severity === "error");
+    if (errors.length > 0) c.build(`${path}.mtaSts`, () => { throw new RecordBuildError(errors); });
+    c.warnings_of(`${path}.mtaSts`, coverage);
+    const before = records.length;
+    c.add(records, `${path}.mtaSts`, () => mtaStsRecord(name, intent, ttl));
+    if (records.length > before) {
+      mtaStsPolicy = mtaStsPolicyText(intent);
+      c.warn(`${path}.mtaSts`, `serve the policy (printed by the plan) at https://mta-sts.${name}/.well-known/mta-sts.txt with a certificate for mta-sts.${name}; until then senders ignore it and TLS-RPT reports fetch failures`);
+    }
   }
-  if (domain.tlsRpt) add(attempt<DnsRecord | DnsRecord[]>(`${path}.tlsRpt`, () => tlsRptRecord(name, domain.tlsRpt!, ttl), none));
-  if (domain.bimi) {
-    add(attempt<DnsRecord | DnsRecord[]>(`${path}.bimi`, () => bimiRecord(name, stripUndefined(domain.bimi!), { intent: dmarcIntent, mode: config.dmarcMode }, ttl), none));
-  }
-  if (domain.caa) add(attempt<DnsRecord | DnsRecord[]>(`${path}.caa`, () => caaRecords(name, stripUndefined(domain.caa!), ttl), none));
+  if (domain.tlsRpt) c.add(records, `${path}.tlsRpt`, () => tlsRptRecord(name, domain.tlsRpt!, ttl));
+  if (domain.bimi) c.add(records, `${path}.bimi`, () => bimiRecord(name, stripUndefined(domain.bimi!), { intent: dmarcIntent, mode: config.dmarcMode }, ttl));
+  if (domain.caa) c.add(records, `${path}.caa`, () => caaRecords(name, stripUndefined(domain.caa!), ttl));
 
-  return { records, reportAuthorizations };
+  return { records, reportAuthorizations, ttl, mtaStsPolicy };
 }
 
 /** M3AAWG's parked-domain set: nothing may send, nothing is received, spoofing is rejected and reported. */
-function parkedDomainRecords(parked: ParkedDomainConfig, dmarc: DmarcIntent, mode: DmarcMode, ttl: number): DnsRecord[] {
-  return [
+function parkedDomainRecords(parked: ParkedDomainConfig, path: string, config: StackConfig, c: Collector): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number } {
+  const ttl = parked.ttl ?? config.defaultTtl;
+  const dmarc: DmarcIntent = { p: "reject", sp: "reject", adkim: "s", aspf: "s", ...(parked.rua ? { rua: parked.rua } : {}) };
+  const records: DnsRecord[] = [];
+  c.add(records, path, () => [
     nullMxRecord(parked.name, ttl),
     nullSpfRecord(parked.name, ttl),
-    dmarcRecord(parked.name, dmarc, mode, ttl),
     // A revoked key at every selector: any DKIM signature claiming this domain fails.
     { name: `*._domainkey.${parked.name}`, ttl, purpose: "dkim", type: "TXT", strings: splitTxtValue("v=DKIM1; p=") },
-  ];
+  ]);
+  c.add(records, `${path}.rua`, () => dmarcRecord(parked.name, dmarc, config.dmarcMode, ttl));
+  const reportAuthorizations = c.build(`${path}.rua`, () => reportAuthorizationRecords(parked.name, dmarc, ttl)) ?? [];
+  reportAuthorizations.forEach((r) => c.origin.set(r, `${path}.rua`));
+  return { records, reportAuthorizations, ttl };
 }
 
 /**
@@ -209,22 +236,46 @@ function parkedDomainRecords(parked: ParkedDomainConfig, dmarc: DmarcIntent, mod
  * is in this stack we publish them there; otherwise its owner must, or
  * receivers drop the reports (RFC 7489 §7.1), so we say so.
  */
-function placeReportAuthorizations(
-  domains: DomainRecords[],
-  authorizations: { record: DnsRecord; path: string }[],
-  warnings: string[],
-): void {
+function placeReportAuthorizations(domains: DomainRecords[], authorizations: DnsRecord[], c: Collector): void {
   const byApex = [...domains].sort((a, b) => b.domain.length - a.domain.length);
-  for (const { record, path } of authorizations) {
+  for (const record of authorizations) {
+    const path = c.origin.get(record) ?? "(report authorization)";
     const zone = byApex.find((d) => record.name === d.domain || record.name.endsWith(`.${d.domain}`));
     if (!zone) {
-      warnings.push(
-        `${path}: reports go outside this stack; ask the owner of ${record.name.split("._report._dmarc.")[1]} to publish TXT ${record.name} "v=DMARC1", or receivers will not send them`,
-      );
+      c.warn(path, `reports go outside this stack; ask the owner of ${record.name.split("._report._dmarc.")[1]} to publish TXT ${record.name} "v=DMARC1", or receivers will not send them`);
       continue;
     }
-    const identity = `${record.name} ${rdataText(record)}`;
-    if (!zone.records.some((r) => `${r.name} ${rdataText(r)}` === identity)) zone.records.push(record);
+    const placed = { ...record, ttl: zone.ttl };
+    const identity = `${placed.name} ${rdataText(placed)}`;
+    if (!zone.records.some((r) => `${r.name} ${rdataText(r)}` === identity)) {
+      c.origin.set(placed, path);
+      zone.records.push(placed);
+    }
+  }
+}
+
+/**
+ * Rules across every record of the stack, before anything is created: valid
+ * data, and one SPF / DMARC / DKIM key per name even when two configured
+ * domains put records at the same name. Managed DKIM keys take part through a
+ * placeholder, since their values only exist after deploy.
+ */
+function checkAcrossRecords(domains: DomainRecords[], c: Collector): void {
+  const all: DnsRecord[] = [];
+  for (const zone of domains) {
+    for (const record of zone.records) {
+      for (const p of [...recordProblems(record), ...publishingProblems(record)]) c.problem(c.origin.get(record) ?? zone.domain, p);
+      all.push(record);
+    }
+    for (const key of zone.dkimKeys) {
+      const placeholder = dkimKeyRecord(zone.domain, key.selector, `v=DKIM1; k=${key.algorithm}; p=`, zone.ttl);
+      c.origin.set(placeholder, `${zone.kind === "sending" ? "managed key" : "key"} ${key.selector} of ${zone.domain}`);
+      all.push(placeholder);
+    }
+  }
+  for (const problem of recordSetProblems(all)) {
+    const sources = [...new Set(problem.records.map((r) => c.origin.get(r) ?? r.name))];
+    c.problem(sources.join(" and "), problem.message);
   }
 }
 

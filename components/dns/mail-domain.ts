@@ -3,7 +3,8 @@ import { z } from "zod";
 import { hostname, ownerName } from "../config/fields";
 import { parseOrThrow, ValidationError } from "../validation";
 import { isDeferred, type DnsBackend, type DnsRecordInput, type PreparedRecords } from "./backend";
-import { rdataText, type DnsRecord } from "./model";
+import type { DnsRecord } from "./model";
+import { publishingProblems, recordProblems, recordSetProblems } from "./record-rules";
 
 export interface MailDomainArgs {
   /**
@@ -38,7 +39,7 @@ export class MailDomain extends pulumi.ComponentResource {
 
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate and encode before super() so a bad argument registers nothing at all.
-    const checked = validateMailDomainArgs(name, args);
+    const checked = checkMailDomainArgs(name, args);
     // Only public, small facts go to super(): they are recorded in state.
     super(MAIL_DOMAIN_TYPE, name, { domain: checked.domain, provider: args.backend.provider }, opts);
     this.domain = checked.domain;
@@ -62,26 +63,27 @@ const argsShape = z.object({
   }),
 });
 
-function validateMailDomainArgs(name: string, args: MailDomainArgs): { domain: string; prepared: PreparedRecords } {
+/**
+ * Validate a MailDomain's arguments and encode its records, creating nothing:
+ * what the constructor does before it registers. Call it for every zone first
+ * to refuse a whole stack before any zone is created.
+ */
+export function checkMailDomainArgs(name: string, args: MailDomainArgs): { domain: string; prepared: PreparedRecords } {
   const subject = `MailDomain "${name}"`;
   const { domain } = parseOrThrow(argsShape, args, subject);
   const problems: string[] = [];
-  const seen = new Set<string>();
+  const plain: DnsRecord[] = [];
   args.records.forEach((record, i) => {
-    const owner = record.name;
-    if (owner !== domain && !owner.endsWith(`.${domain}`)) {
+    if (record.name !== domain && !record.name.endsWith(`.${domain}`)) {
       problems.push(`records[${i}].name = "${record.name}": is outside the zone ${domain}; publish it through that zone's MailDomain`);
     }
-    if (isDeferred(record)) return; // its producer splits and checks it (see splitTxtValue)
-    if (record.type === "TXT" && (record.strings as string[]).some((s) => Buffer.byteLength(s) > 255)) {
-      problems.push(`records[${i}] (${record.name} TXT): a character-string exceeds 255 octets; build it with splitTxtValue`);
-    }
-    if (record.type !== "A" && record.type !== "AAAA") {
-      const identity = `${record.name} ${record.type} ${rdataText(record as DnsRecord)}`;
-      if (seen.has(identity)) problems.push(`records[${i}] (${identity}): is listed twice; remove the duplicate`);
-      seen.add(identity);
-    }
+    // A value known only after deploy is split and checked by its producer (see splitTxtValue).
+    if (isDeferred(record)) return;
+    const concrete = record as DnsRecord;
+    for (const p of [...recordProblems(concrete), ...publishingProblems(concrete)]) problems.push(`records[${i}]: ${p}`);
+    plain.push(concrete);
   });
+  for (const p of recordSetProblems(plain)) problems.push(p.message);
   if (problems.length > 0) throw new ValidationError(subject, problems);
   try {
     return { domain, prepared: args.backend.prepare({ baseName: name, apex: domain, records: args.records }) };

@@ -12,10 +12,12 @@ import { rdataText, relativeName, type DnsRecord, type RecordType } from "./mode
  * (an MX exchange, a CAA tag and value).
  */
 
-/** "@" → "apex" so names read well; other labels stay as they are. */
+/**
+ * The owner name relative to the zone, "@" for the apex. "@" cannot be a DNS
+ * label, so no host (not even one called "apex") can take the apex's name.
+ */
 function label(apex: string, name: string): string {
-  const relative = relativeName(name, apex);
-  return relative === "@" ? "apex" : relative;
+  return relativeName(name, apex);
 }
 
 /** One name per record set: `<base>-<relative name>-<type>`, e.g. `example.com-_dmarc-txt`. */
@@ -23,19 +25,22 @@ export function recordSetResourceName(base: string, apex: string, name: string, 
   return `${base}-${label(apex, name)}-${type.toLowerCase()}`;
 }
 
-/** One name per record value, for providers without record sets. */
-export function recordValueResourceName(
-  base: string,
-  apex: string,
-  record: DnsRecordInput,
-  setSize: number,
-): string {
+/**
+ * One name per record value, for providers without record sets. A TXT name
+ * never depends on how many values share its owner name or on the value: one
+ * record per purpose at a name (the record rules enforce it), so changing an
+ * SPF value updates it in place. MX values are named by exchange, CAA by tag
+ * and value; A/AAAA by address only when several share a name.
+ */
+export function recordValueResourceName(base: string, apex: string, record: DnsRecordInput, setSize: number): string {
   const setName = recordSetResourceName(base, apex, record.name, record.type);
   switch (record.type) {
     case "MX":
       return `${setName}-${record.exchange === "." ? "null" : record.exchange}`;
     case "CAA":
       return `${setName}-${record.tag}-${shortHash(record.value)}`;
+    case "TXT":
+      return record.purpose === "other" && !isDeferred(record) ? `${setName}-${shortHash(rdataText(record as DnsRecord))}` : setName;
     default:
       if (setSize === 1) return setName;
       if (isDeferred(record)) {
@@ -45,6 +50,15 @@ export function recordValueResourceName(
         );
       }
       return `${setName}-${shortHash(rdataText(record as DnsRecord))}`;
+  }
+}
+
+/** Refuse two resources with one name: the engine would reject the second URN after the first was created. */
+export function assertUniqueNames(names: string[], where: string): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new Error(`${where}: two records would both be named "${name}"; remove the duplicate record`);
+    seen.add(name);
   }
 }
 

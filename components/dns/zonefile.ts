@@ -17,7 +17,7 @@ import {
   relativeName,
   type DnsRecord,
 } from "./model";
-import { MAX_CHARACTER_STRING_OCTETS, octets } from "./txt";
+import { recordProblems } from "./record-rules";
 
 export interface ZoneFileOptions {
   /**
@@ -114,7 +114,7 @@ function normalizeRecords(zone: string, records: DnsRecord[]): DnsRecord[] {
       throw new Error(`renderZoneFile: ${where} is outside the zone "${zone}"; it belongs in another zone file`);
     }
     checkedTtl(record.ttl, `TTL of ${where}`);
-    validateRdata(record, where);
+    validateRdata(record);
 
     const setKey = `${record.name} ${record.type}`;
     const ttl = ttlBySet.get(setKey);
@@ -164,43 +164,9 @@ function canonicalRecord(input: DnsRecord): DnsRecord {
   }
 }
 
-function validateRdata(record: DnsRecord, where: string): void {
-  switch (record.type) {
-    case "TXT":
-      if (record.strings.length === 0) throw new Error(`renderZoneFile: ${where} has no character-strings`);
-      record.strings.forEach((s, i) => {
-        if (octets(s) > MAX_CHARACTER_STRING_OCTETS) {
-          throw new Error(
-            `renderZoneFile: ${where} string ${i} is ${octets(s)} octets; character-strings hold at most ` +
-              `${MAX_CHARACTER_STRING_OCTETS} (split the value with splitTxtValue)`,
-          );
-        }
-      });
-      return;
-    case "MX":
-      if (!Number.isInteger(record.priority) || record.priority < 0 || record.priority > 65535) {
-        throw new Error(`renderZoneFile: ${where} priority must be an integer 0..65535, got ${record.priority}`);
-      }
-      if (record.exchange !== ".") checkedName(record.exchange, `${where} exchange`);
-      return;
-    case "A":
-      if (!isIPv4(record.address)) throw new Error(`renderZoneFile: ${where} address "${record.address}" is not IPv4`);
-      return;
-    case "AAAA":
-      if (!isIPv6(record.address)) throw new Error(`renderZoneFile: ${where} address "${record.address}" is not IPv6`);
-      return;
-    case "CNAME":
-      checkedName(record.target, `${where} target`);
-      return;
-    case "CAA":
-      if (!Number.isInteger(record.flags) || record.flags < 0 || record.flags > 255) {
-        throw new Error(`renderZoneFile: ${where} flags must be an integer 0..255, got ${record.flags}`);
-      }
-      if (!["issue", "issuewild", "iodef"].includes(record.tag)) {
-        throw new Error(`renderZoneFile: ${where} has unsupported tag "${record.tag}"`);
-      }
-      return;
-  }
+function validateRdata(record: DnsRecord): void {
+  const [problem] = recordProblems(record);
+  if (problem) throw new Error(`renderZoneFile: ${problem}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
 import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
-import { recordValueResourceName } from "../naming";
+import { assertUniqueNames, recordValueResourceName } from "../naming";
 import { encodeCloudflareRecord } from "./cloudflare-encoding";
 
 export interface CloudflareBackendArgs {
@@ -23,6 +23,12 @@ export class CloudflareBackend implements DnsBackend {
         inputs: encodeCloudflareRecord(record),
       })),
     );
+    for (const record of records) {
+      if (record.ttl !== 1 && (record.ttl < 60 || record.ttl > 86400)) {
+        throw new Error(`${record.type} record "${record.name}": TTL ${record.ttl} is outside Cloudflare's range; use 1 (automatic) or 60..86400 seconds`);
+      }
+    }
+    assertUniqueNames(planned.map((p) => p.name), `zone ${apex}`);
     return {
       names: planned.map((p) => p.name),
       create: (parent) => {

@@ -2,7 +2,7 @@ import type * as aws from "@pulumi/aws";
 import { Record as Route53Record } from "@pulumi/aws/route53";
 import type * as pulumi from "@pulumi/pulumi";
 import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
-import { recordSetResourceName } from "../naming";
+import { assertUniqueNames, recordSetResourceName } from "../naming";
 import { encodeRoute53RecordSet } from "./route53-encoding";
 
 export interface Route53BackendArgs {
@@ -22,6 +22,7 @@ export class Route53Backend implements DnsBackend {
       name: recordSetResourceName(baseName, apex, set[0].name, set[0].type),
       inputs: encodeRoute53RecordSet(set),
     }));
+    assertUniqueNames(planned.map((p) => p.name), `zone ${apex}`);
     return {
       names: planned.map((p) => p.name),
       create: (parent) => {
