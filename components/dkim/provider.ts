@@ -133,7 +133,10 @@ export function generateDkimKeyPair(algorithm: DkimKeyAlgorithm, bits: number): 
     // Without a callback, forge uses crypto.generateKeyPairSync when Node offers it.
     const pair = forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
     const spkiDer = forge.asn1.toDer(forge.pki.publicKeyToAsn1(pair.publicKey)).getBytes();
-    const privateKeyPem = forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(pair.privateKey)));
+    // forge writes PEM with CRLF; the mail host's files use LF.
+    const privateKeyPem = forge.pki
+      .privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(pair.privateKey)))
+      .replace(/\r\n/g, "\n");
     return { publicKey: forge.util.encode64(spkiDer), privateKeyPem };
   }
   const pair = forge.pki.ed25519.generateKeyPair();
