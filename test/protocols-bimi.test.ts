@@ -55,6 +55,38 @@ describe("BIMI", () => {
     ]);
   });
 
+  it("publishes logo and evidence URLs as their href: non-ASCII paths percent-encoded, IDN hosts in xn-- form", () => {
+    const record = bimiRecord(
+      "example.com",
+      { logo: "https://example.com/bimi/logó.svg", evidence: "https://bücher.example/bimi/vmc.pem" },
+      { intent: { p: "reject" }, mode: "rfc9989" },
+      300,
+    );
+    assert.deepEqual(record.strings, ["v=BIMI1; l=https://example.com/bimi/log%C3%B3.svg; a=https://xn--bcher-kva.example/bimi/vmc.pem"]);
+    assert.match(record.strings.join(""), /^[\x20-\x7e]*$/);
+  });
+
+  it("refuses non-ASCII l= and a= in published values, giving the percent-encoded URL", () => {
+    const findings = checkBimi("v=BIMI1; l=https://example.com/bimi/logó.svg; a=https://example.com/vmc-é.pem");
+    assert.deepEqual(findings, [
+      {
+        code: "bimi.l.non-ascii",
+        severity: "error",
+        message:
+          'BIMI l= "https://example.com/bimi/logó.svg" contains non-ASCII characters, which a BIMI record cannot carry; publish the percent-encoded URL "https://example.com/bimi/log%C3%B3.svg"',
+        path: "l",
+      },
+      {
+        code: "bimi.a.non-ascii",
+        severity: "error",
+        message:
+          'BIMI a= "https://example.com/vmc-é.pem" contains non-ASCII characters, which a BIMI record cannot carry; publish the percent-encoded URL "https://example.com/vmc-%C3%A9.pem"',
+        path: "a",
+      },
+    ]);
+    assert.deepEqual(checkBimi("v=BIMI1; l=https://example.com/bimi/log%C3%B3.svg; a=https://example.com/vmc.pem"), []);
+  });
+
   it("judges published values", () => {
     assert.deepEqual(checkBimi("v=BIMI1; l=https://example.com/logo.svg; a=https://example.com/vmc.pem"), []);
     assert.deepEqual(codes(checkBimi("v=BIMI1; l=https://example.com/logo.svg")), ["bimi.a.missing"]);

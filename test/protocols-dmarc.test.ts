@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { RecordBuildError } from "../components/dns/findings";
 import {
   buildDmarcValue,
   checkDmarc,
   checkDmarcLocation,
   checkDmarcRecordSet,
+  dmarcIntentFindings,
   dmarcRecord,
   organizationalDomain,
   parseDmarc,
@@ -33,7 +33,30 @@ describe("DMARC builder", () => {
       buildDmarcValue(intent, "rfc9989"),
       "v=DMARC1; p=reject; sp=quarantine; np=reject; psd=n; t=y; adkim=r; aspf=s; fo=1:d; rua=mailto:dmarc@example.com,mailto:agg@rua.example.net; ruf=mailto:forensic@example.com",
     );
-    assert.equal(buildDmarcValue({ p: "none", t: false }, "rfc9989"), "v=DMARC1; p=none; t=n");
+  });
+
+  it("omits t: false (the default) in both modes, and refuses t: true in rfc7489", () => {
+    assert.equal(buildDmarcValue({ p: "none", t: false }, "rfc9989"), "v=DMARC1; p=none");
+    assert.equal(buildDmarcValue({ p: "reject", t: false }, "rfc7489"), "v=DMARC1; p=reject");
+    const errors = buildErrors(() => buildDmarcValue({ p: "reject", t: true }, "rfc7489"));
+    assert.deepEqual(errors.map((f) => [f.code, f.severity, f.path]), [["dmarc.t.unsupported", "error", "t"]]);
+  });
+
+  it("publishes np in rfc7489 with a warning that only RFC 9989 receivers act on it", () => {
+    const intent: DmarcIntent = { p: "reject", np: "reject" };
+    assert.equal(buildDmarcValue(intent, "rfc7489"), "v=DMARC1; p=reject; np=reject");
+    const findings = dmarcIntentFindings(intent, "rfc7489").filter((f) => f.severity !== "info");
+    assert.deepEqual(findings, [
+      {
+        code: "dmarc.np.unsupported",
+        severity: "warning",
+        message:
+          'DMARC tag "np=reject" is not part of RFC 7489 (it comes from RFC 9091 and RFC 9989): RFC 7489 receivers ignore it, so it only takes effect with RFC 9989 receivers; keep it for those, or remove np, or set dmarcMode: rfc9989',
+        path: "np",
+      },
+    ]);
+    assert.deepEqual(dmarcIntentFindings(intent, "rfc9989").filter((f) => f.severity !== "info"), []);
+    assert.deepEqual(codes(buildErrors(() => buildDmarcValue({ p: "reject", np: "block" as never }, "rfc7489"))), ["dmarc.policy.invalid"]);
   });
 
   it("renders pct and a size suffix in rfc7489 mode", () => {
@@ -57,12 +80,44 @@ describe("DMARC builder", () => {
     const errors = buildErrors(() => buildDmarcValue({ p: "reject", pct: 50 }, "rfc9989"));
     assert.deepEqual(errors, [
       {
-        code: "dmarc.pct.unsupported",
+        code: "dmarc.tag.removed",
         severity: "error",
-        message: 'DMARC tag "pct=50" is not part of RFC 9989 and its receivers ignore it; remove pct or set dmarcMode: rfc7489',
+        message: 'DMARC tag "pct=50" was removed in RFC 9989 and its receivers ignore it; remove it or set dmarcMode: rfc7489',
         path: "pct",
       },
     ]);
+  });
+
+  it("treats the removed tags pct, rf and ri alike: errors when strict (builders), warnings on published values", () => {
+    const value = "v=DMARC1; p=reject; pct=100; rf=afrf; ri=3600; rua=mailto:a@example.com";
+    const strict = checkDmarc(value, "rfc9989", { strict: true });
+    assert.deepEqual(strict.map((f) => [f.code, f.severity, f.path]), [
+      ["dmarc.tag.removed", "error", "pct"],
+      ["dmarc.tag.removed", "error", "rf"],
+      ["dmarc.tag.removed", "error", "ri"],
+    ]);
+    for (const f of strict) assert.match(f.message, /was removed in RFC 9989 .*; remove it or set dmarcMode: rfc7489$/);
+    const lenient = checkDmarc(value, "rfc9989");
+    assert.deepEqual(lenient.map((f) => [f.code, f.severity, f.path]), [
+      ["dmarc.tag.removed", "warning", "pct"],
+      ["dmarc.tag.removed", "warning", "rf"],
+      ["dmarc.tag.removed", "warning", "ri"],
+    ]);
+    assert.deepEqual(lenient.map((f) => f.message), strict.map((f) => f.message));
+    assert.deepEqual(checkDmarc(value, "rfc7489"), []);
+    assert.deepEqual(checkDmarc(value, "rfc7489", { strict: true }), []);
+  });
+
+  it("refuses non-ASCII report addresses with the ASCII form as the fix", () => {
+    const errors = buildErrors(() => buildDmarcValue({ p: "reject", rua: ["mailto:dmarc@exämple.com"], ruf: ["mailto:jösé@example.com"] }, "rfc9989"));
+    assert.deepEqual(errors.map((f) => [f.code, f.path]), [
+      ["dmarc.uri.non-ascii", "rua[0]"],
+      ["dmarc.uri.non-ascii", "ruf[0]"],
+    ]);
+    assert.match(errors[0].message, /"mailto:dmarc@exämple\.com" contains non-ASCII characters.*"mailto:dmarc@xn--exmple-cua\.com"/);
+    assert.match(errors[1].message, /use an ASCII mailbox/);
+    assert.deepEqual(codes(checkDmarc("v=DMARC1; p=reject; rua=mailto:d@exämple.com!10m", "rfc7489")), ["dmarc.uri.non-ascii"]);
+    assert.match(checkDmarc("v=DMARC1; p=reject; rua=mailto:d@exämple.com!10m", "rfc7489")[0].message, /"mailto:d@xn--exmple-cua\.com!10m"/);
   });
 
   it("refuses t and psd in rfc7489 with the fix", () => {
@@ -144,10 +199,16 @@ describe("DMARC parser and rules", () => {
   it("checks tag values and knows which tags each mode has", () => {
     assert.deepEqual(codes(checkDmarc("v=DMARC1; p=block; rua=mailto:a@example.com", "rfc9989")), ["dmarc.policy.invalid"]);
     assert.deepEqual(codes(checkDmarc("v=DMARC1; p=reject; adkim=x; rua=mailto:a@example.com", "rfc9989")), ["dmarc.alignment.invalid"]);
-    assert.deepEqual(codes(checkDmarc("v=DMARC1; p=reject; ri=3600; rf=afrf; rua=mailto:a@example.com", "rfc9989")), ["dmarc.tag.removed", "dmarc.tag.removed"]);
+    assert.deepEqual(
+      checkDmarc("v=DMARC1; p=reject; ri=3600; rf=afrf; rua=mailto:a@example.com", "rfc9989").map((f) => [f.code, f.severity]),
+      [
+        ["dmarc.tag.removed", "warning"],
+        ["dmarc.tag.removed", "warning"],
+      ],
+    );
     assert.deepEqual(checkDmarc("v=DMARC1; p=reject; ri=3600; rf=afrf; rua=mailto:a@example.com", "rfc7489"), []);
     assert.deepEqual(codes(checkDmarc("v=DMARC1; p=reject; foo=bar; rua=mailto:a@example.com", "rfc9989")), ["dmarc.tag.unknown"]);
-    assert.deepEqual(codes(checkDmarc("v=DMARC1; p=reject; pct=50; rua=mailto:a@example.com", "rfc9989")), ["dmarc.pct.unsupported"]);
+    assert.deepEqual(codes(checkDmarc("v=DMARC1; p=reject; pct=50; rua=mailto:a@example.com", "rfc9989")), ["dmarc.tag.removed"]);
     assert.deepEqual(codes(checkDmarc("v=DMARC1; p=reject; t=y; rua=mailto:a@example.com", "rfc7489")), ["dmarc.t.unsupported"]);
   });
 
@@ -196,8 +257,22 @@ describe("DMARC report authorization", () => {
     assert.deepEqual(reportAuthorizationRecords("example.com", { p: "reject", rua: ["mailto:d@sub.example.com"] }, 3600), []);
   });
 
-  it("refuses invalid URIs", () => {
-    assert.throws(() => reportAuthorizationRecords("example.com", { p: "reject", rua: ["https://x.example.net"] }, 3600), RecordBuildError);
+  it("skips invalid URIs silently, leaving them to dmarcRecord so each is reported once", () => {
+    const intent: DmarcIntent = {
+      p: "reject",
+      rua: ["https://x.example.net", "mailto:agg@rua.vendor.net", "mailto:not-an-address", "mailto:a@one.example.org,mailto:b@two.example.org", "mailto:d@exämple.net"],
+      ruf: ["mailto:f@ruf.vendor.net!bogus"],
+    };
+    assert.deepEqual(reportAuthorizationRecords("example.com", intent, 3600), [
+      { name: "example.com._report._dmarc.rua.vendor.net", type: "TXT", ttl: 3600, purpose: "dmarc-report-auth", strings: ["v=DMARC1"] },
+    ]);
+    // dmarcRecord reports every bad URI exactly once.
+    const errors = buildErrors(() => dmarcRecord("example.com", { p: "reject", rua: ["https://x.example.net", "mailto:not-an-address", "mailto:d@exämple.net"] }, "rfc9989", 3600));
+    assert.deepEqual(errors.map((f) => [f.code, f.path]), [
+      ["dmarc.uri.scheme", "rua[0]"],
+      ["dmarc.uri.invalid", "rua[1]"],
+      ["dmarc.uri.non-ascii", "rua[2]"],
+    ]);
   });
 });
 
@@ -228,6 +303,7 @@ describe("DMARC properties", () => {
       fc.property(intent, (raw) => {
         const i = strip(raw) as DmarcIntent;
         const value = buildDmarcValue(i, "rfc9989");
+        assert.match(value, /^[\x20-\x7e]*$/);
         assert.deepEqual(checkDmarc(value, "rfc9989").filter((f) => f.severity !== "info"), []);
         const parsed = parseDmarc(value);
         assert.ok("tags" in parsed);
@@ -237,7 +313,7 @@ describe("DMARC properties", () => {
     );
   });
 
-  it("valid rfc7489 intents build values the rules accept", () => {
+  it("valid rfc7489 intents build ASCII values the rules accept (np only with its warning)", () => {
     const intent = fc.record({
       ...common,
       fo: fc.option(fc.subarray(["0", "1", "d", "s"], { minLength: 1 }), { nil: undefined }),
@@ -245,8 +321,13 @@ describe("DMARC properties", () => {
     });
     fc.assert(
       fc.property(intent, (raw) => {
-        const value = buildDmarcValue(strip(raw) as DmarcIntent, "rfc7489");
-        assert.deepEqual(checkDmarc(value, "rfc7489").filter((f) => f.severity !== "info"), []);
+        const i = strip(raw) as DmarcIntent;
+        const value = buildDmarcValue(i, "rfc7489");
+        assert.match(value, /^[\x20-\x7e]*$/);
+        assert.deepEqual(
+          checkDmarc(value, "rfc7489").filter((f) => f.severity !== "info").map((f) => f.code),
+          i.np === undefined ? [] : ["dmarc.np.unsupported"],
+        );
       }),
     );
   });

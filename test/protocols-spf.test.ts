@@ -10,6 +10,7 @@ import {
   heloSpfRecord,
   nullSpfRecord,
   parseSpf,
+  spfIntentFindings,
   spfLookupCost,
   spfRecord,
   type SpfIntent,
@@ -144,6 +145,61 @@ describe("SPF builder", () => {
   });
 });
 
+describe("SPF network breadth", () => {
+  it("refuses prefix /0 in the intent, like +all, naming the value, the path and the fix", () => {
+    const errors = buildErrors(() => buildSpfValue({ ip4: ["192.0.2.0/24", "0.0.0.0/0"], ip6: ["::/0"], all: "-all" }));
+    assert.deepEqual(errors, [
+      {
+        code: "spf.network.everything",
+        severity: "error",
+        message:
+          'SPF ip4[1] "0.0.0.0/0" has prefix /0, so it authorizes every IPv4 address on the internet, as "+all" does; list only your senders\' addresses or networks, e.g. "192.0.2.0/24"',
+        path: "ip4[1]",
+      },
+      {
+        code: "spf.network.everything",
+        severity: "error",
+        message:
+          'SPF ip6[0] "::/0" has prefix /0, so it authorizes every IPv6 address on the internet, as "+all" does; list only your senders\' addresses or networks, e.g. "2001:db8::/48"',
+        path: "ip6[0]",
+      },
+    ]);
+    // Any address with /0 is the whole internet.
+    assert.deepEqual(codes(buildErrors(() => buildSpfValue({ ip4: ["192.0.2.1/0"], all: "~all" }))), ["spf.network.everything"]);
+  });
+
+  it("warns on IPv4 networks wider than /16 and IPv6 wider than /32, once, with the intent path", () => {
+    const findings = spfIntentFindings({ ip4: ["10.0.0.0/8", "172.16.0.0/16", "192.0.2.7"], ip6: ["2001:db8::/31", "2001:db8::/32", "2001:db8::1"], all: "-all" });
+    assert.deepEqual(findings.map((f) => [f.code, f.severity, f.path]), [
+      ["spf.network.wide", "warning", "ip4[0]"],
+      ["spf.network.wide", "warning", "ip6[0]"],
+    ]);
+    assert.equal(
+      findings[0].message,
+      'SPF ip4[0] "10.0.0.0/8" authorizes a /8 network (16,777,216 addresses), wider than /16: every host in it passes SPF for this domain; narrow it to the networks your senders use, e.g. "192.0.2.0/24"',
+    );
+    assert.match(findings[1].message, /^SPF ip6\[0\] "2001:db8::\/31" authorizes a \/31 network, wider than \/32/);
+    // A warning does not stop the build.
+    assert.equal(buildSpfValue({ ip4: ["10.0.0.0/8"], all: "-all" }), "v=spf1 ip4:10.0.0.0/8 -all");
+  });
+
+  it("judges published values the same way: /0 is an error, wide networks warn", () => {
+    assert.deepEqual(
+      checkSpf("v=spf1 ip4:0.0.0.0/0 -all").map((f) => [f.code, f.severity]),
+      [["spf.network.everything", "error"]],
+    );
+    assert.match(checkSpf("v=spf1 ip4:0.0.0.0/0 -all")[0].message, /^SPF term "ip4:0\.0\.0\.0\/0" has prefix \/0, so it authorizes every IPv4 address/);
+    assert.deepEqual(codes(checkSpf("v=spf1 +ip6:::/0 ~all")), ["spf.network.everything"]);
+    assert.deepEqual(codes(checkSpf("v=spf1 a:mail.example.com/0 -all")), ["spf.network.everything"]);
+    assert.deepEqual(codes(checkSpf("v=spf1 mx//0 -all")), ["spf.network.everything"]);
+    assert.deepEqual(codes(checkSpf("v=spf1 ip4:10.0.0.0/15 ip6:2001:db8::/16 -all")), ["spf.network.wide", "spf.network.wide"]);
+    assert.deepEqual(checkSpf("v=spf1 ip4:10.0.0.0/16 ip6:2001:db8::/32 ip4:192.0.2.1 ip6:2001:db8::1 -all"), []);
+    // Only passing terms before "all" authorize anything.
+    assert.deepEqual(checkSpf("v=spf1 -ip4:0.0.0.0/0 ~ip6:::/0 ?ip4:10.0.0.0/8 -all"), []);
+    assert.deepEqual(codes(checkSpf("v=spf1 -all ip4:0.0.0.0/0")), ["spf.terms.after-all"]);
+  });
+});
+
 describe("SPF parser and rules", () => {
   it("parses mechanisms, qualifiers, CIDRs and modifiers", () => {
     const parsed = parseSpf("v=spf1 -ip4:192.0.2.0/24 a:mail.example.com/24//64 ~mx include:_spf.example.com exists:%{i}._spf.example.com redirect=_spf.example.org");
@@ -238,8 +294,9 @@ describe("SPF parser and rules", () => {
 describe("SPF properties", () => {
   const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
   const host = fc.tuple(label, label, fc.constantFrom("com", "net", "org", "example")).map((p) => p.join("."));
-  const ip4 = fc.tuple(fc.ipV4(), fc.option(fc.integer({ min: 0, max: 32 }), { nil: undefined })).map(([ip, n]) => (n === undefined ? ip : `${ip}/${n}`));
-  const ip6 = fc.tuple(fc.ipV6(), fc.option(fc.integer({ min: 0, max: 128 }), { nil: undefined })).map(([ip, n]) => (n === undefined ? ip : `${ip}/${n}`));
+  // Prefix /0 is the whole internet and always refused (see the property below).
+  const ip4 = fc.tuple(fc.ipV4(), fc.option(fc.integer({ min: 1, max: 32 }), { nil: undefined })).map(([ip, n]) => (n === undefined ? ip : `${ip}/${n}`));
+  const ip6 = fc.tuple(fc.ipV6(), fc.option(fc.integer({ min: 1, max: 128 }), { nil: undefined })).map(([ip, n]) => (n === undefined ? ip : `${ip}/${n}`));
   const intent = fc
     .record({
       ip4: fc.uniqueArray(ip4, { maxLength: 5 }),
@@ -258,9 +315,21 @@ describe("SPF properties", () => {
         const known = Object.fromEntries(i.includes.map((x) => [x.domain, x.lookups]));
         const findings = checkSpf(value, { knownIncludes: known });
         assert.deepEqual(findings.filter((f) => f.severity === "error"), []);
+        assert.match(value, /^[\x20-\x7e]*$/);
         const parsed = parseSpf(value);
         assert.ok("terms" in parsed);
         assert.equal(parsed.terms.length, i.ip4.length + i.ip6.length + i.a.length + (i.mx ? 1 : 0) + i.includes.length + 1);
+      }),
+    );
+  });
+
+  it("any network with prefix /0 is refused at its path, whatever the address", () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.ipV4(), fc.ipV6(), (v4, a4, a6) => {
+        const i: SpfIntent = v4 ? { ip4: [`${a4}/0`], all: "-all" } : { ip6: [`${a6}/0`], all: "-all" };
+        const errors = buildErrors(() => buildSpfValue(i));
+        assert.deepEqual(errors.map((f) => [f.code, f.path]), [["spf.network.everything", v4 ? "ip4[0]" : "ip6[0]"]]);
+        assert.deepEqual(codes(checkSpf(`v=spf1 ${v4 ? `ip4:${a4}` : `ip6:${a6}`}/0 -all`)), ["spf.network.everything"]);
       }),
     );
   });

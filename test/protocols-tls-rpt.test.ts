@@ -26,6 +26,24 @@ describe("TLS-RPT", () => {
     ]);
   });
 
+  it("percent-encodes non-ASCII https URLs and refuses non-ASCII mailto addresses with the fix", () => {
+    const record = tlsRptRecord("example.com", { rua: ["https://reports.example.net/tlsrpt/é", "https://bücher.example/tlsrpt"] }, 300);
+    assert.deepEqual(record.strings, ["v=TLSRPTv1; rua=https://reports.example.net/tlsrpt/%C3%A9,https://xn--bcher-kva.example/tlsrpt"]);
+    const errors = buildErrors(() => tlsRptRecord("example.com", { rua: ["mailto:tls@exämple.com", "mailto:jösé@example.com"] }, 300));
+    assert.deepEqual(errors.map((f) => [f.code, f.path]), [
+      ["tls-rpt.uri.non-ascii", "rua[0]"],
+      ["tls-rpt.uri.non-ascii", "rua[1]"],
+    ]);
+    assert.equal(
+      errors[0].message,
+      'TLS-RPT rua[0] "mailto:tls@exämple.com" contains non-ASCII characters, which a TLS-RPT record cannot carry; write the host in its xn-- form: "mailto:tls@xn--exmple-cua.com"',
+    );
+    assert.match(errors[1].message, /use an ASCII mailbox/);
+    const published = checkTlsRpt("v=TLSRPTv1; rua=https://reports.example.net/é");
+    assert.deepEqual(published.map((f) => [f.code, f.path]), [["tls-rpt.uri.non-ascii", "rua[0]"]]);
+    assert.match(published[0].message, /publish the percent-encoded URL "https:\/\/reports\.example\.net\/%C3%A9"/);
+  });
+
   it("judges published values", () => {
     assert.deepEqual(checkTlsRpt("v=TLSRPTv1;rua=mailto:a@example.com;"), []);
     assert.deepEqual(codes(checkTlsRpt("rua=mailto:a@example.com; v=TLSRPTv1")), ["tls-rpt.version"]);

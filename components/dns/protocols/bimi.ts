@@ -5,16 +5,24 @@
  */
 import { TxtRecord } from "../model";
 import { Finding, throwOnErrors } from "../findings";
-import { finding, isSelector, ownerName, parseHttpsUrl, parseTagList, txtRecord } from "./common";
+import { finding, httpsUrlHref, isAscii, isSelector, ownerName, parseHttpsUrl, parseTagList, txtRecord } from "./common";
 import { DmarcIntent, DmarcMode } from "./dmarc";
 
 export interface BimiIntent {
   /** Selector; defaults to "default". */
   selector?: string;
-  /** HTTPS URL of the SVG Tiny PS logo. */
+  /** HTTPS URL of the SVG Tiny PS logo; published as its URL href (non-ASCII percent-encoded). */
   logo: string;
-  /** HTTPS URL of the VMC/CMC evidence document (PEM). */
+  /** HTTPS URL of the VMC/CMC evidence document (PEM); published as its URL href. */
   evidence?: string;
+}
+
+/** A published l=/a= must be ASCII; the fix is the URL's percent-encoded href. */
+function nonAsciiFindings(uri: string, tag: "l" | "a"): Finding[] {
+  if (isAscii(uri)) return [];
+  const url = parseHttpsUrl(uri);
+  const fix = url ? `publish the percent-encoded URL "${url.href}"` : `percent-encode it and write the host in its xn-- form`;
+  return [finding(`bimi.${tag}.non-ascii`, "error", `BIMI ${tag}= "${uri}" contains non-ASCII characters, which a BIMI record cannot carry; ${fix}`, tag)];
 }
 
 function logoFindings(uri: string, path: string, tag: string): Finding[] {
@@ -72,12 +80,14 @@ export function checkBimi(value: string): Finding[] {
   if (l === undefined || l === "") {
     findings.push(finding("bimi.l.missing", "error", `BIMI record has evidence (a=) but no logo (l=); add l=<https URL of the SVG logo>`, "l"));
   } else {
-    findings.push(...logoFindings(l, "l", `l=`));
+    const nonAscii = nonAsciiFindings(l, "l");
+    findings.push(...(nonAscii.length > 0 ? nonAscii : logoFindings(l, "l", `l=`)));
   }
   if (a === undefined || a === "") {
     findings.push(finding("bimi.a.missing", "info", `BIMI record has no evidence (a=); Gmail and Apple Mail show logos only with a VMC or CMC`, "a"));
   } else {
-    findings.push(...evidenceFindings(a, "a", `a=`));
+    const nonAscii = nonAsciiFindings(a, "a");
+    findings.push(...(nonAscii.length > 0 ? nonAscii : evidenceFindings(a, "a", `a=`)));
   }
   const avp = get("avp");
   if (avp !== undefined && avp !== "brand" && avp !== "personal") {
@@ -86,8 +96,10 @@ export function checkBimi(value: string): Finding[] {
   return findings;
 }
 
+/** URLs go out as their WHATWG href, so a non-ASCII path is percent-encoded and an IDN host is in xn-- form. */
 function renderBimi(intent: BimiIntent): string {
-  return `v=BIMI1; l=${intent.logo.trim()}${intent.evidence ? `; a=${intent.evidence.trim()}` : ""}`;
+  const l = httpsUrlHref(intent.logo.trim());
+  return `v=BIMI1; l=${l}${intent.evidence ? `; a=${httpsUrlHref(intent.evidence.trim())}` : ""}`;
 }
 
 /** Every finding for a BIMI intent under the domain's DMARC intent. */

@@ -4,14 +4,14 @@
  */
 import { CaaRecord } from "../model";
 import { Finding, throwOnErrors } from "../findings";
-import { finding, isDomainName, isMailAddress, ownerName, parseHttpsUrl, recordTtl } from "./common";
+import { asciiMailtoFix, finding, httpsUrlHref, isAscii, isDomainName, isMailAddress, ownerName, parseHttpsUrl, recordTtl } from "./common";
 
 export interface CaaIntent {
   /** CAs allowed to issue, e.g. ["amazon.com", "letsencrypt.org"]; [";"] forbids issuance. */
   issue: string[];
   /** CAs allowed to issue wildcard certificates; defaults to `issue`. */
   issuewild?: string[];
-  /** Where CAs report refused requests: mailto: or https: URIs. */
+  /** Where CAs report refused requests: mailto: (ASCII addresses) or https: URIs (published as their URL href). */
   iodef?: string[];
 }
 
@@ -29,6 +29,12 @@ export function isCaaIssuerValue(value: string): boolean {
 function isIodef(uri: string): boolean {
   if (/^mailto:/i.test(uri)) return isMailAddress(uri.slice(7));
   return parseHttpsUrl(uri) !== null;
+}
+
+/** The iodef value as published: https URLs as their href (non-ASCII percent-encoded), mailto: as given. */
+function iodefValue(uri: string): string {
+  const u = uri.trim();
+  return /^https:/i.test(u) ? httpsUrlHref(u) : u;
 }
 
 /** Every finding for a CAA intent. */
@@ -50,11 +56,14 @@ export function caaIntentFindings(intent: CaaIntent): Finding[] {
   }
   const seen = new Set<string>();
   (intent.iodef ?? []).forEach((uri, i) => {
-    if (!isIodef(uri.trim())) {
+    if (/^mailto:/i.test(uri.trim()) && !isAscii(uri)) {
+      findings.push(finding("caa.iodef.non-ascii", "error", `CAA iodef[${i}] "${uri}" contains non-ASCII characters, which a CAA record cannot carry; ${asciiMailtoFix(uri.trim())}`, `iodef[${i}]`));
+    } else if (!isIodef(uri.trim())) {
       findings.push(finding("caa.iodef.invalid", "error", `CAA iodef[${i}] "${uri}" must be a mailto: or https: URI, e.g. "mailto:security@example.com"`, `iodef[${i}]`));
     }
-    if (seen.has(uri.trim())) findings.push(finding("caa.value.duplicate", "error", `CAA iodef[${i}] "${uri}" is listed twice; remove the repeat`, `iodef[${i}]`));
-    seen.add(uri.trim());
+    const value = iodefValue(uri);
+    if (seen.has(value)) findings.push(finding("caa.value.duplicate", "error", `CAA iodef[${i}] "${uri}" is listed twice; remove the repeat`, `iodef[${i}]`));
+    seen.add(value);
   });
   return findings;
 }
@@ -66,7 +75,7 @@ export function caaRecords(domain: string, intent: CaaIntent, ttl: number): CaaR
   const entries: [CaaRecord["tag"], string][] = [
     ...intent.issue.map((v): [CaaRecord["tag"], string] => ["issue", v.trim()]),
     ...(intent.issuewild ?? []).map((v): [CaaRecord["tag"], string] => ["issuewild", v.trim()]),
-    ...(intent.iodef ?? []).map((v): [CaaRecord["tag"], string] => ["iodef", v.trim()]),
+    ...(intent.iodef ?? []).map((v): [CaaRecord["tag"], string] => ["iodef", iodefValue(v)]),
   ];
   return entries.map(([tag, value]) => ({ name, type: "CAA", ttl: recordTtl(ttl), purpose: "caa", flags: 0, tag, value }));
 }

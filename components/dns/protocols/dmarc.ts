@@ -6,8 +6,8 @@
  */
 import { getDomain } from "tldts";
 import { TxtRecord, canonicalName } from "../model";
-import { Finding, RecordBuildError, throwOnErrors } from "../findings";
-import { Tag, finding, isMailAddress, ownerName, parseTagList, txtRecord } from "./common";
+import { Finding, throwOnErrors } from "../findings";
+import { Tag, asciiMailtoFix, finding, isAscii, isMailAddress, ownerName, parseTagList, txtRecord } from "./common";
 
 export type DmarcMode = "rfc9989" | "rfc7489";
 export type DmarcPolicy = "none" | "quarantine" | "reject";
@@ -17,7 +17,11 @@ export interface DmarcIntent {
   p: DmarcPolicy;
   /** Policy for subdomains; defaults to `p`. */
   sp?: DmarcPolicy;
-  /** Policy for non-existent subdomains; defaults to `sp`. */
+  /**
+   * Policy for non-existent subdomains; defaults to `sp`. An RFC 9091/RFC 9989
+   * tag: under rfc7489 it is published with a warning, since only RFC 9989
+   * receivers act on it.
+   */
   np?: DmarcPolicy;
   /** DKIM alignment: relaxed (default) or strict. */
   adkim?: "r" | "s";
@@ -29,7 +33,7 @@ export interface DmarcIntent {
   ruf?: string[];
   /** Failure reporting options: "0", "1", "d", "s". */
   fo?: string[];
-  /** Testing mode (rfc9989 only): receivers apply one level less than `p`. */
+  /** Testing mode (rfc9989 only): receivers apply one level less than `p`. `false` is the default and is not published. */
   t?: boolean;
   /** Public-suffix-domain flag (rfc9989 only). */
   psd?: "y" | "n" | "u";
@@ -74,6 +78,9 @@ export function checkDmarcUri(uri: string, mode: DmarcMode, path: string): Findi
       finding("dmarc.uri.scheme", "error", `DMARC ${path} "${uri}" must be a mailto: URI, e.g. "mailto:dmarc-reports@example.com"`, path),
     ];
   }
+  if (!isAscii(uri)) {
+    return [finding("dmarc.uri.non-ascii", "error", `DMARC ${path} "${uri}" contains non-ASCII characters, which a DMARC record cannot carry; ${asciiMailtoFix(uri)}`, path)];
+  }
   const findings: Finding[] = [];
   if (!isMailAddress(parsed.address)) {
     findings.push(
@@ -94,24 +101,57 @@ export function checkDmarcUri(uri: string, mode: DmarcMode, path: string): Findi
   return findings;
 }
 
-function checkTag(tag: Tag, mode: DmarcMode): Finding[] {
+export interface CheckDmarcOptions {
+  /**
+   * How to treat tags RFC 9989 removed (`pct`, `rf`, `ri`) in rfc9989 mode.
+   * Strict (the builders): an error, so we never publish a tag the mode does
+   * not have. Lenient (the default, for `verify` and policy packs judging a
+   * published value): a warning, because receivers ignore unknown and removed
+   * tags and the rest of the record still works. The three tags are always
+   * treated alike.
+   */
+  strict?: boolean;
+}
+
+function checkTag(tag: Tag, mode: DmarcMode, options: CheckDmarcOptions): Finding[] {
   const { key, value } = tag;
   const bad = (code: string, fix: string): Finding[] => [
     finding(code, "error", `DMARC tag "${tag.name}=${value}" is invalid; ${fix}`, key),
   ];
-  const wrongMode = (other: DmarcMode): Finding[] => [
+  // Only rfc9989 tags (t, psd) reach this: they are not part of RFC 7489.
+  const wrongMode = (): Finding[] => [
     finding(
       `dmarc.${key}.unsupported`,
       "error",
-      `DMARC tag "${tag.name}=${value}" is not part of ${mode === "rfc9989" ? "RFC 9989" : "RFC 7489"} and its receivers ignore it; remove ${key} or set dmarcMode: ${other}`,
+      `DMARC tag "${tag.name}=${value}" is not part of RFC 7489 and its receivers ignore it; remove ${key} or set dmarcMode: rfc9989`,
+      key,
+    ),
+  ];
+  const removed = (): Finding[] => [
+    finding(
+      "dmarc.tag.removed",
+      options.strict ? "error" : "warning",
+      `DMARC tag "${tag.name}=${value}" was removed in RFC 9989 and its receivers ignore it; remove it or set dmarcMode: rfc7489`,
       key,
     ),
   ];
   switch (key) {
     case "p":
     case "sp":
-    case "np":
       return POLICIES.includes(value.toLowerCase()) ? [] : bad("dmarc.policy.invalid", `${key} must be none, quarantine or reject`);
+    case "np":
+      if (!POLICIES.includes(value.toLowerCase())) return bad("dmarc.policy.invalid", `np must be none, quarantine or reject`);
+      // Not an error: an RFC 7489 receiver ignores np and applies sp, which is what this mode promises anyway.
+      return mode === "rfc7489"
+        ? [
+            finding(
+              "dmarc.np.unsupported",
+              "warning",
+              `DMARC tag "${tag.name}=${value}" is not part of RFC 7489 (it comes from RFC 9091 and RFC 9989): RFC 7489 receivers ignore it, so it only takes effect with RFC 9989 receivers; keep it for those, or remove np, or set dmarcMode: rfc9989`,
+              key,
+            ),
+          ]
+        : [];
     case "adkim":
     case "aspf":
       return /^[rs]$/i.test(value) ? [] : bad("dmarc.alignment.invalid", `${key} must be "r" (relaxed) or "s" (strict)`);
@@ -124,22 +164,20 @@ function checkTag(tag: Tag, mode: DmarcMode): Finding[] {
       return [];
     }
     case "pct":
-      if (mode === "rfc9989") return wrongMode("rfc7489");
+      if (mode === "rfc9989") return removed();
       return /^[0-9]{1,3}$/.test(value) && Number(value) <= 100 ? [] : bad("dmarc.pct.invalid", "pct must be a whole number from 0 to 100");
     case "t":
-      if (mode === "rfc7489") return wrongMode("rfc9989");
+      if (mode === "rfc7489") return wrongMode();
       if (!/^[yn]$/.test(value)) return bad("dmarc.t.invalid", `t must be "y" or "n"`);
       return value === "y"
         ? [finding("dmarc.t.testing", "info", `DMARC "t=y": receivers apply one level less than p while testing; remove t when done`, key)]
         : [];
     case "psd":
-      if (mode === "rfc7489") return wrongMode("rfc9989");
+      if (mode === "rfc7489") return wrongMode();
       return /^[ynu]$/.test(value) ? [] : bad("dmarc.psd.invalid", `psd must be "y", "n" or "u"`);
     case "rf":
     case "ri":
-      if (mode === "rfc9989") {
-        return [finding("dmarc.tag.removed", "warning", `DMARC tag "${tag.name}=${value}" was removed in RFC 9989 and is ignored; remove it`, key)];
-      }
+      if (mode === "rfc9989") return removed();
       if (key === "ri") return /^[0-9]{1,10}$/.test(value) && Number(value) <= 4294967295 ? [] : bad("dmarc.ri.invalid", "ri is a number of seconds, e.g. 86400");
       return value.split(":").every((f) => f.trim().toLowerCase() === "afrf")
         ? []
@@ -162,8 +200,8 @@ export function parseDmarc(value: string): { tags: DmarcTag[] } | { error: strin
   return parseTagList(value);
 }
 
-/** Judge a published DMARC value in the given mode. */
-export function checkDmarc(value: string, mode: DmarcMode): Finding[] {
+/** Judge a DMARC value in the given mode; lenient about removed tags unless `strict` (see CheckDmarcOptions). */
+export function checkDmarc(value: string, mode: DmarcMode, options: CheckDmarcOptions = {}): Finding[] {
   const parsed = parseDmarc(value);
   if ("error" in parsed) {
     return [finding("dmarc.syntax.invalid", "error", `DMARC record "${value}" is not a valid tag list: ${parsed.error}; write "v=DMARC1; p=..." with tags separated by ";"`)];
@@ -195,7 +233,7 @@ export function checkDmarc(value: string, mode: DmarcMode): Finding[] {
     findings.push(finding("dmarc.p.order", "error", `DMARC tag "p" must come right after "v=DMARC1" in RFC 7489; move p to second place`, "p"));
   }
   for (const tag of tags) {
-    if (tag.key !== "v") findings.push(...checkTag(tag, mode));
+    if (tag.key !== "v") findings.push(...checkTag(tag, mode, options));
   }
   const p = tags[pIndex]?.value.toLowerCase();
   if (p === "none") {
@@ -239,7 +277,8 @@ function renderDmarc(intent: DmarcIntent): string {
     ["sp", intent.sp],
     ["np", intent.np],
     ["psd", intent.psd],
-    ["t", intent.t === undefined ? undefined : intent.t ? "y" : "n"],
+    // t=n is the default: publish t only when testing.
+    ["t", intent.t ? "y" : undefined],
     ["adkim", intent.adkim],
     ["aspf", intent.aspf],
     ["pct", intent.pct === undefined ? undefined : String(intent.pct)],
@@ -271,11 +310,11 @@ function uriListFindings(intent: DmarcIntent): Finding[] {
   return findings;
 }
 
-/** Every finding for a DMARC intent in a mode. */
+/** Every finding for a DMARC intent in a mode; strict, so tags the mode removed are errors. */
 export function dmarcIntentFindings(intent: DmarcIntent, mode: DmarcMode): Finding[] {
   const own = uriListFindings(intent);
   if (own.length > 0) return own;
-  return checkDmarc(renderDmarc(intent), mode);
+  return checkDmarc(renderDmarc(intent), mode, { strict: true });
 }
 
 /** The canonical DMARC value: tags in the order v, p, sp, np, psd, t, adkim, aspf, pct, fo, rua, ruf. */
@@ -295,17 +334,19 @@ export function dmarcRecord(domain: string, intent: DmarcIntent, mode: DmarcMode
  * record its host must publish so receivers send reports there (RFC 7489
  * §7.1, RFC 9990). Only a domain we control can publish these; the caller
  * decides where they go.
+ *
+ * Invalid URIs are skipped silently: `dmarcRecord` reports them for the same
+ * intent, and reporting them here too would show each one twice.
  */
 export function reportAuthorizationRecords(domain: string, intent: DmarcIntent, ttl: number): TxtRecord[] {
   const name = ownerName(domain, "DMARC report authorization");
-  const uris = [...(intent.rua ?? []).map((u, i) => ({ u, path: `rua[${i}]` })), ...(intent.ruf ?? []).map((u, i) => ({ u, path: `ruf[${i}]` }))];
-  // rfc7489 rules here accept "!size"; the policy record's own mode is judged by dmarcRecord.
-  const errors = uris.flatMap(({ u, path }) => checkDmarcUri(u.trim(), "rfc7489", path)).filter((f) => f.severity === "error");
-  if (errors.length > 0) throw new RecordBuildError(errors);
   const org = organizationalDomain(name);
   const names = new Set<string>();
-  for (const { u } of uris) {
-    const address = parseMailtoUri(u.trim())!.address;
+  for (const raw of [...(intent.rua ?? []), ...(intent.ruf ?? [])]) {
+    const uri = raw.trim();
+    // rfc7489 rules here accept "!size"; the policy record's own mode is judged by dmarcRecord.
+    if (/[,;\s]/.test(uri) || checkDmarcUri(uri, "rfc7489", "rua").some((f) => f.severity === "error")) continue;
+    const address = parseMailtoUri(uri)!.address;
     const host = canonicalName(address.slice(address.lastIndexOf("@") + 1));
     if (organizationalDomain(host) !== org) names.add(`${name}._report._dmarc.${host}`);
   }

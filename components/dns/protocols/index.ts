@@ -11,3 +11,5 @@ export * from "./mta-sts";
 export * from "./tls-rpt";
 export * from "./bimi";
 export * from "./caa";
+export * from "./parked";
+export { isDomainName, type DomainNameOptions } from "./common";

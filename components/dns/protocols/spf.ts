@@ -78,6 +78,47 @@ export interface SpfIntent {
 export const SPF_LOOKUP_LIMIT = 10;
 /** Above this an SPF answer risks not fitting a 512-octet UDP response (RFC 7208 §3.4). */
 export const SPF_SIZE_WARNING_OCTETS = 450;
+/**
+ * Tool policy, not RFC text: an authorized IPv4 network wider than /16 or an
+ * IPv6 network wider than /32 gets a warning (every host in it passes SPF);
+ * a /0 network authorizes the whole internet, like "+all", and is an error.
+ */
+export const SPF_WIDE_IP4_PREFIX = 16;
+export const SPF_WIDE_IP6_PREFIX = 32;
+
+/**
+ * Breadth of one authorized network. `subject` names it as the caller shows it
+ * (an intent field or a published term); `prefix` undefined means a single
+ * address (/32 or /128).
+ */
+function networkBreadthFindings(subject: string, family: "ip4" | "ip6", prefix: number | undefined, path?: string): Finding[] {
+  if (prefix === undefined) return [];
+  const v4 = family === "ip4";
+  const limit = v4 ? SPF_WIDE_IP4_PREFIX : SPF_WIDE_IP6_PREFIX;
+  const example = v4 ? "192.0.2.0/24" : "2001:db8::/48";
+  if (prefix === 0) {
+    return [
+      finding(
+        "spf.network.everything",
+        "error",
+        `${subject} has prefix /0, so it authorizes every ${v4 ? "IPv4" : "IPv6"} address on the internet, as "+all" does; list only your senders' addresses or networks, e.g. "${example}"`,
+        path,
+      ),
+    ];
+  }
+  if (prefix < limit) {
+    const size = v4 ? ` (${(2 ** (32 - prefix)).toLocaleString("en-US")} addresses)` : "";
+    return [
+      finding(
+        "spf.network.wide",
+        "warning",
+        `${subject} authorizes a /${prefix} network${size}, wider than /${limit}: every host in it passes SPF for this domain; narrow it to the networks your senders use, e.g. "${example}"`,
+        path,
+      ),
+    ];
+  }
+  return [];
+}
 
 export type SpfQualifier = "+" | "-" | "~" | "?";
 export type SpfMechanismName = "all" | "include" | "a" | "mx" | "ptr" | "ip4" | "ip6" | "exists";
@@ -287,6 +328,13 @@ export function checkSpf(value: string, options: CheckSpfOptions = {}): Finding[
       );
     }
   }
+  // Only passing terms authorize, and only terms up to "all" are evaluated.
+  for (const t of all ? terms.slice(0, allIndex) : terms) {
+    if (t.kind !== "mechanism" || t.qualifier !== "+") continue;
+    const subject = `SPF term "${t.text}"`;
+    if (t.name === "ip4" || t.name === "a" || t.name === "mx") findings.push(...networkBreadthFindings(subject, "ip4", t.cidr4));
+    if (t.name === "ip6" || t.name === "a" || t.name === "mx") findings.push(...networkBreadthFindings(subject, "ip6", t.cidr6));
+  }
   const seen = new Set<string>();
   for (const t of terms) {
     const key = t.text.toLowerCase().replace(/^\+/, "");
@@ -380,7 +428,9 @@ function networkFindings(list: string[] | undefined, field: "ip4" | "ip6"): Find
   return (list ?? []).flatMap((entry, i) => {
     const m = /^([^/]+)(?:\/([0-9]+))?$/.exec(entry.trim());
     const cidr = m ? parseCidr(m[2], max) : null;
-    if (m && cidr !== null && (v4 ? isIPv4(m[1]) : isIPv6(m[1]))) return [];
+    if (m && cidr !== null && (v4 ? isIPv4(m[1]) : isIPv6(m[1]))) {
+      return networkBreadthFindings(`SPF ${field}[${i}] "${entry}"`, field, cidr, `${field}[${i}]`);
+    }
     return [
       finding(
         `spf.${field}.invalid`,
@@ -459,7 +509,9 @@ export function spfIntentFindings(intent: SpfIntent): Finding[] {
   if (findings.some((f) => f.severity === "error")) return findings;
   const knownIncludes: Record<string, number> = {};
   for (const inc of intent.includes ?? []) knownIncludes[canonicalName(inc.domain)] = declaredIncludeCost(inc)!;
-  return [...findings, ...checkSpf(renderSpf(intent), { knownIncludes })];
+  // Network breadth is already reported above, with the intent path.
+  const valueFindings = checkSpf(renderSpf(intent), { knownIncludes }).filter((f) => !f.code.startsWith("spf.network."));
+  return [...findings, ...valueFindings];
 }
 
 function renderSpf(intent: SpfIntent): string {

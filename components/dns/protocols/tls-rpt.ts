@@ -4,10 +4,10 @@
  */
 import { TxtRecord } from "../model";
 import { Finding, throwOnErrors } from "../findings";
-import { finding, isMailAddress, ownerName, parseHttpsUrl, txtRecord } from "./common";
+import { asciiMailtoFix, finding, httpsUrlHref, isAscii, isMailAddress, ownerName, parseHttpsUrl, txtRecord } from "./common";
 
 export interface TlsRptIntent {
-  /** Report destinations: `mailto:` or `https:` URIs. */
+  /** Report destinations: `mailto:` (ASCII addresses) or `https:` URIs (published as their URL href). */
   rua: string[];
 }
 
@@ -18,6 +18,9 @@ export function checkTlsRptUri(uri: string, path: string): Finding[] {
     return [finding("tls-rpt.uri.invalid", "error", `TLS-RPT ${path} "${uri}" contains a comma, semicolon or space; percent-encode it or give one URI per entry`, path)];
   }
   if (/^mailto:/i.test(uri)) {
+    if (!isAscii(uri)) {
+      return [finding("tls-rpt.uri.non-ascii", "error", `TLS-RPT ${path} "${uri}" contains non-ASCII characters, which a TLS-RPT record cannot carry; ${asciiMailtoFix(uri)}`, path)];
+    }
     let address = uri.slice(7);
     try {
       address = decodeURIComponent(address);
@@ -44,7 +47,14 @@ export function checkTlsRpt(value: string): Finding[] {
     return [finding("tls-rpt.rua.missing", "error", `TLS-RPT record "${value}" needs exactly one "rua=" with report URIs; add rua=mailto:<address>`, "rua")];
   }
   const uris = rua[0].slice(4).split(",").map((u) => u.trim());
-  return uris.flatMap((u, i) => checkTlsRptUri(u, `rua[${i}]`));
+  return uris.flatMap((u, i) => publishedUriFindings(u, `rua[${i}]`));
+}
+
+/** A published https URI must be ASCII too; an intent's is percent-encoded when rendered. */
+function publishedUriFindings(uri: string, path: string): Finding[] {
+  const url = /^https:/i.test(uri) && !isAscii(uri) ? parseHttpsUrl(uri) : null;
+  if (!url) return checkTlsRptUri(uri, path);
+  return [finding("tls-rpt.uri.non-ascii", "error", `TLS-RPT ${path} "${uri}" contains non-ASCII characters, which a TLS-RPT record cannot carry; publish the percent-encoded URL "${url.href}"`, path)];
 }
 
 /** Every finding for a TLS-RPT intent. */
@@ -56,8 +66,10 @@ export function tlsRptIntentFindings(intent: TlsRptIntent): Finding[] {
   return own.length > 0 ? own : checkTlsRpt(renderTlsRpt(intent));
 }
 
+/** https URIs go out as their WHATWG href (non-ASCII percent-encoded, IDN hosts in xn-- form). */
 function renderTlsRpt(intent: TlsRptIntent): string {
-  return `v=TLSRPTv1; rua=${intent.rua.map((u) => u.trim()).join(",")}`;
+  const uris = intent.rua.map((u) => u.trim()).map((u) => (/^https:/i.test(u) ? httpsUrlHref(u) : u));
+  return `v=TLSRPTv1; rua=${uris.join(",")}`;
 }
 
 /** The `_smtp._tls.<domain>` record. */
