@@ -7,9 +7,13 @@ export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 export const PROGRAM = path.join(PROJECT_DIR, "index.ts");
 
 /** Run the real index.ts offline with a config given as objects (stringified like the Pulumi CLI does). */
-export async function runProgramWith(config: Record<string, unknown>, stack = "test"): Promise<OfflineRunResult> {
+export async function runProgramWith(
+  config: Record<string, unknown>,
+  stack = "test",
+  computed?: (type: string, inputs: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>,
+): Promise<OfflineRunResult> {
   const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [`postforge:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
-  return runOffline({ programPath: PROGRAM, project: "postforge", stack, config: flat });
+  return runOffline({ programPath: PROGRAM, project: "postforge", stack, config: flat, computed: computed && ((type, _name, inputs) => computed(type, inputs)) });
 }
 
 /** Run the program expecting it to fail; returns the error and what had been registered. */

@@ -12,13 +12,16 @@ export interface Registered {
  * Install Pulumi's mocks for this test process (node's runner gives each test
  * file its own process) and collect every registration.
  */
-export async function installMocks(): Promise<Registered[]> {
+export async function installMocks(
+  computed?: (type: string, inputs: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>,
+): Promise<Registered[]> {
   const registered: Registered[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => {
+      newResource: async (args) => {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
-        return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
+        const extra = (await computed?.(args.type, args.inputs)) ?? {};
+        return { id: args.custom ? `${args.name}-id` : undefined, state: { ...args.inputs, ...extra } };
       },
       call: () => ({}),
     },
