@@ -9,7 +9,8 @@ import {
   mtaStsRecord,
   mxRecords,
   nullMxRecord,
-  nullSpfRecord,
+  parkedDmarcIntent,
+  parkedDomainRecords,
   reportAuthorizationRecords,
   spfRecord,
   tlsRptRecord,
@@ -21,7 +22,6 @@ import { dkimKeyRecord } from "../dkim/records";
 import { RecordBuildError, type Finding } from "../dns/findings";
 import { rdataText, type DnsRecord } from "../dns/model";
 import { publishingProblems, recordProblems, recordSetProblems } from "../dns/record-rules";
-import { splitTxtValue } from "../dns/txt";
 import { ValidationError } from "../validation";
 import { resolveManagedDkimKeys, type ManagedDkimKey } from "./dkim-keys";
 import type { DnsBackendConfig, ParkedDomainConfig, SendingDomainConfig, StackConfig } from "./schema";
@@ -116,7 +116,7 @@ export function desiredRecordsForStack(config: StackConfig, subject: string, tod
   config.parkedDomains.forEach((parked, i) => {
     const path = `parkedDomains[${i}]`;
     claim(parked.name, path);
-    const built = parkedDomainRecords(parked, path, config, c);
+    const built = parkedRecords(parked, path, config, c);
     domains.push({ domain: parked.name, kind: "parked", backend: parked.dns, records: built.records, dkimKeys: [], ttl: built.ttl });
     reportAuthorizations.push(...built.reportAuthorizations);
   });
@@ -214,19 +214,13 @@ function sendingDomainRecords(
   return { records, reportAuthorizations, ttl, mtaStsPolicy };
 }
 
-/** M3AAWG's parked-domain set: nothing may send, nothing is received, spoofing is rejected and reported. */
-function parkedDomainRecords(parked: ParkedDomainConfig, path: string, config: StackConfig, c: Collector): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number } {
+/** M3AAWG's parked-domain set (see protocols/parked.ts): nothing sends, nothing is received, spoofing is rejected and reported. */
+function parkedRecords(parked: ParkedDomainConfig, path: string, config: StackConfig, c: Collector): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number } {
   const ttl = parked.ttl ?? config.defaultTtl;
-  const dmarc: DmarcIntent = { p: "reject", sp: "reject", adkim: "s", aspf: "s", ...(parked.rua ? { rua: parked.rua } : {}) };
   const records: DnsRecord[] = [];
-  c.add(records, path, () => [
-    nullMxRecord(parked.name, ttl),
-    nullSpfRecord(parked.name, ttl),
-    // A revoked key at every selector: any DKIM signature claiming this domain fails.
-    { name: `*._domainkey.${parked.name}`, ttl, purpose: "dkim", type: "TXT", strings: splitTxtValue("v=DKIM1; p=") },
-  ]);
-  c.add(records, `${path}.rua`, () => dmarcRecord(parked.name, dmarc, config.dmarcMode, ttl));
-  const reportAuthorizations = c.build(`${path}.rua`, () => reportAuthorizationRecords(parked.name, dmarc, ttl)) ?? [];
+  // The builder's intent has only `rua`, so its findings' paths fall under this domain's `rua`.
+  c.add(records, path, () => parkedDomainRecords(parked.name, { rua: parked.rua }, config.dmarcMode, ttl));
+  const reportAuthorizations = c.build(`${path}.rua`, () => reportAuthorizationRecords(parked.name, parkedDmarcIntent({ rua: parked.rua }), ttl)) ?? [];
   reportAuthorizations.forEach((r) => c.origin.set(r, `${path}.rua`));
   return { records, reportAuthorizations, ttl };
 }
