@@ -14,7 +14,6 @@ async function main(): Promise<void> {
   const program = variant === "postforge" ? path.join(root, "index.ts") : path.join(__dirname, "floor-program.ts");
 
   global.gc?.();
-  const before = process.memoryUsage().rss;
   const start = process.hrtime.bigint();
   const run = await runOffline({ programPath: program, project: "postforge", stack: "bench", config });
   const plan = buildPlan({ project: "postforge", stack: "bench" }, run);
@@ -28,7 +27,6 @@ async function main(): Promise<void> {
       variant,
       seconds,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
-      rssBeforeMiB: before / 2 ** 20,
       resources: plan.resourceCount,
       dnsRecords: dnsRecords.length,
       records: plan.domains.reduce((n, d) => n + d.records.length, 0),

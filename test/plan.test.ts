@@ -78,8 +78,8 @@ describe("offline plan of the example stacks", () => {
     assert.deepEqual(
       parked.records.map((r) => [r.name, r.type, r.value]),
       [
-        ["_dmarc.example.net", "TXT", '"v=DMARC1; p=reject; sp=reject; adkim=s; aspf=s; rua=mailto:dmarc-reports@example.com"'],
         ["*._domainkey.example.net", "TXT", '"v=DKIM1; p="'],
+        ["_dmarc.example.net", "TXT", '"v=DMARC1; p=reject; sp=reject; adkim=s; aspf=s; rua=mailto:dmarc-reports@example.com"'],
         ["example.net", "MX", "0 ."],
         ["example.net", "TXT", '"v=spf1 -all"'],
       ],

@@ -1,7 +1,7 @@
 import { decodeCloudflareRecord } from "../../components/dns/providers/cloudflare-encoding";
 import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-encoding";
 import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
-import { compareRecords, rdataText, type DnsRecord } from "../../components/dns/model";
+import { compareRecords, compareText, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
 import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
 import type { CapturedResource, OfflineRunResult } from "./engine";
@@ -90,7 +90,7 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
       planned.records.push({ ...record, resource: resource.name, value: rdataText(record) });
     }
   }
-  const sorted = [...domains.values()].sort((a, b) => a.domain.localeCompare(b.domain));
+  const sorted = [...domains.values()].sort((a, b) => compareText(a.domain, b.domain));
   for (const d of sorted) d.records.sort(compareRecords);
   const dkimKeys = resources
     .filter((r) => r.type === DKIM_KEY_TYPE)
@@ -102,7 +102,7 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
       state: String(r.inputs.state),
       protected: r.protect,
     }))
-    .sort((a, b) => a.domain.localeCompare(b.domain) || a.selector.localeCompare(b.selector));
+    .sort((a, b) => compareText(a.domain, b.domain) || compareText(a.selector, b.selector));
   return {
     formatVersion: 1,
     project: meta.project,
@@ -119,5 +119,5 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
 /** Only a plain map of strings is taken from program outputs (nothing else, so no secret can ride along). */
 function stringMap(value: unknown): Record<string, string> {
   if (!value || typeof value !== "object") return {};
-  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string").sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string").sort(([a], [b]) => compareText(a, b)));
 }

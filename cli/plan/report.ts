@@ -1,3 +1,4 @@
+import { compareText } from "../../components/dns/model";
 import type { Plan } from "./plan";
 
 const DKIM_STATE_MEANING: Record<string, string> = {
@@ -28,7 +29,7 @@ export function renderPlanTable(plan: Plan): string {
     lines.push("");
   }
   const byType = Object.entries(plan.resourcesByType)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([type, n]) => `${n} ${type}`)
     .join(", ");
   lines.push(`Resources: ${plan.resourceCount} (${byType || "none"})`);

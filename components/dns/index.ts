@@ -9,3 +9,5 @@ export * from "./providers/route53";
 export * from "./providers/cloudflare-encoding";
 export * from "./providers/route53-encoding";
 export * from "./purpose";
+export * from "./record-rules";
+export * from "./zonefile";

@@ -135,11 +135,12 @@ export interface RecordSet {
   records: DnsRecord[];
 }
 
+/** Code-unit order: unlike localeCompare, it does not depend on the ICU version or locale. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Deterministic order: by name, then type, then rdata. */
 export function compareRecords(a: DnsRecord, b: DnsRecord): number {
-  return (
-    a.name.localeCompare(b.name) ||
-    a.type.localeCompare(b.type) ||
-    rdataText(a).localeCompare(rdataText(b))
-  );
+  return compareText(a.name, b.name) || compareText(a.type, b.type) || compareText(rdataText(a), rdataText(b));
 }
