@@ -344,19 +344,7 @@ export function checkSpf(value: string, options: CheckSpfOptions = {}): Finding[
     seen.add(key);
   }
 
-  // Worst case: every term up to "all" is evaluated; terms after it never are.
-  const evaluated = all ? terms.slice(0, allIndex + 1) : terms;
-  let lookups = 0;
-  for (const t of evaluated) {
-    if (t.kind === "mechanism" && LOOKUP_MECHANISMS.has(t.name)) {
-      if (t.name !== "include") {
-        lookups += 1;
-        continue;
-      }
-      lookups += targetCost(t.text, t.domain!, options, findings);
-    }
-  }
-  if (!all && redirects.length === 1) lookups += targetCost(redirects[0].text, redirects[0].value, options, findings);
+  const lookups = spfTermsLookupCount(terms, options, findings);
   if (lookups > SPF_LOOKUP_LIMIT) {
     findings.push(
       finding(
@@ -377,6 +365,27 @@ export function checkSpf(value: string, options: CheckSpfOptions = {}): Finding[
     );
   }
   return findings;
+}
+
+/**
+ * Worst-case DNS-lookup count of a parsed record, the count checkSpf judges:
+ * every lookup term up to "all" (terms after it are never evaluated), includes
+ * and a lone redirect at their known cost. A target of unknown cost counts as 1
+ * and adds a "spf.lookups.include-unknown" finding to `findings`, so callers
+ * can tell a lower bound from an exact figure.
+ */
+export function spfTermsLookupCount(terms: SpfTerm[], options: CheckSpfOptions = {}, findings: Finding[] = []): number {
+  const allIndex = terms.findIndex((t) => t.kind === "mechanism" && t.name === "all");
+  const evaluated = allIndex >= 0 ? terms.slice(0, allIndex + 1) : terms;
+  const redirects = terms.filter((t): t is SpfModifier => t.kind === "modifier" && t.name === "redirect");
+  let lookups = 0;
+  for (const t of evaluated) {
+    if (t.kind === "mechanism" && LOOKUP_MECHANISMS.has(t.name)) {
+      lookups += t.name === "include" ? targetCost(t.text, t.domain!, options, findings) : 1;
+    }
+  }
+  if (allIndex < 0 && redirects.length === 1) lookups += targetCost(redirects[0].text, redirects[0].value, options, findings);
+  return lookups;
 }
 
 function targetCost(text: string, domain: string, options: CheckSpfOptions, findings: Finding[]): number {
