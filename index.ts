@@ -9,23 +9,24 @@ import { Alias, Key } from "@pulumi/aws/kms";
 import { desiredRecordsForStack, dnsBackendFromConfig, readStackConfig } from "./components/config";
 import { DkimKeyring } from "./components/dkim/keyring";
 import { dkimKeyRecord } from "./components/dkim/records";
-import { checkMailDomainArgs, MailDomain } from "./components/dns/mail-domain";
+import { MailDomain, prepareOrThrow } from "./components/dns/mail-domain";
 
 const stack = pulumi.getStack();
 const config = readStackConfig(stack);
 const desired = desiredRecordsForStack(config, `stack "${stack}" config`);
 for (const warning of desired.warnings) pulumi.log.warn(warning);
 
-// Every zone is checked and encoded before the first resource exists, so a
-// problem in the last zone cannot leave the first ones half-applied. Managed
-// DKIM keys take part through a placeholder of their record.
+// The record rules already ran over the whole stack (desiredRecordsForStack);
+// what is left to know before the first resource exists is whether every zone
+// encodes for its provider (names, TTL ranges). So a problem in the last zone
+// cannot leave the first ones half-applied. Managed DKIM keys take part through
+// a placeholder of their record.
 const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend));
 desired.domains.forEach((zone, i) =>
-  checkMailDomainArgs(zone.domain, {
-    domain: zone.domain,
-    records: [...zone.records, ...zone.dkimKeys.map((k) => dkimKeyRecord(zone.domain, k.selector, `v=DKIM1; k=${k.algorithm}; p=`, zone.ttl))],
-    backend: backends[i],
-  }),
+  prepareOrThrow(zone.domain, backends[i], [
+    ...zone.records,
+    ...zone.dkimKeys.map((k) => dkimKeyRecord(zone.domain, k.selector, `v=DKIM1; k=${k.algorithm}; p=`, zone.ttl)),
+  ]),
 );
 
 // One KMS key encrypts every DKIM private key in Secrets Manager, unless the stack names its own.

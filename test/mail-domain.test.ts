@@ -111,7 +111,7 @@ describe("MailDomain argument validation", () => {
     ["missing backend", () => new MailDomain("x", { domain: "example.com", records: [], backend: undefined as any }), /backend = nothing: must be a DnsBackend/],
     ["string over 255 octets", () => new MailDomain("x", { domain: "example.com", records: [{ name: "example.com", ttl: 300, purpose: "other", type: "TXT", strings: ["a".repeat(256)] }], backend }), /string 0 is 256 octets; character-strings hold at most 255 \(split the value with splitTxtValue\)/],
     ["duplicate record", () => new MailDomain("x", { domain: "example.com", records: [{ name: "example.com", ttl: 300, purpose: "mx", type: "MX", priority: 1, exchange: "m.example.com" }, { name: "example.com", ttl: 300, purpose: "mx", type: "MX", priority: 1, exchange: "m.example.com" }], backend }), /listed twice/],
-    ["upper-case owner", () => new MailDomain("x", { domain: "example.com", records: [{ name: "Example.com", ttl: 300, purpose: "spf", type: "TXT", strings: ["v=spf1 -all"] }], backend }), /records\[0\]\.name = "Example\.com": must be a lower-case DNS name/],
+    ["upper-case owner", () => new MailDomain("x", { domain: "example.com", records: [{ name: "Example.com", ttl: 300, purpose: "spf", type: "TXT", strings: ["v=spf1 -all"] }], backend }), /records\[0\]: TXT record "Example\.com": the owner name is not a valid DNS name \(lower-case letters/],
   ];
   for (const [label, build, message] of cases) {
     it(`refuses ${label} and registers nothing`, async () => {

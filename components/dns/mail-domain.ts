@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { hostname, ownerName } from "../config/fields";
+import { hostname } from "../config/fields";
 import { parseOrThrow, ValidationError } from "../validation";
 import { isDeferred, type DnsBackend, type DnsRecordInput, type PreparedRecords } from "./backend";
 import type { DnsRecord } from "./model";
-import { publishingProblems, recordProblems, recordSetProblems } from "./record-rules";
+import { isDnsName, publishingProblems, recordProblems, recordSetProblems } from "./record-rules";
 
 export interface MailDomainArgs {
   /**
@@ -49,15 +49,10 @@ export class MailDomain extends pulumi.ComponentResource {
   }
 }
 
-const recordShape = z.looseObject({
-  name: ownerName,
-  type: z.enum(["A", "AAAA", "CNAME", "MX", "TXT", "CAA"], { error: "must be one of A, AAAA, CNAME, MX, TXT, CAA" }),
-  ttl: z.number().int().min(1).max(2147483647),
-});
-
 const argsShape = z.object({
   domain: hostname,
-  records: z.array(recordShape),
+  // Each record is judged by the record rules below (one rule set, not a second schema).
+  records: z.array(z.object({ name: z.string(), type: z.enum(["A", "AAAA", "CNAME", "MX", "TXT", "CAA"], { error: "must be one of A, AAAA, CNAME, MX, TXT, CAA" }) }).loose()),
   backend: z.custom<DnsBackend>((v) => typeof (v as DnsBackend)?.prepare === "function", {
     error: "must be a DnsBackend such as new CloudflareBackend({ zoneId }) or new Route53Backend({ hostedZoneId })",
   }),
@@ -77,17 +72,25 @@ export function checkMailDomainArgs(name: string, args: MailDomainArgs): { domai
     if (record.name !== domain && !record.name.endsWith(`.${domain}`)) {
       problems.push(`records[${i}].name = "${record.name}": is outside the zone ${domain}; publish it through that zone's MailDomain`);
     }
-    // A value known only after deploy is split and checked by its producer (see splitTxtValue).
-    if (isDeferred(record)) return;
+    // A value known only after deploy is split and checked by its producer (see splitTxtValue); its name is ours to check.
+    if (isDeferred(record)) {
+      if (!isDnsName(record.name)) problems.push(`records[${i}].name = "${record.name}": is not a valid DNS name`);
+      return;
+    }
     const concrete = record as DnsRecord;
     for (const p of [...recordProblems(concrete), ...publishingProblems(concrete)]) problems.push(`records[${i}]: ${p}`);
     plain.push(concrete);
   });
   for (const p of recordSetProblems(plain)) problems.push(p.message);
   if (problems.length > 0) throw new ValidationError(subject, problems);
+  return { domain, prepared: prepareOrThrow(name, args.backend, args.records, domain) };
+}
+
+/** Encode records for their provider and name their resources, creating nothing; a problem is a ValidationError. */
+export function prepareOrThrow(name: string, backend: DnsBackend, records: DnsRecordInput[], apex: string = name): PreparedRecords {
   try {
-    return { domain, prepared: args.backend.prepare({ baseName: name, apex: domain, records: args.records }) };
+    return backend.prepare({ baseName: name, apex, records });
   } catch (error) {
-    throw new ValidationError(subject, [(error as Error).message]);
+    throw new ValidationError(`MailDomain "${name}"`, [(error as Error).message]);
   }
 }

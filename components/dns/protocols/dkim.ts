@@ -64,9 +64,11 @@ export function dkimPublicKeyBase64(key: DkimPublicKey): string {
   }
   if (type === "rsa") {
     // Already base64 SPKI DER (parsed above, so valid): keep it rather than re-export.
-    const compact = key.publicKey.trim().replace(/\s+/g, "");
-    if (!key.publicKey.trim().startsWith("-----BEGIN")) return compact;
-    return (read.export({ format: "der", type: "spki" }) as Buffer).toString("base64");
+    const compact = key.publicKey.trim().startsWith("-----BEGIN")
+      ? (read.export({ format: "der", type: "spki" }) as Buffer).toString("base64")
+      : key.publicKey.trim().replace(/\s+/g, "");
+    rememberModulusBits(compact, read);
+    return compact;
   }
   const jwk = read.export({ format: "jwk" });
   return Buffer.from(jwk.x!, "base64url").toString("base64");
@@ -74,9 +76,25 @@ export function dkimPublicKeyBase64(key: DkimPublicKey): string {
 
 /** Modulus length of an RSA key given as base64 SPKI DER. Throws when it is not one. */
 export function rsaModulusBits(base64SpkiDer: string): number {
-  const key = createPublicKey({ key: Buffer.from(base64SpkiDer.replace(/\s+/g, ""), "base64"), format: "der", type: "spki" });
+  const compact = base64SpkiDer.replace(/\s+/g, "");
+  const known = modulusBitsByKey.get(compact);
+  if (known !== undefined) return known;
+  const key = createPublicKey({ key: Buffer.from(compact, "base64"), format: "der", type: "spki" });
   if (key.asymmetricKeyType !== "rsa") throw new Error(`expected an RSA key, got ${key.asymmetricKeyType}`);
-  return key.asymmetricKeyDetails!.modulusLength!;
+  return rememberModulusBits(compact, key);
+}
+
+/**
+ * Building a key record reads the key, then checkDkim reads it again to judge
+ * its size: remember the size of keys already read (bounded) so a large stack
+ * parses each key once.
+ */
+const modulusBitsByKey = new Map<string, number>();
+function rememberModulusBits(compactBase64: string, key: KeyObject): number {
+  const bits = key.asymmetricKeyDetails!.modulusLength!;
+  if (modulusBitsByKey.size >= 10_000) modulusBitsByKey.clear();
+  modulusBitsByKey.set(compactBase64, bits);
+  return bits;
 }
 
 function selectorFindings(selector: string): Finding[] {
