@@ -7,6 +7,7 @@ import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
 import { OfflineRunError, runOffline } from "./plan/engine";
 import { buildPlan } from "./plan/plan";
 import { renderPlanTable } from "./plan/report";
+import { VERIFY_USAGE, verifyCommand } from "./verify/command";
 import { findProjectDir, loadProjectStack } from "./plan/stack-files";
 
 /**
@@ -19,7 +20,7 @@ const USAGE = `Usage:
       Run the stack program offline (no Pulumi CLI, credentials or network) and
       print the DNS records \`pulumi up\` would publish. --json prints the plan as
       JSON; --out DIR also writes one RFC 1035 zone file per domain.
-`;
+${VERIFY_USAGE}`;
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, crashed: 3 } as const;
 
@@ -47,6 +48,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     switch (command) {
       case "plan":
         return await planCommand(rest, io);
+      case "verify":
+        return await verifyCommand(rest, io);
       case undefined:
       case "help":
       case "--help":

@@ -1,0 +1,143 @@
+import { isIPv4, isIPv6 } from "node:net";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { parseOrThrow, ValidationError } from "../../components/validation";
+import { isDomainName, isSelector } from "../../components/dns/protocols/common";
+import type { DmarcMode } from "../../components/dns/protocols/dmarc";
+import { runOffline } from "../plan/engine";
+import { buildPlan } from "../plan/plan";
+import { findProjectDir, loadProjectStack } from "../plan/stack-files";
+import type { Check } from "./checks/check";
+import { createDnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./dns";
+import { renderChecklist, renderJson } from "./report";
+import { verifyDomains, verifyPlan, type VerifyOptions } from "./run";
+
+/**
+ * `postforge verify`: check what DNS (and the MX hosts) publish, against a
+ * stack's plan (--stack) or against the standards alone (--domain).
+ * Exit 0 when nothing failed (warnings allowed), 1 when a check failed,
+ * 2 on bad flags; the caller (cli/postforge.ts) maps thrown ValidationErrors to 2.
+ */
+
+export const VERIFY_USAGE = `  postforge verify --stack NAME [--resolver HOST:PORT] [--timeout MS] [--tls] [--json] [--cwd DIR]
+  postforge verify --domain NAME [--domain NAME ...] [--dkim-selector S ...] [--dmarc-mode rfc9989|rfc7489]
+                   [--resolver HOST:PORT] [--timeout MS] [--tls] [--json]
+      Query DNS and check the live records: against the stack's plan (--stack), or
+      against the standards alone (--domain). SPF is evaluated through includes,
+      DMARC report authorization, FCrDNS, MTA-STS, TLS-RPT, BIMI and STARTTLS are
+      checked. --tls also fetches MTA-STS policies and checks MX certificates.
+      Exit 1 when any check fails.
+`;
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** For tests: where SMTP probes and policy fetches go. */
+export type VerifyOverrides = Partial<Pick<VerifyOptions, "smtp" | "policyUrl">>;
+
+const TIMEOUT_MAX_MS = 60_000;
+
+/** "127.0.0.1", "127.0.0.1:5353", "::1", "[::1]:5353": node's resolvers take IP addresses only. */
+function isResolverAddress(text: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  if (bracketed) return isIPv6(bracketed[1]) && validPort(bracketed[2]);
+  if (isIPv6(text)) return true;
+  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  return m !== null && isIPv4(m[1]) && validPort(m[2]);
+}
+
+function validPort(port: string | undefined): boolean {
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+}
+
+const verifyFlags = z
+  .strictObject({
+    "--stack": z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a stack name of letters, digits, '.', '_' or '-', e.g. --stack prod" }).optional(),
+    "--domain": z
+      .array(z.string().refine((d) => isDomainName(d), { error: "must be a domain name such as example.com (ASCII; IDNs in xn-- form)" }))
+      .optional(),
+    "--dkim-selector": z.array(z.string().refine(isSelector, { error: "must be a DKIM selector: letters, digits and hyphens in dot-separated labels, e.g. s2026a" })).optional(),
+    "--dmarc-mode": z.enum(["rfc9989", "rfc7489"], { error: "must be rfc9989 (DMARCbis) or rfc7489 (the original)" }).optional(),
+    "--resolver": z
+      .string()
+      .refine(isResolverAddress, { error: "must be an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53 (host names cannot be used)" })
+      .optional(),
+    "--timeout": z
+      .string()
+      .regex(/^[0-9]+$/, { error: `must be whole milliseconds, e.g. --timeout ${DEFAULT_TIMEOUT_MS}` })
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= TIMEOUT_MAX_MS, { error: `must be from 1 to ${TIMEOUT_MAX_MS} milliseconds, e.g. ${DEFAULT_TIMEOUT_MS}` })
+      .optional(),
+    "--tls": z.boolean().default(false),
+    "--json": z.boolean().default(false),
+    "--cwd": z.string().optional(),
+  })
+  .superRefine((flags, ctx) => {
+    const stack = flags["--stack"] !== undefined;
+    const domains = (flags["--domain"]?.length ?? 0) > 0;
+    if (stack === domains) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["--stack"],
+        input: flags["--stack"],
+        message: stack
+          ? "give either --stack NAME (check a stack's plan) or --domain NAME (check published records), not both"
+          : "give exactly one of --stack NAME (check a stack's plan) or --domain NAME (check published records)",
+      });
+    }
+    if (stack && flags["--dkim-selector"]) {
+      ctx.addIssue({ code: "custom", path: ["--dkim-selector"], input: flags["--dkim-selector"], message: "applies to --domain only; with --stack the selectors come from the plan" });
+    }
+    if (stack && flags["--dmarc-mode"]) {
+      ctx.addIssue({ code: "custom", path: ["--dmarc-mode"], input: flags["--dmarc-mode"], message: "applies to --domain only; with --stack the mode is the stack's postforge:dmarcMode" });
+    }
+  });
+
+function readFlags(args: string[]): Record<string, unknown> {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        stack: { type: "string" },
+        domain: { type: "string", multiple: true },
+        "dkim-selector": { type: "string", multiple: true },
+        "dmarc-mode": { type: "string" },
+        resolver: { type: "string" },
+        timeout: { type: "string" },
+        tls: { type: "boolean" },
+        json: { type: "boolean" },
+        cwd: { type: "string" },
+      },
+    }).values;
+  } catch (error) {
+    throw new ValidationError("command line", [`${(error as Error).message}\n\nUsage:\n${VERIFY_USAGE}`]);
+  }
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`--${k}`, v]));
+}
+
+export async function verifyCommand(args: string[], io: Io, overrides: VerifyOverrides = {}): Promise<number> {
+  const flags = parseOrThrow(verifyFlags, readFlags(args), "command line");
+  const timeoutMs = flags["--timeout"] ?? DEFAULT_TIMEOUT_MS;
+  const dns = createDnsLookup({ server: flags["--resolver"], timeoutMs, concurrency: DEFAULT_CONCURRENCY });
+  const base = { dns, tls: flags["--tls"], timeoutMs, smtp: overrides.smtp ?? { port: 25 }, policyUrl: overrides.policyUrl };
+  let checks: Check[];
+  let title: string;
+  if (flags["--stack"] !== undefined) {
+    const project = loadProjectStack(findProjectDir(flags["--cwd"] ?? process.cwd()), flags["--stack"]);
+    const plan = buildPlan(project, await runOffline(project));
+    const dmarcMode = (project.config[`${project.project}:dmarcMode`] ?? "rfc9989") as DmarcMode;
+    checks = await verifyPlan(plan, { ...base, dmarcMode });
+    title = `Verify stack ${plan.stack} (project ${plan.project}) against ${dns.where}`;
+  } else {
+    const domains = flags["--domain"]!;
+    checks = await verifyDomains(domains, flags["--dkim-selector"] ?? [], { ...base, dmarcMode: flags["--dmarc-mode"] ?? "rfc9989" });
+    title = `Verify ${domains.join(", ")} against ${dns.where}`;
+  }
+  io.stdout(flags["--json"] ? renderJson(checks) : renderChecklist(checks, title));
+  return checks.some((c) => c.status === "fail") ? 1 : 0;
+}
