@@ -6,6 +6,7 @@ import { parseOrThrow, ValidationError } from "../components/validation";
 import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
 import { OfflineRunError, runOffline } from "./plan/engine";
 import { buildPlan } from "./plan/plan";
+import { diffCommand } from "./diff/command";
 import { renderPlanTable } from "./plan/report";
 import { VERIFY_USAGE, verifyCommand } from "./verify/command";
 import { findProjectDir, loadProjectStack } from "./plan/stack-files";
@@ -20,6 +21,9 @@ const USAGE = `Usage:
       Run the stack program offline (no Pulumi CLI, credentials or network) and
       print the DNS records \`pulumi up\` would publish. --json prints the plan as
       JSON; --out DIR also writes one RFC 1035 zone file per domain.
+  postforge diff --base BASE.json --head HEAD.json [--out FILE]
+      Compare two \`plan --json\` outputs and write a Markdown report: what the
+      change means for mail authentication (weakening first), then the records.
 ${VERIFY_USAGE}`;
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, crashed: 3 } as const;
@@ -48,6 +52,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     switch (command) {
       case "plan":
         return await planCommand(rest, io);
+      case "diff":
+        return await diffCommand(rest, io);
       case "verify":
         return await verifyCommand(rest, io);
       case undefined:
