@@ -6,8 +6,11 @@
  * looked-up data, without DNS.
  */
 import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { fcrdnsCheck } from "../cli/verify/checks/mx";
+import { mtaStsPolicyCheck } from "../cli/verify/checks/tls";
+import { fetchMtaStsPolicy } from "../cli/verify/net";
 import { dkimChecks } from "../cli/verify/checks/dkim";
 import { checkPlannedRecordSet } from "../cli/verify/checks/records";
 import { spfRecordChecks } from "../cli/verify/checks/spf";
@@ -141,5 +144,36 @@ describe("verify checks on looked-up data (no DNS)", () => {
     assert.equal(reverseName("203.0.113.25"), "25.113.0.203.in-addr.arpa");
     assert.equal(expandIPv6("2001:db8::1"), "2001:0db8:0000:0000:0000:0000:0000:0001");
     assert.equal(reverseName("2001:db8::1"), `1.${"0.".repeat(23)}8.b.d.0.1.0.0.2.ip6.arpa`);
+  });
+});
+
+describe("MTA-STS policy fetch (--tls), on a loopback HTTP server", () => {
+  const policy = "version: STSv1\r\nmode: enforce\r\nmx: mx1.x.test\r\nmax_age: 1209600\r\n";
+  let server: Server;
+  let base = "";
+  before(async () => {
+    server = createServer((req, res) => {
+      if (req.url === "/redirect") return void res.writeHead(301, { location: "/policy" }).end();
+      if (req.url === "/html") return void res.writeHead(200, { "content-type": "text/html" }).end(policy);
+      if (req.url === "/silent") return; // never answers
+      res.writeHead(200, { "content-type": "text/plain" }).end(policy);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("passes the planned policy, fails another one, a redirect, a wrong type and silence", async () => {
+    const fetch = (path: string) => fetchMtaStsPolicy("x.test", { timeoutMs: 300, url: `${base}${path}` });
+    assert.equal(mtaStsPolicyCheck("x.test", await fetch("/policy"), policy).status, "pass");
+    assert.match(mtaStsPolicyCheck("x.test", await fetch("/policy"), policy.replace("enforce", "testing")).message, /differs from the planned policy/);
+    assert.match(mtaStsPolicyCheck("x.test", await fetch("/redirect")).message, /forbids following redirects/);
+    assert.match(mtaStsPolicyCheck("x.test", await fetch("/html")).message, /not text\/plain/);
+    assert.match(mtaStsPolicyCheck("x.test", await fetch("/silent")).message, /no answer within 300 ms/);
+    assert.equal(mtaStsPolicyCheck("x.test", undefined).status, "warn");
   });
 });
