@@ -1,0 +1,239 @@
+import { isIPv4 } from "node:net";
+import { z } from "zod";
+import { hostname, ipv4Range, ipv6Range } from "../config/fields";
+import { isSelector } from "../dns/protocols/common";
+import { parseOrThrow } from "../validation";
+
+/**
+ * What a mail host's boot configuration is rendered from: plain, validated
+ * data with no Pulumi in it and no secret in it. Secrets are referenced by
+ * their Secrets Manager names only; the host fetches them at boot with its
+ * instance role (see cloud-init.ts).
+ */
+
+/** A local part we put in file names, Postfix tables and shell lines: lower-case dot-atom, no quoting needed. */
+const localPart = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/, {
+    error: "must be a lower-case local part of letters, digits and . _ - (such as dmarc-reports; + is the address-extension delimiter), starting and ending with a letter or digit",
+  })
+  .refine((v) => !v.includes(".."), { error: "must not contain two dots in a row" });
+
+/** Secrets Manager's own name alphabet; it also keeps the name safe inside a shell word. */
+const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, {
+  error: "must be a Secrets Manager secret name of letters, digits and / _ + = . @ - (such as postforge/dkim/example.com/pf2026q4)",
+});
+
+/**
+ * Postfix's cidr tables skip a range with host bits set (10.0.0.1/8) with
+ * only a log warning, so such a range is refused here, naming the network.
+ */
+const cidr = z
+  .union([ipv4Range, ipv6Range], { error: "must be an IPv4 or IPv6 address or CIDR range such as 10.0.0.0/16" })
+  .superRefine((value, ctx) => {
+    const network = networkOf(value);
+    if (network !== value) ctx.addIssue({ code: "custom", input: value, message: `has host bits set; write the network, ${network}` });
+  });
+
+/** The range with its host bits cleared (`10.0.0.1/8` → `10.0.0.0/8`); a bare address is returned as is. */
+export function networkOf(range: string): string {
+  const [address, prefix] = range.split("/");
+  if (prefix === undefined) return range;
+  const bits = Number(prefix);
+  const v4 = isIPv4(address);
+  const groups = v4 ? address.split(".").map(Number) : expandIPv6(address);
+  const width = v4 ? 8 : 16;
+  const cleared = groups.map((g, i) => {
+    const keep = Math.max(0, Math.min(width, bits - i * width));
+    return keep === 0 ? 0 : g & ~((1 << (width - keep)) - 1) & ((1 << width) - 1);
+  });
+  if (cleared.every((g, i) => g === groups[i])) return range;
+  return `${v4 ? cleared.join(".") : cleared.map((g) => g.toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}/${prefix}`;
+}
+
+function expandIPv6(address: string): number[] {
+  const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => parseInt(g, 16)));
+  const left = parse(head);
+  if (tail === undefined) return left;
+  const right = parse(tail);
+  return [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+}
+
+const selectorSchema = z.strictObject({
+  /** The DKIM selector; the key record is `<selector>._domainkey.<domain>`. */
+  selector: z.string().refine(isSelector, { error: "must be a DKIM selector: letters, digits and hyphens in dot-separated labels, such as pf2026q4" }),
+  algorithm: z.enum(["rsa", "ed25519"], { error: "must be rsa or ed25519" }),
+  /** Where the private half is, from `dkimSecretName(domain, selector)`. */
+  secretName,
+});
+export type MailHostSelector = z.output<typeof selectorSchema>;
+
+/**
+ * Role mailboxes other than postmaster@ and abuse@, which RFC 5321 §4.5.1 and
+ * RFC 2142 name and so are not configurable.
+ */
+const rolesSchema = z.strictObject({
+  /** Feedback-loop (ARF, RFC 5965) reports. */
+  feedbackLoop: localPart.default("fbl"),
+  /** DMARC aggregate reports (`rua=mailto:`). */
+  dmarcAggregate: localPart.default("dmarc-rua"),
+  /** DMARC failure reports (`ruf=mailto:`). */
+  dmarcFailure: localPart.default("dmarc-ruf"),
+  /** TLS-RPT reports (RFC 8460 `rua=mailto:`). */
+  tlsReports: localPart.default("tls-rpt"),
+});
+
+const domainSchema = z.strictObject({
+  domain: hostname,
+  /** The selectors that sign (state active); an RSA and an Ed25519 one dual-sign. */
+  selectors: z.array(selectorSchema).min(1, { error: "must list at least one active selector: every sending domain is DKIM-signed" }),
+  roles: rolesSchema.default({ feedbackLoop: "fbl", dmarcAggregate: "dmarc-rua", dmarcFailure: "dmarc-ruf", tlsReports: "tls-rpt" }),
+});
+export type MailHostDomain = z.output<typeof domainSchema>;
+
+const rateLimitsSchema = z.strictObject({
+  /** New connections per client per minute (anvil; smtpd_client_connection_rate_limit). */
+  connectionsPerMinute: z.number().int().min(1).max(100_000).default(60),
+  /** Simultaneous connections per client (smtpd_client_connection_count_limit). */
+  concurrentConnections: z.number().int().min(1).max(1000).default(20),
+  /** Messages per client per minute on port 25 (smtpd_client_message_rate_limit). */
+  messagesPerMinute: z.number().int().min(1).max(100_000).default(100),
+  /** Recipient addresses per client per minute (smtpd_client_recipient_rate_limit). */
+  recipientsPerMinute: z.number().int().min(1).max(1_000_000).default(500),
+  /** Recipients of one message (smtpd_recipient_limit). */
+  recipientsPerMessage: z.number().int().min(1).max(10_000).default(100),
+  /** Messages per authenticated client per minute on 587/465. */
+  submissionMessagesPerMinute: z.number().int().min(1).max(100_000).default(600),
+});
+
+const dnsChallengeSchema = z.discriminatedUnion(
+  "provider",
+  [
+    /** Route53: certbot uses the instance role (it needs route53:ChangeResourceRecordSets on the zone). */
+    z.strictObject({ provider: z.literal("route53") }),
+    /** Cloudflare: a DNS-edit API token, fetched from Secrets Manager at boot. */
+    z.strictObject({ provider: z.literal("cloudflare"), apiTokenSecretName: secretName }),
+  ],
+  { error: "must name the stack's DNS provider: route53, or cloudflare (with apiTokenSecretName)" },
+);
+
+const tlsSchema = z.strictObject({
+  /** Let's Encrypt account e-mail (expiry notices). */
+  acmeEmail: z.email({ error: "must be an e-mail address for Let's Encrypt notices, such as postmaster@example.com" }),
+  /** DNS-01 challenge through the stack's DNS provider. */
+  dnsChallenge: dnsChallengeSchema,
+  /** Use Let's Encrypt's staging CA (untrusted certificates; for test stacks). Default false. */
+  staging: z.boolean().default(false),
+  /** Days the self-signed fallback certificate is valid. Default 30. */
+  selfSignedDays: z.number().int().min(1).max(365).default(30),
+});
+
+const AWS_REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+export const mailHostConfigSchema = z
+  .strictObject({
+    /** The host's FQDN: myhostname, the HELO/EHLO name and the PTR name (RFC 5321 §4.1.4). */
+    hostname,
+    /** The sending domains the host accepts mail for and signs. */
+    domains: z.array(domainSchema).min(1, { error: "must list at least one sending domain" }),
+    /** Networks allowed to submit on 587/465 (they must also authenticate). */
+    submissionClients: z.array(cidr).min(1, { error: "must list at least one network allowed to submit mail, such as 10.0.0.0/16" }),
+    /** Networks allowed to read role mailboxes over IMAPS (993) and to administer the host. */
+    adminClients: z.array(cidr).default([]),
+    /** Largest accepted message in bytes (message_size_limit). Default 25 MiB. */
+    messageSizeLimit: z
+      .number()
+      .int()
+      .min(1_048_576, { error: "must be at least 1048576 bytes (1 MiB): DMARC and ARF reports need room" })
+      .max(157_286_400, { error: "must be at most 157286400 bytes (150 MiB)" })
+      .default(26_214_400),
+    rateLimits: rateLimitsSchema.default({
+      connectionsPerMinute: 60,
+      concurrentConnections: 20,
+      messagesPerMinute: 100,
+      recipientsPerMinute: 500,
+      recipientsPerMessage: 100,
+      submissionMessagesPerMinute: 600,
+    }),
+    /** Region of the host's secrets. */
+    awsRegion: z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
+    /**
+     * Secret holding the Dovecot passwd-file lines (`user@domain:{SHA512-CRYPT}$6$...`) for
+     * every mailbox and SASL user; it must list every role mailbox.
+     */
+    mailboxPasswordsSecretName: secretName,
+    tls: tlsSchema,
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.domains.forEach((d, i) => {
+      if (seen.has(d.domain)) ctx.addIssue({ code: "custom", path: ["domains", i, "domain"], input: d.domain, message: "is listed twice; list each sending domain once" });
+      seen.add(d.domain);
+      const selectors = d.selectors.map((s) => s.selector);
+      d.selectors.forEach((s, j) => {
+        if (selectors.indexOf(s.selector) !== j) {
+          ctx.addIssue({ code: "custom", path: ["domains", i, "selectors", j, "selector"], input: s.selector, message: "is listed twice for this domain" });
+        }
+      });
+      for (const algorithm of ["rsa", "ed25519"] as const) {
+        if (d.selectors.filter((s) => s.algorithm === algorithm).length > 1) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["domains", i, "selectors"],
+            input: selectors,
+            message: `has more than one active ${algorithm} selector; at most one key per algorithm signs (rotate through pending/active/retiring)`,
+          });
+        }
+      }
+    });
+    if (seen.has(config.hostname)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["hostname"],
+        input: config.hostname,
+        message: "is also a sending domain; give the host its own name such as mail.example.com",
+      });
+    }
+  });
+
+export type MailHostConfigInput = z.input<typeof mailHostConfigSchema>;
+export type MailHostConfig = z.output<typeof mailHostConfigSchema>;
+
+export function parseMailHostConfig(input: unknown, subject = "MailHost config"): MailHostConfig {
+  return parseOrThrow(mailHostConfigSchema, input, subject);
+}
+
+export type MailboxRole = "postmaster" | "abuse" | "feedbackLoop" | "dmarcAggregate" | "dmarcFailure" | "tlsReports";
+
+/** One role mailbox, e.g. `{ address: "abuse@example.com", roles: ["abuse"] }`; one address may serve several roles. */
+export interface RoleMailbox {
+  address: string;
+  domain: string;
+  localPart: string;
+  roles: MailboxRole[];
+}
+
+/** Every role mailbox of every domain, in domain order then local-part order, each address once. */
+export function roleMailboxes(config: MailHostConfig): RoleMailbox[] {
+  const out: RoleMailbox[] = [];
+  for (const d of config.domains) {
+    const byLocal = new Map<string, MailboxRole[]>();
+    const add = (local: string, role: MailboxRole) => byLocal.set(local, [...(byLocal.get(local) ?? []), role]);
+    add("postmaster", "postmaster");
+    add("abuse", "abuse");
+    add(d.roles.feedbackLoop, "feedbackLoop");
+    add(d.roles.dmarcAggregate, "dmarcAggregate");
+    add(d.roles.dmarcFailure, "dmarcFailure");
+    add(d.roles.tlsReports, "tlsReports");
+    for (const local of [...byLocal.keys()].sort(codeUnitOrder)) {
+      out.push({ address: `${local}@${d.domain}`, domain: d.domain, localPart: local, roles: byLocal.get(local)! });
+    }
+  }
+  return out;
+}
+
+/** Code-unit order, the same on every ICU (the zone files rely on it too). */
+export function codeUnitOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,155 @@
+import { roleMailboxes, type MailHostConfig, type RoleMailbox } from "./config";
+import { PATHS, type RenderedFile } from "./layout";
+
+/**
+ * Dovecot 2.3 for a Postforge mail host: the role mailboxes (postmaster@,
+ * abuse@ per RFC 2142, the feedback loop, DMARC and TLS-RPT reports), stored
+ * as Maildir under one vmail user, delivered by Postfix over LMTP, read over
+ * IMAPS (993) from the admin networks; and the SASL service Postfix
+ * authenticates submission clients with.
+ *
+ * Passwords are never rendered: the passwd-file is written at boot from
+ * Secrets Manager (see `renderPasswdFetchStep`), and must list every role
+ * mailbox, because LMTP refuses a recipient the userdb does not know.
+ */
+
+const POSTFIX_QUEUE_PRIVATE = `${PATHS.postfixQueue}/private`;
+
+export function renderDovecotConf(config: MailHostConfig): string {
+  const allowNets = ["127.0.0.1/32", "::1/128", ...config.submissionClients, ...config.adminClients];
+  const postmaster = `postmaster@${config.domains[0].domain}`;
+  return `# Dovecot for ${config.hostname}, rendered by Postforge. Self-contained (no conf.d includes). Regenerate rather than edit.
+protocols = imap lmtp
+listen = *, ::
+base_dir = ${PATHS.dovecotRun}/
+instance_name = dovecot
+hostname = ${config.hostname}
+log_path = syslog
+syslog_facility = mail
+auth_verbose = yes
+
+# TLS only: IMAP is served on 993 alone; plaintext auth is refused everywhere.
+ssl = required
+ssl_cert = <${PATHS.tlsCert}
+ssl_key = <${PATHS.tlsKey}
+ssl_min_protocol = TLSv1.2
+ssl_prefer_server_ciphers = yes
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+
+# All mailboxes belong to one system user.
+mail_location = maildir:~/Maildir
+first_valid_uid = 100
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = no
+
+# Users and password hashes come from ${PATHS.dovecotPasswd}, written at boot from Secrets Manager.
+# Logins (IMAP and Postfix SASL) are accepted only from loopback, the submission and the admin networks.
+passdb {
+  driver = passwd-file
+  args = scheme=SHA512-CRYPT username_format=%Lu ${PATHS.dovecotPasswd}
+  override_fields = allow_nets=${allowNets.join(",")}
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%Lu ${PATHS.dovecotPasswd}
+  default_fields = uid=vmail gid=vmail home=${PATHS.mailRoot}/%Ld/%Ln
+}
+
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+}
+
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = 993
+    ssl = yes
+  }
+}
+
+# Postfix delivers here (virtual_transport = lmtp:unix:private/dovecot-lmtp).
+service lmtp {
+  unix_listener ${POSTFIX_QUEUE_PRIVATE}/dovecot-lmtp {
+    mode = 0600
+    user = postfix
+    group = postfix
+  }
+}
+
+# Postfix authenticates submission clients here (smtpd_sasl_path = private/auth).
+service auth {
+  unix_listener ${POSTFIX_QUEUE_PRIVATE}/auth {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+  unix_listener auth-userdb {
+    mode = 0600
+    user = vmail
+  }
+}
+
+protocol lmtp {
+  postmaster_address = ${postmaster}
+}
+`;
+}
+
+/**
+ * The boot step that installs the passwd-file: fetched from Secrets Manager
+ * with the instance role, readable by root and Dovecot only, and refused (the
+ * boot fails, naming the address) if a role mailbox is missing from it.
+ * Expects the boot script's `install_secret` function.
+ */
+export function renderPasswdFetchStep(config: MailHostConfig): string {
+  const checks = roleMailboxes(config).map((m) => `require_mailbox ${m.address}`);
+  return [
+    "# Mailbox password hashes (Dovecot passwd-file lines), never part of user-data.",
+    `install_secret ${shellWord(config.mailboxPasswordsSecretName)} ${PATHS.dovecotPasswd} root:dovecot 0640`,
+    ...checks,
+  ].join("\n");
+}
+
+export interface DovecotFiles {
+  conf: string;
+  /** Every role mailbox of every domain; each must be in the passwd-file secret. */
+  mailboxes: RoleMailbox[];
+  /** Boot script lines that fetch the passwd-file (see renderPasswdFetchStep). */
+  bootStep: string;
+  files: RenderedFile[];
+}
+
+export function renderDovecot(config: MailHostConfig): DovecotFiles {
+  const conf = renderDovecotConf(config);
+  return {
+    conf,
+    mailboxes: roleMailboxes(config),
+    bootStep: renderPasswdFetchStep(config),
+    files: [{ path: PATHS.dovecotConf, content: conf, owner: "root:root", permissions: "0644" }],
+  };
+}
+
+/** Single-quote for sh; values here are already restricted to safe alphabets, so this is belt and braces. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9/_+=.@:,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,6 @@
+export * from "./config";
+export * from "./layout";
+export * from "./postfix";
+export * from "./opendkim";
+export * from "./dovecot";
+export * from "./cloud-init";

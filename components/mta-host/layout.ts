@@ -1,0 +1,64 @@
+/**
+ * Where everything lives on the mail host (Debian 12 package defaults where
+ * they exist). Renderers and the boot script share these so a path is named
+ * once; tests relocate every path under /etc, /var and /run into a temp dir.
+ */
+export const PATHS = {
+  postfixDir: "/etc/postfix",
+  postfixMainCf: "/etc/postfix/main.cf",
+  postfixMasterCf: "/etc/postfix/master.cf",
+  /** Recipients accepted for the sending domains (texthash: no postmap step). */
+  virtualMailboxes: "/etc/postfix/virtual_mailboxes",
+  /** postmaster@/abuse@ of the host name itself, and root, to the first domain's role boxes. */
+  virtualAliases: "/etc/postfix/virtual_aliases",
+  /** Networks that may connect to 587/465. */
+  submissionClients: "/etc/postfix/submission_clients.cidr",
+  /** Envelope sender domains authenticated clients may use: exactly the signing domains. */
+  sendingDomains: "/etc/postfix/sending_domains",
+  postfixQueue: "/var/spool/postfix",
+  postfixData: "/var/lib/postfix",
+
+  /** Debian's opendkim.service reads /etc/opendkim.conf. */
+  opendkimConf: "/etc/opendkim.conf",
+  opendkimDir: "/etc/opendkim",
+  keyTable: "/etc/opendkim/KeyTable",
+  signingTable: "/etc/opendkim/SigningTable",
+  trustedHosts: "/etc/opendkim/TrustedHosts",
+  dkimKeysDir: "/etc/opendkim/keys",
+  opendkimRun: "/run/opendkim",
+
+  dovecotConf: "/etc/dovecot/dovecot.conf",
+  /** Filled at boot from Secrets Manager; never rendered. */
+  dovecotPasswd: "/etc/dovecot/passwd",
+  mailRoot: "/var/mail/vhosts",
+  dovecotRun: "/run/dovecot",
+
+  tlsDir: "/etc/postforge/tls",
+  tlsCert: "/etc/postforge/tls/fullchain.pem",
+  tlsKey: "/etc/postforge/tls/privkey.pem",
+  cloudflareCredentials: "/etc/postforge/cloudflare.ini",
+  bootScript: "/usr/local/sbin/postforge-boot",
+  certDeployHook: "/usr/local/sbin/postforge-install-cert",
+} as const;
+
+/** Relative to the Postfix queue directory, where Postfix daemons run (and look up unix: sockets). */
+export const POSTFIX_SOCKETS = {
+  dovecotLmtp: "private/dovecot-lmtp",
+  dovecotAuth: "private/auth",
+} as const;
+
+/** OpenDKIM listens on loopback TCP, so Postfix needs no shared socket directory. */
+export const OPENDKIM_MILTER = { address: "127.0.0.1", port: 8891 } as const;
+
+export function dkimKeyPath(domain: string, selector: string): string {
+  return `${PATHS.dkimKeysDir}/${domain}/${selector}.private`;
+}
+
+/** A file the host needs, as cloud-init's write_files takes it. */
+export interface RenderedFile {
+  path: string;
+  content: string;
+  owner: string;
+  /** Octal, as cloud-init wants it: "0644". */
+  permissions: string;
+}

@@ -1,0 +1,415 @@
+import assert from "node:assert/strict";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { parse } from "yaml";
+import { dkimSecretName } from "../components/dkim/keyring";
+import {
+  mailHostFiles,
+  parseMailHostConfig,
+  PATHS,
+  renderCloudInit,
+  renderDovecot,
+  renderKeyTable,
+  renderOpenDkim,
+  renderPostfix,
+  renderPostfixMainCf,
+  renderPostfixMasterCf,
+  renderSigningTable,
+  renderVirtualMailboxes,
+  roleMailboxes,
+  type MailHostConfigInput,
+} from "../components/mta-host";
+import {
+  installFiles,
+  makeTestRoot,
+  postfixCheck,
+  preparePostfixDirs,
+  relocate,
+  run,
+  writeDkimKeys,
+  writeSelfSignedCert,
+  type TestRoot,
+} from "./support/mta-tools";
+
+const selector = (domain: string, name: string, algorithm: "rsa" | "ed25519") => ({ selector: name, algorithm, secretName: dkimSecretName(domain, name) });
+
+/** A realistic host: two domains, the first dual-signing RSA + Ed25519. */
+const input: MailHostConfigInput = {
+  hostname: "mail.example.com",
+  domains: [
+    { domain: "example.com", selectors: [selector("example.com", "pf2026q4e", "ed25519"), selector("example.com", "pf2026q4", "rsa")] },
+    {
+      domain: "example.org",
+      selectors: [selector("example.org", "pf2026q4", "rsa"), selector("example.org", "pf2026q4e", "ed25519")],
+      roles: { dmarcAggregate: "dmarc", dmarcFailure: "dmarc", feedbackLoop: "feedback" },
+    },
+  ],
+  submissionClients: ["10.20.0.0/16", "2001:db8:20::/48"],
+  adminClients: ["192.0.2.0/24"],
+  messageSizeLimit: 20_971_520,
+  rateLimits: { messagesPerMinute: 120 },
+  awsRegion: "eu-west-1",
+  mailboxPasswordsSecretName: "postforge/mailhost/mail.example.com/passwd",
+  tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
+};
+const config = parseMailHostConfig(input);
+
+describe("MailHostConfig", () => {
+  it("fills defaults and lists every role mailbox once per domain", () => {
+    assert.equal(config.rateLimits.messagesPerMinute, 120);
+    assert.equal(config.rateLimits.connectionsPerMinute, 60);
+    assert.equal(config.tls.staging, false);
+    assert.deepEqual(
+      roleMailboxes(config).map((m) => `${m.address}=${m.roles.join("+")}`),
+      [
+        "abuse@example.com=abuse",
+        "dmarc-rua@example.com=dmarcAggregate",
+        "dmarc-ruf@example.com=dmarcFailure",
+        "fbl@example.com=feedbackLoop",
+        "postmaster@example.com=postmaster",
+        "tls-rpt@example.com=tlsReports",
+        "abuse@example.org=abuse",
+        "dmarc@example.org=dmarcAggregate+dmarcFailure",
+        "feedback@example.org=feedbackLoop",
+        "postmaster@example.org=postmaster",
+        "tls-rpt@example.org=tlsReports",
+      ],
+    );
+  });
+
+  it("refuses mistakes with the field, the value and the fix", () => {
+    const bad = {
+      ...input,
+      hostname: "example.com",
+      domains: [
+        input.domains[0],
+        { domain: "example.com", selectors: [selector("example.com", "a", "rsa"), selector("example.com", "b", "rsa")] },
+        { domain: "example.net", selectors: [] },
+      ],
+      submissionClients: ["10.20.0.1/16"],
+    };
+    assert.throws(
+      () => parseMailHostConfig(bad),
+      (e: Error) => {
+        assert.match(e.message, /domains\[1\]\.domain = "example\.com": is listed twice/);
+        assert.match(e.message, /domains\[1\]\.selectors = \["a","b"\]: has more than one active rsa selector/);
+        assert.match(e.message, /domains\[2\]\.selectors = \[\]: must list at least one active selector/);
+        assert.match(e.message, /submissionClients\[0\] = "10\.20\.0\.1\/16": has host bits set; write the network, 10\.20\.0\.0\/16/);
+        assert.match(e.message, /hostname = "example\.com": is also a sending domain/);
+        return true;
+      },
+    );
+  });
+
+  it("has no field for secret material: a private key in the input is refused, not carried", () => {
+    const withKey = { ...input, domains: [{ ...input.domains[0], selectors: [{ ...selector("example.com", "pf2026q4", "rsa"), privateKeyPem: "-----BEGIN PRIVATE KEY-----" }] }] };
+    assert.throws(() => parseMailHostConfig(withKey), /domains\[0\]\.selectors\[0\]\.privateKeyPem: unknown setting/);
+  });
+});
+
+describe("exact text", () => {
+  it("KeyTable and SigningTable: two domains, RSA + Ed25519 each, RSA signs first", () => {
+    assert.equal(
+      renderKeyTable(config),
+      [
+        "pf2026q4e._domainkey.example.com example.com:pf2026q4e:/etc/opendkim/keys/example.com/pf2026q4e.private",
+        "pf2026q4._domainkey.example.com example.com:pf2026q4:/etc/opendkim/keys/example.com/pf2026q4.private",
+        "pf2026q4._domainkey.example.org example.org:pf2026q4:/etc/opendkim/keys/example.org/pf2026q4.private",
+        "pf2026q4e._domainkey.example.org example.org:pf2026q4e:/etc/opendkim/keys/example.org/pf2026q4e.private",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(
+      renderSigningTable(config),
+      [
+        "*@example.com pf2026q4._domainkey.example.com",
+        "*@example.com pf2026q4e._domainkey.example.com",
+        "*@example.org pf2026q4._domainkey.example.org",
+        "*@example.org pf2026q4e._domainkey.example.org",
+        "",
+      ].join("\n"),
+    );
+    assert.match(renderOpenDkim(config).conf, /^MultipleSignatures +yes$/m);
+  });
+
+  it("virtual mailbox map: the role addresses and nothing else", () => {
+    assert.equal(
+      renderVirtualMailboxes(config),
+      "abuse@example.com OK\ndmarc-rua@example.com OK\ndmarc-ruf@example.com OK\nfbl@example.com OK\npostmaster@example.com OK\ntls-rpt@example.com OK\n" +
+        "abuse@example.org OK\ndmarc@example.org OK\nfeedback@example.org OK\npostmaster@example.org OK\ntls-rpt@example.org OK\n",
+    );
+    assert.deepEqual(
+      renderDovecot(config).mailboxes.map((m) => m.address),
+      roleMailboxes(config).map((m) => m.address),
+    );
+  });
+
+  it("main.cf and master.cf: the lines the design depends on", () => {
+    const main = renderPostfixMainCf(config);
+    for (const line of [
+      "myhostname = mail.example.com",
+      "smtp_helo_name = $myhostname",
+      "virtual_mailbox_domains = example.com example.org",
+      "virtual_transport = lmtp:unix:private/dovecot-lmtp",
+      "smtpd_recipient_restrictions = reject_non_fqdn_recipient, reject_unlisted_recipient, reject_unauth_destination",
+      "smtp_tls_security_level = may",
+      "smtpd_milters = inet:127.0.0.1:8891",
+      "milter_default_action = tempfail",
+      "message_size_limit = 20971520",
+      "smtpd_client_message_rate_limit = 120",
+    ]) {
+      assert.ok(main.split("\n").includes(line), `main.cf lacks: ${line}`);
+    }
+    const master = renderPostfixMasterCf(config);
+    assert.match(master, /^submission +inet .* smtpd\n(  -o .*\n)*  -o smtpd_tls_security_level=encrypt\n/m);
+    assert.match(master, /^submissions +inet .* smtpd\n(  -o .*\n)*  -o smtpd_tls_wrappermode=yes\n/m);
+  });
+});
+
+describe("Postfix accepts the rendered configuration (postfix check, postconf, postmap)", () => {
+  let root: TestRoot;
+  let dir: string;
+  const postmapQuery = (key: string, table: string) => run("postmap", ["-c", dir, "-q", key, table]);
+
+  before(async () => {
+    root = await makeTestRoot();
+    dir = root.at(PATHS.postfixDir);
+    await installFiles(root, renderPostfix(config), { smtp: 10025, submission: 10587, submissions: 10465, imaps: 10993, milter: 18891 });
+    await preparePostfixDirs(root);
+  });
+  after(() => root.cleanup());
+
+  it("postfix check passes and creates the queue", async () => {
+    const result = await postfixCheck(dir);
+    assert.ok(result.ok, result.output);
+    assert.equal(result.output.trim(), "", `postfix check warned:\n${result.output}`);
+    assert.match((await run("ls", [root.at(PATHS.postfixQueue)])).stdout, /\bmaildrop\b/);
+  });
+
+  it("postconf -n shows the key settings and warns about nothing (no misspelt parameter)", async () => {
+    const result = await run("postconf", ["-c", dir, "-n"]);
+    assert.ok(result.ok, result.output);
+    assert.equal(result.stderr, "", result.stderr);
+    const settings = new Map(result.stdout.trim().split("\n").map((l) => l.split(" = ", 2) as [string, string]));
+    assert.equal(settings.get("myhostname"), "mail.example.com");
+    assert.equal(settings.get("smtp_helo_name"), "$myhostname");
+    assert.equal(settings.get("smtp_tls_security_level"), "may");
+    assert.equal(settings.get("smtpd_milters"), "inet:127.0.0.1:18891");
+    assert.equal(settings.get("inet_interfaces"), "loopback-only");
+    assert.match(settings.get("smtpd_recipient_restrictions") ?? "", /reject_unauth_destination$/);
+    assert.equal(settings.get("virtual_mailbox_maps"), `texthash:${root.at(PATHS.virtualMailboxes)}`);
+  });
+
+  it("postconf -P: 587 requires STARTTLS and SASL, 465 is implicit TLS", async () => {
+    const result = await run("postconf", ["-c", dir, "-P"]);
+    assert.ok(result.ok, result.output);
+    const lines = result.stdout.split("\n");
+    for (const line of [
+      "127.0.0.1:10587/inet/smtpd_tls_security_level = encrypt",
+      "127.0.0.1:10587/inet/smtpd_sasl_auth_enable = yes",
+      "127.0.0.1:10465/inet/smtpd_tls_wrappermode = yes",
+      "127.0.0.1:10465/inet/smtpd_tls_security_level = encrypt",
+      "127.0.0.1:10465/inet/smtpd_client_restrictions = $postforge_submission_client_restrictions",
+    ]) {
+      assert.ok(lines.includes(line), `postconf -P lacks ${line}:\n${result.stdout}`);
+    }
+  });
+
+  it("postmap reads the tables as Postfix will: role addresses, submission networks, sending domains", async () => {
+    const mailboxes = `texthash:${root.at(PATHS.virtualMailboxes)}`;
+    assert.equal((await postmapQuery("dmarc@example.org", mailboxes)).stdout, "OK\n");
+    assert.equal((await postmapQuery("stranger@example.org", mailboxes)).code, 1);
+    const aliases = `texthash:${root.at(PATHS.virtualAliases)}`;
+    assert.equal((await postmapQuery("postmaster@mail.example.com", aliases)).stdout, "postmaster@example.com\n");
+    const clients = `cidr:${root.at(PATHS.submissionClients)}`;
+    assert.equal((await postmapQuery("10.20.3.4", clients)).stdout, "OK\n");
+    assert.equal((await postmapQuery("2001:db8:20::9", clients)).stdout, "OK\n");
+    const outside = await postmapQuery("203.0.113.9", clients);
+    assert.equal(outside.code, 1, outside.output);
+    assert.equal(outside.stderr, "", "no cidr rule may be skipped with a warning");
+    const domains = `texthash:${root.at(PATHS.sendingDomains)}`;
+    assert.equal((await postmapQuery("example.org", domains)).stdout, "OK\n");
+    assert.equal((await postmapQuery("example.net", domains)).code, 1);
+  });
+
+  it("has teeth: a broken main.cf or master.cf fails, a misspelt parameter warns", async () => {
+    const mainPath = root.at(PATHS.postfixMainCf);
+    const masterPath = root.at(PATHS.postfixMasterCf);
+    const goodMain = await readFile(mainPath, "utf8");
+    const goodMaster = await readFile(masterPath, "utf8");
+    try {
+      await writeFile(mainPath, goodMain.replace(/^message_size_limit = \d+$/m, "message_size_limit = 20MB"));
+      const badNumber = await postfixCheck(dir);
+      assert.equal(badNumber.ok, false);
+      assert.match(badNumber.output, /bad numerical configuration: message_size_limit = 20MB/);
+
+      await writeFile(mainPath, goodMain.replace("smtpd_relay_restrictions =", "smtpd_relay_restriction ="));
+      assert.match((await run("postconf", ["-c", dir, "-n"])).stderr, /unused parameter: smtpd_relay_restriction=/);
+      await writeFile(mainPath, goodMain);
+
+      await writeFile(masterPath, goodMaster.replace(/^(127\.0\.0\.1:10025 +inet).*$/m, "$1 n - n"));
+      const badMaster = await postfixCheck(dir);
+      assert.equal(badMaster.ok, false);
+      assert.match(badMaster.output, /bad field count/);
+    } finally {
+      await writeFile(mainPath, goodMain);
+      await writeFile(masterPath, goodMaster);
+    }
+    assert.ok((await postfixCheck(dir)).ok, "restored config passes again");
+  });
+});
+
+describe("OpenDKIM accepts the rendered configuration (opendkim -n)", () => {
+  let root: TestRoot;
+  let conf: string;
+  before(async () => {
+    root = await makeTestRoot();
+    conf = root.at(PATHS.opendkimConf);
+    await installFiles(root, renderOpenDkim(config).files);
+    await writeDkimKeys(root, config);
+  });
+  after(() => root.cleanup());
+
+  it("opendkim -n -x passes with relocated paths and real RSA and Ed25519 keys", async () => {
+    const result = await run("opendkim", ["-n", "-x", conf]);
+    assert.ok(result.ok, result.output);
+    const keyTable = await readFile(root.at(PATHS.keyTable), "utf8");
+    assert.match(keyTable, new RegExp(`:${root.root}/etc/opendkim/keys/example\\.com/pf2026q4e\\.private$`, "m"));
+  });
+
+  it("has teeth: an unknown parameter, a bad value or a missing table fails", async () => {
+    const good = await readFile(conf, "utf8");
+    try {
+      await writeFile(conf, `${good}SigningTabel refile:${root.at(PATHS.signingTable)}\n`);
+      const unknown = await run("opendkim", ["-n", "-x", conf]);
+      assert.equal(unknown.ok, false);
+      assert.match(unknown.output, /unrecognized parameter/);
+
+      await writeFile(conf, good.replace(/^Canonicalization .*$/m, "Canonicalization relaxed/loose"));
+      assert.equal((await run("opendkim", ["-n", "-x", conf])).ok, false);
+
+      await writeFile(conf, good);
+      await rm(root.at(PATHS.trustedHosts));
+      const missing = await run("opendkim", ["-n", "-x", conf]);
+      assert.equal(missing.ok, false);
+      assert.match(missing.output, /TrustedHosts: dkimf_db_open\(\): No such file or directory/);
+    } finally {
+      await writeFile(conf, good);
+      await installFiles(root, renderOpenDkim(config).files);
+    }
+  });
+});
+
+describe("Dovecot accepts the rendered configuration (doveconf -n)", () => {
+  let root: TestRoot;
+  let conf: string;
+  before(async () => {
+    root = await makeTestRoot();
+    conf = root.at(PATHS.dovecotConf);
+    await installFiles(root, renderDovecot(config).files, { smtp: 10025, submission: 10587, submissions: 10465, imaps: 10993, milter: 18891 });
+    await writeSelfSignedCert(root, config.hostname);
+  });
+  after(() => root.cleanup());
+
+  it("doveconf -n passes and shows TLS-only IMAP, LMTP and the Postfix sockets", async () => {
+    const result = await run("doveconf", ["-c", conf, "-n"]);
+    assert.ok(result.ok, result.output);
+    const text = result.stdout;
+    assert.match(text, /^protocols = imap lmtp$/m);
+    assert.match(text, /^ssl = required$/m);
+    assert.match(text, /inet_listener imaps \{\n\s+port = 10993\n\s+ssl = yes\n/);
+    assert.match(text, /inet_listener imap \{\n\s+port = 0\n/);
+    assert.ok(text.includes(`unix_listener ${root.root}/var/spool/postfix/private/auth {`), text);
+    assert.ok(text.includes(`unix_listener ${root.root}/var/spool/postfix/private/dovecot-lmtp {`), text);
+    assert.match(text, /override_fields = allow_nets=127\.0\.0\.1\/32,::1\/128,10\.20\.0\.0\/16,2001:db8:20::\/48,192\.0\.2\.0\/24/);
+    // doveconf -a also expands `ssl_cert = <file`: the certificate must be readable.
+    assert.ok((await run("doveconf", ["-c", conf, "-a"])).ok);
+  });
+
+  it("has teeth: an unknown setting or a bad value fails", async () => {
+    const good = await readFile(conf, "utf8");
+    try {
+      await writeFile(conf, good.replace(/^ssl = required$/m, "ssl = mandatory"));
+      const bad = await run("doveconf", ["-c", conf, "-n"]);
+      assert.equal(bad.ok, false);
+      assert.match(bad.output, /Invalid value: mandatory/);
+      await writeFile(conf, good.replace(/^protocols = /m, "protocol = "));
+      assert.equal((await run("doveconf", ["-c", conf, "-n"])).ok, false);
+    } finally {
+      await writeFile(conf, good);
+    }
+  });
+});
+
+describe("cloud-init user-data", () => {
+  let root: TestRoot;
+  const userData = renderCloudInit(config);
+  before(async () => {
+    root = await makeTestRoot();
+  });
+  after(() => root.cleanup());
+
+  it("passes cloud-init schema", async () => {
+    const file = root.at("/user-data");
+    await writeFile(file, userData);
+    const result = await run("cloud-init", ["schema", "--config-file", file]);
+    assert.ok(result.ok, result.output);
+    assert.match(result.stdout, /Valid cloud-config/);
+  });
+
+  it("has teeth: a broken user-data fails cloud-init schema", async () => {
+    const file = root.at("/broken-user-data");
+    await writeFile(file, userData.replace(/^packages:\n(  - .*\n)+/m, "packages: postfix\n"));
+    const result = await run("cloud-init", ["schema", "--config-file", file]);
+    assert.equal(result.ok, false);
+    assert.match(result.output, /packages: 'postfix' is not of type 'array'/);
+  });
+
+  it("writes every rendered file byte for byte, deferred until the packages exist, and runs the boot script", () => {
+    assert.ok(userData.startsWith("#cloud-config\n"));
+    const document = parse(userData) as { write_files: { path: string; content: string; defer: boolean; permissions: string }[]; runcmd: string[][]; packages: string[] };
+    const expected = mailHostFiles(config);
+    assert.deepEqual(document.write_files.map((f) => f.path), expected.map((f) => f.path));
+    for (const [i, file] of expected.entries()) {
+      assert.equal(document.write_files[i].content, file.content, file.path);
+      assert.equal(document.write_files[i].permissions, file.permissions, file.path);
+      assert.equal(document.write_files[i].defer, true, file.path);
+    }
+    assert.deepEqual(document.runcmd, [[PATHS.bootScript]]);
+    for (const p of ["postfix", "opendkim", "dovecot-lmtpd", "awscli", "certbot", "python3-certbot-dns-route53"]) assert.ok(document.packages.includes(p), p);
+  });
+
+  it("holds no secret: only secret names, fetched at boot with the instance role", () => {
+    assert.doesNotMatch(userData, /PRIVATE KEY/);
+    assert.doesNotMatch(userData, /\$(?:1|2[aby]|5|6|y|argon2id?)\$[./A-Za-z0-9$=,]{8,}/, "no crypt(3) password hash");
+    assert.doesNotMatch(userData, /\{(?:SHA512-CRYPT|BLF-CRYPT|ARGON2ID|SSHA512|PLAIN)\}\S/, "no Dovecot password field");
+    assert.doesNotMatch(userData, /api_token = \S/);
+    for (const d of config.domains) {
+      for (const s of d.selectors) {
+        assert.ok(userData.includes(`install_secret ${dkimSecretName(d.domain, s.selector)} /etc/opendkim/keys/${d.domain}/${s.selector}.private opendkim:opendkim 0600`));
+      }
+    }
+    assert.ok(userData.includes("aws secretsmanager get-secret-value --secret-id \"$name\" --region \"$REGION\""));
+    assert.ok(userData.includes("REGION=eu-west-1"));
+    assert.ok(userData.includes("install_secret postforge/mailhost/mail.example.com/passwd /etc/dovecot/passwd root:dovecot 0640"));
+    for (const m of roleMailboxes(config)) assert.ok(userData.includes(`require_mailbox ${m.address}\n`), m.address);
+  });
+
+  it("orders the boot: keys and passwords, self-signed certificate, checks, services, then Let's Encrypt", async () => {
+    const script = mailHostFiles(config).find((f) => f.path === PATHS.bootScript)!.content;
+    const file = root.at("/postforge-boot");
+    await writeFile(file, script);
+    const syntax = await run("bash", ["-n", file]);
+    assert.ok(syntax.ok, syntax.output);
+    const main = script.slice(script.indexOf('if [ "${1:-}" = certificate ]'));
+    const order = ["install_secret postforge/dkim/", "install_secret postforge/mailhost/", "openssl req -x509", "postfix check", "opendkim -n", "systemctl restart", "\ncertificate\n"];
+    const positions = order.map((needle) => main.indexOf(needle));
+    assert.ok(positions.every((p) => p >= 0), `missing step: ${order[positions.indexOf(-1)]}`);
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions, "boot steps out of order");
+    assert.match(script, /certbot certonly .*\\\n +--email postmaster@example\.com \\\n +-d mail\.example\.com .*\n(.*\n)*? +--dns-route53/);
+  });
+
+  it("relocate rewrites only /etc, /var and /run paths", () => {
+    assert.equal(relocate("a = /etc/x <b>/var/y c:/run/z /usr/share/dns/root.key", "/tmp/r"), "a = /tmp/r/etc/x <b>/var/y c:/tmp/r/run/z /usr/share/dns/root.key");
+  });
+});
