@@ -53,6 +53,7 @@ const input: MailHostConfigInput = {
   tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
 };
 const config = parseMailHostConfig(input);
+const PORTS = { smtp: 10025, submission: 10587, submissions: 10465, imaps: 10993, milter: 18891, milterEd25519: 18892 };
 
 describe("MailHostConfig", () => {
   it("fills defaults and lists every role mailbox once per domain", () => {
@@ -108,28 +109,30 @@ describe("MailHostConfig", () => {
 });
 
 describe("exact text", () => {
-  it("KeyTable and SigningTable: two domains, RSA + Ed25519 each, RSA signs first", () => {
+  it("KeyTable and SigningTable: two domains dual-signing, one OpenDKIM per algorithm", () => {
     assert.equal(
-      renderKeyTable(config),
-      [
-        "pf2026q4e._domainkey.example.com example.com:pf2026q4e:/etc/opendkim/keys/example.com/pf2026q4e.private",
-        "pf2026q4._domainkey.example.com example.com:pf2026q4:/etc/opendkim/keys/example.com/pf2026q4.private",
-        "pf2026q4._domainkey.example.org example.org:pf2026q4:/etc/opendkim/keys/example.org/pf2026q4.private",
-        "pf2026q4e._domainkey.example.org example.org:pf2026q4e:/etc/opendkim/keys/example.org/pf2026q4e.private",
-        "",
-      ].join("\n"),
+      renderKeyTable(config, "rsa"),
+      "pf2026q4._domainkey.example.com example.com:pf2026q4:/etc/opendkim/keys/example.com/pf2026q4.private\n" +
+        "pf2026q4._domainkey.example.org example.org:pf2026q4:/etc/opendkim/keys/example.org/pf2026q4.private\n",
     );
     assert.equal(
-      renderSigningTable(config),
-      [
-        "*@example.com pf2026q4._domainkey.example.com",
-        "*@example.com pf2026q4e._domainkey.example.com",
-        "*@example.org pf2026q4._domainkey.example.org",
-        "*@example.org pf2026q4e._domainkey.example.org",
-        "",
-      ].join("\n"),
+      renderKeyTable(config, "ed25519"),
+      "pf2026q4e._domainkey.example.com example.com:pf2026q4e:/etc/opendkim/keys/example.com/pf2026q4e.private\n" +
+        "pf2026q4e._domainkey.example.org example.org:pf2026q4e:/etc/opendkim/keys/example.org/pf2026q4e.private\n",
     );
-    assert.match(renderOpenDkim(config).conf, /^MultipleSignatures +yes$/m);
+    assert.equal(renderSigningTable(config, "rsa"), "*@example.com pf2026q4._domainkey.example.com\n*@example.org pf2026q4._domainkey.example.org\n");
+    assert.equal(renderSigningTable(config, "ed25519"), "*@example.com pf2026q4e._domainkey.example.com\n*@example.org pf2026q4e._domainkey.example.org\n");
+    const files = renderOpenDkim(config).files;
+    const conf = (path: string) => files.find((f) => f.path === path)!.content;
+    assert.match(conf(PATHS.opendkimConf), /^SignatureAlgorithm +rsa-sha256$/m);
+    assert.match(conf(PATHS.opendkimConf), /^Mode +sv$/m);
+    assert.match(conf(PATHS.opendkimEd25519Conf), /^SignatureAlgorithm +ed25519-sha256$/m);
+    assert.match(conf(PATHS.opendkimEd25519Conf), /^Socket +inet:8892@127\.0\.0\.1$/m);
+    assert.match(renderPostfixMainCf(config), /^smtpd_milters = inet:127\.0\.0\.1:8891, inet:127\.0\.0\.1:8892$/m);
+    const rsaOnly = parseMailHostConfig({ ...input, domains: [{ domain: "example.net", selectors: [selector("example.net", "pf2026q4", "rsa")] }] });
+    assert.deepEqual(renderOpenDkim(rsaOnly).signers, ["rsa"]);
+    assert.ok(!renderOpenDkim(rsaOnly).files.some((f) => f.path === PATHS.opendkimEd25519Conf));
+    assert.match(renderPostfixMainCf(rsaOnly), /^smtpd_milters = inet:127\.0\.0\.1:8891$/m);
   });
 
   it("virtual mailbox map: the role addresses and nothing else", () => {
@@ -153,7 +156,6 @@ describe("exact text", () => {
       "virtual_transport = lmtp:unix:private/dovecot-lmtp",
       "smtpd_recipient_restrictions = reject_non_fqdn_recipient, reject_unlisted_recipient, reject_unauth_destination",
       "smtp_tls_security_level = may",
-      "smtpd_milters = inet:127.0.0.1:8891",
       "milter_default_action = tempfail",
       "message_size_limit = 20971520",
       "smtpd_client_message_rate_limit = 120",
@@ -174,7 +176,7 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
   before(async () => {
     root = await makeTestRoot();
     dir = root.at(PATHS.postfixDir);
-    await installFiles(root, renderPostfix(config), { smtp: 10025, submission: 10587, submissions: 10465, imaps: 10993, milter: 18891 });
+    await installFiles(root, renderPostfix(config), PORTS);
     await preparePostfixDirs(root);
   });
   after(() => root.cleanup());
@@ -194,7 +196,7 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
     assert.equal(settings.get("myhostname"), "mail.example.com");
     assert.equal(settings.get("smtp_helo_name"), "$myhostname");
     assert.equal(settings.get("smtp_tls_security_level"), "may");
-    assert.equal(settings.get("smtpd_milters"), "inet:127.0.0.1:18891");
+    assert.equal(settings.get("smtpd_milters"), "inet:127.0.0.1:18891, inet:127.0.0.1:18892");
     assert.equal(settings.get("inet_interfaces"), "loopback-only");
     assert.match(settings.get("smtpd_recipient_restrictions") ?? "", /reject_unauth_destination$/);
     assert.equal(settings.get("virtual_mailbox_maps"), `texthash:${root.at(PATHS.virtualMailboxes)}`);
@@ -270,10 +272,12 @@ describe("OpenDKIM accepts the rendered configuration (opendkim -n)", () => {
   });
   after(() => root.cleanup());
 
-  it("opendkim -n -x passes with relocated paths and real RSA and Ed25519 keys", async () => {
-    const result = await run("opendkim", ["-n", "-x", conf]);
-    assert.ok(result.ok, result.output);
-    const keyTable = await readFile(root.at(PATHS.keyTable), "utf8");
+  it("opendkim -n -x passes on both signers with relocated paths and real RSA and Ed25519 keys", async () => {
+    for (const file of [conf, root.at(PATHS.opendkimEd25519Conf)]) {
+      const result = await run("opendkim", ["-n", "-x", file]);
+      assert.ok(result.ok, `${file}: ${result.output}`);
+    }
+    const keyTable = await readFile(root.at(PATHS.keyTableEd25519), "utf8");
     assert.match(keyTable, new RegExp(`:${root.root}/etc/opendkim/keys/example\\.com/pf2026q4e\\.private$`, "m"));
   });
 
@@ -306,7 +310,7 @@ describe("Dovecot accepts the rendered configuration (doveconf -n)", () => {
   before(async () => {
     root = await makeTestRoot();
     conf = root.at(PATHS.dovecotConf);
-    await installFiles(root, renderDovecot(config).files, { smtp: 10025, submission: 10587, submissions: 10465, imaps: 10993, milter: 18891 });
+    await installFiles(root, renderDovecot(config).files, PORTS);
     await writeSelfSignedCert(root, config.hostname);
   });
   after(() => root.cleanup());
@@ -402,7 +406,7 @@ describe("cloud-init user-data", () => {
     const syntax = await run("bash", ["-n", file]);
     assert.ok(syntax.ok, syntax.output);
     const main = script.slice(script.indexOf('if [ "${1:-}" = certificate ]'));
-    const order = ["install_secret postforge/dkim/", "install_secret postforge/mailhost/", "openssl req -x509", "postfix check", "opendkim -n", "systemctl restart", "\ncertificate\n"];
+    const order = ["install_secret postforge/dkim/", "install_secret postforge/mailhost/", "openssl req -x509", "postfix check", "opendkim -n\n", "opendkim -n -x /etc/opendkim-ed25519.conf", "systemctl restart opendkim opendkim-ed25519 dovecot postfix", "\ncertificate\n"];
     const positions = order.map((needle) => main.indexOf(needle));
     assert.ok(positions.every((p) => p >= 0), `missing step: ${order[positions.indexOf(-1)]}`);
     assert.deepEqual([...positions].sort((a, b) => a - b), positions, "boot steps out of order");

@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import type { MailHostConfig } from "./config";
 import { renderDovecot, shellWord } from "./dovecot";
 import { dkimKeyPath, PATHS, type RenderedFile } from "./layout";
-import { renderOpenDkim } from "./opendkim";
+import { opendkimSigners, renderOpenDkim } from "./opendkim";
 import { renderPostfix } from "./postfix";
 
 /**
@@ -63,6 +63,9 @@ function certbotCommand(config: MailHostConfig): string {
 
 export function renderBootScript(config: MailHostConfig): string {
   const dovecot = renderDovecot(config);
+  const signers = opendkimSigners(config);
+  const checks = signers.map((a) => (a === "rsa" ? "opendkim -n" : `opendkim -n -x ${PATHS.opendkimEd25519Conf}`));
+  const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix"].join(" ");
   const keyDirs = config.domains.map((d) => `install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}/${d.domain}`);
   const keys = config.domains.flatMap((d) =>
     d.selectors.map((s) => `install_secret ${shellWord(s.secretName)} ${dkimKeyPath(d.domain, s.selector)} opendkim:opendkim 0600`),
@@ -154,9 +157,10 @@ fi
 # 5. Services, checked before they start.
 postfix check
 doveconf -n >/dev/null
-opendkim -n
-systemctl enable opendkim dovecot postfix
-systemctl restart opendkim dovecot postfix
+${checks.join("\n")}
+systemctl daemon-reload
+systemctl enable ${units}
+systemctl restart ${units}
 
 # 6. The real certificate.
 certificate

@@ -18,11 +18,16 @@ export const PATHS = {
   postfixQueue: "/var/spool/postfix",
   postfixData: "/var/lib/postfix",
 
-  /** Debian's opendkim.service reads /etc/opendkim.conf. */
+  /** Debian's opendkim.service reads /etc/opendkim.conf: the RSA signer, which also verifies. */
   opendkimConf: "/etc/opendkim.conf",
   opendkimDir: "/etc/opendkim",
   keyTable: "/etc/opendkim/KeyTable",
   signingTable: "/etc/opendkim/SigningTable",
+  /** The Ed25519 signer: a second OpenDKIM (see opendkim.ts for why), with its own unit. */
+  opendkimEd25519Conf: "/etc/opendkim-ed25519.conf",
+  keyTableEd25519: "/etc/opendkim/KeyTable.ed25519",
+  signingTableEd25519: "/etc/opendkim/SigningTable.ed25519",
+  opendkimEd25519Unit: "/etc/systemd/system/opendkim-ed25519.service",
   trustedHosts: "/etc/opendkim/TrustedHosts",
   dkimKeysDir: "/etc/opendkim/keys",
   opendkimRun: "/run/opendkim",
@@ -47,8 +52,11 @@ export const POSTFIX_SOCKETS = {
   dovecotAuth: "private/auth",
 } as const;
 
-/** OpenDKIM listens on loopback TCP, so Postfix needs no shared socket directory. */
-export const OPENDKIM_MILTER = { address: "127.0.0.1", port: 8891 } as const;
+/** The OpenDKIM signers listen on loopback TCP, so Postfix needs no shared socket directory. */
+export const OPENDKIM_MILTERS = {
+  rsa: { address: "127.0.0.1", port: 8891 },
+  ed25519: { address: "127.0.0.1", port: 8892 },
+} as const;
 
 export function dkimKeyPath(domain: string, selector: string): string {
   return `${PATHS.dkimKeysDir}/${domain}/${selector}.private`;

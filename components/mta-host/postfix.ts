@@ -1,10 +1,12 @@
 import { codeUnitOrder, roleMailboxes, type MailHostConfig } from "./config";
-import { OPENDKIM_MILTER, PATHS, POSTFIX_SOCKETS, type RenderedFile } from "./layout";
+import { opendkimSigners } from "./opendkim";
+import { OPENDKIM_MILTERS, PATHS, POSTFIX_SOCKETS, type RenderedFile } from "./layout";
 
 /**
  * Postfix for a Postforge mail host:
  * - port 25 takes mail only for the host's own role mailboxes (virtual mailbox
- *   domains, delivered by LMTP to Dovecot) and relays for nobody but loopback;
+ *   domains, delivered by LMTP to Dovecot) and relays for nobody, loopback
+ *   included (local programs send with sendmail(1), which does not use port 25);
  * - 587 (STARTTLS required) and 465 (implicit TLS) take mail from the
  *   submission networks after SASL authentication through Dovecot, and only
  *   from the domains OpenDKIM signs, so nothing leaves unsigned;
@@ -52,11 +54,11 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
         ["virtual_alias_maps", `texthash:${PATHS.virtualAliases}`],
         ["virtual_transport", `lmtp:unix:${POSTFIX_SOCKETS.dovecotLmtp}`],
       ]),
-      section("Port 25: mail for our own addresses only; relaying is for loopback, never for strangers.", [
+      section("Port 25: mail for our own addresses only; it relays for nobody (local programs use sendmail).", [
         ["smtpd_helo_required", "yes"],
         ["disable_vrfy_command", "yes"],
         ["smtpd_sasl_auth_enable", "no"],
-        ["smtpd_relay_restrictions", "permit_mynetworks, reject_unauth_destination"],
+        ["smtpd_relay_restrictions", "reject_unauth_destination"],
         ["smtpd_recipient_restrictions", "reject_non_fqdn_recipient, reject_unlisted_recipient, reject_unauth_destination"],
       ]),
       section("Submission (587/465, see master.cf): listed networks, TLS, SASL via Dovecot, our domains as senders.", [
@@ -83,10 +85,10 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
         ["smtp_tls_loglevel", "1"],
         ["smtp_tls_session_cache_database", "btree:${data_directory}/smtp_scache"],
       ]),
-      section("DKIM: OpenDKIM signs and verifies; without it mail waits rather than leaving unsigned.", [
+      section("DKIM: OpenDKIM signs (RSA, then Ed25519) and verifies; without it mail waits rather than leaving unsigned.", [
         ["milter_protocol", "6"],
         ["milter_default_action", "tempfail"],
-        ["smtpd_milters", `inet:${OPENDKIM_MILTER.address}:${OPENDKIM_MILTER.port}`],
+        ["smtpd_milters", opendkimSigners(config).map((a) => `inet:${OPENDKIM_MILTERS[a].address}:${OPENDKIM_MILTERS[a].port}`).join(", ")],
         ["non_smtpd_milters", "$smtpd_milters"],
       ]),
       section("Limits, per client and per minute (anvil); loopback is exempt.", [

@@ -20,13 +20,16 @@ export interface TestPorts {
   submission: number;
   submissions: number;
   imaps: number;
+  /** The RSA OpenDKIM (8891). */
   milter: number;
+  /** The Ed25519 OpenDKIM (8892). */
+  milterEd25519: number;
 }
 
 /**
  * Rewrite a rendered file for a test root: every absolute path under /etc,
  * /var or /run moves under `root`; with `ports`, services listen on loopback
- * high ports instead of 25/587/465/993/8891.
+ * high ports instead of 25/587/465/993/8891/8892.
  */
 export function relocate(text: string, root: string, ports?: TestPorts): string {
   let out = text.replace(/(^|[\s=:<,"'])\/(etc|var|run)\//gm, `$1${root}/$2/`);
@@ -39,6 +42,8 @@ export function relocate(text: string, root: string, ports?: TestPorts): string 
       .replace(/^inet_protocols = all$/m, "inet_protocols = ipv4")
       .replace(/inet:127\.0\.0\.1:8891\b/g, `inet:127.0.0.1:${ports.milter}`)
       .replace(/inet:8891@127\.0\.0\.1\b/g, `inet:${ports.milter}@127.0.0.1`)
+      .replace(/inet:127\.0\.0\.1:8892\b/g, `inet:127.0.0.1:${ports.milterEd25519}`)
+      .replace(/inet:8892@127\.0\.0\.1\b/g, `inet:${ports.milterEd25519}@127.0.0.1`)
       .replace(/^listen = \*, ::$/m, "listen = 127.0.0.1")
       .replace(/^(\s*)port = 993$/m, `$1port = ${ports.imaps}`);
   }
@@ -52,8 +57,9 @@ export interface TestRoot {
   cleanup(): Promise<void>;
 }
 
-export async function makeTestRoot(prefix = "postforge-mta-"): Promise<TestRoot> {
-  const root = await mkdtemp(join(tmpdir(), prefix));
+/** A fresh temp dir; `base` defaults to the OS temp dir. */
+export async function makeTestRoot(prefix = "postforge-mta-", base = tmpdir()): Promise<TestRoot> {
+  const root = await mkdtemp(join(base, prefix));
   return { root, at: (path) => join(root, path), cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
