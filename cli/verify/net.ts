@@ -103,7 +103,9 @@ export async function probeSmtp(host: string, address: string, options: SmtpProb
     return await Promise.race([conversation(), deadline]);
   } finally {
     clearTimeout(timer);
-    for (const s of sockets) s.destroy();
+    // Outermost first: destroying the TCP socket under a live TLS socket pulls the
+    // handle from Node's TLS wrap, which crashed the process (SIGSEGV) in tests.
+    for (const s of [...sockets].reverse()) s.destroy();
   }
 }
 
