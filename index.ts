@@ -68,5 +68,10 @@ const mailDomains = desired.domains.map((zone, i) => {
 /** The zones this stack publishes, and how many records each holds. */
 export const domains = Object.fromEntries(mailDomains.map((d, i) => [d.domain, desired.domains[i].records.length + desired.domains[i].dkimKeys.length]));
 
+/** Declared worst-case DNS-lookup costs of SPF includes, so `postforge diff` counts them as the builder did. */
+export const spfIncludeCosts = Object.fromEntries(
+  config.domains.flatMap((d) => d.spf.includes.filter((i) => i.lookups !== undefined).map((i) => [i.domain, i.lookups!])),
+);
+
 /** MTA-STS policy files to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt. */
 export const mtaStsPolicies = Object.fromEntries(desired.domains.filter((d) => d.mtaStsPolicy).map((d) => [d.domain, d.mtaStsPolicy!]));

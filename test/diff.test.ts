@@ -29,7 +29,10 @@ import { planExampleStack } from "./support/offline";
 // ------------------------------------------------------------------ plans built from the real builders
 
 /** A plan as `postforge plan --json` writes it, holding the given records per zone. */
-function planOf(domains: Record<string, DnsRecord[]>, extras: { stack?: string; dkimKeys?: PlannedDkimKey[]; mtaStsPolicies?: Record<string, string> } = {}): Plan {
+function planOf(
+  domains: Record<string, DnsRecord[]>,
+  extras: { stack?: string; dkimKeys?: PlannedDkimKey[]; mtaStsPolicies?: Record<string, string>; spfIncludeCosts?: Record<string, number> } = {},
+): Plan {
   return {
     formatVersion: 1,
     project: "postforge",
@@ -43,6 +46,7 @@ function planOf(domains: Record<string, DnsRecord[]>, extras: { stack?: string; 
     })),
     dkimKeys: extras.dkimKeys ?? [],
     mtaStsPolicies: extras.mtaStsPolicies ?? {},
+    spfIncludeCosts: extras.spfIncludeCosts ?? {},
     warnings: [],
   };
 }
@@ -504,8 +508,8 @@ describe("postforge diff of the prod example stack", () => {
       "",
       "**Other changes**",
       "",
-      // _spf.esp.example.com's cost is declared in the stack config, which a plan does not carry.
-      "- SPF lookups ≥7 → ≥8 (includes of unknown cost counted as 1)",
+      // 2 ip4 (free) + _spf.google.com 4 + outlook 2 + _spf.esp.example.com 3 (declared in the stack config, carried by the plan) = 9.
+      "- SPF lookups 9 → 10",
       "- SPF adds include:sendgrid.net",
       "",
     ]);

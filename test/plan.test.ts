@@ -94,6 +94,8 @@ describe("offline plan of the example stacks", () => {
     const mx = record(prod, "example.com", "MX");
     assert.deepEqual(mx.map((r) => [r.value, r.resource, r.ttl]), [["10 mx1.example.com.", "example.com-@-mx", 1800], ["20 mx2.example.com.", "example.com-@-mx", 1800]]);
     assert.deepEqual(record(prod, "default._bimi.example.com", "TXT").map((r) => r.value), ['"v=BIMI1; l=https://brand.example.com/bimi/logo.svg; a=https://brand.example.com/bimi/vmc.pem"']);
+    // Declared include costs travel with the plan, so `postforge diff` counts lookups as the builder did.
+    assert.deepEqual(prod.spfIncludeCosts, { "_spf.esp.example.com": 3, "spf.protection.outlook.com": 2 });
   });
 
   it("prod shows a rotation in progress: active keys protected, retiring keys still published, one secret per live key", () => {

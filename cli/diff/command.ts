@@ -52,6 +52,7 @@ const planSchema = z.object({
   ),
   dkimKeys: z.array(z.object({ domain: z.string(), selector: z.string(), algorithm: z.string(), bits: z.number(), state: z.string() })).default([]),
   mtaStsPolicies: z.record(z.string(), z.string()).default({}),
+  spfIncludeCosts: z.record(z.string(), z.number().int()).default({}),
 });
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {

@@ -39,6 +39,8 @@ export interface DiffablePlan {
   domains: { domain: string; records: DiffRecord[] }[];
   dkimKeys: { domain: string; selector: string; algorithm: string; bits: number; state: string }[];
   mtaStsPolicies: Record<string, string>;
+  /** Declared SPF include costs; plans made before they were recorded have none. */
+  spfIncludeCosts?: Record<string, number>;
 }
 
 export type ChangeSeverity = "weakens" | "info";
@@ -88,9 +90,11 @@ interface ZoneSide {
   dkimKeys: DiffablePlan["dkimKeys"];
   /** MTA-STS policy text per mail domain in this zone. */
   mtaStsPolicies: Map<string, string>;
+  /** Declared SPF include costs of this side's plan. */
+  spfIncludeCosts: Record<string, number>;
 }
 
-const EMPTY_SIDE: ZoneSide = { records: [], dkimKeys: [], mtaStsPolicies: new Map() };
+const EMPTY_SIDE: ZoneSide = { records: [], dkimKeys: [], mtaStsPolicies: new Map(), spfIncludeCosts: {} };
 
 export function comparePlans(base: DiffablePlan, head: DiffablePlan): PlanDiff {
   const baseZones = zoneSides(base);
@@ -101,7 +105,8 @@ export function comparePlans(base: DiffablePlan, head: DiffablePlan): PlanDiff {
 
 function zoneSides(plan: DiffablePlan): Map<string, ZoneSide> {
   const zones = new Map<string, ZoneSide>();
-  for (const d of plan.domains) zones.set(d.domain, { records: d.records, dkimKeys: [], mtaStsPolicies: new Map() });
+  const spfIncludeCosts = plan.spfIncludeCosts ?? {};
+  for (const d of plan.domains) zones.set(d.domain, { records: d.records, dkimKeys: [], mtaStsPolicies: new Map(), spfIncludeCosts });
   const zoneOf = (name: string) => zones.get(enclosingZone(name, [...zones.keys()]) ?? "");
   for (const key of plan.dkimKeys) zoneOf(key.domain)?.dkimKeys.push(key);
   for (const [domain, policy] of Object.entries(plan.mtaStsPolicies)) zoneOf(domain)?.mtaStsPolicies.set(domain, policy);
@@ -188,9 +193,9 @@ interface SpfMeaning {
   terms: Map<string, string>;
 }
 
-function spfMeaning(terms: SpfTerm[]): SpfMeaning {
+function spfMeaning(terms: SpfTerm[], knownIncludes: Record<string, number>): SpfMeaning {
   const unknownCost: Finding[] = [];
-  const lookups = spfTermsLookupCount(terms, {}, unknownCost);
+  const lookups = spfTermsLookupCount(terms, { knownIncludes }, unknownCost);
   const allTerm = terms.find((t) => t.kind === "mechanism" && t.name === "all");
   const redirect = terms.find((t) => t.kind === "modifier" && t.name === "redirect");
   const all = allTerm ? `${allTerm.kind === "mechanism" ? allTerm.qualifier : ""}all` : redirect ? redirect.text : "(no all)";
@@ -216,7 +221,7 @@ function compareSpf(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange
       out.push(change("spf", "spf.invalid", "weakens", `${what} no longer parses (${parsedAfter.error}): receivers return permerror`));
       continue;
     }
-    const h = spfMeaning(parsedAfter.terms);
+    const h = spfMeaning(parsedAfter.terms, head.spfIncludeCosts);
     const parsedBefore = before === undefined ? undefined : parseSpf(before);
     if (!parsedBefore || "error" in parsedBefore) {
       const overLimit = h.lookups > SPF_LOOKUP_LIMIT;
@@ -230,7 +235,7 @@ function compareSpf(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange
       );
       continue;
     }
-    const b = spfMeaning(parsedBefore.terms);
+    const b = spfMeaning(parsedBefore.terms, base.spfIncludeCosts);
     if (b.lookups !== h.lookups) out.push(lookupChange(what, b, h));
     if (b.all !== h.all) {
       const weaker = ALL_STRENGTH[h.all] !== undefined && ALL_STRENGTH[b.all] !== undefined && ALL_STRENGTH[h.all] < ALL_STRENGTH[b.all];

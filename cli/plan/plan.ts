@@ -51,6 +51,8 @@ export interface Plan {
   dkimKeys: PlannedDkimKey[];
   /** MTA-STS policy files per domain, from the program's `mtaStsPolicies` output. */
   mtaStsPolicies: Record<string, string>;
+  /** Declared SPF include costs (lookups, include counted), from the program's `spfIncludeCosts` output. */
+  spfIncludeCosts: Record<string, number>;
   warnings: string[];
 }
 
@@ -112,8 +114,14 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
     domains: sorted,
     dkimKeys,
     mtaStsPolicies: stringMap(run.outputs.mtaStsPolicies),
+    spfIncludeCosts: numberMap(run.outputs.spfIncludeCosts),
     warnings: run.warnings,
   };
+}
+
+function numberMap(value: unknown): Record<string, number> {
+  if (!value || typeof value !== "object") return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, number] => Number.isInteger(e[1])).sort(([a], [b]) => compareText(a, b)));
 }
 
 /** Only a plain map of strings is taken from program outputs (nothing else, so no secret can ride along). */
