@@ -4,3 +4,4 @@ export * from "./postfix";
 export * from "./opendkim";
 export * from "./dovecot";
 export * from "./cloud-init";
+export * from "./mail-host";

@@ -1,0 +1,304 @@
+import { isIPv4 } from "node:net";
+import * as pulumi from "@pulumi/pulumi";
+import { Eip, EipAssociation, EipDomainName, getAmiOutput, Instance, SecurityGroup } from "@pulumi/aws/ec2";
+import type { input as inputs } from "@pulumi/aws/types";
+import { InstanceProfile, Role, RolePolicy, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { z } from "zod";
+import { ipv4Range, ipv6Range } from "../config/fields";
+import { dkimSecretsReadPolicy } from "../dkim/host-access";
+import type { DnsRecordInput } from "../dns/backend";
+import { parseOrThrow, ValidationError } from "../validation";
+import { renderCloudInit } from "./cloud-init";
+import { mailHostConfigSchema, type MailHostConfig, type MailHostConfigInput } from "./config";
+
+export interface MailHostArgs {
+  /**
+   * What the host's boot configuration is rendered from (see ./config.ts):
+   * its hostname (the HELO and PTR name), domains, DKIM selectors and the
+   * networks allowed to submit (587/465) and to administer it (993). Plain:
+   * it is rendered into user-data at plan time, and the firewall opens
+   * exactly the networks Postfix and Dovecot accept, from the same list.
+   */
+  config: MailHostConfigInput;
+  /** ARNs of exactly this host's DKIM secrets (`DkimKeyring.secretArns`); the role may read these and nothing else. At least one. */
+  dkimSecretArns: pulumi.Input<string>[];
+  /** ARN of the KMS key that encrypts the DKIM secrets. */
+  kmsKeyArn: pulumi.Input<string>;
+  /** VPC of the host's security group. */
+  vpcId: pulumi.Input<string>;
+  /** Public subnet of the instance (it needs a route to an internet gateway to send and receive mail). */
+  subnetId: pulumi.Input<string>;
+  /**
+   * The forward record (the MailDomain that publishes `addressRecords`, or the
+   * A record resource itself). The reverse DNS is set only after it, because
+   * EC2 refuses a PTR whose name does not already resolve to the address.
+   * It may be a promise resolved after this component is built (the
+   * MailDomain needs `addressRecords` first):
+   *
+   *     let forward!: (r: pulumi.Resource) => void;
+   *     const host = new MailHost("mx", { ..., forwardRecord: new Promise((r) => (forward = r)) });
+   *     forward(new MailDomain("example.com", { records: [...host.addressRecords, ...], backend }));
+   */
+  forwardRecord: pulumi.Input<pulumi.Resource>;
+  /** EC2 instance type. Default `t3.small`. */
+  instanceType?: pulumi.Input<string>;
+  /** AMI to run. Default: the newest official Debian 12 amd64 image (owner 136693071363). */
+  amiId?: pulumi.Input<string>;
+  /** Root volume size in GiB (encrypted gp3). Default 20. */
+  rootVolumeGiB?: number;
+  /**
+   * Networks allowed to SSH (port 22). Default none: use SSM Session Manager,
+   * which the role allows. Plain: validated before anything is created.
+   */
+  sshCidrs?: string[];
+  /** Accept `0.0.0.0/0` or `::/0` in `sshCidrs`. Default false. */
+  allowSshFromAnywhere?: boolean;
+  /** TTL of the host's A record. Default 3600. */
+  addressTtl?: number;
+  /** Protect the Elastic IP from deletion by Pulumi and keep it in the account if it is removed. Default true. */
+  protectAddress?: boolean;
+  /** Tags for every resource that takes them. */
+  tags?: Record<string, string>;
+}
+
+export const MAIL_HOST_TYPE = "postforge:mta:MailHost";
+
+/** Official Debian images on AWS (https://wiki.debian.org/Cloud/AmazonEC2Image). */
+export const DEBIAN_AMI_OWNER = "136693071363";
+
+/**
+ * One mail host on EC2: a Debian 12 instance booted from the rendered
+ * cloud-init, behind a security group that opens exactly the mail ports, with
+ * an instance role that reads exactly its own DKIM secrets, a protected
+ * Elastic IP, and reverse DNS matching the forward record (FCrDNS), so the
+ * HELO name, the PTR name and the A record agree.
+ *
+ * IPv6 is not provisioned yet: the host is IPv4-only, so `addressRecords`
+ * holds only an A record.
+ */
+export class MailHost extends pulumi.ComponentResource {
+  /** The host's FQDN: HELO name, PTR name and A record name. */
+  readonly hostname: string;
+  /** The Elastic IP's address. */
+  readonly publicIp: pulumi.Output<string>;
+  /** The PTR record EC2 publishes for the address. */
+  readonly ptr: pulumi.Output<string>;
+  readonly instanceId: pulumi.Output<string>;
+  readonly securityGroupId: pulumi.Output<string>;
+  readonly roleArn: pulumi.Output<string>;
+  /** The host's A record, for its domain's MailDomain. */
+  readonly addressRecords: DnsRecordInput[];
+
+  constructor(name: string, args: MailHostArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before super() so bad arguments register nothing at all.
+    const checked = checkMailHostArgs(name, args);
+    const config = checked.config;
+    // Only public facts go to super(): they are recorded in state.
+    super(MAIL_HOST_TYPE, name, { hostname: config.hostname }, opts);
+    this.hostname = config.hostname;
+    const tags = { ...args.tags, "postforge:host": config.hostname };
+
+    const securityGroup = new SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId,
+        description: `Postforge mail host ${config.hostname}`,
+        ...mailHostFirewall(config, checked.sshCidrs),
+        tags: { ...tags, Name: `${config.hostname}` },
+      },
+      { parent: this },
+    );
+
+    const role = new Role(
+      `${name}-role`,
+      {
+        description: `Postforge mail host ${config.hostname}`,
+        assumeRolePolicy: JSON.stringify(EC2_TRUST_POLICY),
+        tags,
+      },
+      { parent: this },
+    );
+    new RolePolicy(
+      `${name}-dkim-secrets`,
+      {
+        role: role.name,
+        policy: pulumi
+          .all([pulumi.all(args.dkimSecretArns), args.kmsKeyArn])
+          .apply(([arns, kmsKeyArn]) => JSON.stringify(dkimSecretsReadPolicy(arns, kmsKeyArn, config.awsRegion))),
+      },
+      { parent: this },
+    );
+    for (const [suffix, policyArn] of Object.entries(MANAGED_POLICIES)) {
+      new RolePolicyAttachment(`${name}-${suffix}`, { role: role.name, policyArn }, { parent: this });
+    }
+    const profile = new InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
+
+    const ami =
+      args.amiId ??
+      getAmiOutput(
+        {
+          owners: [DEBIAN_AMI_OWNER],
+          mostRecent: true,
+          filters: [
+            { name: "name", values: ["debian-12-amd64-*"] },
+            { name: "architecture", values: ["x86_64"] },
+            { name: "virtualization-type", values: ["hvm"] },
+          ],
+        },
+        { parent: this },
+      ).id;
+
+    const instance = new Instance(
+      `${name}-instance`,
+      {
+        ami,
+        instanceType: args.instanceType ?? "t3.small",
+        subnetId: args.subnetId,
+        vpcSecurityGroupIds: [securityGroup.id],
+        iamInstanceProfile: profile.name,
+        // IMDSv2 only: a session token defeats SSRF-style reads of the role's credentials. One hop: no container on the host needs them.
+        metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+        // The mail queue and mailboxes live here.
+        rootBlockDevice: { volumeType: "gp3", volumeSize: checked.rootVolumeGiB, encrypted: true, deleteOnTermination: true },
+        // No secret in it: the boot script fetches the DKIM keys with the role.
+        userData: renderCloudInit(config),
+        // cloud-init writes files once per instance, so a changed configuration only takes effect on a new instance.
+        userDataReplaceOnChange: true,
+        tags: { ...tags, Name: config.hostname },
+      },
+      { parent: this },
+    );
+
+    // The address is the host's sending reputation (receivers' history, DNSBL
+    // delistings, the PTR): losing it by a replace or a stray `destroy` costs
+    // weeks of warm-up. Protect it, and keep it in the account even when a
+    // program stops declaring it, so it can be re-imported.
+    const protectAddress = args.protectAddress ?? true;
+    const eip = new Eip(`${name}-eip`, { domain: "vpc", tags: { ...tags, Name: config.hostname } }, { parent: this, protect: protectAddress, retainOnDelete: protectAddress });
+    new EipAssociation(`${name}-eip-association`, { allocationId: eip.allocationId, instanceId: instance.id }, { parent: this });
+
+    this.addressRecords = [{ name: config.hostname, type: "A", ttl: checked.addressTtl, purpose: "host-address", address: eip.publicIp }];
+
+    // The PTR names the HELO name; EC2 checks that name resolves to the address, so the forward record must exist first.
+    const reverse = new EipDomainName(
+      `${name}-ptr`,
+      { allocationId: eip.allocationId, domainName: config.hostname },
+      { parent: this, dependsOn: args.forwardRecord },
+    );
+
+    this.publicIp = eip.publicIp;
+    this.ptr = reverse.ptrRecord;
+    this.instanceId = instance.id;
+    this.securityGroupId = securityGroup.id;
+    this.roleArn = role.arn;
+    this.registerOutputs({
+      hostname: this.hostname,
+      publicIp: this.publicIp,
+      ptr: this.ptr,
+      instanceId: this.instanceId,
+      securityGroupId: this.securityGroupId,
+      roleArn: this.roleArn,
+    });
+  }
+}
+
+const EC2_TRUST_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+};
+
+/** AWS-managed policies the host's role carries, by the suffix of their attachment's name. */
+export const MANAGED_POLICIES = {
+  // Shell access through SSM Session Manager, so port 22 can stay closed.
+  ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+  // The CloudWatch agent ships mail logs and metrics.
+  cloudwatch: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+} as const;
+
+export type FirewallRule = inputs.ec2.SecurityGroupIngress & inputs.ec2.SecurityGroupEgress;
+
+/**
+ * The host's security group rules, a pure function of its config so tests and
+ * policies can read them. Inline rules: the group is replaced as one set, so
+ * no rule outlives the host's config.
+ */
+export function mailHostFirewall(config: MailHostConfig, sshCidrs: string[] = []): { ingress: FirewallRule[]; egress: FirewallRule[] } {
+  const tcp = (port: number, ranges: string[], description: string): FirewallRule[] => {
+    const v4 = ranges.filter((r) => isIPv4(r.split("/")[0]));
+    const v6 = ranges.filter((r) => !isIPv4(r.split("/")[0]));
+    if (ranges.length === 0) return [];
+    return [
+      {
+        description,
+        protocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        // A bare address in the config is one host; AWS wants it as a /32 or /128.
+        ...(v4.length > 0 ? { cidrBlocks: v4.map((r) => (r.includes("/") ? r : `${r}/32`)) } : {}),
+        ...(v6.length > 0 ? { ipv6CidrBlocks: v6.map((r) => (r.includes("/") ? r : `${r}/128`)) } : {}),
+      },
+    ];
+  };
+  const anywhere = ["0.0.0.0/0"];
+  return {
+    ingress: [
+      // The host is its domains' MX: anyone may deliver their mail to it.
+      ...tcp(25, anywhere, "SMTP: inbound mail for the host's domains"),
+      // Submission (STARTTLS and implicit TLS) only from the networks Postfix accepts (they must also authenticate).
+      ...tcp(587, config.submissionClients, "Submission (STARTTLS) from submission clients"),
+      ...tcp(465, config.submissionClients, "Submission (implicit TLS) from submission clients"),
+      // Role mailboxes (DMARC, TLS-RPT, abuse reports) are read from admin networks only.
+      ...tcp(993, config.adminClients, "IMAPS from admin networks"),
+      ...tcp(22, sshCidrs, "SSH from the given networks"),
+    ],
+    egress: [
+      // Delivery to other domains' MX hosts.
+      ...tcp(25, anywhere, "SMTP: outbound delivery"),
+      // DNS: MX, DKIM, SPF and DMARC lookups; DNSSEC answers can exceed UDP, hence TCP too.
+      ...tcp(53, anywhere, "DNS over TCP"),
+      { description: "DNS", protocol: "udp", fromPort: 53, toPort: 53, cidrBlocks: anywhere },
+      // Debian package mirrors (apt over HTTP, signed).
+      ...tcp(80, anywhere, "HTTP: Debian package mirrors"),
+      // AWS APIs (Secrets Manager, SSM, CloudWatch), Let's Encrypt ACME, the DNS provider's API for DNS-01.
+      ...tcp(443, anywhere, "HTTPS: AWS APIs, ACME, DNS provider API"),
+    ],
+  };
+}
+
+const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+
+const argsShape = z
+  .object({
+    config: mailHostConfigSchema,
+    dkimSecretArns: z.array(z.any()).min(1, { error: "must list at least one DKIM secret ARN (DkimKeyring.secretArns); a host that signs needs its keys" }),
+    kmsKeyArn: z.any().refine((v) => v !== undefined && v !== "", { error: "must be the ARN of the KMS key that encrypts the DKIM secrets" }),
+    vpcId: z.any().refine((v) => v !== undefined && v !== "", { error: "must be the id of the host's VPC, such as vpc-0123456789abcdef0" }),
+    subnetId: z.any().refine((v) => v !== undefined && v !== "", { error: "must be the id of a public subnet, such as subnet-0123456789abcdef0" }),
+    forwardRecord: z.custom<pulumi.Input<pulumi.Resource>>(
+      (v) => pulumi.Resource.isInstance(v) || pulumi.Output.isInstance(v) || v instanceof Promise,
+      { error: "must be the MailDomain (or A record resource) that publishes addressRecords, or a promise of it; reverse DNS waits for it" },
+    ),
+    rootVolumeGiB: z.number().int().min(8, { error: "must be at least 8 GiB (the Debian image's size)" }).max(16384).default(20),
+    sshCidrs: z.array(z.union([ipv4Range, ipv6Range], { error: "must be an IPv4 or IPv6 CIDR range such as 203.0.113.0/24" })).default([]),
+    allowSshFromAnywhere: z.boolean().default(false),
+    addressTtl: z.number().int().min(60).max(86400).default(3600),
+  })
+  .loose();
+
+/** Validate a MailHost's arguments, creating nothing: what the constructor does before it registers. */
+export function checkMailHostArgs(
+  name: string,
+  args: MailHostArgs,
+): { config: MailHostConfig; sshCidrs: string[]; rootVolumeGiB: number; addressTtl: number } {
+  const subject = `MailHost "${name}"`;
+  const checked = parseOrThrow(argsShape, args, subject);
+  if (!checked.allowSshFromAnywhere) {
+    const problems = checked.sshCidrs.flatMap((range, i) =>
+      WORLD.has(range)
+        ? [`sshCidrs[${i}] = "${range}": opens SSH to the whole internet; list your admin networks, use SSM Session Manager, or set allowSshFromAnywhere: true`]
+        : [],
+    );
+    if (problems.length > 0) throw new ValidationError(subject, problems);
+  }
+  return { config: checked.config, sshCidrs: checked.sshCidrs, rootVolumeGiB: checked.rootVolumeGiB, addressTtl: checked.addressTtl };
+}
