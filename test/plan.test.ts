@@ -231,3 +231,15 @@ describe("postforge plan (command line)", () => {
     fs.rmSync(dir, { recursive: true });
   });
 });
+
+describe("offline engine outputs", () => {
+  it("keeps known outputs when another export is unknown at preview", async () => {
+    const { runOffline } = await import("../cli/plan/engine");
+    const { buildPlan } = await import("../cli/plan/plan");
+    const run = await runOffline({ programPath: path.join(__dirname, "fixtures", "unknown-output-program.ts"), project: "postforge", stack: "test", config: {} });
+    assert.equal(run.outputs.roleArn, undefined);
+    const plan = buildPlan({ project: "postforge", stack: "test" }, run);
+    assert.deepEqual(plan.mtaStsPolicies, { "example.com": "version: STSv1\r\nmode: testing\r\nmx: mail.example.com\r\nmax_age: 604800\r\n" });
+    assert.deepEqual(plan.spfIncludeCosts, { "_spf.esp.example.com": 3 });
+  });
+});

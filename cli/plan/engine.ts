@@ -201,17 +201,38 @@ async function runProgram(programFile: string, monitor: RecordingMonitor): Promi
   // promises: nothing awaits those, so the error would echo as unhandled
   // rejections. Catch it inside, let the stack finish, then rethrow it.
   let programError: { error: unknown } | undefined;
-  const outputs = (await runInPulumiStack(async () => {
+  let exported: Record<string, unknown> = {};
+  await runInPulumiStack(async () => {
     try {
       // The program's module exports are its stack outputs, as under `pulumi up`.
-      const exported = require(programPath);
-      return exported?.default instanceof Function ? await exported.default() : exported;
+      const module = require(programPath);
+      exported = (module?.default instanceof Function ? await module.default() : module) ?? {};
+      return exported;
     } catch (error) {
       programError = { error };
       return {};
     }
-  })) as Record<string, unknown>;
+  });
   await waitForRPCs();
   if (programError) throw programError.error;
-  return { resources: monitor.captured, outputs: outputs ?? {} };
+  return { resources: monitor.captured, outputs: await resolveEachOutput(exported) };
+}
+
+/**
+ * The stack's outputs, resolved one by one. At preview a value a provider
+ * computes (an ARN) is unknown, and Pulumi then reports the whole output map
+ * as unknown; resolving each export alone keeps the known ones (the plan reads
+ * `mtaStsPolicies`, `spfIncludeCosts`) whatever else the program exports.
+ */
+async function resolveEachOutput(exported: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(exported)) {
+    if (pulumi.Output.isInstance(value)) {
+      const output = value as pulumi.Output<unknown> & { isKnown: Promise<boolean>; promise(): Promise<unknown> };
+      resolved[key] = (await output.isKnown) ? await output.promise() : undefined;
+    } else if (!(value instanceof Function)) {
+      resolved[key] = await value;
+    }
+  }
+  return resolved;
 }
