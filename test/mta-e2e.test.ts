@@ -1,0 +1,310 @@
+/**
+ * Issue 4 end to end, proven by the real daemons: the exact files the
+ * mail-host renderers produce for a realistic MailHostConfig, relocated onto
+ * loopback high ports under /var/lib/postforge-mta-test (see
+ * test/support/mta-daemons.ts), run by Postfix, both OpenDKIM signers (RSA
+ * and Ed25519) and Dovecot as root. The example.com zone (SPF for the
+ * loopback address the host sends from, the DKIM records of the keys the
+ * host signs with, DMARC p=reject) is served by knotd; a node SMTP server on
+ * loopback plays the receiving mailbox provider, and Postfix relays outbound
+ * mail to it (a relayhost line added to the relocated test main.cf only).
+ *
+ * The receiver judges what arrives with mailauth's own DKIM, SPF and DMARC
+ * modules, asking only that knotd. mailauth's main entry does not load on
+ * Node 20 (see test/dkim-roundtrip.test.ts), so the modules are loaded one
+ * by one; `mailauth/lib/spf` and `mailauth/lib/dmarc` load on Node 20 and
+ * take a custom resolver.
+ *
+ * Needs root and .ci/run's packages (postfix, opendkim, dovecot-core,
+ * dovecot-imapd, dovecot-lmtpd, knot, bind9-utils, openssl).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { DNSResolver } from "mailauth";
+import { dkimVerify } from "mailauth/lib/dkim/verify";
+import { dmarc } from "mailauth/lib/dmarc";
+import { spf } from "mailauth/lib/spf";
+import { dkimKeyProvider, type DkimKeyOutputs } from "../components/dkim/provider";
+import { dkimKeyRecord } from "../components/dkim/records";
+import type { DnsRecord } from "../components/dns/model";
+import { txtRecord } from "../components/dns/protocols/common";
+import { renderZoneFile } from "../components/dns/zonefile";
+import { parseMailHostConfig, PATHS, roleMailboxes } from "../components/mta-host";
+import { freePort, namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
+import { startMailHost, type MailHostDaemons, type TestMailbox } from "./support/mta-daemons";
+import { ImapClient } from "./support/mta-e2e-imap";
+import { SmtpClient, startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
+import type { TestPorts } from "./support/mta-tools";
+
+const DOMAIN = "example.com";
+const HOST = "mail.example.com";
+const TTL = 300;
+/** The address the host sends from (and the test's clients connect from). */
+const HOST_IP = "127.0.0.1";
+
+const config = parseMailHostConfig({
+  hostname: HOST,
+  domains: [
+    {
+      domain: DOMAIN,
+      selectors: [
+        { selector: "pf2026q4", algorithm: "rsa", secretName: "postforge/dkim/example.com/pf2026q4" },
+        { selector: "pf2026q4e", algorithm: "ed25519", secretName: "postforge/dkim/example.com/pf2026q4e" },
+      ],
+    },
+  ],
+  // The VPC, and loopback where this test's clients connect from.
+  submissionClients: ["10.0.0.0/16", "127.0.0.0/8"],
+  adminClients: ["10.0.1.0/24"],
+  awsRegion: "eu-west-1",
+  mailboxPasswordsSecretName: "postforge/mail-host/mailboxes",
+  tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
+});
+
+/** The SASL user that submits, plus every role mailbox (LMTP refuses users the passwd-file lacks). */
+const SUBMITTER: TestMailbox = { address: "app@example.com", password: `app-${randomBytes(6).toString("hex")}` };
+const MAILBOXES: TestMailbox[] = [SUBMITTER, ...roleMailboxes(config).map((m) => ({ address: m.address, password: `pw-${m.localPart}-${randomBytes(4).toString("hex")}` }))];
+const passwordOf = (address: string) => MAILBOXES.find((m) => m.address === address)!.password;
+
+let knot: KnotServer | undefined;
+let receiver: SmtpReceiver | undefined;
+let host: MailHostDaemons | undefined;
+let ports: TestPorts;
+let dns: DNSResolver;
+
+async function createKey(selector: string, algorithm: "rsa" | "ed25519"): Promise<DkimKeyOutputs> {
+  const { outs } = await dkimKeyProvider.create({
+    domain: DOMAIN, selector, algorithm, bits: algorithm === "rsa" ? 2048 : 0, allowLegacy1024: false, state: "active", overlapSeconds: 604800,
+  });
+  return outs as DkimKeyOutputs;
+}
+
+/** Diagnostics for a failed assertion: the daemons' own logs. */
+async function logs(): Promise<string> {
+  if (!host) return "(no mail host)";
+  return `--- postfix.log ---\n${await host.postfixLog()}\n--- dovecot.log ---\n${await host.dovecotLog()}`;
+}
+
+function message(fields: { from: string; to: string; subject: string; id: string }): string {
+  return [
+    `From: ${fields.from}`,
+    `To: ${fields.to}`,
+    `Subject: ${fields.subject}`,
+    `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
+    `Message-ID: <${fields.id}>`,
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=us-ascii",
+    "",
+    "Hello from the Postforge end-to-end test.",
+    ".a line that starts with a dot",
+    "",
+  ].join("\r\n");
+}
+
+/** EHLO on a fresh connection, returning the client and the EHLO reply. */
+async function ehlo(port: number): Promise<{ client: SmtpClient; reply: Awaited<ReturnType<SmtpClient["command"]>> }> {
+  const { client, greeting } = await SmtpClient.connect(port);
+  assert.equal(greeting.code, 220, greeting.text);
+  const reply = await client.command("EHLO client.example.net");
+  assert.equal(reply.code, 250, reply.text);
+  return { client, reply };
+}
+
+const extensions = (lines: string[]) => lines.slice(1).map((l) => l.slice(4).toUpperCase());
+
+async function waitForFiles(dir: string, count: number, timeoutMs = 20_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const files = await readdir(dir).catch(() => [] as string[]);
+    if (files.length >= count) return files;
+    if (Date.now() > deadline) throw new Error(`${dir}: ${files.length} of ${count} messages after ${timeoutMs} ms\n${await logs()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd, mailauth)", { timeout: 120_000 }, () => {
+  before(async () => {
+    assert.equal(process.getuid?.(), 0, "the mail-host end-to-end test runs the daemons as root (CI runs .ci/run as root)");
+    const rsa = await createKey("pf2026q4", "rsa");
+    const ed = await createKey("pf2026q4e", "ed25519");
+
+    const records: DnsRecord[] = [
+      txtRecord(DOMAIN, `v=spf1 ip4:${HOST_IP} -all`, TTL, "spf"),
+      txtRecord(`_dmarc.${DOMAIN}`, `v=DMARC1; p=reject; adkim=s; aspf=s; rua=mailto:dmarc-rua@${DOMAIN}`, TTL, "dmarc"),
+      dkimKeyRecord(DOMAIN, rsa.selector, rsa.dnsValue, TTL),
+      dkimKeyRecord(DOMAIN, ed.selector, ed.dnsValue, TTL),
+      { name: HOST, type: "A", ttl: TTL, purpose: "host-address", address: HOST_IP },
+      txtRecord(HOST, `v=spf1 ip4:${HOST_IP} -all`, TTL, "helo-spf"),
+      { name: DOMAIN, type: "MX", ttl: TTL, purpose: "mx", priority: 10, exchange: HOST },
+    ];
+    const zone = renderZoneFile(DOMAIN, records);
+    const check = await namedCheckzone(DOMAIN, zone);
+    assert.ok(check.ok, check.output);
+    knot = await startKnot([{ apex: DOMAIN, text: zone }]);
+    const r = resolver(knot.port);
+    dns = (async (name: string, rrtype: string) => r.resolve(name, rrtype)) as unknown as DNSResolver;
+
+    receiver = await startSmtpReceiver("mx.example.org");
+    ports = {
+      smtp: await freePort(),
+      submission: await freePort(),
+      submissions: await freePort(),
+      imaps: await freePort(),
+      milter: await freePort(),
+      milterEd25519: await freePort(),
+    };
+    host = await startMailHost(config, ports, MAILBOXES, {
+      dkimKeys: { [`${DOMAIN}/${rsa.selector}`]: rsa.privateKeyPem, [`${DOMAIN}/${ed.selector}`]: ed.privateKeyPem },
+      // Test-only routing: every outbound message goes to the receiver instead of the recipient's MX.
+      mainCfExtra: [`relayhost = [127.0.0.1]:${receiver.port}`],
+    });
+  });
+
+  after(async () => {
+    const errors: unknown[] = [];
+    for (const stop of [() => host?.stop(), () => receiver?.stop(), () => knot?.stop()]) {
+      try {
+        await stop();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  });
+
+  it("offers STARTTLS on 25 and 587 (and AUTH on 587 only after TLS)", async () => {
+    for (const port of [ports.smtp, ports.submission]) {
+      const { client, reply } = await ehlo(port);
+      assert.ok(extensions(reply.lines).includes("STARTTLS"), `port ${port}:\n${reply.text}`);
+      assert.ok(!extensions(reply.lines).some((e) => e.startsWith("AUTH")), `AUTH offered before TLS on ${port}:\n${reply.text}`);
+      await client.quit();
+    }
+    const { client } = await ehlo(ports.submission);
+    assert.equal((await client.starttls(HOST)).code, 220);
+    const after = await client.command("EHLO client.example.net");
+    assert.ok(extensions(after.lines).some((e) => /^AUTH\b.*\bPLAIN\b/.test(e)), after.text);
+    await client.quit();
+  });
+
+  it("refuses to relay for an unauthenticated client on port 25 (5xx)", async () => {
+    const { client } = await ehlo(ports.smtp);
+    assert.equal((await client.command("MAIL FROM:<someone@example.net>")).code, 250);
+    const rcpt = await client.command("RCPT TO:<victim@example.org>");
+    assert.match(String(rcpt.code), /^5/, rcpt.text);
+    assert.match(rcpt.text, /Relay access denied/i);
+    await client.quit();
+  });
+
+  it("refuses unauthenticated submission on 587 (TLS first, then AUTH required)", async () => {
+    const { client } = await ehlo(ports.submission);
+    const plain = await client.command("MAIL FROM:<app@example.com>");
+    assert.equal(plain.code, 530, `MAIL before STARTTLS:\n${plain.text}`);
+    assert.equal((await client.starttls(HOST)).code, 220);
+    assert.equal((await client.command("EHLO client.example.net")).code, 250);
+    const mail = await client.command("MAIL FROM:<app@example.com>");
+    const rcpt = mail.code === 250 ? await client.command("RCPT TO:<bob@example.org>") : mail;
+    assert.match(String(rcpt.code), /^5/, `unauthenticated MAIL/RCPT on 587:\n${mail.text}\n${rcpt.text}`);
+    await client.quit();
+    const bad = await ehlo(ports.submission);
+    await bad.client.starttls(HOST);
+    await bad.client.command("EHLO client.example.net");
+    const auth = await bad.client.authPlain(SUBMITTER.address, "wrong-password");
+    assert.equal(auth.code, 535, `AUTH with a wrong password:\n${auth.text}`);
+    await bad.client.quit();
+  });
+
+  it("signs authenticated submission with RSA and Ed25519: mailauth says DKIM, SPF and DMARC pass via knotd", async () => {
+    assert.ok(receiver && host);
+    const id = `e2e-${randomBytes(8).toString("hex")}@${DOMAIN}`;
+    const { client } = await ehlo(ports.submission);
+    assert.equal((await client.starttls(HOST)).code, 220);
+    assert.equal((await client.command("EHLO client.example.net")).code, 250);
+    const auth = await client.authPlain(SUBMITTER.address, SUBMITTER.password);
+    assert.equal(auth.code, 235, `${auth.text}\n${await logs()}`);
+    assert.equal((await client.command(`MAIL FROM:<${SUBMITTER.address}>`)).code, 250);
+    assert.equal((await client.command("RCPT TO:<bob@example.org>")).code, 250);
+    const sent = await client.data(message({ from: `App <${SUBMITTER.address}>`, to: "Bob <bob@example.org>", subject: "End to end", id }));
+    assert.equal(sent.code, 250, `${sent.text}\n${await logs()}`);
+    await client.quit();
+
+    const got = await receiver.waitFor((m) => m.data.includes(`<${id}>`), 30_000).catch(async (e) => {
+      throw new Error(`${(e as Error).message}\n${await logs()}`);
+    });
+    assert.equal(got.remoteAddress, HOST_IP);
+    assert.equal(got.helo, HOST);
+    assert.equal(got.mailFrom, SUBMITTER.address);
+    assert.deepEqual(got.rcptTo, ["bob@example.org"]);
+    assert.match(got.data, /^\.a line that starts with a dot$/m);
+
+    const { results } = await dkimVerify(got.data, { resolver: dns });
+    const summary = results.map((r) => `${r.signingDomain} s=${r.selector} ${r.algo}: ${r.status.result} ${r.status.comment ?? ""}`).join("\n");
+    assert.equal(results.length, 2, `${summary}\n${got.data}`);
+    const byAlgo = new Map(results.map((r) => [r.algo, r]));
+    for (const [algo, selector] of [["rsa-sha256", "pf2026q4"], ["ed25519-sha256", "pf2026q4e"]] as const) {
+      const r = byAlgo.get(algo);
+      assert.ok(r, `no ${algo} signature:\n${summary}`);
+      assert.equal(r.status.result, "pass", summary);
+      assert.equal(r.signingDomain, DOMAIN);
+      assert.equal(r.selector, selector);
+    }
+
+    const spfResult = await spf({ ip: got.remoteAddress, sender: got.mailFrom, helo: got.helo, mta: "mx.example.org", resolver: dns });
+    assert.equal(spfResult.status.result, "pass", JSON.stringify(spfResult));
+    assert.equal(spfResult.domain, DOMAIN);
+
+    const dmarcResult = await dmarc({
+      headerFrom: DOMAIN,
+      spfDomains: [spfResult.domain],
+      dkimDomains: results.filter((r) => r.status.result === "pass").map((r) => ({ id: r.id, domain: r.signingDomain ?? "", aligned: r.status.aligned })),
+      resolver: dns,
+    });
+    assert.ok(dmarcResult, "DMARC not evaluated");
+    assert.equal(dmarcResult.status.result, "pass", JSON.stringify(dmarcResult));
+    assert.equal(dmarcResult.policy, "reject");
+  });
+
+  it("delivers postmaster@, abuse@ and the feedback-loop address from port 25 to their own Maildirs, readable over IMAPS", async () => {
+    assert.ok(host);
+    const fbl = `${config.domains[0].roles.feedbackLoop}@${DOMAIN}`;
+    const targets = [`postmaster@${DOMAIN}`, `abuse@${DOMAIN}`, fbl];
+    const ids = new Map(targets.map((t) => [t, `role-${t.split("@")[0]}-${randomBytes(6).toString("hex")}@example.net`]));
+    for (const to of targets) {
+      const { client } = await ehlo(ports.smtp);
+      assert.equal((await client.command("MAIL FROM:<reporter@example.net>")).code, 250);
+      const rcpt = await client.command(`RCPT TO:<${to}>`);
+      assert.equal(rcpt.code, 250, rcpt.text);
+      const sent = await client.data(message({ from: "Reporter <reporter@example.net>", to: `<${to}>`, subject: `For ${to}`, id: ids.get(to)! }));
+      assert.equal(sent.code, 250, `${sent.text}\n${await logs()}`);
+      await client.quit();
+    }
+    for (const to of targets) {
+      const [local, domain] = to.split("@");
+      const newDir = join(host.root.at(PATHS.mailRoot), domain, local, "Maildir", "new");
+      const files = await waitForFiles(newDir, 1);
+      assert.equal(files.length, 1, `${newDir}: ${files.join(", ")}`);
+      const onDisk = await readFile(join(newDir, files[0]), "utf8");
+      assert.ok(onDisk.includes(`<${ids.get(to)}>`), `${newDir} holds someone else's message:\n${onDisk}`);
+
+      const { client, greeting } = await ImapClient.connect(ports.imaps, HOST);
+      assert.match(greeting, /^\* OK/);
+      try {
+        const login = await client.login(to, passwordOf(to));
+        assert.equal(login.status, "OK", `${login.text}\n${await logs()}`);
+        const select = await client.command("SELECT INBOX");
+        assert.equal(select.status, "OK", select.text);
+        assert.match(select.text, /^\* 1 EXISTS\r$/m, select.text);
+        const { response, body } = await client.fetchBody(1);
+        assert.equal(response.status, "OK", response.text);
+        assert.ok(body, response.text);
+        assert.match(body, new RegExp(`^Message-ID: <${ids.get(to)!.replace(/[.]/g, "\\.")}>\r$`, "m"));
+        assert.match(body, new RegExp(`^Subject: For ${to.replace(/[.]/g, "\\.")}\r$`, "m"));
+        assert.match(body, /^Delivered-To: /m);
+      } finally {
+        await client.logout();
+      }
+    }
+  });
+});
