@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash, randomBytes, randomInt } from "node:crypto";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../cli/plan/engine";
@@ -6,6 +7,7 @@ import { dkimSecretsReadPolicy } from "../components/dkim/host-access";
 import { dkimSecretName } from "../components/dkim/keyring";
 import { renderCloudInit } from "../components/mta-host/cloud-init";
 import { parseMailHostConfig, type MailHostConfigInput } from "../components/mta-host/config";
+import { mailHostRolePolicy, renderPasswdFile, secretArnPattern, ssha512 } from "../components/mta-host/host-secrets";
 import { mailHostFirewall } from "../components/mta-host/mail-host";
 
 const PROGRAM = path.join(__dirname, "fixtures", "mail-host-program.ts");
@@ -22,7 +24,22 @@ const config: MailHostConfigInput = {
   tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
 };
 
-const baseArgs = { config, vpcId: "vpc-0123456789abcdef0", subnetId: "subnet-0123456789abcdef0" };
+const ZONE_ID = "Z0123456789ABCDEFGHIJ";
+const baseArgs = { config, vpcId: "vpc-0123456789abcdef0", subnetId: "subnet-0123456789abcdef0", route53HostedZoneIds: [ZONE_ID] };
+
+/** The role mailboxes of example.com with the default role names, in roleMailboxes order. */
+const MAILBOXES = ["abuse", "dmarc-rua", "dmarc-ruf", "fbl", "postmaster", "tls-rpt"].map((l) => `${l}@example.com`);
+
+/** What the random provider "generated" in the last run, and the passwd-file the program sent, read where the mock provider sees plain inputs. */
+interface Generated {
+  passwords: Map<string, string>;
+  salts: Map<string, string>;
+  passwdFile?: string;
+}
+let generated: Generated = { passwords: new Map(), salts: new Map() };
+
+const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const randomAlphanumeric = (length: number) => Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join("");
 
 /** What AWS would compute beyond the engine's built-in fakes: IAM auto-names and ARNs, and the PTR (the domain name with its root dot). */
 async function awsComputed(type: string, name: string, inputs: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
@@ -33,12 +50,28 @@ async function awsComputed(type: string, name: string, inputs: Record<string, un
       return { name: `${name}-def5678` };
     case "aws:ec2/eipDomainName:EipDomainName":
       return { ptrRecord: `${String(inputs.domainName)}.` };
+    case "random:index/randomPassword:RandomPassword": {
+      // Real random strings, so the leak checks below search for values nothing else could contain.
+      const result = randomAlphanumeric(Number(inputs.length));
+      generated.passwords.set(name, result);
+      return { result };
+    }
+    case "random:index/randomBytes:RandomBytes": {
+      const bytes = randomBytes(Number(inputs.length));
+      generated.salts.set(name, bytes.toString("base64"));
+      return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
+    case "aws:secretsmanager/secretVersion:SecretVersion":
+      // The mock provider sees the secret in its RPC wrapper ({ <sig>: <secret sig>, value }).
+      if (name === "mx-mailbox-passwords-version") generated.passwdFile = String((inputs.secretString as { value: unknown }).value);
+      return undefined;
     default:
       return undefined;
   }
 }
 
 function run(mailHost: Record<string, unknown>): Promise<OfflineRunResult> {
+  generated = { passwords: new Map(), salts: new Map() };
   return runOffline({ programPath: PROGRAM, project: "postforge", stack: "test", config: { "postforge:mailHost": JSON.stringify(mailHost) }, computed: awsComputed });
 }
 
@@ -54,6 +87,15 @@ async function failing(mailHost: Record<string, unknown>): Promise<{ message: st
 
 const SECRET_ARNS = ["pf2026q4", "pf2026q4e"].map((s) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/dkim/example.com/${s}-offline`);
 const KMS_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+const PASSWD_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mailhost/mail.example.com/passwd-offline";
+
+/** Every string anywhere in a value. */
+function strings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === "object") return Object.values(value).flatMap(strings);
+  return [];
+}
 
 describe("MailHost, run by the offline engine", () => {
   let result: OfflineRunResult;
@@ -63,8 +105,10 @@ describe("MailHost, run by the offline engine", () => {
     return found;
   };
 
+  let random: Generated;
   before(async () => {
     result = await run({ ...baseArgs, sshCidrs: ["203.0.113.0/24"] });
+    random = generated;
   });
 
   it("registers exactly these children, named after the component, parented to it", () => {
@@ -73,15 +117,19 @@ describe("MailHost, run by the offline engine", () => {
     assert.deepEqual(host.inputs, { hostname: "mail.example.com" });
     // Registration order follows when inputs resolve, so compare by name.
     const children = result.resources.filter((r) => r.parent === host.urn).map((r) => [r.type, r.name]);
-    assert.deepEqual(children.sort((a, b) => a[1].localeCompare(b[1])), [
+    assert.deepEqual(children.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)), [
       ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "mx-cloudwatch"],
       ["aws:iam/rolePolicy:RolePolicy", "mx-dkim-secrets"],
       ["aws:ec2/eip:Eip", "mx-eip"],
       ["aws:ec2/eipAssociation:EipAssociation", "mx-eip-association"],
       ["aws:ec2/instance:Instance", "mx-instance"],
+      ["aws:secretsmanager/secret:Secret", "mx-mailbox-passwords"],
+      ["aws:secretsmanager/secretVersion:SecretVersion", "mx-mailbox-passwords-version"],
+      ...MAILBOXES.map((a) => ["random:index/randomPassword:RandomPassword", `mx-password-${a}`]),
       ["aws:iam/instanceProfile:InstanceProfile", "mx-profile"],
       ["aws:ec2/eipDomainName:EipDomainName", "mx-ptr"],
       ["aws:iam/role:Role", "mx-role"],
+      ...MAILBOXES.map((a) => ["random:index/randomBytes:RandomBytes", `mx-salt-${a}`]),
       ["aws:ec2/securityGroup:SecurityGroup", "mx-sg"],
       ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "mx-ssm"],
     ]);
@@ -107,7 +155,7 @@ describe("MailHost, run by the offline engine", () => {
     ]);
   });
 
-  it("gives the role an EC2 trust, exactly its own DKIM secrets, SSM and the CloudWatch agent", () => {
+  it("gives the role an EC2 trust, exactly its own DKIM secrets and passwd-file, Route53 DNS-01 on the given zone, SSM and the CloudWatch agent", () => {
     const role = byName("mx-role").inputs;
     assert.deepEqual(JSON.parse(String(role.assumeRolePolicy)), {
       Version: "2012-10-17",
@@ -115,7 +163,28 @@ describe("MailHost, run by the offline engine", () => {
     });
     const policy = byName("mx-dkim-secrets").inputs;
     assert.equal(policy.role, "mx-role-abc1234");
-    assert.deepEqual(JSON.parse(String(policy.policy)), dkimSecretsReadPolicy(SECRET_ARNS, KMS_KEY_ARN, "eu-west-1"));
+    assert.deepEqual(JSON.parse(String(policy.policy)), {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "ReadOwnDkimKeys",
+          Effect: "Allow",
+          Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+          Resource: [...SECRET_ARNS, PASSWD_SECRET_ARN].sort(),
+        },
+        {
+          Sid: "DecryptDkimKeysViaSecretsManager",
+          Effect: "Allow",
+          Action: ["kms:Decrypt"],
+          Resource: [KMS_KEY_ARN],
+          Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+        },
+        { Sid: "CertbotDns01WriteChallengeRecords", Effect: "Allow", Action: ["route53:ChangeResourceRecordSets"], Resource: [`arn:aws:route53:::hostedzone/${ZONE_ID}`] },
+        { Sid: "CertbotDns01FindZoneAndWait", Effect: "Allow", Action: ["route53:GetChange", "route53:ListHostedZones"], Resource: ["*"] },
+      ],
+    });
+    // The DKIM part is still exactly dkimSecretsReadPolicy's, with the passwd-file secret in its list.
+    assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
     assert.deepEqual(
       ["mx-ssm", "mx-cloudwatch"].map((n) => [byName(n).inputs.role, byName(n).inputs.policyArn]),
       [
@@ -175,7 +244,84 @@ describe("MailHost, run by the offline engine", () => {
       instanceId: "mx-instance-id",
       securityGroupId: "mx-sg-id",
       roleArn: "arn:aws:iam::123456789012:role/mx-role-abc1234",
+      mailboxPasswordsSecretArn: PASSWD_SECRET_ARN,
+      mailboxPasswordsIsSecret: true,
+      mailboxPasswords: Object.fromEntries(MAILBOXES.map((a) => [a, random.passwords.get(`mx-password-${a}`)])),
     });
+  });
+
+  it("generates a 32-character password without special characters, and a 16-byte salt, per role mailbox", () => {
+    for (const address of MAILBOXES) {
+      assert.deepEqual(byName(`mx-password-${address}`).inputs, { length: 32, special: false });
+      assert.deepEqual(byName(`mx-salt-${address}`).inputs, { length: 16 });
+      assert.match(random.passwords.get(`mx-password-${address}`)!, /^[A-Za-z0-9]{32}$/);
+    }
+    assert.equal(new Set(random.passwords.values()).size, MAILBOXES.length);
+  });
+
+  it("stores the passwd-file in one secret named by the config, under the DKIM KMS key, as a secret input", () => {
+    const secret = byName("mx-mailbox-passwords");
+    assert.equal(secret.inputs.name, "postforge/mailhost/mail.example.com/passwd");
+    assert.equal(secret.inputs.kmsKeyId, KMS_KEY_ARN);
+    assert.deepEqual(secret.secretInputs, []);
+    const version = byName("mx-mailbox-passwords-version");
+    assert.equal(version.inputs.secretId, "mx-mailbox-passwords-id");
+    assert.deepEqual(version.secretInputs, ["secretString"]);
+    assert.ok(byName("mx-instance").dependencies.includes(version.urn), "the instance boots before its passwd-file is stored");
+    assert.equal(version.inputs.secretString, "[secret]");
+    assert.equal(result.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.parent === byName("mx").urn).length, 1);
+  });
+
+  it("writes the passwd-file the boot step expects: an {SSHA512} line per role mailbox, with its own salt, that verifies", () => {
+    const lines = random.passwdFile!.split("\n");
+    assert.equal(lines.pop(), "", "newline-terminated");
+    assert.deepEqual(lines.map((l) => l.split(":")[0]), MAILBOXES);
+    // require_mailbox in the boot script looks for ^address: in the installed file.
+    const salts = new Set<string>();
+    for (const [i, line] of lines.entries()) {
+      const match = /^([^:]+):\{SSHA512\}([A-Za-z0-9+/=]+)$/.exec(line);
+      assert.ok(match, `not a passwd-file line: ${line}`);
+      const raw = Buffer.from(match[2], "base64");
+      const salt = raw.subarray(64);
+      assert.equal(salt.toString("base64"), random.salts.get(`mx-salt-${MAILBOXES[i]}`));
+      const password = random.passwords.get(`mx-password-${MAILBOXES[i]}`)!;
+      assert.deepEqual(raw.subarray(0, 64), createHash("sha512").update(password).update(salt).digest());
+      salts.add(salt.toString("hex"));
+    }
+    assert.equal(salts.size, MAILBOXES.length);
+  });
+
+  it("puts no generated password in user-data or in any resource's recorded inputs, and exposes them only as a secret", () => {
+    const passwords = [...random.passwords.values()];
+    assert.equal(passwords.length, MAILBOXES.length);
+    const userData = String(byName("mx-instance").inputs.userData);
+    for (const password of passwords) {
+      assert.ok(!userData.includes(password), "a password is in user-data");
+      for (const resource of result.resources) {
+        assert.ok(!strings(resource.inputs).some((s) => s.includes(password)), `a password is in the inputs of ${resource.name}`);
+      }
+    }
+    // Nor a hash: the passwd-file reaches the host only through Secrets Manager.
+    assert.doesNotMatch(userData, /\{SSHA512\}/);
+    assert.deepEqual(byName("mx").inputs, { hostname: "mail.example.com" });
+    assert.equal(result.outputs.mailboxPasswordsIsSecret, true);
+  });
+});
+
+describe("MailHost with DNS-01 through Cloudflare", () => {
+  it("lets the role read the Cloudflare token secret by name, and nothing of Route53", async () => {
+    const cloudflare = { ...config, tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "cloudflare", apiTokenSecretName: "postforge/cloudflare/dns-token" } } };
+    const result = await run({ ...baseArgs, config: cloudflare, route53HostedZoneIds: undefined });
+    const policy = JSON.parse(String(result.resources.find((r) => r.name === "mx-dkim-secrets")!.inputs.policy));
+    assert.deepEqual(policy.Statement.map((s: { Sid: string }) => s.Sid), ["ReadOwnDkimKeys", "DecryptDkimKeysViaSecretsManager", "ReadCloudflareDnsToken"]);
+    assert.deepEqual(policy.Statement[2], {
+      Sid: "ReadCloudflareDnsToken",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:postforge/cloudflare/dns-token-??????"],
+    });
+    assert.deepEqual(policy.Statement[0].Resource, [...SECRET_ARNS, PASSWD_SECRET_ARN].sort());
+    assert.doesNotMatch(JSON.stringify(policy), /route53/);
   });
 });
 
@@ -213,12 +359,47 @@ describe("MailHost refuses bad arguments before registering anything of its own"
     assert.deepEqual(ownResources(registered), []);
   });
 
+  it("Route53 DNS-01 without a hosted zone", async () => {
+    const { message, registered } = await failing({ ...baseArgs, route53HostedZoneIds: [] });
+    assert.match(message, /route53HostedZoneIds = \[\]: must list the hosted zone\(s\) certbot writes the DNS-01 challenge in/);
+    assert.deepEqual(ownResources(registered), []);
+  });
+
   it("no DKIM secret, no subnet, a bad SSH range, all at once", async () => {
     const { message, registered } = await failing({ ...baseArgs, subnetId: "", dkimSecretArns: [], sshCidrs: ["10.0.0.0/33"] });
     assert.match(message, /dkimSecretArns = \[\]: must list at least one DKIM secret ARN/);
     assert.match(message, /subnetId = "": must be the id of a public subnet/);
     assert.match(message, /sshCidrs\[0\] = "10\.0\.0\.0\/33": must be an IPv4 or IPv6 CIDR range/);
     assert.deepEqual(ownResources(registered), []);
+  });
+});
+
+describe("host secrets", () => {
+  it("hashes {SSHA512} as Dovecot does (a doveadm pw -s SSHA512 vector)", () => {
+    const dovecot = "{SSHA512}9UZp+U2l3YJMU+rJSUIV0Qo7y3Hu6eTQZ+iJt9UfHLJhFpxP0tVji5+eiGQV0lduOO9rZILtaISq+Es6xk8u7eTGyMU=";
+    const salt = Buffer.from(dovecot.slice("{SSHA512}".length), "base64").subarray(64);
+    assert.equal(ssha512("Xk3v9QmT2pLr8sYw4ZbN7cHd1FgJ6aEu", salt), dovecot);
+    assert.throws(() => ssha512("x", Buffer.alloc(0)), /no salt/);
+  });
+
+  it("renders one line per mailbox and refuses a duplicate or an address a passwd-file cannot hold", () => {
+    const salt = Buffer.alloc(16, 7).toString("base64");
+    assert.equal(renderPasswdFile([{ address: "abuse@example.com", password: "p", saltBase64: salt }]), `abuse@example.com:${ssha512("p", Buffer.alloc(16, 7))}\n`);
+    assert.throws(() => renderPasswdFile([{ address: "a:b@example.com", password: "p", saltBase64: salt }]), /not a lower-case address/);
+    const twice = { address: "abuse@example.com", password: "p", saltBase64: salt };
+    assert.throws(() => renderPasswdFile([twice, twice]), /listed twice/);
+  });
+
+  it("names a secret by its ARN pattern in the region's partition, and Route53 zones given with or without their prefix", () => {
+    assert.equal(secretArnPattern("cn-north-1", "123456789012", "t"), "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:t-??????");
+    const policy = mailHostRolePolicy(parseMailHostConfig(config), {
+      dkimSecretArns: ["arn:d"],
+      mailboxPasswordsSecretArn: "arn:p",
+      kmsKeyArn: "arn:k",
+      route53HostedZoneIds: ["/hostedzone/ZB", "ZA", "ZB"],
+    });
+    assert.deepEqual(policy.Statement[2].Resource, ["arn:aws:route53:::hostedzone/ZA", "arn:aws:route53:::hostedzone/ZB"]);
+    assert.throws(() => mailHostRolePolicy(parseMailHostConfig(config), { dkimSecretArns: ["arn:d"], mailboxPasswordsSecretArn: "arn:p", kmsKeyArn: "arn:k" }), /at least one hosted zone/);
   });
 });
 

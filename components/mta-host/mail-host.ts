@@ -1,15 +1,18 @@
 import { isIPv4 } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
+import { RandomBytes, RandomPassword } from "@pulumi/random";
+import { getCallerIdentityOutput } from "@pulumi/aws";
+import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
 import { Eip, EipAssociation, EipDomainName, getAmiOutput, Instance, SecurityGroup } from "@pulumi/aws/ec2";
 import type { input as inputs } from "@pulumi/aws/types";
 import { InstanceProfile, Role, RolePolicy, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { z } from "zod";
 import { ipv4Range, ipv6Range } from "../config/fields";
-import { dkimSecretsReadPolicy } from "../dkim/host-access";
 import type { DnsRecordInput } from "../dns/backend";
 import { parseOrThrow, ValidationError } from "../validation";
 import { renderCloudInit } from "./cloud-init";
-import { mailHostConfigSchema, type MailHostConfig, type MailHostConfigInput } from "./config";
+import { mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
+import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
 
 export interface MailHostArgs {
   /**
@@ -22,8 +25,14 @@ export interface MailHostArgs {
   config: MailHostConfigInput;
   /** ARNs of exactly this host's DKIM secrets (`DkimKeyring.secretArns`); the role may read these and nothing else. At least one. */
   dkimSecretArns: pulumi.Input<string>[];
-  /** ARN of the KMS key that encrypts the DKIM secrets. */
+  /** ARN of the KMS key that encrypts the DKIM secrets; the mailbox-password secret is encrypted with it too. */
   kmsKeyArn: pulumi.Input<string>;
+  /**
+   * With DNS-01 through Route53 (`config.tls.dnsChallenge.provider: route53`),
+   * the hosted zone(s) certbot writes `_acme-challenge.<hostname>` in; the role
+   * may change records in these zones only. Required for Route53, unused for Cloudflare.
+   */
+  route53HostedZoneIds?: pulumi.Input<string>[];
   /** VPC of the host's security group. */
   vpcId: pulumi.Input<string>;
   /** Public subnet of the instance (it needs a route to an internet gateway to send and receive mail). */
@@ -88,6 +97,14 @@ export class MailHost extends pulumi.ComponentResource {
   readonly roleArn: pulumi.Output<string>;
   /** The host's A record, for its domain's MailDomain. */
   readonly addressRecords: DnsRecordInput[];
+  /**
+   * The generated password of every role mailbox, by address, for operators
+   * (IMAPS logins, SASL). A Pulumi secret: export it only as such. The host
+   * itself receives only their hashes, through Secrets Manager.
+   */
+  readonly mailboxPasswords: pulumi.Output<Record<string, string>>;
+  /** ARN of the secret holding the Dovecot passwd-file (`config.mailboxPasswordsSecretName`). */
+  readonly mailboxPasswordsSecretArn: pulumi.Output<string>;
 
   constructor(name: string, args: MailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super() so bad arguments register nothing at all.
@@ -118,13 +135,54 @@ export class MailHost extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // One generated password per role mailbox, with its own stable salt: the
+    // passwd-file (hashes only) changes only when a mailbox is added or removed.
+    const mailboxes = roleMailboxes(config).map((m) => ({
+      address: m.address,
+      password: new RandomPassword(`${name}-password-${m.address}`, { length: MAILBOX_PASSWORD_LENGTH, special: false }, { parent: this }).result,
+      salt: new RandomBytes(`${name}-salt-${m.address}`, { length: MAILBOX_SALT_BYTES }, { parent: this }).base64,
+    }));
+    const passwordsSecret = new Secret(
+      `${name}-mailbox-passwords`,
+      {
+        name: config.mailboxPasswordsSecretName,
+        description: `Dovecot passwd-file (role mailboxes) of Postforge mail host ${config.hostname}`,
+        kmsKeyId: args.kmsKeyArn,
+        tags,
+      },
+      { parent: this },
+    );
+    const passwordsVersion = new SecretVersion(
+      `${name}-mailbox-passwords-version`,
+      {
+        secretId: passwordsSecret.id,
+        secretString: pulumi.secret(
+          pulumi
+            .all(mailboxes.map((m) => pulumi.all([m.password, m.salt])))
+            .apply((pairs) => renderPasswdFile(pairs.map(([password, saltBase64], i) => ({ address: mailboxes[i].address, password, saltBase64 })))),
+        ),
+      },
+      { parent: this },
+    );
+    this.mailboxPasswords = pulumi.secret(
+      pulumi.all(mailboxes.map((m) => m.password)).apply((passwords) => Object.fromEntries(passwords.map((p, i) => [mailboxes[i].address, p]))),
+    );
+    this.mailboxPasswordsSecretArn = passwordsSecret.arn;
+
+    const challenge = config.tls.dnsChallenge;
+    // The Cloudflare token's secret is known by name: its ARN pattern needs the account.
+    const accountId = challenge.provider === "cloudflare" ? getCallerIdentityOutput({}, { parent: this }).accountId : undefined;
+    // Named for its first purpose; kept so, as renaming would replace it.
     new RolePolicy(
       `${name}-dkim-secrets`,
       {
         role: role.name,
         policy: pulumi
-          .all([pulumi.all(args.dkimSecretArns), args.kmsKeyArn])
-          .apply(([arns, kmsKeyArn]) => JSON.stringify(dkimSecretsReadPolicy(arns, kmsKeyArn, config.awsRegion))),
+          .all([pulumi.all(args.dkimSecretArns), passwordsSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
+          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, kmsKeyArn, route53HostedZoneIds, accountId]) =>
+            JSON.stringify(mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, kmsKeyArn, route53HostedZoneIds, accountId })),
+          ),
       },
       { parent: this },
     );
@@ -160,13 +218,14 @@ export class MailHost extends pulumi.ComponentResource {
         metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
         // The mail queue and mailboxes live here.
         rootBlockDevice: { volumeType: "gp3", volumeSize: checked.rootVolumeGiB, encrypted: true, deleteOnTermination: true },
-        // No secret in it: the boot script fetches the DKIM keys with the role.
+        // No secret in it: the boot script fetches the DKIM keys and the passwd-file with the role.
         userData: renderCloudInit(config),
         // cloud-init writes files once per instance, so a changed configuration only takes effect on a new instance.
         userDataReplaceOnChange: true,
         tags: { ...tags, Name: config.hostname },
       },
-      { parent: this },
+      // The boot step fails if the passwd-file is not in Secrets Manager yet.
+      { parent: this, dependsOn: [passwordsVersion] },
     );
 
     // The address is the host's sending reputation (receivers' history, DNSBL
@@ -282,8 +341,19 @@ const argsShape = z
     sshCidrs: z.array(z.union([ipv4Range, ipv6Range], { error: "must be an IPv4 or IPv6 CIDR range such as 203.0.113.0/24" })).default([]),
     allowSshFromAnywhere: z.boolean().default(false),
     addressTtl: z.number().int().min(60).max(86400).default(3600),
+    route53HostedZoneIds: z.array(z.any().refine((v) => v !== undefined && v !== "", { error: "must be a Route53 hosted zone id, such as Z0123456789ABCDEFGHIJ" })).optional(),
   })
-  .loose();
+  .loose()
+  .superRefine((args, ctx) => {
+    if (args.config?.tls?.dnsChallenge?.provider === "route53" && (args.route53HostedZoneIds ?? []).length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["route53HostedZoneIds"],
+        input: args.route53HostedZoneIds,
+        message: "must list the hosted zone(s) certbot writes the DNS-01 challenge in, as config.tls.dnsChallenge.provider is route53; the role may change records there only",
+      });
+    }
+  });
 
 /** Validate a MailHost's arguments, creating nothing: what the constructor does before it registers. */
 export function checkMailHostArgs(

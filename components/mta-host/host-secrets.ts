@@ -1,0 +1,118 @@
+import { createHash } from "node:crypto";
+import { dkimSecretsReadPolicy, type IamPolicyDocument } from "../dkim/host-access";
+import type { MailHostConfig } from "./config";
+
+/**
+ * What a mail host's instance role may read and change, and the passwd-file
+ * its boot step installs (see dovecot.ts `renderPasswdFetchStep`): pure
+ * functions, so tests and policies can check them without Pulumi.
+ */
+
+/**
+ * Dovecot's `{SSHA512}` scheme: base64(sha512(password ‖ salt) ‖ salt).
+ * Node computes it without crypt(3); the `{SSHA512}` prefix overrides the
+ * passdb's default scheme (SHA512-CRYPT) for that line.
+ */
+export function ssha512(password: string, salt: Buffer): string {
+  if (salt.length === 0) throw new Error("ssha512: no salt given; the host uses 16 random bytes per mailbox");
+  const digest = createHash("sha512").update(Buffer.from(password, "utf8")).update(salt).digest();
+  return `{SSHA512}${Buffer.concat([digest, salt]).toString("base64")}`;
+}
+
+/** Bytes of salt per mailbox. */
+export const MAILBOX_SALT_BYTES = 16;
+
+/** Length of each generated mailbox password (letters and digits only: nothing a passwd-file or a shell treats specially). */
+export const MAILBOX_PASSWORD_LENGTH = 32;
+
+export interface MailboxCredential {
+  /** The login, `local@domain`, lower-case (the passdb uses username_format=%Lu). */
+  address: string;
+  password: string;
+  /** The salt, base64 (as random.RandomBytes gives it). */
+  saltBase64: string;
+}
+
+/**
+ * The Dovecot passwd-file: one `address:{SSHA512}hash` line per mailbox, in
+ * the given order, newline-terminated. The user database's uid, gid and home
+ * come from the userdb's default_fields, so the line needs no more fields;
+ * `require_mailbox` at boot looks for `^address:`.
+ */
+export function renderPasswdFile(credentials: MailboxCredential[]): string {
+  const seen = new Set<string>();
+  return credentials
+    .map(({ address, password, saltBase64 }) => {
+      if (!/^[a-z0-9._+-]+@[a-z0-9.-]+$/.test(address)) throw new Error(`renderPasswdFile: "${address}" is not a lower-case address a passwd-file line can start with`);
+      if (seen.has(address)) throw new Error(`renderPasswdFile: ${address} is listed twice`);
+      seen.add(address);
+      const salt = Buffer.from(saltBase64, "base64");
+      return `${address}:${ssha512(password, salt)}\n`;
+    })
+    .join("");
+}
+
+/** The partition of an AWS region (aws, aws-cn, aws-us-gov). */
+export function awsPartition(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
+/**
+ * The ARN pattern of a secret known by name: Secrets Manager appends a dash
+ * and six random characters to the name (hence `-??????`, the pattern AWS
+ * documents for naming a secret in a policy without its full ARN).
+ */
+export function secretArnPattern(region: string, accountId: string, name: string): string {
+  return `arn:${awsPartition(region)}:secretsmanager:${region}:${accountId}:secret:${name}-??????`;
+}
+
+export interface MailHostPolicyInputs {
+  dkimSecretArns: string[];
+  /** ARN of the secret holding the Dovecot passwd-file. */
+  mailboxPasswordsSecretArn: string;
+  /** KMS key of the DKIM and mailbox-password secrets. */
+  kmsKeyArn: string;
+  /** Route53 DNS-01: the hosted zones certbot may write `_acme-challenge` records in. */
+  route53HostedZoneIds?: string[];
+  /** Cloudflare DNS-01: the account holding the API-token secret (its ARN is built from the config's name). */
+  accountId?: string;
+}
+
+/**
+ * The instance role's inline policy: read its DKIM keys and its passwd-file
+ * (one statement, decrypted only through Secrets Manager), and what certbot
+ * needs for DNS-01 through the configured provider: for Route53 the
+ * certbot-dns-route53 documented minimum (ChangeResourceRecordSets on the
+ * zones; ListHostedZones and GetChange, which take no resource), for
+ * Cloudflare read access to the API-token secret.
+ */
+export function mailHostRolePolicy(config: MailHostConfig, inputs: MailHostPolicyInputs): IamPolicyDocument {
+  const policy = dkimSecretsReadPolicy([...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn], inputs.kmsKeyArn, config.awsRegion);
+  const challenge = config.tls.dnsChallenge;
+  if (challenge.provider === "route53") {
+    // Route53 also writes a zone id as /hostedzone/<id>.
+    const zones = [...new Set((inputs.route53HostedZoneIds ?? []).map((id) => id.replace(/^\/?hostedzone\//, "")))].sort();
+    if (zones.length === 0) throw new Error("mailHostRolePolicy: DNS-01 through Route53 needs at least one hosted zone id");
+    const partition = awsPartition(config.awsRegion);
+    policy.Statement.push(
+      {
+        Sid: "CertbotDns01WriteChallengeRecords",
+        Effect: "Allow",
+        Action: ["route53:ChangeResourceRecordSets"],
+        Resource: zones.map((id) => `arn:${partition}:route53:::hostedzone/${id}`),
+      },
+      { Sid: "CertbotDns01FindZoneAndWait", Effect: "Allow", Action: ["route53:GetChange", "route53:ListHostedZones"], Resource: ["*"] },
+    );
+  } else {
+    if (!inputs.accountId) throw new Error("mailHostRolePolicy: DNS-01 through Cloudflare needs the account id of the API-token secret");
+    policy.Statement.push({
+      Sid: "ReadCloudflareDnsToken",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [secretArnPattern(config.awsRegion, inputs.accountId, challenge.apiTokenSecretName)],
+    });
+  }
+  return policy;
+}
