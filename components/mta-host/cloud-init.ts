@@ -111,7 +111,7 @@ install_secret() {
 
 require_mailbox() {
   grep -q "^$1:" ${PATHS.dovecotPasswd} ||
-    fail "mailbox $1 is missing from secret ${config.mailboxPasswordsSecretName}: add a passwd-file line for it, its hash made with doveadm pw -s SHA512-CRYPT"
+    fail "mailbox $1 is missing from secret ${config.mailboxPasswordsSecretName}: add a passwd-file line for it (MailHost writes SSHA512 hashes; doveadm pw -s SSHA512 makes one by hand)"
 }
 
 # Let's Encrypt over DNS-01; until it succeeds the self-signed certificate

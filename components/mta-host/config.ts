@@ -159,7 +159,7 @@ export const mailHostConfigSchema = z
     /** Region of the host's secrets. */
     awsRegion: z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
     /**
-     * Secret holding the Dovecot passwd-file lines (`user@domain:{SHA512-CRYPT}$6$...`) for
+     * Secret holding the Dovecot passwd-file lines (`user@domain:{SSHA512}...`, written by MailHost) for
      * every mailbox and SASL user; it must list every role mailbox.
      */
     mailboxPasswordsSecretName: secretName,
