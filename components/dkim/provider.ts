@@ -140,10 +140,12 @@ export function generateDkimKeyPair(algorithm: DkimKeyAlgorithm, bits: number): 
     return { publicKey: forge.util.encode64(spkiDer), privateKeyPem };
   }
   const pair = forge.pki.ed25519.generateKeyPair();
-  // PKCS#8 for Ed25519 (RFC 8410): a fixed prefix, then the 32-byte seed (the first half of forge's private key).
+  // PKCS#8 for Ed25519 (RFC 8410): a fixed prefix, then the 32-byte seed (the first half of forge's private key);
+  // Node's crypto writes the PEM armour.
+  const { createPrivateKey } = require("node:crypto");
   const seed = Buffer.from(pair.privateKey).subarray(0, 32);
   const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
-  const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString("base64")}\n-----END PRIVATE KEY-----\n`;
+  const privateKeyPem = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }) as string;
   return { publicKey: Buffer.from(pair.publicKey).toString("base64"), privateKeyPem };
 }
 
