@@ -17,23 +17,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { DNSResolver } from "mailauth";
 import { dkimVerify } from "mailauth/lib/dkim/verify";
-import { dkimKeyProvider, type DkimKeyOutputs } from "../components/dkim/provider";
-import { dkimKeyRecord } from "../components/dkim/records";
-import type { DnsRecord } from "../components/dns/model";
-import { txtRecord } from "../components/dns/protocols/common";
 import { renderZoneFile } from "../components/dns/zonefile";
-import { parseMailHostConfig, roleMailboxes } from "../components/mta-host";
-import { freePort, resolver, startKnot, type KnotServer } from "../test/support/dns-tools";
-import { startMailHost, type MailHostDaemons, type TestMailbox } from "../test/support/mta-daemons";
+import { freePort, startKnot, type KnotServer } from "../test/support/dns-tools";
+import { startMailHost, type MailHostDaemons } from "../test/support/mta-daemons";
+import { config, createKey, DOMAIN, HOST, knotResolver, MAILBOXES, SUBMITTER, zoneRecords } from "../test/support/mta-e2e-fixture";
 import { SmtpClient, startSmtpReceiver, type ReceivedMessage, type SmtpReceiver } from "../test/support/mta-e2e-smtp";
 import type { TestPorts } from "../test/support/mta-tools";
-
-const DOMAIN = "example.com";
-const HOST = "mail.example.com";
-const HOST_IP = "127.0.0.1";
-const TTL = 300;
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -48,37 +38,6 @@ const C = Math.min(envInt("MTA_LOAD_CONCURRENCY", 10), N);
 const WAIT_MS = envInt("MTA_LOAD_WAIT_MS", 120_000);
 /** Messages checked with mailauth's DKIM verifier (both signatures must pass). */
 const DKIM_SAMPLE = 5;
-
-const config = parseMailHostConfig({
-  hostname: HOST,
-  domains: [
-    {
-      domain: DOMAIN,
-      selectors: [
-        { selector: "pf2026q4", algorithm: "rsa", secretName: "postforge/dkim/example.com/pf2026q4" },
-        { selector: "pf2026q4e", algorithm: "ed25519", secretName: "postforge/dkim/example.com/pf2026q4e" },
-      ],
-    },
-  ],
-  submissionClients: ["10.0.0.0/16", "127.0.0.0/8"],
-  adminClients: ["10.0.1.0/24"],
-  awsRegion: "eu-west-1",
-  mailboxPasswordsSecretName: "postforge/mail-host/mailboxes",
-  tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
-});
-
-const SUBMITTER: TestMailbox = { address: "app@example.com", password: `app-${randomBytes(6).toString("hex")}` };
-const MAILBOXES: TestMailbox[] = [
-  SUBMITTER,
-  ...roleMailboxes(config).map((m) => ({ address: m.address, password: `pw-${m.localPart}-${randomBytes(4).toString("hex")}` })),
-];
-
-async function createKey(selector: string, algorithm: "rsa" | "ed25519"): Promise<DkimKeyOutputs> {
-  const { outs } = await dkimKeyProvider.create({
-    domain: DOMAIN, selector, algorithm, bits: algorithm === "rsa" ? 2048 : 0, allowLegacy1024: false, state: "active", overlapSeconds: 604800,
-  });
-  return outs as DkimKeyOutputs;
-}
 
 function message(id: string, seq: number): string {
   return [
@@ -133,18 +92,9 @@ async function main(): Promise<number> {
     const setupStart = performance.now();
     const rsa = await createKey("pf2026q4", "rsa");
     const ed = await createKey("pf2026q4e", "ed25519");
-    const records: DnsRecord[] = [
-      txtRecord(DOMAIN, `v=spf1 ip4:${HOST_IP} -all`, TTL, "spf"),
-      txtRecord(`_dmarc.${DOMAIN}`, `v=DMARC1; p=reject; adkim=s; aspf=s; rua=mailto:dmarc-rua@${DOMAIN}`, TTL, "dmarc"),
-      dkimKeyRecord(DOMAIN, rsa.selector, rsa.dnsValue, TTL),
-      dkimKeyRecord(DOMAIN, ed.selector, ed.dnsValue, TTL),
-      { name: HOST, type: "A", ttl: TTL, purpose: "host-address", address: HOST_IP },
-      txtRecord(HOST, `v=spf1 ip4:${HOST_IP} -all`, TTL, "helo-spf"),
-      { name: DOMAIN, type: "MX", ttl: TTL, purpose: "mx", priority: 10, exchange: HOST },
-    ];
+    const records = zoneRecords(rsa, ed);
     knot = await startKnot([{ apex: DOMAIN, text: renderZoneFile(DOMAIN, records) }]);
-    const r = resolver(knot.port);
-    const dns = (async (name: string, rrtype: string) => r.resolve(name, rrtype)) as unknown as DNSResolver;
+    const dns = knotResolver(knot.port);
 
     receiver = await startSmtpReceiver("mx.example.org");
     // Arrival time of every message, stamped as the receiver records it.

@@ -27,46 +27,15 @@ import type { DNSResolver } from "mailauth";
 import { dkimVerify } from "mailauth/lib/dkim/verify";
 import { dmarc } from "mailauth/lib/dmarc";
 import { spf } from "mailauth/lib/spf";
-import { dkimKeyProvider, type DkimKeyOutputs } from "../components/dkim/provider";
-import { dkimKeyRecord } from "../components/dkim/records";
-import type { DnsRecord } from "../components/dns/model";
-import { txtRecord } from "../components/dns/protocols/common";
 import { renderZoneFile } from "../components/dns/zonefile";
-import { parseMailHostConfig, PATHS, roleMailboxes } from "../components/mta-host";
-import { freePort, namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
-import { startMailHost, type MailHostDaemons, type TestMailbox } from "./support/mta-daemons";
+import { PATHS } from "../components/mta-host";
+import { freePort, namedCheckzone, startKnot, type KnotServer } from "./support/dns-tools";
+import { startMailHost, type MailHostDaemons } from "./support/mta-daemons";
+import { config, createKey, DOMAIN, HOST, HOST_IP, knotResolver, MAILBOXES, SUBMITTER, zoneRecords } from "./support/mta-e2e-fixture";
 import { ImapClient } from "./support/mta-e2e-imap";
 import { SmtpClient, startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
 import type { TestPorts } from "./support/mta-tools";
 
-const DOMAIN = "example.com";
-const HOST = "mail.example.com";
-const TTL = 300;
-/** The address the host sends from (and the test's clients connect from). */
-const HOST_IP = "127.0.0.1";
-
-const config = parseMailHostConfig({
-  hostname: HOST,
-  domains: [
-    {
-      domain: DOMAIN,
-      selectors: [
-        { selector: "pf2026q4", algorithm: "rsa", secretName: "postforge/dkim/example.com/pf2026q4" },
-        { selector: "pf2026q4e", algorithm: "ed25519", secretName: "postforge/dkim/example.com/pf2026q4e" },
-      ],
-    },
-  ],
-  // The VPC, and loopback where this test's clients connect from.
-  submissionClients: ["10.0.0.0/16", "127.0.0.0/8"],
-  adminClients: ["10.0.1.0/24"],
-  awsRegion: "eu-west-1",
-  mailboxPasswordsSecretName: "postforge/mail-host/mailboxes",
-  tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
-});
-
-/** The SASL user that submits, plus every role mailbox (LMTP refuses users the passwd-file lacks). */
-const SUBMITTER: TestMailbox = { address: "app@example.com", password: `app-${randomBytes(6).toString("hex")}` };
-const MAILBOXES: TestMailbox[] = [SUBMITTER, ...roleMailboxes(config).map((m) => ({ address: m.address, password: `pw-${m.localPart}-${randomBytes(4).toString("hex")}` }))];
 const passwordOf = (address: string) => MAILBOXES.find((m) => m.address === address)!.password;
 
 let knot: KnotServer | undefined;
@@ -74,13 +43,6 @@ let receiver: SmtpReceiver | undefined;
 let host: MailHostDaemons | undefined;
 let ports: TestPorts;
 let dns: DNSResolver;
-
-async function createKey(selector: string, algorithm: "rsa" | "ed25519"): Promise<DkimKeyOutputs> {
-  const { outs } = await dkimKeyProvider.create({
-    domain: DOMAIN, selector, algorithm, bits: algorithm === "rsa" ? 2048 : 0, allowLegacy1024: false, state: "active", overlapSeconds: 604800,
-  });
-  return outs as DkimKeyOutputs;
-}
 
 /** Diagnostics for a failed assertion: the daemons' own logs. */
 async function logs(): Promise<string> {
@@ -131,21 +93,12 @@ describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd,
     const rsa = await createKey("pf2026q4", "rsa");
     const ed = await createKey("pf2026q4e", "ed25519");
 
-    const records: DnsRecord[] = [
-      txtRecord(DOMAIN, `v=spf1 ip4:${HOST_IP} -all`, TTL, "spf"),
-      txtRecord(`_dmarc.${DOMAIN}`, `v=DMARC1; p=reject; adkim=s; aspf=s; rua=mailto:dmarc-rua@${DOMAIN}`, TTL, "dmarc"),
-      dkimKeyRecord(DOMAIN, rsa.selector, rsa.dnsValue, TTL),
-      dkimKeyRecord(DOMAIN, ed.selector, ed.dnsValue, TTL),
-      { name: HOST, type: "A", ttl: TTL, purpose: "host-address", address: HOST_IP },
-      txtRecord(HOST, `v=spf1 ip4:${HOST_IP} -all`, TTL, "helo-spf"),
-      { name: DOMAIN, type: "MX", ttl: TTL, purpose: "mx", priority: 10, exchange: HOST },
-    ];
+    const records = zoneRecords(rsa, ed);
     const zone = renderZoneFile(DOMAIN, records);
     const check = await namedCheckzone(DOMAIN, zone);
     assert.ok(check.ok, check.output);
     knot = await startKnot([{ apex: DOMAIN, text: zone }]);
-    const r = resolver(knot.port);
-    dns = (async (name: string, rrtype: string) => r.resolve(name, rrtype)) as unknown as DNSResolver;
+    dns = knotResolver(knot.port);
 
     receiver = await startSmtpReceiver("mx.example.org");
     ports = {
