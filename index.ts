@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Alias, Key } from "@pulumi/aws/kms";
 import { desiredRecordsForStack, dnsBackendFromConfig, readStackConfig } from "./components/config";
 import { DkimKeyring } from "./components/dkim/keyring";
-import { dkimKeyRecord } from "./components/dkim/records";
+import { dkimPlaceholderRecord } from "./components/dkim/records";
 import { MailDomain, prepareOrThrow } from "./components/dns/mail-domain";
 
 const stack = pulumi.getStack();
@@ -25,7 +25,7 @@ const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend
 desired.domains.forEach((zone, i) =>
   prepareOrThrow(zone.domain, backends[i], [
     ...zone.records,
-    ...zone.dkimKeys.map((k) => dkimKeyRecord(zone.domain, k.selector, `v=DKIM1; k=${k.algorithm}; p=`, zone.ttl)),
+    ...zone.dkimKeys.map((k) => dkimPlaceholderRecord(zone.domain, k.selector, k.algorithm, zone.ttl)),
   ]),
 );
 

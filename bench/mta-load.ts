@@ -19,11 +19,10 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { dkimVerify } from "mailauth/lib/dkim/verify";
 import { renderZoneFile } from "../components/dns/zonefile";
-import { freePort, startKnot, type KnotServer } from "../test/support/dns-tools";
-import { startMailHost, type MailHostDaemons } from "../test/support/mta-daemons";
-import { config, createKey, DOMAIN, HOST, knotResolver, MAILBOXES, SUBMITTER, zoneRecords } from "../test/support/mta-e2e-fixture";
+import { startKnot, type KnotServer } from "../test/support/dns-tools";
+import type { MailHostDaemons } from "../test/support/mta-daemons";
+import { createKey, DOMAIN, freeMailPorts, HOST, knotResolver, startFixtureHost, SUBMITTER, zoneRecords } from "../test/support/mta-e2e-fixture";
 import { SmtpClient, startSmtpReceiver, type ReceivedMessage, type SmtpReceiver } from "../test/support/mta-e2e-smtp";
-import type { TestPorts } from "../test/support/mta-tools";
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -106,18 +105,8 @@ async function main(): Promise<number> {
       return push(...items);
     };
 
-    const ports: TestPorts = {
-      smtp: await freePort(),
-      submission: await freePort(),
-      submissions: await freePort(),
-      imaps: await freePort(),
-      milter: await freePort(),
-      milterEd25519: await freePort(),
-    };
-    host = await startMailHost(config, ports, MAILBOXES, {
-      dkimKeys: { [`${DOMAIN}/${rsa.selector}`]: rsa.privateKeyPem, [`${DOMAIN}/${ed.selector}`]: ed.privateKeyPem },
-      mainCfExtra: [`relayhost = [127.0.0.1]:${receiver.port}`],
-    });
+    const ports = await freeMailPorts();
+    host = await startFixtureHost(ports, rsa, ed, receiver.port);
     console.log(`stack up in ${((performance.now() - setupStart) / 1000).toFixed(1)} s (submission 127.0.0.1:${ports.submission}, receiver :${receiver.port}, knotd :${knot.port})`);
     console.log(`submitting ${N} messages, ${C} at a time (STARTTLS + AUTH PLAIN, one session per message)`);
 

@@ -29,9 +29,9 @@ import { dmarc } from "mailauth/lib/dmarc";
 import { spf } from "mailauth/lib/spf";
 import { renderZoneFile } from "../components/dns/zonefile";
 import { PATHS } from "../components/mta-host";
-import { freePort, namedCheckzone, startKnot, type KnotServer } from "./support/dns-tools";
-import { startMailHost, type MailHostDaemons } from "./support/mta-daemons";
-import { config, createKey, DOMAIN, HOST, HOST_IP, knotResolver, MAILBOXES, SUBMITTER, zoneRecords } from "./support/mta-e2e-fixture";
+import { namedCheckzone, startKnot, type KnotServer } from "./support/dns-tools";
+import type { MailHostDaemons } from "./support/mta-daemons";
+import { config, createKey, DOMAIN, freeMailPorts, HOST, HOST_IP, knotResolver, MAILBOXES, startFixtureHost, SUBMITTER, zoneRecords } from "./support/mta-e2e-fixture";
 import { ImapClient } from "./support/mta-e2e-imap";
 import { SmtpClient, startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
 import type { TestPorts } from "./support/mta-tools";
@@ -101,19 +101,8 @@ describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd,
     dns = knotResolver(knot.port);
 
     receiver = await startSmtpReceiver("mx.example.org");
-    ports = {
-      smtp: await freePort(),
-      submission: await freePort(),
-      submissions: await freePort(),
-      imaps: await freePort(),
-      milter: await freePort(),
-      milterEd25519: await freePort(),
-    };
-    host = await startMailHost(config, ports, MAILBOXES, {
-      dkimKeys: { [`${DOMAIN}/${rsa.selector}`]: rsa.privateKeyPem, [`${DOMAIN}/${ed.selector}`]: ed.privateKeyPem },
-      // Test-only routing: every outbound message goes to the receiver instead of the recipient's MX.
-      mainCfExtra: [`relayhost = [127.0.0.1]:${receiver.port}`],
-    });
+    ports = await freeMailPorts();
+    host = await startFixtureHost(ports, rsa, ed, receiver.port);
   });
 
   after(async () => {

@@ -18,7 +18,7 @@ import {
   type DmarcMode,
   type MtaStsIntent,
 } from "../dns/protocols";
-import { dkimKeyRecord } from "../dkim/records";
+import { dkimPlaceholderRecord } from "../dkim/records";
 import { RecordBuildError, type Finding } from "../dns/findings";
 import { rdataText, type DnsRecord } from "../dns/model";
 import { publishingProblems, recordProblems, recordSetProblems } from "../dns/record-rules";
@@ -87,7 +87,7 @@ class Collector {
     }
   }
 
-  warnings_of(path: string, findings: Finding[]): void {
+  warnFindings(path: string, findings: Finding[]): void {
     for (const f of findings) if (f.severity === "warning") this.warn(joinPath(path, f.path), f.message);
   }
 }
@@ -199,7 +199,7 @@ function sendingDomainRecords(
     const coverage = checkMtaStsCoversMx(intent, mxHosts);
     const errors = coverage.filter((f) => f.severity === "error");
     if (errors.length > 0) c.build(`${path}.mtaSts`, () => { throw new RecordBuildError(errors); });
-    c.warnings_of(`${path}.mtaSts`, coverage);
+    c.warnFindings(`${path}.mtaSts`, coverage);
     const before = records.length;
     c.add(records, `${path}.mtaSts`, () => mtaStsRecord(name, intent, ttl));
     if (records.length > before) {
@@ -262,7 +262,7 @@ function checkAcrossRecords(domains: DomainRecords[], c: Collector): void {
       all.push(record);
     }
     for (const key of zone.dkimKeys) {
-      const placeholder = dkimKeyRecord(zone.domain, key.selector, `v=DKIM1; k=${key.algorithm}; p=`, zone.ttl);
+      const placeholder = dkimPlaceholderRecord(zone.domain, key.selector, key.algorithm, zone.ttl);
       c.origin.set(placeholder, `${zone.kind === "sending" ? "managed key" : "key"} ${key.selector} of ${zone.domain}`);
       all.push(placeholder);
     }

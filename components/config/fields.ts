@@ -51,16 +51,6 @@ export const route53HostedZoneId = z.string().regex(/^Z[0-9A-Z]{1,32}$/, {
   error: "must be a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ",
 });
 
-/**
- * A DNS owner name: like a host name, but labels may hold underscores
- * (`_dmarc`, `pf2026q4._domainkey`) and the first label may be a wildcard `*`.
- */
-export const ownerName = z
-  .string({ error: "must be a DNS name such as _dmarc.example.com" })
-  .regex(/^(?=.{1,253}$)(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
-    error: "must be a lower-case DNS name of letters, digits, '-' and '_' in dot-separated labels (a leading '*.' is allowed)",
-  });
-
 /** A domain name that may hold service labels (`_spf.google.com`); lower-cased, trailing dot dropped. */
 export const domainName = z.preprocess(
   (v) => (typeof v === "string" ? v.trim().toLowerCase().replace(/\.$/, "") : v),

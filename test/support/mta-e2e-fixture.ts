@@ -5,8 +5,9 @@ import { dkimKeyRecord } from "../../components/dkim/records";
 import type { DnsRecord } from "../../components/dns/model";
 import { txtRecord } from "../../components/dns/protocols/common";
 import { parseMailHostConfig, roleMailboxes } from "../../components/mta-host";
-import { resolver } from "./dns-tools";
-import type { TestMailbox } from "./mta-daemons";
+import { freePort, resolver } from "./dns-tools";
+import { startMailHost, type MailHostDaemons, type TestMailbox } from "./mta-daemons";
+import type { TestPorts } from "./mta-tools";
 
 /**
  * The mail host the end-to-end test and the load benchmark both run: one
@@ -69,4 +70,24 @@ export function zoneRecords(rsa: DkimKeyOutputs, ed: DkimKeyOutputs): DnsRecord[
 export function knotResolver(port: number): DNSResolver {
   const r = resolver(port);
   return (async (name: string, rrtype: string) => r.resolve(name, rrtype)) as unknown as DNSResolver;
+}
+
+/** Free loopback ports for every listener the host has. */
+export async function freeMailPorts(): Promise<TestPorts> {
+  return {
+    smtp: await freePort(),
+    submission: await freePort(),
+    submissions: await freePort(),
+    imaps: await freePort(),
+    milter: await freePort(),
+    milterEd25519: await freePort(),
+  };
+}
+
+/** Start the host with both keys; test-only routing sends every outbound message to the receiver instead of the recipient's MX. */
+export function startFixtureHost(ports: TestPorts, rsa: DkimKeyOutputs, ed: DkimKeyOutputs, receiverPort: number): Promise<MailHostDaemons> {
+  return startMailHost(config, ports, MAILBOXES, {
+    dkimKeys: { [`${DOMAIN}/${rsa.selector}`]: rsa.privateKeyPem, [`${DOMAIN}/${ed.selector}`]: ed.privateKeyPem },
+    mainCfExtra: [`relayhost = [127.0.0.1]:${receiverPort}`],
+  });
 }
