@@ -6,15 +6,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Alias, Key } from "@pulumi/aws/kms";
-import { desiredRecordsForStack, dnsBackendFromConfig, readStackConfig } from "./components/config";
+import { desiredRecordsForStack, dnsBackendFromConfig, hostAddressPlaceholder, mailHostPlanFor, readStackConfig } from "./components/config";
 import { DkimKeyring } from "./components/dkim/keyring";
 import { dkimPlaceholderRecord } from "./components/dkim/records";
 import { MailDomain, prepareOrThrow } from "./components/dns/mail-domain";
+import { MailHost } from "./components/mta-host/mail-host";
 
 const stack = pulumi.getStack();
 const config = readStackConfig(stack);
 const desired = desiredRecordsForStack(config, `stack "${stack}" config`);
 for (const warning of desired.warnings) pulumi.log.warn(warning);
+const mailHostPlan = mailHostPlanFor(config, desired, new pulumi.Config("aws").get("region"), `stack "${stack}" config`);
 
 // The record rules already ran over the whole stack (desiredRecordsForStack);
 // what is left to know before the first resource exists is whether every zone
@@ -26,6 +28,7 @@ desired.domains.forEach((zone, i) =>
   prepareOrThrow(zone.domain, backends[i], [
     ...zone.records,
     ...zone.dkimKeys.map((k) => dkimPlaceholderRecord(zone.domain, k.selector, k.algorithm, zone.ttl)),
+    ...(zone.hostAddress ? [hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl)] : []),
   ]),
 );
 
@@ -46,27 +49,67 @@ function createDkimKmsKey(): pulumi.Output<string> {
   return key.arn;
 }
 
+const keyrings = desired.domains.map((zone) =>
+  zone.dkimKeys.length > 0
+    ? new DkimKeyring(zone.domain, {
+        domain: zone.domain,
+        keys: zone.dkimKeys.map(({ selector, algorithm, bits, allowLegacy1024, state }) => ({ selector, algorithm, bits, allowLegacy1024, state })),
+        kmsKeyId: dkimKmsKeyArn!,
+        ttl: zone.ttl,
+        overlapSeconds: config.dkim.overlapDays * 86400,
+        protectActiveKeys: config.dkim.protectActiveKeys,
+      })
+    : undefined,
+);
+
+// The mail host's reverse DNS waits for its A record, which the MailDomain of
+// its zone publishes, and that MailDomain needs the host's Elastic IP: so the
+// host gets a promise of the MailDomain, resolved once it exists.
+let resolveForwardRecord: ((record: pulumi.Resource) => void) | undefined;
+const mailHost = mailHostPlan && createMailHost(mailHostPlan);
+
+function createMailHost(plan: NonNullable<typeof mailHostPlan>): MailHost {
+  const keyringOf = (domain: string) => keyrings[desired.domains.findIndex((d) => d.domain === domain)]!;
+  const host = config.mailHost!;
+  return new MailHost(plan.config.hostname, {
+    config: plan.config,
+    dkimSecretArns: plan.signingKeys.map((k) => keyringOf(k.domain).secretArns[k.selector]),
+    kmsKeyArn: dkimKmsKeyArn!,
+    ...(plan.route53HostedZoneIds.length > 0 ? { route53HostedZoneIds: plan.route53HostedZoneIds } : {}),
+    vpcId: host.vpcId,
+    subnetId: host.subnetId,
+    instanceType: host.instanceType,
+    ...(host.amiId ? { amiId: host.amiId } : {}),
+    rootVolumeGiB: host.rootVolumeGiB,
+    sshCidrs: host.sshCidrs,
+    allowSshFromAnywhere: host.allowSshFromAnywhere,
+    addressTtl: desired.domains.find((d) => d.domain === plan.zone)!.ttl,
+    protectAddress: true,
+    forwardRecord: new Promise<pulumi.Resource>((resolve) => (resolveForwardRecord = resolve)),
+    tags: { "postforge:stack": stack },
+  });
+}
+
 const mailDomains = desired.domains.map((zone, i) => {
-  const keyring =
-    zone.dkimKeys.length > 0
-      ? new DkimKeyring(zone.domain, {
-          domain: zone.domain,
-          keys: zone.dkimKeys.map(({ selector, algorithm, bits, allowLegacy1024, state }) => ({ selector, algorithm, bits, allowLegacy1024, state })),
-          kmsKeyId: dkimKmsKeyArn!,
-          ttl: zone.ttl,
-          overlapSeconds: config.dkim.overlapDays * 86400,
-          protectActiveKeys: config.dkim.protectActiveKeys,
-        })
-      : undefined;
-  return new MailDomain(zone.domain, {
+  const domain = new MailDomain(zone.domain, {
     domain: zone.domain,
-    records: [...zone.records, ...(keyring?.records ?? [])],
+    records: [...zone.records, ...(keyrings[i]?.records ?? []), ...(zone.hostAddress && mailHost ? mailHost.addressRecords : [])],
     backend: backends[i],
   });
+  if (zone.hostAddress) resolveForwardRecord?.(domain);
+  return domain;
 });
 
 /** The zones this stack publishes, and how many records each holds. */
-export const domains = Object.fromEntries(mailDomains.map((d, i) => [d.domain, desired.domains[i].records.length + desired.domains[i].dkimKeys.length]));
+export const domains = Object.fromEntries(
+  mailDomains.map((d, i) => [d.domain, desired.domains[i].records.length + desired.domains[i].dkimKeys.length + (desired.domains[i].hostAddress ? 1 : 0)]),
+);
+
+/** The mail host by name (HELO, PTR and A name): its Elastic IP and the PTR EC2 publishes. */
+export const mailHosts = mailHost ? pulumi.output({ [mailHost.hostname]: { publicIp: mailHost.publicIp, ptr: mailHost.ptr } }) : {};
+
+/** Role mailbox passwords (IMAPS and SASL logins), by address. A secret: `pulumi stack output --show-secrets mailboxPasswords`. */
+export const mailboxPasswords = mailHost ? mailHost.mailboxPasswords : {};
 
 /** Declared worst-case DNS-lookup costs of SPF includes, so `postforge diff` counts them as the builder did. */
 export const spfIncludeCosts = Object.fromEntries(

@@ -112,6 +112,10 @@ async function planCommand(args: string[], io: Io): Promise<number> {
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, "mta-sts.txt"), policy);
     }
+    // The exact user-data each host boots with, for review (it holds no secret).
+    for (const host of plan.mailHosts) {
+      fs.writeFileSync(path.join(flags.out, `${host.hostname}.cloud-init.yaml`), host.userData);
+    }
   }
   io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTable(plan));
   if (flags.out && !flags.json) io.stdout(`Zone files: ${plan.domains.length} written to ${flags.out}\n`);

@@ -39,6 +39,7 @@ function planOf(
     stack: extras.stack ?? "prod",
     resourceCount: 0,
     resourcesByType: {},
+    mailHosts: [],
     domains: Object.entries(domains).map(([domain, records]) => ({
       domain,
       provider: "route53",

@@ -114,7 +114,12 @@ describe("MailHost, run by the offline engine", () => {
   it("registers exactly these children, named after the component, parented to it", () => {
     const host = byName("mx");
     assert.equal(host.type, "postforge:mta:MailHost");
-    assert.deepEqual(host.inputs, { hostname: "mail.example.com" });
+    assert.deepEqual(host.inputs, {
+      hostname: "mail.example.com",
+      domains: ["example.com"],
+      mailboxes: MAILBOXES,
+      signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
+    });
     // Registration order follows when inputs resolve, so compare by name.
     const children = result.resources.filter((r) => r.parent === host.urn).map((r) => [r.type, r.name]);
     assert.deepEqual(children.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)), [
@@ -246,7 +251,8 @@ describe("MailHost, run by the offline engine", () => {
       roleArn: "arn:aws:iam::123456789012:role/mx-role-abc1234",
       mailboxPasswordsSecretArn: PASSWD_SECRET_ARN,
       mailboxPasswordsIsSecret: true,
-      mailboxPasswords: Object.fromEntries(MAILBOXES.map((a) => [a, random.passwords.get(`mx-password-${a}`)])),
+      // A secret output resolves to the placeholder, as `pulumi stack output` shows it without --show-secrets.
+      mailboxPasswords: "[secret]",
     });
   });
 
@@ -303,7 +309,12 @@ describe("MailHost, run by the offline engine", () => {
     }
     // Nor a hash: the passwd-file reaches the host only through Secrets Manager.
     assert.doesNotMatch(userData, /\{SSHA512\}/);
-    assert.deepEqual(byName("mx").inputs, { hostname: "mail.example.com" });
+    assert.deepEqual(byName("mx").inputs, {
+      hostname: "mail.example.com",
+      domains: ["example.com"],
+      mailboxes: MAILBOXES,
+      signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
+    });
     assert.equal(result.outputs.mailboxPasswordsIsSecret, true);
   });
 });

@@ -228,8 +228,9 @@ async function resolveEachOutput(exported: Record<string, unknown>): Promise<Rec
   const resolved: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exported)) {
     if (pulumi.Output.isInstance(value)) {
-      const output = value as pulumi.Output<unknown> & { isKnown: Promise<boolean>; promise(): Promise<unknown> };
-      resolved[key] = (await output.isKnown) ? await output.promise() : undefined;
+      const output = value as pulumi.Output<unknown> & { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+      // A secret output stays a secret in the result, as `pulumi stack output` shows it.
+      resolved[key] = !(await output.isKnown) ? undefined : (await output.isSecret) ? SECRET_PLACEHOLDER : await output.promise();
     } else if (!(value instanceof Function)) {
       resolved[key] = await value;
     }

@@ -41,6 +41,13 @@ export function fakeComputedOutputs(type: string, name: string, inputs: Record<s
       return { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${String(inputs.name)}-offline` };
     case "aws:kms/key:Key":
       return { arn: "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000", keyId: "00000000-0000-4000-8000-000000000000" };
+    // Mailbox passwords are generated at deploy: the plan shows where, never a value.
+    case "random:index/randomPassword:RandomPassword":
+      return { result: DKIM_KEY_PLACEHOLDER };
+    case "random:index/randomBytes:RandomBytes":
+      return { base64: Buffer.alloc(Number(inputs.length) || 16).toString("base64"), hex: "00".repeat(Number(inputs.length) || 16) };
+    case "aws:ec2/eipDomainName:EipDomainName":
+      return { ptrRecord: `${String(inputs.domainName)}.` };
     case "aws:ec2/eip:Eip":
       return { publicIp: fakeIpv4(name), allocationId: `eipalloc-${fnv1a(name).toString(16)}` };
     default:

@@ -4,6 +4,7 @@ import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
 import { compareRecords, compareText, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
 import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
+import { MAIL_HOST_TYPE } from "../../components/mta-host/mail-host";
 import type { CapturedResource, OfflineRunResult } from "./engine";
 
 /**
@@ -40,6 +41,29 @@ export interface PlannedDkimKey {
   protected: boolean;
 }
 
+/** A mail host the stack runs, as its resources describe it. */
+export interface PlannedMailHost {
+  /** HELO, PTR and A name. */
+  hostname: string;
+  /** The Elastic IP (a documentation address offline). */
+  publicIp: string;
+  /** The name EC2's reverse DNS gives the address. */
+  ptr: string;
+  addressProtected: boolean;
+  instanceType: string;
+  ami: string;
+  imdsV2Required: boolean;
+  rootVolumeEncrypted: boolean;
+  /** Inbound ports and who may reach them. */
+  ingress: { port: number; protocol: string; sources: string[]; description: string }[];
+  /** Role mailboxes the host creates (passwords generated at deploy, stack output `mailboxPasswords`). */
+  mailboxes: string[];
+  /** `domain/selector` of every key the host signs with. */
+  signingKeys: string[];
+  /** The cloud-init user-data the instance boots with (no secret in it). */
+  userData: string;
+}
+
 export interface Plan {
   formatVersion: 1;
   project: string;
@@ -51,6 +75,8 @@ export interface Plan {
   dkimKeys: PlannedDkimKey[];
   /** MTA-STS policy files per domain, from the program's `mtaStsPolicies` output. */
   mtaStsPolicies: Record<string, string>;
+  /** The mail hosts the stack runs (postforge:mta:MailHost). */
+  mailHosts: PlannedMailHost[];
   /** Declared SPF include costs (lookups, include counted), from the program's `spfIncludeCosts` output. */
   spfIncludeCosts: Record<string, number>;
   warnings: string[];
@@ -114,9 +140,51 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
     domains: sorted,
     dkimKeys,
     mtaStsPolicies: stringMap(run.outputs.mtaStsPolicies),
+    mailHosts: plannedMailHosts(resources, run.outputs.mailHosts),
     spfIncludeCosts: numberMap(run.outputs.spfIncludeCosts),
     warnings: run.warnings,
   };
+}
+
+/**
+ * Each MailHost component and the children that make it, read from their
+ * recorded inputs; the address and PTR (computed by AWS) from the program's
+ * `mailHosts` output.
+ */
+function plannedMailHosts(resources: CapturedResource[], hostsOutput: unknown): PlannedMailHost[] {
+  const addresses = (hostsOutput ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  return resources
+    .filter((r) => r.type === MAIL_HOST_TYPE)
+    .map((host) => {
+      const child = (type: string) => resources.find((r) => r.parent === host.urn && r.type === type);
+      const instance = child("aws:ec2/instance:Instance")?.inputs ?? {};
+      const eip = child("aws:ec2/eip:Eip");
+      const address = addresses[String(host.inputs.hostname)] ?? {};
+      const group = child("aws:ec2/securityGroup:SecurityGroup")?.inputs ?? {};
+      const metadata = (instance.metadataOptions ?? {}) as Record<string, unknown>;
+      const root = (instance.rootBlockDevice ?? {}) as Record<string, unknown>;
+      const ingress = ((group.ingress ?? []) as Record<string, unknown>[]).map((rule) => ({
+        port: Number(rule.fromPort),
+        protocol: String(rule.protocol),
+        sources: [...((rule.cidrBlocks ?? []) as string[]), ...((rule.ipv6CidrBlocks ?? []) as string[])],
+        description: String(rule.description ?? ""),
+      }));
+      return {
+        hostname: String(host.inputs.hostname),
+        publicIp: typeof address.publicIp === "string" ? address.publicIp : "",
+        ptr: typeof address.ptr === "string" ? address.ptr : "",
+        addressProtected: eip?.protect ?? false,
+        instanceType: String(instance.instanceType ?? ""),
+        ami: String(instance.ami ?? ""),
+        imdsV2Required: metadata.httpTokens === "required",
+        rootVolumeEncrypted: root.encrypted === true,
+        ingress,
+        mailboxes: ((host.inputs.mailboxes ?? []) as string[]).map(String),
+        signingKeys: ((host.inputs.signingKeys ?? []) as string[]).map(String),
+        userData: String(instance.userData ?? ""),
+      };
+    })
+    .sort((a, b) => compareText(a.hostname, b.hostname));
 }
 
 function numberMap(value: unknown): Record<string, number> {

@@ -1,5 +1,5 @@
 import { compareText } from "../../components/dns/model";
-import type { Plan } from "./plan";
+import type { Plan, PlannedMailHost } from "./plan";
 
 const DKIM_STATE_MEANING: Record<string, string> = {
   pending: "published, not signing yet",
@@ -28,6 +28,7 @@ export function renderPlanTable(plan: Plan): string {
     }
     lines.push("");
   }
+  for (const host of plan.mailHosts) lines.push(...mailHostLines(host), "");
   const byType = Object.entries(plan.resourcesByType)
     .sort(([a], [b]) => compareText(a, b))
     .map(([type, n]) => `${n} ${type}`)
@@ -37,6 +38,22 @@ export function renderPlanTable(plan: Plan): string {
     lines.push("", `Warnings (${plan.warnings.length}):`, ...plan.warnings.map((w) => `  - ${w}`));
   }
   return `${lines.join("\n")}\n`;
+}
+
+function mailHostLines(host: PlannedMailHost): string[] {
+  const yes = (v: boolean) => (v ? "yes" : "NO");
+  return [
+    `Mail host ${host.hostname}`,
+    `  address      ${host.publicIp || "(at deploy)"}  Elastic IP, protected: ${yes(host.addressProtected)}; PTR ${host.ptr || "(at deploy)"}`,
+    `  instance     ${host.instanceType}, AMI ${host.ami}, IMDSv2 only: ${yes(host.imdsV2Required)}, root volume encrypted: ${yes(host.rootVolumeEncrypted)}`,
+    `  signs with   ${host.signingKeys.join(", ")}`,
+    `  mailboxes    ${host.mailboxes.join(", ")}`,
+    "  inbound:",
+    ...table(
+      ["PORT", "PROTO", "FROM", "WHY"],
+      host.ingress.map((r) => [String(r.port), r.protocol, r.sources.join(" "), r.description]),
+    ).map((l) => `    ${l}`),
+  ];
 }
 
 function table(header: string[], rows: string[][]): string[] {

@@ -45,10 +45,30 @@ export interface DomainRecords {
   ttl: number;
   /** The MTA-STS policy file to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt. */
   mtaStsPolicy?: string;
+  /** The stack's mail host's A record, in this zone; its address is the Elastic IP, known at deploy. */
+  hostAddress?: { name: string; ttl: number };
+}
+
+/** Where the stack's mail host sits in its zones (from `postforge:mailHost`). */
+export interface MailHostPlacement {
+  hostname: string;
+  /** The sending domain whose zone holds the host's A record and HELO SPF. */
+  zone: string;
+  /** The sending domains the host signs, sends and receives for. */
+  domains: string[];
+}
+
+/**
+ * Stands in for the host's A record wherever records are checked before the
+ * Elastic IP exists (RFC 5737 documentation address; never published).
+ */
+export function hostAddressPlaceholder(name: string, ttl: number): DnsRecord {
+  return { name, ttl, purpose: "host-address", type: "A", address: "192.0.2.1" };
 }
 
 export interface StackRecords {
   domains: DomainRecords[];
+  mailHost?: MailHostPlacement;
   /** Things the user should know that do not block a deploy (config path first). */
   warnings: string[];
 }
@@ -103,15 +123,32 @@ export function desiredRecordsForStack(config: StackConfig, subject: string, tod
     else claimed.set(name, path);
   };
 
+  const host = config.mailHost ? placeMailHost(config, c) : undefined;
   config.domains.forEach((domain, i) => {
     const path = `domains[${i}]`;
     claim(domain.name, path);
-    const built = sendingDomainRecords(domain, path, config, c);
+    const role = host && { ...host, serves: host.domains.includes(domain.name), holdsAddress: host.zone === domain.name };
+    const built = sendingDomainRecords(domain, path, config, c, role);
     const dkim = resolveManagedDkimKeys(domain, path, config.dkim, today);
     dkim.problems.forEach((p) => c.problems.push(p));
     dkim.warnings.forEach((w) => c.warnings.push(w));
-    domains.push({ domain: domain.name, kind: "sending", backend: domain.dns, records: built.records, dkimKeys: dkim.keys, ttl: built.ttl, mtaStsPolicy: built.mtaStsPolicy });
+    domains.push({
+      domain: domain.name,
+      kind: "sending",
+      backend: domain.dns,
+      records: built.records,
+      dkimKeys: dkim.keys,
+      ttl: built.ttl,
+      mtaStsPolicy: built.mtaStsPolicy,
+      ...(role?.holdsAddress ? { hostAddress: { name: host!.hostname, ttl: built.ttl } } : {}),
+    });
     reportAuthorizations.push(...built.reportAuthorizations);
+    if (role?.serves && !dkim.keys.some((k) => k.state === "active")) {
+      c.problem(
+        `mailHost.domains[${host!.domains.indexOf(domain.name)}]`,
+        `"${domain.name}" has no active managed DKIM key, and the mail host signs everything it sends; add one under ${path}.dkim.keys (pending first, active once published), or remove the domain from the host`,
+      );
+    }
   });
   config.parkedDomains.forEach((parked, i) => {
     const path = `parkedDomains[${i}]`;
@@ -125,20 +162,68 @@ export function desiredRecordsForStack(config: StackConfig, subject: string, tod
   checkAcrossRecords(domains, c);
 
   if (c.problems.length > 0) throw new ValidationError(subject, c.problems);
-  return { domains, warnings: c.warnings };
+  return { domains, warnings: c.warnings, ...(host ? { mailHost: host } : {}) };
+}
+
+/**
+ * Where the mail host goes: its name must be in one of this stack's sending
+ * zones (the stack publishes its A record, and the PTR must match it), and it
+ * serves only sending domains of this stack that can receive mail.
+ */
+function placeMailHost(config: StackConfig, c: Collector): MailHostPlacement | undefined {
+  const host = config.mailHost!;
+  const names = config.domains.map((d) => d.name);
+  const seen = new Set<string>();
+  host.domains.forEach((name, i) => {
+    const path = `mailHost.domains[${i}]`;
+    if (seen.has(name)) return c.problem(path, `"${name}" is listed twice; remove one`);
+    seen.add(name);
+    const j = names.indexOf(name);
+    if (j < 0) return c.problem(path, `"${name}" is not a sending domain of this stack; add it under domains, or remove it here (the sending domains are ${names.join(", ") || "none"})`);
+    if (config.domains[j].nullMx) c.problem(path, `"${name}" has nullMx: true, but the host receives its postmaster@, abuse@ and report mail; remove nullMx (its MX then defaults to ${host.hostname})`);
+  });
+  if (names.includes(host.hostname)) {
+    c.problem("mailHost.hostname", `"${host.hostname}" is a sending domain; give the host its own name such as mail.${host.hostname}`);
+    return undefined;
+  }
+  const zone = [...names].sort((a, b) => b.length - a.length).find((d) => host.hostname.endsWith(`.${d}`));
+  if (!zone) {
+    c.problem("mailHost.hostname", `"${host.hostname}" is in none of this stack's sending domains (${names.join(", ") || "none"}); the stack publishes its A record, which the reverse DNS must match, so name it inside one, such as mail.${names[0] ?? "example.com"}`);
+    return undefined;
+  }
+  const zoneIndex = names.indexOf(zone);
+  const zoneConfig = config.domains[zoneIndex];
+  const listed = zoneConfig.hosts.findIndex((h) => h.name === host.hostname);
+  if (listed >= 0) {
+    c.problem(`domains[${zoneIndex}].hosts[${listed}].name`, `"${host.hostname}" is the mail host, whose A record is its Elastic IP; remove it from hosts`);
+  }
+  if (zoneConfig.dns.provider === "cloudflare" && !host.tls.cloudflareApiTokenSecretName) {
+    c.problem("mailHost.tls.cloudflareApiTokenSecretName", `is required: ${zone} is on Cloudflare, so certbot's DNS-01 challenge needs a DNS-edit API token; store one in Secrets Manager and name its secret here`);
+  }
+  return { hostname: host.hostname, zone, domains: [...seen] };
+}
+
+/** How a sending domain relates to the stack's mail host. */
+interface HostRole extends MailHostPlacement {
+  /** The host signs, sends and receives for this domain. */
+  serves: boolean;
+  /** This zone holds the host's A record. */
+  holdsAddress: boolean;
 }
 
 function sendingDomainRecords(
-  domain: SendingDomainConfig,
+  configured: SendingDomainConfig,
   path: string,
   config: StackConfig,
   c: Collector,
+  host?: HostRole,
 ): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number; mtaStsPolicy?: string } {
+  const domain = host?.serves ? withHostDefaults(configured, path, host, config, c) : configured;
   const ttl = domain.ttl ?? config.defaultTtl;
   const name = domain.name;
   const records: DnsRecord[] = [];
-  const inZone = (host: string) => host === name || host.endsWith(`.${name}`);
-  const addressed = new Set(domain.hosts.map((h) => h.name));
+  const inZone = (h: string) => h === name || h.endsWith(`.${name}`);
+  const addressed = new Set([...domain.hosts.map((h) => h.name), ...(host?.holdsAddress ? [host.hostname] : [])]);
 
   if (domain.mx && domain.nullMx) {
     c.problem(`${path}.nullMx`, "a domain cannot both receive mail (mx) and refuse it (nullMx: true); keep one");
@@ -179,6 +264,8 @@ function sendingDomainRecords(
     if (!addressed.has(host)) c.warn(hostPath, `"${host}" has no address in hosts, so "v=spf1 a -all" matches nothing and HELO checks fail; add it to hosts`);
     c.add(records, hostPath, () => heloSpfRecord(host, ttl));
   });
+  // The mail host's HELO name gets its own SPF record, so HELO checks pass (RFC 7208 §2.3).
+  if (host?.holdsAddress && !heloSeen.has(host.hostname)) c.add(records, "mailHost.hostname", () => heloSpfRecord(host.hostname, ttl));
 
   c.add(records, `${path}.spf`, () => spfRecord(name, domain.spf, ttl));
 
@@ -212,6 +299,31 @@ function sendingDomainRecords(
   if (domain.caa) c.add(records, `${path}.caa`, () => caaRecords(name, stripUndefined(domain.caa!), ttl));
 
   return { records, reportAuthorizations, ttl, mtaStsPolicy };
+}
+
+/**
+ * A domain the mail host serves, with the host filled in where the config is
+ * silent: MX (so the role mailboxes receive), SPF `a:<host>` (the Elastic IP
+ * is only known at deploy, and an `a:` term keeps the record checkable before
+ * it), and DMARC rua/ruf and TLS-RPT rua to the host's report mailboxes.
+ */
+function withHostDefaults(domain: SendingDomainConfig, path: string, host: HostRole, config: StackConfig, c: Collector): SendingDomainConfig {
+  const roles = config.mailHost!.roles;
+  const mx = domain.mx ?? [{ host: host.hostname, priority: 10 }];
+  const receives = mx.some((m) => m.host === host.hostname);
+  if (!receives) {
+    c.warn(`${path}.mx`, `the mail host ${host.hostname} is not an MX of ${domain.name}, so its postmaster@, abuse@, ${roles.feedbackLoop}@ and report mailboxes receive nothing; add it, or make sure those addresses exist on ${mx.map((m) => m.host).join(", ")}`);
+  }
+  const mailbox = (local: string) => `mailto:${local}@${domain.name}`;
+  return {
+    ...domain,
+    mx,
+    spf: domain.spf.a.includes(host.hostname) ? domain.spf : { ...domain.spf, a: [...domain.spf.a, host.hostname] },
+    dmarc: receives
+      ? { ...domain.dmarc, rua: domain.dmarc.rua ?? [mailbox(roles.dmarcAggregate)], ruf: domain.dmarc.ruf ?? [mailbox(roles.dmarcFailure)] }
+      : domain.dmarc,
+    tlsRpt: domain.tlsRpt ?? (receives ? { rua: [mailbox(roles.tlsReports)] } : undefined),
+  };
 }
 
 /** M3AAWG's parked-domain set (see protocols/parked.ts): nothing sends, nothing is received, spoofing is rejected and reported. */
@@ -260,6 +372,11 @@ function checkAcrossRecords(domains: DomainRecords[], c: Collector): void {
     for (const record of zone.records) {
       for (const p of [...recordProblems(record), ...publishingProblems(record)]) c.problem(c.origin.get(record) ?? zone.domain, p);
       all.push(record);
+    }
+    if (zone.hostAddress) {
+      const placeholder = hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl);
+      c.origin.set(placeholder, "mailHost.hostname");
+      all.push(placeholder);
     }
     for (const key of zone.dkimKeys) {
       const placeholder = dkimPlaceholderRecord(zone.domain, key.selector, key.algorithm, zone.ttl);

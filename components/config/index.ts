@@ -3,3 +3,4 @@ export * from "./read";
 export * from "./desired-records";
 export * from "./backend";
 export * from "./dkim-keys";
+export * from "./mail-host";

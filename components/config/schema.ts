@@ -11,6 +11,7 @@ import {
   route53HostedZoneId,
   ttl,
 } from "./fields";
+import { cidr, DEFAULT_RATE_LIMITS, DEFAULT_ROLES, messageSizeLimitSchema, rateLimitsSchema, rolesSchema, secretName } from "../mta-host/config";
 
 /**
  * The stack config, as zod schemas. Pulumi.yaml can only type scalars and
@@ -172,6 +173,50 @@ export const dkimSettingsSchema = z.strictObject({
 });
 export type DkimSettings = z.output<typeof dkimSettingsSchema>;
 
+/**
+ * The stack's own mail host (components/mta-host): a Debian instance on a
+ * dedicated, protected Elastic IP that signs, sends and receives for the
+ * listed sending domains. Its A record goes into the zone of `hostname`
+ * (a sending domain of this stack), and for each listed domain MX, SPF, the
+ * DMARC and TLS-RPT report addresses default to the host (see desired-records).
+ */
+export const mailHostStackSchema = z.strictObject({
+  /** The host's FQDN (HELO, PTR and A name), inside one of this stack's sending domains, such as mail.example.com. */
+  hostname,
+  /** Sending domains of this stack the host signs, sends and receives for; each needs an active managed DKIM key. */
+  domains: z.array(hostname).min(1, { error: "must list at least one sending domain of this stack, such as [example.com]" }),
+  /** VPC of the host's security group. */
+  vpcId: z.string().regex(/^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, { error: "must be a VPC id such as vpc-0123456789abcdef0" }),
+  /** A public subnet: a route to an internet gateway, and the host gets no other public address than its Elastic IP. */
+  subnetId: z.string().regex(/^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, { error: "must be a subnet id such as subnet-0123456789abcdef0" }),
+  /** Networks allowed to submit on 587/465; clients must also authenticate. */
+  submissionClients: z.array(cidr).min(1, { error: "must list at least one network allowed to submit mail, such as 10.0.0.0/16" }),
+  /** Networks allowed to read role mailboxes over IMAPS (993). */
+  adminClients: z.array(cidr).default([]),
+  /** Networks allowed to SSH; default none (SSM Session Manager instead). */
+  sshCidrs: z.array(cidr).default([]),
+  allowSshFromAnywhere: z.boolean().default(false),
+  instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type such as t3.small" }).default("t3.small"),
+  /** A pinned AMI; default: the newest official Debian 12 image. */
+  amiId: z.string().regex(/^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, { error: "must be an AMI id such as ami-0123456789abcdef0" }).optional(),
+  rootVolumeGiB: z.number().int().min(8, { error: "must be at least 8 GiB (the Debian image's size)" }).max(16384).default(20),
+  messageSizeLimit: messageSizeLimitSchema.default(26_214_400),
+  rateLimits: rateLimitsSchema.default(DEFAULT_RATE_LIMITS),
+  /** Local parts of the feedback-loop and report mailboxes, the same for every domain. */
+  roles: rolesSchema.default(DEFAULT_ROLES),
+  tls: z.strictObject({
+    /** Let's Encrypt account e-mail (expiry notices). */
+    acmeEmail: z.email({ error: "must be an e-mail address for Let's Encrypt notices, such as postmaster@example.com" }),
+    staging: z.boolean().default(false),
+    selfSignedDays: z.number().int().min(1).max(365).default(30),
+    /** With the host's zone on Cloudflare: the Secrets Manager secret holding a DNS-edit API token for DNS-01. */
+    cloudflareApiTokenSecretName: secretName.optional(),
+  }),
+  /** Secrets Manager name of the Dovecot passwd-file; default `postforge/mail-host/<hostname>/passwd`. */
+  mailboxPasswordsSecretName: secretName.optional(),
+});
+export type MailHostStackConfig = z.output<typeof mailHostStackSchema>;
+
 export const stackConfigSchema = z.strictObject({
   /** Production stacks are held to DMARC enforcement by the policy packs. */
   environment: z.enum(["production", "staging", "development"], { error: "must be production, staging or development" }).default("development"),
@@ -181,9 +226,10 @@ export const stackConfigSchema = z.strictObject({
   domains: z.array(sendingDomainSchema).default([]),
   parkedDomains: z.array(parkedDomainSchema).default([]),
   dkim: dkimSettingsSchema.default({ overlapDays: 7, rotationMonths: 6, protectActiveKeys: true }),
+  mailHost: mailHostStackSchema.optional(),
 });
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 
 /** The `postforge:*` keys the program reads, in the order Pulumi.yaml declares them. */
-export const STACK_CONFIG_KEYS = ["environment", "dmarcMode", "defaultTtl", "domains", "parkedDomains", "dkim"] as const;
+export const STACK_CONFIG_KEYS = ["environment", "dmarcMode", "defaultTtl", "domains", "parkedDomains", "dkim", "mailHost"] as const;

@@ -12,7 +12,7 @@ import { parseOrThrow } from "../validation";
  */
 
 /** A local part we put in file names, Postfix tables and shell lines: lower-case dot-atom, no quoting needed. */
-const localPart = z
+export const localPart = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/, {
     error: "must be a lower-case local part of letters, digits and . _ - (such as dmarc-reports; + is the address-extension delimiter), starting and ending with a letter or digit",
@@ -20,7 +20,7 @@ const localPart = z
   .refine((v) => !v.includes(".."), { error: "must not contain two dots in a row" });
 
 /** Secrets Manager's own name alphabet; it also keeps the name safe inside a shell word. */
-const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, {
+export const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, {
   error: "must be a Secrets Manager secret name of letters, digits and / _ + = . @ - (such as postforge/dkim/example.com/pf2026q4)",
 });
 
@@ -28,7 +28,7 @@ const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, {
  * Postfix's cidr tables skip a range with host bits set (10.0.0.1/8) with
  * only a log warning, so such a range is refused here, naming the network.
  */
-const cidr = z
+export const cidr = z
   .union([ipv4Range, ipv6Range], { error: "must be an IPv4 or IPv6 address or CIDR range such as 10.0.0.0/16" })
   .superRefine((value, ctx) => {
     const network = networkOf(value);
@@ -73,7 +73,7 @@ export type MailHostSelector = z.output<typeof selectorSchema>;
  * Role mailboxes other than postmaster@ and abuse@, which RFC 5321 §4.5.1 and
  * RFC 2142 name and so are not configurable.
  */
-const rolesSchema = z.strictObject({
+export const rolesSchema = z.strictObject({
   /** Feedback-loop (ARF, RFC 5965) reports. */
   feedbackLoop: localPart.default("fbl"),
   /** DMARC aggregate reports (`rua=mailto:`). */
@@ -84,15 +84,17 @@ const rolesSchema = z.strictObject({
   tlsReports: localPart.default("tls-rpt"),
 });
 
+export const DEFAULT_ROLES: z.output<typeof rolesSchema> = { feedbackLoop: "fbl", dmarcAggregate: "dmarc-rua", dmarcFailure: "dmarc-ruf", tlsReports: "tls-rpt" };
+
 const domainSchema = z.strictObject({
   domain: hostname,
   /** The selectors that sign (state active); an RSA and an Ed25519 one dual-sign. */
   selectors: z.array(selectorSchema).min(1, { error: "must list at least one active selector: every sending domain is DKIM-signed" }),
-  roles: rolesSchema.default({ feedbackLoop: "fbl", dmarcAggregate: "dmarc-rua", dmarcFailure: "dmarc-ruf", tlsReports: "tls-rpt" }),
+  roles: rolesSchema.default(DEFAULT_ROLES),
 });
 export type MailHostDomain = z.output<typeof domainSchema>;
 
-const rateLimitsSchema = z.strictObject({
+export const rateLimitsSchema = z.strictObject({
   /** New connections per client per minute (anvil; smtpd_client_connection_rate_limit). */
   connectionsPerMinute: z.number().int().min(1).max(100_000).default(60),
   /** Simultaneous connections per client (smtpd_client_connection_count_limit). */
@@ -106,6 +108,22 @@ const rateLimitsSchema = z.strictObject({
   /** Messages per authenticated client per minute on 587/465. */
   submissionMessagesPerMinute: z.number().int().min(1).max(100_000).default(600),
 });
+
+/** Largest accepted message in bytes (message_size_limit). */
+export const messageSizeLimitSchema = z
+  .number()
+  .int()
+  .min(1_048_576, { error: "must be at least 1048576 bytes (1 MiB): DMARC and ARF reports need room" })
+  .max(157_286_400, { error: "must be at most 157286400 bytes (150 MiB)" });
+
+export const DEFAULT_RATE_LIMITS: z.output<typeof rateLimitsSchema> = {
+  connectionsPerMinute: 60,
+  concurrentConnections: 20,
+  messagesPerMinute: 100,
+  recipientsPerMinute: 500,
+  recipientsPerMessage: 100,
+  submissionMessagesPerMinute: 600,
+};
 
 const dnsChallengeSchema = z.discriminatedUnion(
   "provider",
@@ -142,20 +160,8 @@ export const mailHostConfigSchema = z
     /** Networks allowed to read role mailboxes over IMAPS (993) and to administer the host. */
     adminClients: z.array(cidr).default([]),
     /** Largest accepted message in bytes (message_size_limit). Default 25 MiB. */
-    messageSizeLimit: z
-      .number()
-      .int()
-      .min(1_048_576, { error: "must be at least 1048576 bytes (1 MiB): DMARC and ARF reports need room" })
-      .max(157_286_400, { error: "must be at most 157286400 bytes (150 MiB)" })
-      .default(26_214_400),
-    rateLimits: rateLimitsSchema.default({
-      connectionsPerMinute: 60,
-      concurrentConnections: 20,
-      messagesPerMinute: 100,
-      recipientsPerMinute: 500,
-      recipientsPerMessage: 100,
-      submissionMessagesPerMinute: 600,
-    }),
+    messageSizeLimit: messageSizeLimitSchema.default(26_214_400),
+    rateLimits: rateLimitsSchema.default(DEFAULT_RATE_LIMITS),
     /** Region of the host's secrets. */
     awsRegion: z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
     /**

@@ -110,8 +110,18 @@ export class MailHost extends pulumi.ComponentResource {
     // Validate before super() so bad arguments register nothing at all.
     const checked = checkMailHostArgs(name, args);
     const config = checked.config;
-    // Only public facts go to super(): they are recorded in state.
-    super(MAIL_HOST_TYPE, name, { hostname: config.hostname }, opts);
+    // Only public facts go to super(): they are recorded in state (and read by plans and policies).
+    super(
+      MAIL_HOST_TYPE,
+      name,
+      {
+        hostname: config.hostname,
+        domains: config.domains.map((d) => d.domain),
+        mailboxes: roleMailboxes(config).map((m) => m.address),
+        signingKeys: config.domains.flatMap((d) => d.selectors.map((s) => `${d.domain}/${s.selector}`)),
+      },
+      opts,
+    );
     this.hostname = config.hostname;
     const tags = { ...args.tags, "postforge:host": config.hostname };
 

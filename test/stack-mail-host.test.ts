@@ -1,0 +1,281 @@
+/**
+ * The stack's own mail host, configured by `postforge:mailHost`: the example
+ * stack `selfhosted` planned by the real index.ts (exact resources, records the
+ * host fills in, wiring), and every way the key can be wrong, each refused
+ * before any resource exists.
+ */
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../cli/plan/engine";
+import { buildPlan, type Plan } from "../cli/plan/plan";
+import { renderZoneFile } from "../components/dns/zonefile";
+import { loadProjectStack } from "../cli/plan/stack-files";
+import { namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
+import { makeTestRoot, run, type TestRoot } from "./support/mta-tools";
+import { PROJECT_DIR } from "./support/offline";
+
+const STACK = "selfhosted";
+const ROLE_LOCALS = ["abuse", "dmarc-rua", "dmarc-ruf", "fbl", "postmaster", "tls-rpt"];
+
+/** The example stack's config as objects, to derive broken variants from. */
+function exampleConfig(): Record<string, any> {
+  const project = loadProjectStack(PROJECT_DIR, STACK);
+  return Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, k.startsWith("postforge:") && /^[[{]/.test(v) ? JSON.parse(v) : v]));
+}
+
+async function runWith(config: Record<string, any>): Promise<OfflineRunResult> {
+  const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  return runOffline({ programPath: `${PROJECT_DIR}/index.ts`, project: "postforge", stack: STACK, config: flat });
+}
+
+async function refused(config: Record<string, any>): Promise<{ message: string; registered: CapturedResource[] }> {
+  try {
+    await runWith(config);
+  } catch (error) {
+    if (!(error instanceof OfflineRunError)) throw error;
+    return { message: (error.cause as Error).message, registered: error.resources.filter((r) => r.type !== "pulumi:pulumi:Stack") };
+  }
+  throw new Error("expected the stack to be refused, but it planned");
+}
+
+describe("stack with its own mail host (selfhosted)", () => {
+  let result: OfflineRunResult;
+  let plan: Plan;
+  const byName = (name: string) => {
+    const found = result.resources.find((r) => r.name === name);
+    assert.ok(found, `no resource named ${name}`);
+    return found;
+  };
+  const values = (domain: string, name: string, type: string) =>
+    plan.domains.find((d) => d.domain === domain)!.records.filter((r) => r.name === name && r.type === type).map((r) => r.value);
+
+  before(async () => {
+    result = await runWith(exampleConfig());
+    plan = buildPlan({ project: "postforge", stack: STACK }, result);
+  });
+
+  it("registers the host next to the zones and keys, with exact counts", () => {
+    assert.equal(plan.resourceCount, 73);
+    assert.deepEqual(plan.resourcesByType, {
+      "aws:ec2/eip:Eip": 1,
+      "aws:ec2/eipAssociation:EipAssociation": 1,
+      "aws:ec2/eipDomainName:EipDomainName": 1,
+      "aws:ec2/instance:Instance": 1,
+      "aws:ec2/securityGroup:SecurityGroup": 1,
+      "aws:iam/instanceProfile:InstanceProfile": 1,
+      "aws:iam/role:Role": 1,
+      "aws:iam/rolePolicy:RolePolicy": 1,
+      "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
+      "aws:kms/alias:Alias": 1,
+      "aws:kms/key:Key": 1,
+      "aws:route53/record:Record": 20,
+      // Three DKIM keys plus the host's passwd-file.
+      "aws:secretsmanager/secret:Secret": 4,
+      "aws:secretsmanager/secretVersion:SecretVersion": 4,
+      "postforge:dkim:DkimKeyring": 2,
+      "postforge:dns:MailDomain": 3,
+      "postforge:mta:MailHost": 1,
+      "pulumi-nodejs:dynamic/dkim:DkimKey": 3,
+      // Six role mailboxes for each of the two domains.
+      "random:index/randomBytes:RandomBytes": 12,
+      "random:index/randomPassword:RandomPassword": 12,
+    });
+    const host = byName("mail.example.com");
+    assert.equal(host.type, "postforge:mta:MailHost");
+    assert.equal(host.parent, `urn:pulumi:${STACK}::postforge::pulumi:pulumi:Stack::postforge-${STACK}`);
+    assert.deepEqual(host.inputs, {
+      hostname: "mail.example.com",
+      domains: ["example.com", "example.org"],
+      mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),
+      signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
+    });
+  });
+
+  it("fills in MX, SPF, DMARC reports and TLS-RPT with the host where the config is silent", () => {
+    assert.deepEqual(values("example.com", "example.com", "MX"), ["10 mail.example.com."]);
+    assert.deepEqual(values("example.org", "example.org", "MX"), ["10 mail.example.com."]);
+    assert.deepEqual(values("example.com", "example.com", "TXT"), ['"v=spf1 a:mail.example.com include:amazonses.com -all"']);
+    assert.deepEqual(values("example.org", "example.org", "TXT"), ['"v=spf1 a:mail.example.com -all"']);
+    assert.deepEqual(values("example.com", "_dmarc.example.com", "TXT"), [
+      '"v=DMARC1; p=reject; sp=reject; adkim=s; aspf=r; rua=mailto:dmarc-rua@example.com; ruf=mailto:dmarc-ruf@example.com"',
+    ]);
+    assert.deepEqual(values("example.org", "_dmarc.example.org", "TXT"), [
+      '"v=DMARC1; p=quarantine; sp=reject; rua=mailto:dmarc-rua@example.org; ruf=mailto:dmarc-ruf@example.org"',
+    ]);
+    assert.deepEqual(values("example.com", "_smtp._tls.example.com", "TXT"), ['"v=TLSRPTv1; rua=mailto:tls-rpt@example.com"']);
+    assert.deepEqual(values("example.org", "_smtp._tls.example.org", "TXT"), ['"v=TLSRPTv1; rua=mailto:tls-rpt@example.org"']);
+    // The host's own name: its Elastic IP, and an SPF record for HELO checks.
+    assert.deepEqual(values("example.com", "mail.example.com", "TXT"), ['"v=spf1 a -all"']);
+    assert.deepEqual(values("example.com", "mail.example.com", "A"), [plan.mailHosts[0].publicIp]);
+    // The MTA-STS policy names the host, as the MX it now is.
+    assert.match(plan.mtaStsPolicies["example.com"], /^mx: mail\.example\.com\r$/m);
+  });
+
+  it("sets the PTR after the A record that the host's zone publishes, so forward and reverse agree", () => {
+    const zone = byName("example.com");
+    const aRecord = result.resources.find((r) => r.parent === zone.urn && r.inputs.type === "A");
+    assert.ok(aRecord);
+    assert.deepEqual([aRecord.inputs.name, aRecord.inputs.records], ["mail.example.com", [plan.mailHosts[0].publicIp]]);
+    const ptr = byName("mail.example.com-ptr");
+    assert.equal(ptr.inputs.domainName, "mail.example.com");
+    assert.ok(ptr.dependencies.includes(aRecord.urn), `the PTR depends on ${JSON.stringify(ptr.dependencies)}`);
+    assert.equal(byName("mail.example.com-eip").protect, true);
+  });
+
+  it("lets the host's role read exactly the active keys of its domains, and change records only in its own zone", () => {
+    const policy = JSON.parse(String(byName("mail.example.com-dkim-secrets").inputs.policy)) as { Statement: { Sid?: string; Action: string[] | string; Resource: string[] | string }[] };
+    const secrets = policy.Statement.filter((s) => [s.Action].flat().includes("secretsmanager:GetSecretValue")).flatMap((s) => [s.Resource].flat());
+    const expected = ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"].map((k) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/dkim/${k}-offline`);
+    expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/passwd-offline");
+    assert.deepEqual([...secrets].sort(), expected.sort());
+    const dnsChange = policy.Statement.filter((s) => [s.Action].flat().includes("route53:ChangeResourceRecordSets")).flatMap((s) => [s.Resource].flat());
+    assert.deepEqual(dnsChange, ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"]);
+  });
+
+  it("plans the host: address, PTR, hardening, inbound ports, keys and mailboxes", () => {
+    const { userData, ...host } = plan.mailHosts[0];
+    assert.match(host.publicIp, /^203\.0\.113\.\d+$/);
+    assert.deepEqual(host, {
+      hostname: "mail.example.com",
+      publicIp: host.publicIp,
+      ptr: "mail.example.com.",
+      addressProtected: true,
+      instanceType: "t3.small",
+      ami: "ami-0postforgeoffline",
+      imdsV2Required: true,
+      rootVolumeEncrypted: true,
+      ingress: [
+        { port: 25, protocol: "tcp", sources: ["0.0.0.0/0"], description: "SMTP: inbound mail for the host's domains" },
+        { port: 587, protocol: "tcp", sources: ["10.0.0.0/16"], description: "Submission (STARTTLS) from submission clients" },
+        { port: 465, protocol: "tcp", sources: ["10.0.0.0/16"], description: "Submission (implicit TLS) from submission clients" },
+        { port: 993, protocol: "tcp", sources: ["10.0.1.0/24"], description: "IMAPS from admin networks" },
+      ],
+      mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),
+      signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
+    });
+    assert.ok(userData.startsWith("#cloud-config\n"));
+    assert.match(userData, /postforge\/dkim\/example\.org\/pf2026q4/);
+  });
+
+  it("keeps the mailbox passwords a secret output, and out of every recorded input", () => {
+    assert.equal(result.outputs.mailboxPasswords, "[secret]");
+    const passwd = byName("mail.example.com-mailbox-passwords-version");
+    assert.deepEqual(passwd.secretInputs, ["secretString"]);
+    assert.equal(passwd.inputs.secretString, "[secret]");
+  });
+
+  describe("the host's files and zones, checked by the real tools", () => {
+    let root: TestRoot;
+    let knot: KnotServer;
+    before(async () => {
+      root = await makeTestRoot();
+      knot = await startKnot(plan.domains.map((d) => ({ apex: d.domain, text: renderZoneFile(d.domain, d.records) })));
+    });
+    after(async () => {
+      await knot?.stop();
+      await root?.cleanup();
+    });
+
+    it("the planned user-data passes cloud-init schema", async () => {
+      const file = root.at("/user-data");
+      await writeFile(file, plan.mailHosts[0].userData);
+      const checked = await run("cloud-init", ["schema", "--config-file", file]);
+      assert.ok(checked.ok, checked.output);
+    });
+
+    it("every zone passes named-checkzone, and knotd answers the host's forward and SPF records as planned", async () => {
+      for (const d of plan.domains) {
+        const checked = await namedCheckzone(d.domain, renderZoneFile(d.domain, d.records));
+        assert.ok(checked.ok, `${d.domain}: ${checked.output}`);
+      }
+      const dns = resolver(knot.port);
+      assert.deepEqual(await dns.resolve4("mail.example.com"), [plan.mailHosts[0].publicIp]);
+      assert.deepEqual(await dns.resolveMx("example.org"), [{ exchange: "mail.example.com", priority: 10 }]);
+      assert.deepEqual(await dns.resolveTxt("example.org"), [["v=spf1 a:mail.example.com -all"]]);
+    });
+  });
+});
+
+describe("postforge:mailHost refused before anything is created", () => {
+  const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
+    [
+      "a host name outside the stack's zones",
+      (c) => (c["postforge:mailHost"].hostname = "mail.example.dev"),
+      /mailHost\.hostname: "mail\.example\.dev" is in none of this stack's sending domains \(example\.com, example\.org\)/,
+    ],
+    [
+      "a host name that is a sending domain",
+      (c) => (c["postforge:mailHost"].hostname = "example.org"),
+      /mailHost\.hostname: "example\.org" is a sending domain; give the host its own name such as mail\.example\.org/,
+    ],
+    [
+      "a served domain the stack does not have",
+      (c) => c["postforge:mailHost"].domains.push("example.biz"),
+      /mailHost\.domains\[2\]: "example\.biz" is not a sending domain of this stack/,
+    ],
+    [
+      "a served domain with null MX",
+      (c) => (c["postforge:domains"][1].nullMx = true),
+      /mailHost\.domains\[1\]: "example\.org" has nullMx: true, but the host receives its postmaster@, abuse@ and report mail/,
+    ],
+    [
+      "a served domain without an active key",
+      (c) => (c["postforge:domains"][1].dkim.keys[0].state = "pending"),
+      /mailHost\.domains\[1\]: "example\.org" has no active managed DKIM key, and the mail host signs everything it sends; add one under domains\[1\]\.dkim\.keys/,
+    ],
+    [
+      "the host also listed with a fixed address",
+      (c) => (c["postforge:domains"][0].hosts = [{ name: "mail.example.com", ipv4: "198.51.100.7" }]),
+      /domains\[0\]\.hosts\[0\]\.name: "mail\.example\.com" is the mail host, whose A record is its Elastic IP; remove it from hosts/,
+    ],
+    [
+      "a Cloudflare zone without a DNS-01 token secret",
+      (c) => (c["postforge:domains"][0].dns = { provider: "cloudflare", zoneId: "0123456789abcdef0123456789abcdef" }),
+      /mailHost\.tls\.cloudflareApiTokenSecretName = nothing|mailHost\.tls\.cloudflareApiTokenSecretName: is required: example\.com is on Cloudflare/,
+    ],
+    ["no aws:region", (c) => delete c["aws:region"], /aws:region = nothing: the mail host's instance and secrets need a region/],
+    ["a malformed subnet id", (c) => (c["postforge:mailHost"].subnetId = "subnet-xyz"), /mailHost\.subnetId = "subnet-xyz": must be a subnet id such as subnet-0123456789abcdef0/],
+    [
+      "a submission range with host bits set",
+      (c) => (c["postforge:mailHost"].submissionClients = ["10.0.0.1/16"]),
+      /mailHost\.submissionClients\[0\] = "10\.0\.0\.1\/16": has host bits set; write the network, 10\.0\.0\.0\/16/,
+    ],
+    ["an unknown setting", (c) => (c["postforge:mailHost"].sshPort = 2222), /mailHost\.sshPort: unknown setting/],
+  ];
+  for (const [what, breakIt, expected] of cases) {
+    it(`refuses ${what}, naming the setting, and registers nothing`, async () => {
+      const config = exampleConfig();
+      breakIt(config);
+      const { message, registered } = await refused(config);
+      assert.match(message, expected);
+      assert.deepEqual(registered.map((r) => r.name), []);
+    });
+  }
+
+  it("warns when a served domain's explicit MX leaves the host out, and then leaves its report addresses alone", async () => {
+    const config = exampleConfig();
+    config["postforge:domains"][1].mx = [{ host: "aspmx.l.google.com", priority: 1 }];
+    const planned = buildPlan({ project: "postforge", stack: STACK }, await runWith(config));
+    assert.ok(
+      planned.warnings.includes(
+        "domains[1].mx: the mail host mail.example.com is not an MX of example.org, so its postmaster@, abuse@, fbl@ and report mailboxes receive nothing; add it, or make sure those addresses exist on aspmx.l.google.com",
+      ),
+      planned.warnings.join("\n"),
+    );
+    const org = planned.domains.find((d) => d.domain === "example.org")!;
+    assert.deepEqual(org.records.filter((r) => r.name === "_dmarc.example.org").map((r) => r.value), ['"v=DMARC1; p=quarantine; sp=reject"']);
+    assert.deepEqual(org.records.filter((r) => r.name === "_smtp._tls.example.org"), []);
+  });
+
+  it("keeps report addresses the config gives", async () => {
+    const config = exampleConfig();
+    config["postforge:domains"][0].dmarc.rua = ["mailto:dmarc@reports.example.com"];
+    const planned = buildPlan({ project: "postforge", stack: STACK }, await runWith(config));
+    const com = planned.domains.find((d) => d.domain === "example.com")!;
+    assert.deepEqual(com.records.filter((r) => r.name === "_dmarc.example.com").map((r) => r.value), [
+      '"v=DMARC1; p=reject; sp=reject; adkim=s; aspf=r; rua=mailto:dmarc@reports.example.com; ruf=mailto:dmarc-ruf@example.com"',
+    ]);
+  });
+});
+
