@@ -21,7 +21,7 @@ import { dkimVerify } from "mailauth/lib/dkim/verify";
 import { renderZoneFile } from "../components/dns/zonefile";
 import { startKnot, type KnotServer } from "../test/support/dns-tools";
 import type { MailHostDaemons } from "../test/support/mta-daemons";
-import { createKey, DOMAIN, freeMailPorts, HOST, knotResolver, startFixtureHost, SUBMITTER, zoneRecords } from "../test/support/mta-e2e-fixture";
+import { createKeys, DOMAIN, freeMailPorts, HOST, knotResolver, startFixtureHost, SUBMITTER, zones } from "../test/support/mta-e2e-fixture";
 import { SmtpClient, startSmtpReceiver, type ReceivedMessage, type SmtpReceiver } from "../test/support/mta-e2e-smtp";
 
 function envInt(name: string, fallback: number): number {
@@ -41,7 +41,7 @@ const DKIM_SAMPLE = 5;
 function message(id: string, seq: number): string {
   return [
     `From: App <${SUBMITTER.address}>`,
-    `To: Bob <bob@example.org>`,
+    `To: Bob <bob@example.net>`,
     `Subject: Load ${seq}`,
     `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
     `Message-ID: <${id}>`,
@@ -68,7 +68,7 @@ async function submit(port: number, id: string, seq: number): Promise<void> {
     await expect("EHLO after TLS", 250, client.command("EHLO client.example.net"));
     await expect("AUTH", 235, client.authPlain(SUBMITTER.address, SUBMITTER.password));
     await expect("MAIL", 250, client.command(`MAIL FROM:<${SUBMITTER.address}>`));
-    await expect("RCPT", 250, client.command("RCPT TO:<bob@example.org>"));
+    await expect("RCPT", 250, client.command("RCPT TO:<bob@example.net>"));
     await expect("DATA", 250, client.data(message(id, seq)));
   } finally {
     await client.quit();
@@ -89,13 +89,11 @@ async function main(): Promise<number> {
   let host: MailHostDaemons | undefined;
   try {
     const setupStart = performance.now();
-    const rsa = await createKey("pf2026q4", "rsa");
-    const ed = await createKey("pf2026q4e", "ed25519");
-    const records = zoneRecords(rsa, ed);
-    knot = await startKnot([{ apex: DOMAIN, text: renderZoneFile(DOMAIN, records) }]);
+    const keys = await createKeys();
+    knot = await startKnot(zones(keys).map((z) => ({ apex: z.apex, text: renderZoneFile(z.apex, z.records) })));
     const dns = knotResolver(knot.port);
 
-    receiver = await startSmtpReceiver("mx.example.org");
+    receiver = await startSmtpReceiver("mx.example.net");
     // Arrival time of every message, stamped as the receiver records it.
     const arrivals: number[] = [];
     const received = receiver.messages;
@@ -106,7 +104,7 @@ async function main(): Promise<number> {
     };
 
     const ports = await freeMailPorts();
-    host = await startFixtureHost(ports, rsa, ed, receiver.port);
+    host = await startFixtureHost(ports, keys, receiver.port);
     console.log(`stack up in ${((performance.now() - setupStart) / 1000).toFixed(1)} s (submission 127.0.0.1:${ports.submission}, receiver :${receiver.port}, knotd :${knot.port})`);
     console.log(`submitting ${N} messages, ${C} at a time (STARTTLS + AUTH PLAIN, one session per message)`);
 

@@ -1,13 +1,14 @@
 /**
  * Issue 4 end to end, proven by the real daemons: the exact files the
- * mail-host renderers produce for a realistic MailHostConfig, relocated onto
- * loopback high ports under /var/lib/postforge-mta-test (see
- * test/support/mta-daemons.ts), run by Postfix, both OpenDKIM signers (RSA
- * and Ed25519) and Dovecot as root. The example.com zone (SPF for the
- * loopback address the host sends from, the DKIM records of the keys the
- * host signs with, DMARC p=reject) is served by knotd; a node SMTP server on
- * loopback plays the receiving mailbox provider, and Postfix relays outbound
- * mail to it (a relayhost line added to the relocated test main.cf only).
+ * mail-host renderers produce for the example stack `selfhosted` (see
+ * test/support/mta-e2e-fixture.ts), relocated onto loopback high ports under
+ * /var/lib/postforge-mta-test (see test/support/mta-daemons.ts), run by
+ * Postfix, both OpenDKIM signers (RSA and Ed25519) and Dovecot as root. The
+ * zones of the domains the host serves, as the stack derives them (SPF
+ * `a:mail.example.com`, DMARC p=reject, MX to the host), with the host's A
+ * record on loopback and the real keys, are served by knotd; a node SMTP
+ * server on loopback plays the receiving mailbox provider, and Postfix relays
+ * outbound mail to it (a relayhost line added to the relocated test main.cf only).
  *
  * The receiver judges what arrives with mailauth's own DKIM, SPF and DMARC
  * modules, asking only that knotd. mailauth's main entry does not load on
@@ -31,7 +32,7 @@ import { renderZoneFile } from "../components/dns/zonefile";
 import { PATHS } from "../components/mta-host";
 import { namedCheckzone, startKnot, type KnotServer } from "./support/dns-tools";
 import type { MailHostDaemons } from "./support/mta-daemons";
-import { config, createKey, DOMAIN, freeMailPorts, HOST, HOST_IP, knotResolver, MAILBOXES, startFixtureHost, SUBMITTER, zoneRecords } from "./support/mta-e2e-fixture";
+import { config, createKeys, DOMAIN, freeMailPorts, HOST, HOST_IP, knotResolver, MAILBOXES, startFixtureHost, SUBMITTER, SUBMITTERS, zones } from "./support/mta-e2e-fixture";
 import { ImapClient } from "./support/mta-e2e-imap";
 import { SmtpClient, startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
 import type { TestPorts } from "./support/mta-tools";
@@ -90,19 +91,18 @@ async function waitForFiles(dir: string, count: number, timeoutMs = 20_000): Pro
 describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd, mailauth)", { timeout: 120_000 }, () => {
   before(async () => {
     assert.equal(process.getuid?.(), 0, "the mail-host end-to-end test runs the daemons as root (CI runs .ci/run as root)");
-    const rsa = await createKey("pf2026q4", "rsa");
-    const ed = await createKey("pf2026q4e", "ed25519");
-
-    const records = zoneRecords(rsa, ed);
-    const zone = renderZoneFile(DOMAIN, records);
-    const check = await namedCheckzone(DOMAIN, zone);
-    assert.ok(check.ok, check.output);
-    knot = await startKnot([{ apex: DOMAIN, text: zone }]);
+    const keys = await createKeys();
+    const served = zones(keys).map((z) => ({ apex: z.apex, text: renderZoneFile(z.apex, z.records) }));
+    for (const zone of served) {
+      const check = await namedCheckzone(zone.apex, zone.text);
+      assert.ok(check.ok, check.output);
+    }
+    knot = await startKnot(served);
     dns = knotResolver(knot.port);
 
-    receiver = await startSmtpReceiver("mx.example.org");
+    receiver = await startSmtpReceiver("mx.example.net");
     ports = await freeMailPorts();
-    host = await startFixtureHost(ports, rsa, ed, receiver.port);
+    host = await startFixtureHost(ports, keys, receiver.port);
   });
 
   after(async () => {
@@ -134,7 +134,7 @@ describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd,
   it("refuses to relay for an unauthenticated client on port 25 (5xx)", async () => {
     const { client } = await ehlo(ports.smtp);
     assert.equal((await client.command("MAIL FROM:<someone@example.net>")).code, 250);
-    const rcpt = await client.command("RCPT TO:<victim@example.org>");
+    const rcpt = await client.command("RCPT TO:<victim@example.net>");
     assert.match(String(rcpt.code), /^5/, rcpt.text);
     assert.match(rcpt.text, /Relay access denied/i);
     await client.quit();
@@ -147,7 +147,7 @@ describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd,
     assert.equal((await client.starttls(HOST)).code, 220);
     assert.equal((await client.command("EHLO client.example.net")).code, 250);
     const mail = await client.command("MAIL FROM:<app@example.com>");
-    const rcpt = mail.code === 250 ? await client.command("RCPT TO:<bob@example.org>") : mail;
+    const rcpt = mail.code === 250 ? await client.command("RCPT TO:<bob@example.net>") : mail;
     assert.match(String(rcpt.code), /^5/, `unauthenticated MAIL/RCPT on 587:\n${mail.text}\n${rcpt.text}`);
     await client.quit();
     const bad = await ehlo(ports.submission);
@@ -158,31 +158,49 @@ describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd,
     await bad.client.quit();
   });
 
-  it("signs authenticated submission with RSA and Ed25519: mailauth says DKIM, SPF and DMARC pass via knotd", async () => {
+  /** Submit one message as `from` on 587 (STARTTLS, AUTH) and return what the receiving provider got. */
+  async function submitAndReceive(from: { address: string; password: string }) {
     assert.ok(receiver && host);
-    const id = `e2e-${randomBytes(8).toString("hex")}@${DOMAIN}`;
+    const domain = from.address.split("@")[1];
+    const id = `e2e-${randomBytes(8).toString("hex")}@${domain}`;
     const { client } = await ehlo(ports.submission);
     assert.equal((await client.starttls(HOST)).code, 220);
     assert.equal((await client.command("EHLO client.example.net")).code, 250);
-    const auth = await client.authPlain(SUBMITTER.address, SUBMITTER.password);
+    const auth = await client.authPlain(from.address, from.password);
     assert.equal(auth.code, 235, `${auth.text}\n${await logs()}`);
-    assert.equal((await client.command(`MAIL FROM:<${SUBMITTER.address}>`)).code, 250);
-    assert.equal((await client.command("RCPT TO:<bob@example.org>")).code, 250);
-    const sent = await client.data(message({ from: `App <${SUBMITTER.address}>`, to: "Bob <bob@example.org>", subject: "End to end", id }));
+    assert.equal((await client.command(`MAIL FROM:<${from.address}>`)).code, 250);
+    assert.equal((await client.command("RCPT TO:<bob@example.net>")).code, 250);
+    const sent = await client.data(message({ from: `App <${from.address}>`, to: "Bob <bob@example.net>", subject: "End to end", id }));
     assert.equal(sent.code, 250, `${sent.text}\n${await logs()}`);
     await client.quit();
-
     const got = await receiver.waitFor((m) => m.data.includes(`<${id}>`), 30_000).catch(async (e) => {
       throw new Error(`${(e as Error).message}\n${await logs()}`);
     });
     assert.equal(got.remoteAddress, HOST_IP);
     assert.equal(got.helo, HOST);
-    assert.equal(got.mailFrom, SUBMITTER.address);
-    assert.deepEqual(got.rcptTo, ["bob@example.org"]);
-    assert.match(got.data, /^\.a line that starts with a dot$/m);
+    assert.equal(got.mailFrom, from.address);
+    assert.deepEqual(got.rcptTo, ["bob@example.net"]);
+    return got;
+  }
 
+  /** mailauth's verdicts on a received message, resolving only through knotd. */
+  async function authenticate(got: { data: string; remoteAddress: string; mailFrom: string; helo: string }, headerFrom: string) {
     const { results } = await dkimVerify(got.data, { resolver: dns });
     const summary = results.map((r) => `${r.signingDomain} s=${r.selector} ${r.algo}: ${r.status.result} ${r.status.comment ?? ""}`).join("\n");
+    const spfResult = await spf({ ip: got.remoteAddress, sender: got.mailFrom, helo: got.helo, mta: "mx.example.net", resolver: dns });
+    const dmarcResult = await dmarc({
+      headerFrom,
+      spfDomains: [spfResult.domain],
+      dkimDomains: results.filter((r) => r.status.result === "pass").map((r) => ({ id: r.id, domain: r.signingDomain ?? "", aligned: r.status.aligned })),
+      resolver: dns,
+    });
+    return { results, summary, spfResult, dmarcResult };
+  }
+
+  it("signs authenticated submission with RSA and Ed25519: mailauth says DKIM, SPF and DMARC pass via knotd", async () => {
+    const got = await submitAndReceive(SUBMITTER);
+    assert.match(got.data, /^\.a line that starts with a dot$/m);
+    const { results, summary, spfResult, dmarcResult } = await authenticate(got, DOMAIN);
     assert.equal(results.length, 2, `${summary}\n${got.data}`);
     const byAlgo = new Map(results.map((r) => [r.algo, r]));
     for (const [algo, selector] of [["rsa-sha256", "pf2026q4"], ["ed25519-sha256", "pf2026q4e"]] as const) {
@@ -192,20 +210,23 @@ describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd,
       assert.equal(r.signingDomain, DOMAIN);
       assert.equal(r.selector, selector);
     }
-
-    const spfResult = await spf({ ip: got.remoteAddress, sender: got.mailFrom, helo: got.helo, mta: "mx.example.org", resolver: dns });
+    // SPF passes through the stack's own `a:mail.example.com` term, resolved to the host's address.
     assert.equal(spfResult.status.result, "pass", JSON.stringify(spfResult));
     assert.equal(spfResult.domain, DOMAIN);
-
-    const dmarcResult = await dmarc({
-      headerFrom: DOMAIN,
-      spfDomains: [spfResult.domain],
-      dkimDomains: results.filter((r) => r.status.result === "pass").map((r) => ({ id: r.id, domain: r.signingDomain ?? "", aligned: r.status.aligned })),
-      resolver: dns,
-    });
     assert.ok(dmarcResult, "DMARC not evaluated");
     assert.equal(dmarcResult.status.result, "pass", JSON.stringify(dmarcResult));
     assert.equal(dmarcResult.policy, "reject");
+  });
+
+  it("signs the second served domain with its own key: example.org passes DKIM, SPF and DMARC too", async () => {
+    const org = SUBMITTERS.find((m) => m.address.endsWith("@example.org"))!;
+    const got = await submitAndReceive(org);
+    const { results, summary, spfResult, dmarcResult } = await authenticate(got, "example.org");
+    assert.deepEqual(results.map((r) => [r.signingDomain, r.selector, r.algo, r.status.result]), [["example.org", "pf2026q4", "rsa-sha256", "pass"]], summary);
+    assert.equal(spfResult.status.result, "pass", JSON.stringify(spfResult));
+    assert.ok(dmarcResult);
+    assert.equal(dmarcResult.status.result, "pass", JSON.stringify(dmarcResult));
+    assert.equal(dmarcResult.policy, "quarantine");
   });
 
   it("delivers postmaster@, abuse@ and the feedback-loop address from port 25 to their own Maildirs, readable over IMAPS", async () => {

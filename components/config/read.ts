@@ -11,7 +11,15 @@ export const CONFIG_NAMESPACE = "postforge";
  * `postforge:domain` would otherwise be silently ignored.
  */
 export function readStackConfig(stack: string = pulumi.getStack()): StackConfig {
-  const all = pulumi.runtime.allConfig();
+  return stackConfigFromValues(pulumi.runtime.allConfig(), stack);
+}
+
+/**
+ * Validate a stack's flat config (`"postforge:domains": "<JSON>"`, as Pulumi
+ * hands it to a program); other namespaces are ignored. Pure, so tests and
+ * tools can read a `stacks/Pulumi.<stack>.yaml` the way the program does.
+ */
+export function stackConfigFromValues(all: Record<string, string>, stack: string): StackConfig {
   const raw: Record<string, unknown> = {};
   const unknown: string[] = [];
   for (const [fullKey, value] of Object.entries(all)) {

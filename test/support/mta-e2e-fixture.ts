@@ -1,69 +1,79 @@
 import { randomBytes } from "node:crypto";
 import type { DNSResolver } from "mailauth";
+import { loadProjectStack } from "../../cli/plan/stack-files";
+import { desiredRecordsForStack, mailHostPlanFor, stackConfigFromValues } from "../../components/config";
 import { dkimKeyProvider, type DkimKeyOutputs } from "../../components/dkim/provider";
 import { dkimKeyRecord } from "../../components/dkim/records";
 import type { DnsRecord } from "../../components/dns/model";
-import { txtRecord } from "../../components/dns/protocols/common";
 import { parseMailHostConfig, roleMailboxes } from "../../components/mta-host";
 import { freePort, resolver } from "./dns-tools";
 import { startMailHost, type MailHostDaemons, type TestMailbox } from "./mta-daemons";
+import { PROJECT_DIR } from "./offline";
 import type { TestPorts } from "./mta-tools";
 
 /**
- * The mail host the end-to-end test and the load benchmark both run: one
- * definition, so the benchmark measures exactly what the test proves.
+ * The mail host the end-to-end test and the load benchmark both run: the one
+ * the example stack `selfhosted` defines (stacks/Pulumi.selfhosted.yaml),
+ * derived by the same functions index.ts uses, so the daemons run exactly the
+ * files that stack's instance would boot with. The only change is one more
+ * submission network, loopback, where the test clients connect from.
  */
+export const EXAMPLE_STACK = "selfhosted";
+const stackValues = loadProjectStack(PROJECT_DIR, EXAMPLE_STACK).config;
+const stackConfig = stackConfigFromValues(stackValues, EXAMPLE_STACK);
+const desired = desiredRecordsForStack(stackConfig, `stack "${EXAMPLE_STACK}" config`);
+const plan = mailHostPlanFor(stackConfig, desired, stackValues["aws:region"], `stack "${EXAMPLE_STACK}" config`)!;
+
+/** The domain the test sends from, and the host's own name. */
 export const DOMAIN = "example.com";
-export const HOST = "mail.example.com";
-export const TTL = 300;
-/** The address the host sends from (and the clients connect from). */
+export const HOST = plan.config.hostname;
+/** The address the host sends from (and the clients connect from): its A record in the served zone. */
 export const HOST_IP = "127.0.0.1";
 
-export const config = parseMailHostConfig({
-  hostname: HOST,
-  domains: [
-    {
-      domain: DOMAIN,
-      selectors: [
-        { selector: "pf2026q4", algorithm: "rsa", secretName: "postforge/dkim/example.com/pf2026q4" },
-        { selector: "pf2026q4e", algorithm: "ed25519", secretName: "postforge/dkim/example.com/pf2026q4e" },
-      ],
-    },
-  ],
-  // The VPC, and loopback where the clients connect from.
-  submissionClients: ["10.0.0.0/16", "127.0.0.0/8"],
-  adminClients: ["10.0.1.0/24"],
-  awsRegion: "eu-west-1",
-  mailboxPasswordsSecretName: "postforge/mail-host/mailboxes",
-  tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
-});
+export const config = parseMailHostConfig({ ...plan.config, submissionClients: [...plan.config.submissionClients, "127.0.0.0/8"] });
 
-/** The SASL user that submits, plus every role mailbox (LMTP refuses users the passwd-file lacks). */
-export const SUBMITTER: TestMailbox = { address: "app@example.com", password: `app-${randomBytes(6).toString("hex")}` };
+/** SASL users that submit (one per served domain), plus every role mailbox (LMTP refuses users the passwd-file lacks). */
+export const SUBMITTER: TestMailbox = { address: `app@${DOMAIN}`, password: `app-${randomBytes(6).toString("hex")}` };
+export const SUBMITTERS: TestMailbox[] = config.domains.map((d) =>
+  d.domain === DOMAIN ? SUBMITTER : { address: `app@${d.domain}`, password: `app-${randomBytes(6).toString("hex")}` },
+);
 export const MAILBOXES: TestMailbox[] = [
-  SUBMITTER,
+  ...SUBMITTERS,
   ...roleMailboxes(config).map((m) => ({ address: m.address, password: `pw-${m.localPart}-${randomBytes(4).toString("hex")}` })),
 ];
 
-/** A signing key made by the real DkimKey provider. */
-export async function createKey(selector: string, algorithm: "rsa" | "ed25519"): Promise<DkimKeyOutputs> {
-  const { outs } = await dkimKeyProvider.create({
-    domain: DOMAIN, selector, algorithm, bits: algorithm === "rsa" ? 2048 : 0, allowLegacy1024: false, state: "active", overlapSeconds: 604800,
-  });
-  return outs as DkimKeyOutputs;
+export type FixtureKey = DkimKeyOutputs & { domain: string };
+
+/** Every key the host signs with, made by the real DkimKey provider. */
+export async function createKeys(): Promise<FixtureKey[]> {
+  const keys: FixtureKey[] = [];
+  for (const d of config.domains) {
+    for (const s of d.selectors) {
+      const { outs } = await dkimKeyProvider.create({
+        domain: d.domain, selector: s.selector, algorithm: s.algorithm, bits: s.algorithm === "rsa" ? 2048 : 0, allowLegacy1024: false, state: "active", overlapSeconds: 604800,
+      });
+      keys.push({ ...(outs as DkimKeyOutputs), domain: d.domain });
+    }
+  }
+  return keys;
 }
 
-/** The zone receivers resolve: SPF for the host's IP, strict DMARC at reject, both keys, the host's A, HELO SPF and MX. */
-export function zoneRecords(rsa: DkimKeyOutputs, ed: DkimKeyOutputs): DnsRecord[] {
-  return [
-    txtRecord(DOMAIN, `v=spf1 ip4:${HOST_IP} -all`, TTL, "spf"),
-    txtRecord(`_dmarc.${DOMAIN}`, `v=DMARC1; p=reject; adkim=s; aspf=s; rua=mailto:dmarc-rua@${DOMAIN}`, TTL, "dmarc"),
-    dkimKeyRecord(DOMAIN, rsa.selector, rsa.dnsValue, TTL),
-    dkimKeyRecord(DOMAIN, ed.selector, ed.dnsValue, TTL),
-    { name: HOST, type: "A", ttl: TTL, purpose: "host-address", address: HOST_IP },
-    txtRecord(HOST, `v=spf1 ip4:${HOST_IP} -all`, TTL, "helo-spf"),
-    { name: DOMAIN, type: "MX", ttl: TTL, purpose: "mx", priority: 10, exchange: HOST },
-  ];
+/**
+ * The zones receivers resolve: every record the stack derives for the
+ * domains the host serves (SPF `a:<host>`, DMARC, MX, TLS-RPT, the host's
+ * HELO SPF), the host's A record pointing at loopback, and the real keys.
+ */
+export function zones(keys: FixtureKey[]): { apex: string; records: DnsRecord[] }[] {
+  return desired.domains
+    .filter((d) => config.domains.some((c) => c.domain === d.domain))
+    .map((d) => ({
+      apex: d.domain,
+      records: [
+        ...d.records,
+        ...(d.hostAddress ? [{ name: d.hostAddress.name, type: "A" as const, ttl: d.ttl, purpose: "host-address" as const, address: HOST_IP }] : []),
+        ...keys.filter((k) => k.domain === d.domain).map((k) => dkimKeyRecord(d.domain, k.selector, k.dnsValue, d.ttl)),
+      ],
+    }));
 }
 
 /** mailauth's resolver, asking only the given knotd. */
@@ -84,10 +94,10 @@ export async function freeMailPorts(): Promise<TestPorts> {
   };
 }
 
-/** Start the host with both keys; test-only routing sends every outbound message to the receiver instead of the recipient's MX. */
-export function startFixtureHost(ports: TestPorts, rsa: DkimKeyOutputs, ed: DkimKeyOutputs, receiverPort: number): Promise<MailHostDaemons> {
+/** Start the host with every key; test-only routing sends every outbound message to the receiver instead of the recipient's MX. */
+export function startFixtureHost(ports: TestPorts, keys: FixtureKey[], receiverPort: number): Promise<MailHostDaemons> {
   return startMailHost(config, ports, MAILBOXES, {
-    dkimKeys: { [`${DOMAIN}/${rsa.selector}`]: rsa.privateKeyPem, [`${DOMAIN}/${ed.selector}`]: ed.privateKeyPem },
+    dkimKeys: Object.fromEntries(keys.map((k) => [`${k.domain}/${k.selector}`, k.privateKeyPem])),
     mainCfExtra: [`relayhost = [127.0.0.1]:${receiverPort}`],
   });
 }
