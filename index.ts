@@ -95,6 +95,7 @@ const mailDomains = desired.domains.map((zone, i) => {
     domain: zone.domain,
     records: [...zone.records, ...(keyrings[i]?.records ?? []), ...(zone.hostAddress && mailHost ? mailHost.addressRecords : [])],
     backend: backends[i],
+    ...(zone.mtaStsPolicy ? { mtaStsPolicy: zone.mtaStsPolicy } : {}),
   });
   if (zone.hostAddress) resolveForwardRecord?.(domain);
   return domain;

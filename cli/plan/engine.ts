@@ -34,6 +34,8 @@ export interface CapturedResource {
   /** Dotted paths of inputs that were secrets, e.g. "secretString". */
   secretInputs: string[];
   protect: boolean;
+  /** Outputs the engine is told to treat as secrets (`additionalSecretOutputs`). */
+  additionalSecretOutputs: string[];
   dependencies: string[];
 }
 
@@ -96,6 +98,7 @@ class RecordingMonitor extends MockMonitor {
       inputs: inputs as Record<string, unknown>,
       secretInputs: secretPaths,
       protect: req.getProtect() === true,
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       dependencies: req.getDependenciesList(),
     });
     return super.registerResource(req, callback);

@@ -20,6 +20,12 @@ export interface MailDomainArgs {
   records: DnsRecordInput[];
   /** Where the records live: `new CloudflareBackend({...})` or `new Route53Backend({...})`. */
   backend: DnsBackend;
+  /**
+   * The MTA-STS policy file served for this domain, when it publishes
+   * `_mta-sts`. Recorded in state (it is public) so policy packs can check
+   * that the record's `id` and the policy agree and that `mx:` covers the MX hosts.
+   */
+  mtaStsPolicy?: string;
 }
 
 export const MAIL_DOMAIN_TYPE = "postforge:dns:MailDomain";
@@ -41,7 +47,12 @@ export class MailDomain extends pulumi.ComponentResource {
     // Validate and encode before super() so a bad argument registers nothing at all.
     const checked = checkMailDomainArgs(name, args);
     // Only public, small facts go to super(): they are recorded in state.
-    super(MAIL_DOMAIN_TYPE, name, { domain: checked.domain, provider: args.backend.provider }, opts);
+    super(
+      MAIL_DOMAIN_TYPE,
+      name,
+      { domain: checked.domain, provider: args.backend.provider, ...(args.mtaStsPolicy !== undefined ? { mtaStsPolicy: args.mtaStsPolicy } : {}) },
+      opts,
+    );
     this.domain = checked.domain;
     this.dnsRecords = checked.prepared.create(this);
     this.records = pulumi.output(args.records) as pulumi.Output<DnsRecord[]>;
@@ -53,6 +64,7 @@ const argsShape = z.object({
   domain: hostname,
   // Each record is judged by the record rules below (one rule set, not a second schema).
   records: z.array(z.object({ name: z.string(), type: z.enum(["A", "AAAA", "CNAME", "MX", "TXT", "CAA"], { error: "must be one of A, AAAA, CNAME, MX, TXT, CAA" }) }).loose()),
+  mtaStsPolicy: z.string({ error: "must be the MTA-STS policy text (mtaStsPolicyText)" }).optional(),
   backend: z.custom<DnsBackend>((v) => typeof (v as DnsBackend)?.prepare === "function", {
     error: "must be a DnsBackend such as new CloudflareBackend({ zoneId }) or new Route53Backend({ hostedZoneId })",
   }),

@@ -118,6 +118,7 @@ export class MailHost extends pulumi.ComponentResource {
         hostname: config.hostname,
         domains: config.domains.map((d) => d.domain),
         mailboxes: roleMailboxes(config).map((m) => m.address),
+        feedbackLoopAddresses: roleMailboxes(config).filter((m) => m.roles.includes("feedbackLoop")).map((m) => m.address),
         signingKeys: config.domains.flatMap((d) => d.selectors.map((s) => `${d.domain}/${s.selector}`)),
       },
       opts,

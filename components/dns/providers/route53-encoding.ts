@@ -86,7 +86,7 @@ export function decodeRoute53RecordSet(inputs: Record<string, unknown>): DnsReco
 }
 
 /** `a""b` → ["a", "b"], honouring backslash escapes (so an escaped quote is not a boundary). */
-function unescapeRoute53Strings(value: string): string[] {
+export function unescapeRoute53Strings(value: string): string[] {
   const strings: string[] = [];
   let current = "";
   for (let i = 0; i < value.length; i++) {

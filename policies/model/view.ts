@@ -1,0 +1,306 @@
+import { canonicalName } from "../../components/dns/model";
+import { isDmarcValue, isSpfValue, parseDmarc } from "../../components/dns/protocols";
+import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
+import { MAIL_HOST_TYPE } from "../../components/mta-host/mail-host";
+import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
+import { parseCharacterStrings, splitTxtValue } from "../../components/dns/txt";
+import { unescapeRoute53Strings } from "../../components/dns/providers/route53-encoding";
+import { isUnknown, stackOfUrn, type StackResource } from "./resources";
+
+/**
+ * What the rules judge: the stack's resources decoded once into DNS records,
+ * mail hosts, addresses, instances, firewalls and keys, with the lookups the
+ * rules share (records at a name, the zone of a name, the sending domains).
+ * Built from any StackResource list, so the same rules run in `pulumi
+ * preview`, in `postforge plan` and in the tests.
+ */
+
+export const CLOUDFLARE_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+export const ROUTE53_RECORD = "aws:route53/record:Record";
+export const EIP = "aws:ec2/eip:Eip";
+export const EIP_DOMAIN_NAME = "aws:ec2/eipDomainName:EipDomainName";
+export const EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation";
+export const INSTANCE = "aws:ec2/instance:Instance";
+export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+export const SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
+export const VPC_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+export const SECRET = "aws:secretsmanager/secret:Secret";
+export const SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
+
+/** One DNS record as published, with where it comes from. */
+export interface ViewRecord {
+  name: string;
+  type: string;
+  ttl?: number;
+  /**
+   * The record's value as a zone file would show it, except TXT, which is the
+   * concatenation of its strings (what receivers read); undefined when unknown.
+   */
+  value?: string;
+  /** TXT character-strings, when known. */
+  strings?: string[];
+  /** The provider resource that publishes it. */
+  resource: StackResource;
+}
+
+export interface ViewMailHost {
+  resource: StackResource;
+  hostname: string;
+  domains: string[];
+  mailboxes: string[];
+  feedbackLoopAddresses: string[];
+  /** `domain/selector` of every key it signs with. */
+  signingKeys: string[];
+  /** Its children (EIP, instance, security group, PTR...). */
+  children: StackResource[];
+}
+
+export interface ViewDkimKey {
+  resource: StackResource;
+  domain: string;
+  selector: string;
+  algorithm: string;
+  bits: number;
+  state: string;
+  allowLegacy1024: boolean;
+}
+
+export interface ViewMailDomain {
+  resource: StackResource;
+  domain: string;
+  mtaStsPolicy?: string;
+}
+
+export class StackView {
+  readonly stack: string;
+  readonly records: ViewRecord[] = [];
+  /** Records whose name could not be read (unknown at preview), by resource. */
+  readonly unreadable: StackResource[] = [];
+  readonly mailDomains: ViewMailDomain[] = [];
+  readonly mailHosts: ViewMailHost[] = [];
+  readonly dkimKeys: ViewDkimKey[] = [];
+  private readonly byUrn = new Map<string, StackResource>();
+  private readonly byName = new Map<string, ViewRecord[]>();
+
+  constructor(readonly resources: StackResource[]) {
+    this.stack = resources.length > 0 ? stackOfUrn(resources[0].urn) : "";
+    for (const r of resources) this.byUrn.set(r.urn, r);
+    for (const r of resources) {
+      if (r.type === MAIL_DOMAIN_TYPE && typeof r.props.domain === "string") {
+        this.mailDomains.push({ resource: r, domain: canonicalName(r.props.domain), mtaStsPolicy: stringOrUndefined(r.props.mtaStsPolicy) });
+      }
+    }
+    for (const r of resources) {
+      if (r.type === CLOUDFLARE_RECORD || r.type === ROUTE53_RECORD) this.addRecords(r);
+      else if (r.type === MAIL_HOST_TYPE) this.addMailHost(r);
+      else if (r.type === DKIM_KEY_TYPE) this.addDkimKey(r);
+    }
+  }
+
+  resource(urn: string): StackResource | undefined {
+    return this.byUrn.get(urn);
+  }
+
+  ofType(type: string): StackResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  childrenOf(urn: string): StackResource[] {
+    return this.resources.filter((r) => r.parent === urn);
+  }
+
+  /** Every record at a name, optionally of one type. */
+  recordsAt(name: string, type?: string): ViewRecord[] {
+    const all = this.byName.get(canonicalName(name)) ?? [];
+    return type ? all.filter((r) => r.type === type) : all;
+  }
+
+  /** TXT records at a name whose value is known and passes `test` (e.g. isSpfValue). */
+  txtAt(name: string, test: (value: string) => boolean): ViewRecord[] {
+    return this.recordsAt(name, "TXT").filter((r) => r.value !== undefined && test(r.value));
+  }
+
+  /** Whether any TXT record at the name is still unknown, so a rule cannot tell what it holds. */
+  hasUnknownTxt(name: string): boolean {
+    return this.recordsAt(name, "TXT").some((r) => r.value === undefined);
+  }
+
+  /** The zones the stack manages: each MailDomain's apex, else the names records were published under. */
+  get zones(): string[] {
+    return [...new Set(this.mailDomains.map((d) => d.domain))];
+  }
+
+  /** The longest managed zone that is the name or a parent of it. */
+  zoneOf(name: string): string | undefined {
+    const n = canonicalName(name);
+    return this.zones.filter((z) => n === z || n.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
+  }
+
+  /** Whether the stack is authoritative for the name, so a missing record there really is missing. */
+  manages(name: string): boolean {
+    return this.zoneOf(name) !== undefined;
+  }
+
+  /** SPF values at a name (known ones). */
+  spfAt(name: string): ViewRecord[] {
+    return this.txtAt(name, isSpfValue);
+  }
+
+  dmarcAt(domain: string): ViewRecord[] {
+    return this.txtAt(`_dmarc.${domain}`, isDmarcValue);
+  }
+
+  /**
+   * A domain that must never send: null MX, or `v=spf1 -all` with no live
+   * DKIM key (M3AAWG's parked set).
+   */
+  isParked(domain: string): boolean {
+    const mx = this.recordsAt(domain, "MX");
+    const nullMx = mx.length === 1 && /^0 \.?$/.test(mx[0].value ?? "");
+    const spf = this.spfAt(domain).map((r) => r.value!.trim().toLowerCase());
+    const spfNone = spf.length === 1 && spf[0] === "v=spf1 -all";
+    return nullMx || (spfNone && this.liveDkimSelectors(domain).length === 0);
+  }
+
+  /** Selectors at `<selector>._domainkey.<domain>` whose key is not revoked (or not known yet). */
+  liveDkimSelectors(domain: string): string[] {
+    const suffix = `._domainkey.${canonicalName(domain)}`;
+    const out = new Set<string>();
+    for (const r of this.records) {
+      if (r.type !== "TXT" || !r.name.endsWith(suffix)) continue;
+      const selector = r.name.slice(0, -suffix.length);
+      if (selector === "*" || selector.includes(".")) continue;
+      if (r.value === undefined || !/(?:^|;)\s*p\s*=\s*(?:;|$)/.test(r.value)) out.add(selector);
+    }
+    return [...out];
+  }
+
+  /**
+   * The domains the stack sends mail for: every MailDomain apex and mail
+   * host domain, and every name with a DMARC record or a live DKIM key,
+   * unless parked.
+   */
+  get sendingDomains(): string[] {
+    const candidates = new Set<string>([...this.zones, ...this.mailHosts.flatMap((h) => h.domains)]);
+    for (const r of this.records) {
+      if (r.type !== "TXT") continue;
+      if (r.name.startsWith("_dmarc.") && r.value !== undefined && isDmarcValue(r.value)) candidates.add(r.name.slice("_dmarc.".length));
+      if (r.name.includes("._domainkey.")) {
+        const domain = r.name.slice(r.name.indexOf("._domainkey.") + "._domainkey.".length);
+        if (this.liveDkimSelectors(domain).length > 0) candidates.add(domain);
+      }
+    }
+    return [...candidates].filter((d) => !this.isParked(d)).sort();
+  }
+
+  /** The DMARC tags in force for a domain: its own record, else its organizational domain's `sp`. */
+  dmarcTags(domain: string): Map<string, string> | undefined {
+    const own = this.dmarcAt(domain);
+    if (own.length !== 1) return undefined;
+    const parsed = parseDmarc(own[0].value!);
+    if ("error" in parsed) return undefined;
+    return new Map(parsed.tags.map((t) => [t.name, t.value]));
+  }
+
+  private addRecords(resource: StackResource): void {
+    const p = resource.props;
+    if (typeof p.name !== "string" || typeof p.type !== "string") {
+      this.unreadable.push(resource);
+      return;
+    }
+    const name = canonicalName(resolveRelative(p.name, resource, this));
+    const type = p.type.toUpperCase();
+    const ttl = typeof p.ttl === "number" ? p.ttl : undefined;
+    const values: { value?: string; strings?: string[] }[] =
+      resource.type === CLOUDFLARE_RECORD ? [cloudflareValue(type, p)] : route53Values(type, p);
+    for (const v of values) {
+      const record: ViewRecord = { name, type, ttl, ...v, resource };
+      this.records.push(record);
+      this.byName.set(name, [...(this.byName.get(name) ?? []), record]);
+    }
+  }
+
+  private addMailHost(resource: StackResource): void {
+    const p = resource.props;
+    if (typeof p.hostname !== "string") return;
+    this.mailHosts.push({
+      resource,
+      hostname: canonicalName(p.hostname),
+      domains: stringList(p.domains).map(canonicalName),
+      mailboxes: stringList(p.mailboxes),
+      feedbackLoopAddresses: stringList(p.feedbackLoopAddresses),
+      signingKeys: stringList(p.signingKeys),
+      children: this.resources.filter((r) => r.parent === resource.urn),
+    });
+  }
+
+  private addDkimKey(resource: StackResource): void {
+    const p = resource.props;
+    if (typeof p.domain !== "string" || typeof p.selector !== "string") return;
+    this.dkimKeys.push({
+      resource,
+      domain: canonicalName(p.domain),
+      selector: p.selector,
+      algorithm: String(p.algorithm),
+      bits: Number(p.bits),
+      state: String(p.state),
+      allowLegacy1024: p.allowLegacy1024 === true,
+    });
+  }
+}
+
+/**
+ * A record name written relative to its zone (`@`, `mail`), as hand-made
+ * records often are, made absolute with its MailDomain parent's apex.
+ */
+function resolveRelative(name: string, resource: StackResource, view: StackView): string {
+  const parentDomain = view.mailDomains.find((d) => d.resource.urn === resource.parent)?.domain;
+  if (!parentDomain) return name;
+  if (name === "@") return parentDomain;
+  const n = canonicalName(name);
+  return n === parentDomain || n.endsWith(`.${parentDomain}`) ? n : `${n}.${parentDomain}`;
+}
+
+function cloudflareValue(type: string, p: Record<string, unknown>): { value?: string; strings?: string[] } {
+  if (type === "CAA") {
+    if (!p.data || typeof p.data !== "object" || isUnknown(p.data)) return {};
+    const data = p.data as Record<string, unknown>;
+    if ([data.flags, data.tag, data.value].some(isUnknown)) return {};
+    return { value: `${Number(data.flags ?? 0)} ${String(data.tag)} "${String(data.value)}"` };
+  }
+  if (typeof p.content !== "string") return {};
+  if (type === "TXT") {
+    const strings = parseCharacterStrings(p.content);
+    const split = strings.length === 1 && !p.content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
+    return { strings: split, value: split.join("") };
+  }
+  if (type === "MX") {
+    if (isUnknown(p.priority)) return {};
+    return { value: `${Number(p.priority ?? 0)} ${canonicalName(p.content) || "."}` };
+  }
+  return { value: ["CNAME"].includes(type) ? canonicalName(p.content) : p.content };
+}
+
+function route53Values(type: string, p: Record<string, unknown>): { value?: string; strings?: string[] }[] {
+  if (!Array.isArray(p.records)) return isUnknown(p.records) ? [{}] : [];
+  return p.records.map((raw) => {
+    if (typeof raw !== "string") return {};
+    if (type === "TXT") {
+      const strings = unescapeRoute53Strings(raw);
+      return { strings, value: strings.join("") };
+    }
+    if (type === "MX") {
+      const [priority, exchange] = raw.trim().split(/\s+/);
+      return { value: `${Number(priority)} ${canonicalName(exchange ?? "") || "."}` };
+    }
+    return { value: type === "CNAME" ? canonicalName(raw) : raw };
+  });
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}

@@ -1,0 +1,3 @@
+import type { AnyRule } from "./rule";
+
+export const BIMI_RULES: AnyRule[] = [];

@@ -1,0 +1,3 @@
+import type { AnyRule } from "./rule";
+
+export const BULK_SENDER_RULES: AnyRule[] = [];

@@ -1,0 +1,3 @@
+import type { AnyRule } from "./rule";
+
+export const DMARC_RULES: AnyRule[] = [];

@@ -1,0 +1,3 @@
+import type { AnyRule } from "./rule";
+
+export const HOST_RULES: AnyRule[] = [];

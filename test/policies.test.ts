@@ -1,0 +1,86 @@
+/**
+ * The policy pack over the real example stacks (clean) and over deliberately
+ * broken variants, each of which must trip exactly the rule it targets with
+ * the expected message. Rule groups have their own files
+ * (test/policies-*.test.ts); this one holds the clean runs and the SPF rules.
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import type { CapturedResource } from "../cli/plan/engine";
+import { listStacks } from "../cli/plan/stack-files";
+import { ALL_RULES } from "../policies/rules";
+import { captureStack, handMadeResource, runPolicies, type ReportedViolation } from "./support/policy-harness";
+import { PROJECT_DIR } from "./support/offline";
+
+const BULK_PROFILE = { all: "mandatory" as const };
+
+/** Only the given policy fired, and every message matches. */
+export function assertOnly(violations: ReportedViolation[], policy: string, expected: RegExp[]): void {
+  const summary = violations.map((v) => `[${v.policy}] ${v.message}`).join("\n");
+  assert.deepEqual([...new Set(violations.map((v) => v.policy))], [policy], `expected only ${policy}:\n${summary}`);
+  assert.equal(violations.length, expected.length, summary);
+  expected.forEach((pattern, i) => assert.match(violations[i].message, pattern, summary));
+}
+
+describe("policy pack over the example stacks", () => {
+  const captured = new Map<string, CapturedResource[]>();
+  before(async () => {
+    for (const stack of listStacks(PROJECT_DIR)) captured.set(stack, await captureStack(stack));
+  });
+
+  it("has rules with unique names, each described, sourced and with defaults for its settings", () => {
+    const names = ALL_RULES.map((r) => r.name);
+    assert.equal(new Set(names).size, names.length);
+    for (const rule of ALL_RULES) {
+      assert.match(rule.name, /^[a-z0-9]+(?:-[a-z0-9]+)*$/);
+      assert.ok(rule.description.length > 20 && rule.source.length > 3, rule.name);
+      for (const [key, property] of Object.entries(rule.config ?? {})) assert.notEqual((property as { default?: unknown }).default, undefined, `${rule.name}.${key}`);
+    }
+  });
+
+  it("every example stack passes every rule, the bulk-sender rules included", async () => {
+    assert.deepEqual([...captured.keys()], ["dev", "prod", "selfhosted"]);
+    for (const [stack, resources] of captured) {
+      const violations = await runPolicies(resources, BULK_PROFILE);
+      assert.deepEqual(violations, [], `${stack}:\n${violations.map((v) => `[${v.policy}] ${v.message}`).join("\n")}`);
+    }
+  });
+
+  describe("SPF", () => {
+    it("spf-one-record: a second SPF record at a domain, made by hand in Route53", async () => {
+      const resources = [
+        ...captured.get("prod")!,
+        handMadeResource("prod", "aws:route53/record:Record", "legacy-spf", {
+          zoneId: "Z9876543210ZYXWVUTSRQ",
+          name: "example.org",
+          type: "TXT",
+          ttl: 300,
+          records: ["v=spf1 include:_spf.legacy.example -all"],
+        }),
+      ];
+      // The hand-made set also collides with the Postforge-managed set, but the rule judges what receivers would see.
+      assertOnly(await runPolicies(resources), "spf-one-record", [
+        /^example\.org: 2 SPF records \(TXT "v=spf1 ip4:198\.51\.100\.10 include:amazonses\.com -all", TXT "v=spf1 include:_spf\.legacy\.example -all"\); receivers return permerror .* merge them into one record$/,
+      ]);
+    });
+
+    it("spf-one-record: a sending domain with no SPF record", async () => {
+      const resources = (await captureStack("dev")).filter((r) => !(r.name === "example.org-@-txt"));
+      assertOnly(await runPolicies(resources), "spf-one-record", [/^example\.org: sends mail but publishes no SPF record; .* publish TXT "v=spf1 <your senders> -all" at example\.org$/]);
+    });
+
+    it("spf-all-qualifier: +all and ?all on hand-made Cloudflare records", async () => {
+      const resources = [
+        ...captured.get("dev")!,
+        handMadeResource("dev", "cloudflare:index/dnsRecord:DnsRecord", "bounce-spf", {
+          zoneId: "0123456789abcdef0123456789abcdef",
+          name: "bounce.example.com",
+          type: "TXT",
+          ttl: 1,
+          content: '"v=spf1 include:sendgrid.net +all"',
+        }),
+      ];
+      assertOnly(await runPolicies(resources), "spf-all-qualifier", [/^bounce\.example\.com: SPF record "v=spf1 include:sendgrid\.net \+all": SPF term "\+all" lets any host on the internet pass SPF/]);
+    });
+  });
+});
