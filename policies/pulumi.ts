@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { fromPolicyResources } from "./model/adapters";
+import { fromPolicyResources } from "./model/from-engine";
 import { StackView } from "./model/view";
 import { ALL_RULES } from "./rules";
 import { ruleConfig, type AnyRule } from "./rules/rule";

@@ -24,9 +24,8 @@ export interface DkimKeyArgs {
 }
 
 /** The module and type of the dynamic resource: `pulumi-nodejs:dynamic/dkim:DkimKey`. */
-export const DKIM_KEY_MODULE = "dkim";
-export const DKIM_KEY_TYPE_NAME = "DkimKey";
-export const DKIM_KEY_TYPE = `pulumi-nodejs:dynamic/${DKIM_KEY_MODULE}:${DKIM_KEY_TYPE_NAME}`;
+import { DKIM_KEY_MODULE, DKIM_KEY_TYPE, DKIM_KEY_TYPE_NAME } from "../type-tokens";
+export { DKIM_KEY_MODULE, DKIM_KEY_TYPE, DKIM_KEY_TYPE_NAME };
 
 /**
  * A DKIM key pair generated in the deployment (never on a laptop), stable

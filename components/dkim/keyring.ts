@@ -34,7 +34,8 @@ export interface DkimKeyringArgs {
   protectActiveKeys?: boolean;
 }
 
-export const DKIM_KEYRING_TYPE = "postforge:dkim:DkimKeyring";
+export { DKIM_KEYRING_TYPE } from "../type-tokens";
+import { DKIM_KEYRING_TYPE } from "../type-tokens";
 
 /** Where a key's private half lives in Secrets Manager. */
 export function dkimSecretName(domain: string, selector: string): string {

@@ -28,7 +28,8 @@ export interface MailDomainArgs {
   mtaStsPolicy?: string;
 }
 
-export const MAIL_DOMAIN_TYPE = "postforge:dns:MailDomain";
+export { MAIL_DOMAIN_TYPE } from "../type-tokens";
+import { MAIL_DOMAIN_TYPE } from "../type-tokens";
 
 /**
  * One domain's email-authentication records on one DNS provider. Creates one

@@ -70,7 +70,8 @@ export interface MailHostArgs {
   tags?: Record<string, string>;
 }
 
-export const MAIL_HOST_TYPE = "postforge:mta:MailHost";
+export { MAIL_HOST_TYPE } from "../type-tokens";
+import { MAIL_HOST_TYPE } from "../type-tokens";
 
 /** Official Debian images on AWS (https://wiki.debian.org/Cloud/AmazonEC2Image). */
 export const DEBIAN_AMI_OWNER = "136693071363";

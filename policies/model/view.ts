@@ -1,8 +1,6 @@
 import { canonicalName } from "../../components/dns/model";
 import { isDmarcValue, isSpfValue, parseDmarc } from "../../components/dns/protocols";
-import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
-import { MAIL_HOST_TYPE } from "../../components/mta-host/mail-host";
-import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
+import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE } from "../../components/type-tokens";
 import { parseCharacterStrings, splitTxtValue } from "../../components/dns/txt";
 import { unescapeRoute53Strings } from "../../components/dns/providers/route53-encoding";
 import { isUnknown, stackOfUrn, type StackResource } from "./resources";

@@ -1,0 +1,32 @@
+import { DKIM_KEY_PLACEHOLDER } from "../../cli/plan/fakes";
+import { SECRET_PLACEHOLDER, type CapturedResource } from "../../cli/plan/engine";
+import { UNKNOWN, type StackResource } from "./resources";
+
+/**
+ * From resources Postforge's offline engine captured. Secrets there are
+ * already replaced by a placeholder (and their paths kept), and a DKIM key
+ * generated at deploy is a placeholder too: both become UNKNOWN here, as the
+ * policy engine would see them at preview.
+ */
+export function fromCaptured(resources: CapturedResource[]): StackResource[] {
+  return resources
+    .filter((r) => r.type !== "pulumi:pulumi:Stack")
+    .map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      props: placeholdersToUnknown(r.inputs) as Record<string, unknown>,
+      parent: r.parent && !r.parent.includes("::pulumi:pulumi:Stack::") ? r.parent : undefined,
+      dependencies: [...r.dependencies],
+      protect: r.protect,
+      additionalSecretOutputs: [...(r.additionalSecretOutputs ?? [])],
+      secretPaths: [...r.secretInputs],
+    }));
+}
+
+function placeholdersToUnknown(value: unknown): unknown {
+  if (typeof value === "string") return value.includes(DKIM_KEY_PLACEHOLDER) || value === SECRET_PLACEHOLDER ? UNKNOWN : value;
+  if (Array.isArray(value)) return value.map(placeholdersToUnknown);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, placeholdersToUnknown(v)]));
+  return value;
+}

@@ -1,0 +1,232 @@
+/**
+ * What the SPF rules share beyond the protocol checkers: the stack's SPF
+ * records, the lookup cost of include targets the stack itself publishes, and
+ * the three-valued "does this SPF record authorize that host" question the
+ * mail-host rule asks. Unknown values (an address known only after deploy)
+ * make an answer "unknown", never a guess.
+ */
+import { BlockList, isIPv4 } from "node:net";
+import { canonicalName } from "../../components/dns/model";
+import { KNOWN_SPF_INCLUDES, parseSpf, spfTermsLookupCount, type SpfMechanism, type SpfTerm } from "../../components/dns/protocols";
+import { EIP, type StackView, type ViewMailHost, type ViewRecord } from "../model/view";
+
+/** Each SPF record in the stack (a TXT starting `v=spf1`), once. */
+export function spfRecords(view: StackView): ViewRecord[] {
+  return view.records.filter((r) => r.type === "TXT" && r.value !== undefined && /^v=spf1(\s|$)/i.test(r.value));
+}
+
+export const quote = (value: string) => (value.length > 100 ? `"${value.slice(0, 97)}..."` : `"${value}"`);
+
+/** The record's terms, or undefined when it does not parse (spf-syntax reports that). */
+export function spfTerms(value: string): SpfTerm[] | undefined {
+  const parsed = parseSpf(value);
+  return "error" in parsed ? undefined : parsed.terms;
+}
+
+/** Terms a receiver evaluates: everything up to and including `all`. */
+export function evaluatedTerms(terms: SpfTerm[]): SpfTerm[] {
+  const allIndex = terms.findIndex((t) => t.kind === "mechanism" && t.name === "all");
+  return allIndex >= 0 ? terms.slice(0, allIndex + 1) : terms;
+}
+
+/** The `redirect=` a receiver follows: only when the record has no `all` and exactly one redirect. */
+export function effectiveRedirect(terms: SpfTerm[]): string | undefined {
+  if (terms.some((t) => t.kind === "mechanism" && t.name === "all")) return undefined;
+  const redirects = terms.filter((t) => t.kind === "modifier" && t.name === "redirect");
+  return redirects.length === 1 && redirects[0].kind === "modifier" ? redirects[0].value : undefined;
+}
+
+/** The one SPF record published at a name in the stack, parsed; undefined when none, several, unknown or invalid. */
+export function stackSpfAt(view: StackView, name: string): { record: ViewRecord; terms: SpfTerm[] } | undefined {
+  if (view.hasUnknownTxt(name)) return undefined;
+  const spf = view.spfAt(name);
+  if (spf.length !== 1) return undefined;
+  const terms = spfTerms(spf[0].value!);
+  return terms ? { record: spf[0], terms } : undefined;
+}
+
+const hasMacro = (domain: string) => domain.includes("%");
+
+/**
+ * Worst-case lookup cost of every include/redirect target reachable from the
+ * terms, as `checkSpf`'s `knownIncludes` takes it: the configured figure, else
+ * the KNOWN_SPF_INCLUDES one (left to the checker), else, when the stack
+ * publishes the target's SPF record, 1 plus that record's own count. Targets
+ * of none of these are left out and count 1 in the checker.
+ */
+export function includeCostsFor(view: StackView, terms: SpfTerm[], configured: Record<string, number>): Record<string, number> {
+  const known: Record<string, number> = {};
+  for (const [domain, cost] of Object.entries(configured)) known[canonicalName(domain)] = cost;
+  const stackCost = (target: string, visiting: Set<string>): number | undefined => {
+    if (target in known) return known[target];
+    if (KNOWN_SPF_INCLUDES[target] || visiting.has(target)) return undefined;
+    const published = stackSpfAt(view, target);
+    if (!published) return undefined;
+    visiting.add(target);
+    for (const t of targetsOf(published.terms)) {
+      const cost = stackCost(t, visiting);
+      if (cost !== undefined) known[t] = cost;
+    }
+    visiting.delete(target);
+    return 1 + spfTermsLookupCount(published.terms, { knownIncludes: known });
+  };
+  for (const target of targetsOf(terms)) {
+    const cost = stackCost(target, new Set());
+    if (cost !== undefined) known[target] = cost;
+  }
+  return known;
+}
+
+/** include: and redirect= targets (without macros), canonical. */
+function targetsOf(terms: SpfTerm[]): string[] {
+  const out: string[] = [];
+  for (const t of terms) {
+    if (t.kind === "mechanism" && t.name === "include" && t.domain && !hasMacro(t.domain)) out.push(canonicalName(t.domain));
+    if (t.kind === "modifier" && t.name === "redirect" && !hasMacro(t.value)) out.push(canonicalName(t.value));
+  }
+  return out;
+}
+
+/** A lookup that found nothing to resolve in the stack's own zones. */
+export interface VoidTerm {
+  /** The record the term is in (the judged record or one it includes). */
+  at: string;
+  term: string;
+  reason: string;
+}
+
+/**
+ * Terms (a, mx, include) evaluated for the record whose target lies in a zone
+ * the stack manages and has nothing there for the lookup to find, following
+ * includes and a redirect into SPF records the stack publishes. Returns
+ * undefined when a target's records are unknown, so the count cannot be told.
+ */
+export function voidTerms(view: StackView, name: string, terms: SpfTerm[]): VoidTerm[] | undefined {
+  if (view.unreadable.length > 0) return undefined;
+  const out: VoidTerm[] = [];
+  let unknown = false;
+  const visit = (at: string, list: SpfTerm[], visiting: Set<string>) => {
+    const follow = (target: string) => {
+      if (visiting.has(target)) return;
+      const published = stackSpfAt(view, target);
+      if (published) visit(target, published.terms, new Set([...visiting, target]));
+    };
+    for (const t of evaluatedTerms(list)) {
+      if (t.kind !== "mechanism" || !["a", "mx", "include"].includes(t.name)) continue;
+      const raw = t.domain ?? at;
+      if (hasMacro(raw)) continue;
+      const target = canonicalName(raw);
+      if (!view.manages(target)) continue;
+      const verdict = voidVerdict(view, t.name as "a" | "mx" | "include", target);
+      if (verdict === "unknown") unknown = true;
+      else if (verdict) out.push({ at, term: t.text, reason: verdict });
+      else if (t.name === "include") follow(target);
+    }
+    const redirect = effectiveRedirect(list);
+    if (redirect && !hasMacro(redirect)) follow(canonicalName(redirect));
+  };
+  visit(canonicalName(name), terms, new Set([canonicalName(name)]));
+  return unknown ? undefined : out;
+}
+
+/** Why the lookup would be void, "" when it finds something, "unknown" when it cannot be told. */
+function voidVerdict(view: StackView, mechanism: "a" | "mx" | "include", target: string): string {
+  const at = view.recordsAt(target);
+  // A CNAME sends the lookup elsewhere; we do not follow it.
+  if (at.some((r) => r.type === "CNAME")) return "";
+  if (mechanism === "a") return at.some((r) => r.type === "A" || r.type === "AAAA") ? "" : `no A or AAAA record at ${target}`;
+  if (mechanism === "mx") return at.some((r) => r.type === "MX") ? "" : `no MX record at ${target}`;
+  if (view.hasUnknownTxt(target)) return "unknown";
+  return view.spfAt(target).length > 0 ? "" : `no SPF record at ${target}`;
+}
+
+export type Verdict = "yes" | "no" | "unknown";
+
+/** The mail host's public IPv4 addresses: its Elastic IP's, else the A records at its hostname; "unknown" until deploy. */
+export function hostAddresses(view: StackView, host: ViewMailHost): string[] | "unknown" {
+  const eips = host.children.filter((c) => c.type === EIP);
+  for (const eip of eips) {
+    for (const key of ["publicIp", "address"]) {
+      const value = eip.props[key];
+      if (typeof value === "string" && isIPv4(value)) return [value];
+    }
+  }
+  const a = view.recordsAt(host.hostname, "A");
+  if (a.some((r) => r.value === undefined)) return "unknown";
+  const known = a.map((r) => r.value!).filter((v) => isIPv4(v));
+  if (known.length > 0) return known;
+  // An Elastic IP whose address is not known yet, and no A record to read it from.
+  return eips.length > 0 ? "unknown" : [];
+}
+
+function within(address: string, network: string, prefix: number | undefined): boolean {
+  if (!isIPv4(network)) return false;
+  const list = new BlockList();
+  list.addSubnet(network, prefix ?? 32, "ipv4");
+  return list.check(address, "ipv4");
+}
+
+/**
+ * Whether the SPF record at `name` (its parsed terms) authorizes the host:
+ * a passing `a` or `a:<host>`, `mx`/`mx:` naming it among the exchanges, an
+ * `ip4` network or `a:` name holding its address, or an include (or redirect)
+ * of an SPF record in the stack that does. Includes outside the stack are not
+ * counted: a third party's record does not list your own host.
+ */
+export function authorizesHost(view: StackView, name: string, terms: SpfTerm[], host: ViewMailHost, visiting = new Set<string>()): Verdict {
+  const addresses = hostAddresses(view, host);
+  let unknown = false;
+  const addressIn = (records: ViewRecord[]): Verdict => {
+    if (records.length === 0) return "no";
+    if (addresses === "unknown" || records.some((r) => r.value === undefined)) return "unknown";
+    return records.some((r) => addresses.includes(r.value!)) ? "yes" : "no";
+  };
+  const passing = evaluatedTerms(terms).filter((t): t is SpfMechanism => t.kind === "mechanism" && t.qualifier === "+");
+  for (const t of passing) {
+    let verdict: Verdict = "no";
+    const target = t.domain === undefined ? canonicalName(name) : hasMacro(t.domain) ? undefined : canonicalName(t.domain);
+    if (t.name === "ip4") {
+      verdict = addresses === "unknown" ? "unknown" : addresses.some((a) => within(a, t.ip!, t.cidr4)) ? "yes" : "no";
+    } else if (t.name === "a") {
+      verdict = target === undefined ? "unknown" : target === host.hostname ? "yes" : addressIn(view.recordsAt(target, "A"));
+    } else if (t.name === "mx") {
+      if (target === undefined) verdict = "unknown";
+      else {
+        const mx = view.recordsAt(target, "MX");
+        if (mx.some((r) => r.value === undefined)) verdict = "unknown";
+        else {
+          const exchanges = mx.map((r) => canonicalName(r.value!.split(" ")[1] ?? ""));
+          verdict = exchanges.includes(host.hostname) ? "yes" : "no";
+          if (verdict === "no") {
+            for (const exchange of exchanges) {
+              const v = addressIn(view.recordsAt(exchange, "A"));
+              if (v === "yes") verdict = "yes";
+              else if (v === "unknown" && verdict === "no") verdict = "unknown";
+            }
+          }
+        }
+      }
+    } else if (t.name === "include") {
+      verdict = target === undefined ? "unknown" : includedVerdict(view, target, host, visiting);
+    } else if (t.name === "exists" || t.name === "ptr") {
+      verdict = "unknown";
+    }
+    if (verdict === "yes") return "yes";
+    if (verdict === "unknown") unknown = true;
+  }
+  const redirect = effectiveRedirect(terms);
+  if (redirect !== undefined) {
+    const verdict = hasMacro(redirect) ? "unknown" : includedVerdict(view, canonicalName(redirect), host, visiting);
+    if (verdict === "yes") return "yes";
+    if (verdict === "unknown") unknown = true;
+  }
+  return unknown ? "unknown" : "no";
+}
+
+function includedVerdict(view: StackView, target: string, host: ViewMailHost, visiting: Set<string>): Verdict {
+  if (visiting.has(target)) return "no";
+  if (view.hasUnknownTxt(target)) return "unknown";
+  const published = stackSpfAt(view, target);
+  if (!published) return "no";
+  return authorizesHost(view, target, published.terms, host, new Set([...visiting, target]));
+}
