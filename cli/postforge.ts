@@ -4,8 +4,8 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseOrThrow, ValidationError } from "../components/validation";
 import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
-import { OfflineRunError, runOffline } from "./plan/engine";
-import { buildPlan } from "./plan/plan";
+import { OfflineRunError } from "./plan/engine";
+import { planWithPolicies, POLICY_PROFILES, readPolicyConfig } from "./plan/policies";
 import { diffCommand } from "./diff/command";
 import { renderPlanTable } from "./plan/report";
 import { VERIFY_USAGE, verifyCommand } from "./verify/command";
@@ -17,10 +17,13 @@ import { findProjectDir, loadProjectStack } from "./plan/stack-files";
  */
 
 const USAGE = `Usage:
-  postforge plan --stack NAME [--json] [--out DIR] [--cwd DIR]
-      Run the stack program offline (no Pulumi CLI, credentials or network) and
-      print the DNS records \`pulumi up\` would publish. --json prints the plan as
-      JSON; --out DIR also writes one RFC 1035 zone file per domain.
+  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR]
+      Run the stack program offline (no Pulumi CLI, credentials or network),
+      print the DNS records and mail host \`pulumi up\` would create, and judge
+      them with the policy pack (policies/). Exits 1 when a mandatory rule fails.
+      --json prints the plan as JSON; --out DIR also writes one RFC 1035 zone
+      file per domain. --policy-config takes the JSON file \`pulumi preview
+      --policy-pack-config\` takes; --profile adds a shipped profile.
   postforge diff --base BASE.json --head HEAD.json [--out FILE]
       Compare two \`plan --json\` outputs and write a Markdown report: what the
       change means for mail authentication (weakening first), then the records.
@@ -36,6 +39,8 @@ const planFlags = z.strictObject({
   stack: stackName,
   json: z.boolean().default(false),
   out: z.string().min(1, { error: "must be a directory path" }).optional(),
+  "policy-config": z.string().min(1, { error: "must be the path of a JSON policy config file" }).optional(),
+  profile: z.enum(POLICY_PROFILES, { error: `must be one of ${POLICY_PROFILES.join(", ")}` }).optional(),
   cwd: z.string().optional(),
 });
 
@@ -94,13 +99,20 @@ function parseFlags(args: string[], options: NonNullable<NonNullable<Parameters<
 async function planCommand(args: string[], io: Io): Promise<number> {
   const flags = parseOrThrow(
     planFlags,
-    parseFlags(args, { stack: { type: "string" }, json: { type: "boolean" }, out: { type: "string" }, cwd: { type: "string" } }),
+    parseFlags(args, {
+      stack: { type: "string" },
+      json: { type: "boolean" },
+      out: { type: "string" },
+      "policy-config": { type: "string" },
+      profile: { type: "string" },
+      cwd: { type: "string" },
+    }),
     "command line",
   );
   const projectDir = findProjectDir(flags.cwd ?? process.cwd());
   const project = loadProjectStack(projectDir, flags.stack);
-  const run = await runOffline(project);
-  const plan = buildPlan(project, run);
+  const policyConfig = readPolicyConfig(projectDir, flags["policy-config"], flags.profile);
+  const plan = await planWithPolicies(project, policyConfig);
   if (flags.out) {
     fs.mkdirSync(flags.out, { recursive: true });
     for (const domain of plan.domains) {
@@ -119,5 +131,5 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   }
   io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTable(plan));
   if (flags.out && !flags.json) io.stdout(`Zone files: ${plan.domains.length} written to ${flags.out}\n`);
-  return EXIT.ok;
+  return plan.policyViolations.some((v) => v.enforcementLevel === "mandatory") ? EXIT.failed : EXIT.ok;
 }

@@ -40,6 +40,7 @@ function planOf(
     resourceCount: 0,
     resourcesByType: {},
     mailHosts: [],
+    policyViolations: [],
     domains: Object.entries(domains).map(([domain, records]) => ({
       domain,
       provider: "route53",

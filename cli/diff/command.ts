@@ -53,6 +53,7 @@ const planSchema = z.object({
   dkimKeys: z.array(z.object({ domain: z.string(), selector: z.string(), algorithm: z.string(), bits: z.number(), state: z.string() })).default([]),
   mtaStsPolicies: z.record(z.string(), z.string()).default({}),
   spfIncludeCosts: z.record(z.string(), z.number().int()).default({}),
+  policyViolations: z.array(z.object({ rule: z.string(), enforcementLevel: z.string(), message: z.string(), resource: z.string().optional() })).default([]),
 });
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {

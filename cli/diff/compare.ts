@@ -41,6 +41,8 @@ export interface DiffablePlan {
   mtaStsPolicies: Record<string, string>;
   /** Declared SPF include costs; plans made before they were recorded have none. */
   spfIncludeCosts?: Record<string, number>;
+  /** The policy pack's verdict on this plan; plans made before policies have none. */
+  policyViolations?: { rule: string; enforcementLevel: string; message: string; resource?: string }[];
 }
 
 export type ChangeSeverity = "weakens" | "info";
@@ -75,6 +77,8 @@ export interface DomainDiff {
 export interface PlanDiff {
   baseStack: string;
   headStack: string;
+  /** The policy pack's violations in the head plan: what this change would be refused for. */
+  headPolicyViolations: NonNullable<DiffablePlan["policyViolations"]>;
   /** Sorted by domain name. */
   domains: DomainDiff[];
 }
@@ -100,7 +104,7 @@ export function comparePlans(base: DiffablePlan, head: DiffablePlan): PlanDiff {
   const baseZones = zoneSides(base);
   const headZones = zoneSides(head);
   const names = [...new Set([...baseZones.keys(), ...headZones.keys()])].sort(byText);
-  return { baseStack: base.stack, headStack: head.stack, domains: names.map((zone) => compareZone(zone, baseZones.get(zone), headZones.get(zone))) };
+  return { baseStack: base.stack, headStack: head.stack, headPolicyViolations: head.policyViolations ?? [], domains: names.map((zone) => compareZone(zone, baseZones.get(zone), headZones.get(zone))) };
 }
 
 function zoneSides(plan: DiffablePlan): Map<string, ZoneSide> {

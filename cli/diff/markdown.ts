@@ -13,10 +13,20 @@ export function renderDiffMarkdown(diff: PlanDiff): string {
     lines.push(`> The plans are for different stacks (base ${code(diff.baseStack)}, head ${code(diff.headStack)}): this compares two stacks, not two versions of one.`, "");
   }
   lines.push(summaryLine(diff), "");
+  lines.push(...policySection(diff));
   const unchanged = diff.domains.filter((d) => d.status === "unchanged");
   for (const domain of diff.domains) if (domain.status !== "unchanged") lines.push(...domainSection(domain));
   if (unchanged.length > 0) lines.push(`Unchanged: ${unchanged.map((d) => code(d.domain)).join(", ")}`, "");
   return `${lines.join("\n").trimEnd()}\n`;
+}
+
+/** What the policy pack says about the head plan: the pull request would be refused at deploy when a mandatory rule fails. */
+function policySection(diff: PlanDiff): string[] {
+  const violations = diff.headPolicyViolations;
+  if (violations.length === 0) return [];
+  const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
+  const title = mandatory.length > 0 ? `**⛔ Policy pack: ${plural(mandatory.length, "mandatory violation")}; \`pulumi up\` would be refused**` : "**Policy pack: advisory findings**";
+  return [title, "", ...violations.map((v) => `- ${v.enforcementLevel} ${code(v.rule)}: ${escapeText(v.message)}`), ""];
 }
 
 function summaryLine(diff: PlanDiff): string {

@@ -6,6 +6,7 @@ import { inferPurpose } from "../../components/dns/purpose";
 import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
 import { MAIL_HOST_TYPE } from "../../components/mta-host/mail-host";
 import type { CapturedResource, OfflineRunResult } from "./engine";
+import type { PlannedViolation } from "./policies";
 
 /**
  * A plan: what `pulumi up` would publish, per zone, read back from the
@@ -80,6 +81,8 @@ export interface Plan {
   /** Declared SPF include costs (lookups, include counted), from the program's `spfIncludeCosts` output. */
   spfIncludeCosts: Record<string, number>;
   warnings: string[];
+  /** Violations of the policy pack's rules (policies/), judged over the captured resources; mandatory ones fail the plan. */
+  policyViolations: PlannedViolation[];
 }
 
 export function isDnsResource(resource: CapturedResource): boolean {
@@ -143,6 +146,7 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
     mailHosts: plannedMailHosts(resources, run.outputs.mailHosts),
     spfIncludeCosts: numberMap(run.outputs.spfIncludeCosts),
     warnings: run.warnings,
+    policyViolations: [],
   };
 }
 

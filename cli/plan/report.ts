@@ -37,6 +37,13 @@ export function renderPlanTable(plan: Plan): string {
   if (plan.warnings.length > 0) {
     lines.push("", `Warnings (${plan.warnings.length}):`, ...plan.warnings.map((w) => `  - ${w}`));
   }
+  const mandatory = plan.policyViolations.filter((v) => v.enforcementLevel === "mandatory");
+  const advisory = plan.policyViolations.filter((v) => v.enforcementLevel === "advisory");
+  for (const [title, list] of [["Policy violations, mandatory: the deploy would be refused", mandatory], ["Policy violations, advisory", advisory]] as const) {
+    if (list.length === 0) continue;
+    lines.push("", `${title} (${list.length}):`, ...list.map((v) => `  - [${v.rule}] ${v.message}${v.resource ? ` (resource ${v.resource})` : ""}`));
+  }
+  if (plan.policyViolations.length === 0) lines.push("", "Policies: every rule of the postforge-email-auth pack passes.");
   return `${lines.join("\n")}\n`;
 }
 

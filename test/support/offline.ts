@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../../cli/plan/engine";
-import { buildPlan, type Plan } from "../../cli/plan/plan";
+import type { Plan } from "../../cli/plan/plan";
+import { planWithPolicies } from "../../cli/plan/policies";
 import { loadProjectStack } from "../../cli/plan/stack-files";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -28,7 +29,7 @@ export async function failingRun(config: Record<string, unknown>): Promise<{ mes
   throw new Error("expected the program to fail, but it planned");
 }
 
+/** What `postforge plan --stack <stack> --json` prints: the plan, judged by the policy pack. */
 export async function planExampleStack(stack: string): Promise<Plan> {
-  const project = loadProjectStack(PROJECT_DIR, stack);
-  return buildPlan(project, await runOffline(project));
+  return planWithPolicies(loadProjectStack(PROJECT_DIR, stack));
 }

@@ -1,0 +1,91 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stackConfigFromValues } from "../../components/config";
+import { ValidationError } from "../../components/validation";
+import { fromCaptured } from "../../policies/model/from-captured";
+import { policyConfigProblems, runRules, type PolicyPackConfig, type RuleResult } from "../../policies/run";
+import { runOffline, type CapturedResource } from "./engine";
+import { buildPlan, type Plan } from "./plan";
+import type { ProjectStack } from "./stack-files";
+
+/**
+ * The policy pack's rules in the offline plan: the same rules `pulumi preview
+ * --policy-pack policies` runs, over the resources the plan captured, so a
+ * stack that would be refused at deploy is refused here first.
+ */
+
+export interface PlannedViolation {
+  rule: string;
+  enforcementLevel: "mandatory" | "advisory";
+  message: string;
+  /** The logical name of the resource blamed, when there is one. */
+  resource?: string;
+}
+
+/** Profiles shipped with the pack (policies/profiles/<name>.json). */
+export const POLICY_PROFILES = ["bulk-sender"] as const;
+
+/** Read a policy config file (the JSON `pulumi preview --policy-pack-config` takes), or a shipped profile. */
+export function readPolicyConfig(projectDir: string, file: string | undefined, profile: string | undefined): PolicyPackConfig {
+  const load = (where: string, flag: string): PolicyPackConfig => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(where, "utf8"));
+    } catch (error) {
+      throw new ValidationError("command line", [`${flag} = ${JSON.stringify(where)}: cannot read it as JSON (${(error as Error).message})`]);
+    }
+    const problems = policyConfigProblems(parsed);
+    if (problems.length > 0) throw new ValidationError(`policy config ${where}`, problems);
+    return parsed as PolicyPackConfig;
+  };
+  const fromProfile = profile ? load(path.join(projectDir, "policies", "profiles", `${profile}.json`), "--profile") : {};
+  const fromFile = file ? load(path.resolve(file), "--policy-config") : {};
+  return { ...fromProfile, ...fromFile };
+}
+
+/**
+ * What the stack config already says that the pack's rules take as settings:
+ * the DMARC dialect, whether the stack is production, and the SPF include
+ * costs the config declares. Settings given in a policy config file win.
+ */
+export function policyConfigForStack(stackValues: Record<string, string>, stack: string, spfIncludeCosts: Record<string, number>, given: PolicyPackConfig): PolicyPackConfig {
+  const config = stackConfigFromValues(stackValues, stack);
+  const derived: Record<string, Record<string, unknown>> = {
+    "dmarc-syntax": { dmarcMode: config.dmarcMode },
+    "dmarc-enforcement": { production: config.environment === "production" },
+    "spf-lookup-limit": { includeCosts: spfIncludeCosts },
+  };
+  const merged: PolicyPackConfig = { ...given };
+  for (const [rule, settings] of Object.entries(derived)) {
+    const entry = given[rule];
+    merged[rule] = typeof entry === "string" ? { enforcementLevel: entry, ...settings } : { ...settings, ...(entry ?? {}) };
+  }
+  return merged;
+}
+
+export function checkPolicies(resources: CapturedResource[], config: PolicyPackConfig): PlannedViolation[] {
+  const results: RuleResult[] = runRules(fromCaptured(resources), config);
+  const names = new Map(resources.map((r) => [r.urn, r.name]));
+  return results.flatMap((result) =>
+    result.enforcementLevel === "disabled"
+      ? []
+      : result.violations.map((v) => ({
+          rule: result.rule.name,
+          // A stack policy cannot remediate, so the engine runs "remediate" as mandatory; so does the plan.
+          enforcementLevel: result.enforcementLevel === "advisory" ? ("advisory" as const) : ("mandatory" as const),
+          message: v.message,
+          ...(v.urn && names.has(v.urn) ? { resource: names.get(v.urn)! } : {}),
+        })),
+  );
+}
+
+/**
+ * Plan a stack and judge it with the pack: what `postforge plan` prints and
+ * what the tests compare it with.
+ */
+export async function planWithPolicies(project: ProjectStack, policyConfig: PolicyPackConfig = {}): Promise<Plan> {
+  const run = await runOffline(project);
+  const plan = buildPlan(project, run);
+  const config = policyConfigForStack(project.config, project.stack, plan.spfIncludeCosts, policyConfig);
+  return { ...plan, policyViolations: checkPolicies(run.resources, config) };
+}
