@@ -13,7 +13,7 @@ import * as path from "node:path";
 const DOMAINS = Number(process.env.BENCH_DOMAINS ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-interface Sample { variant: string; seconds: number; peakRssMiB: number; resources: number; dnsRecords: number; records: number }
+interface Sample { variant: string; seconds: number; policySeconds: number; violations: number; peakRssMiB: number; resources: number; dnsRecords: number; records: number }
 
 function runVariant(variant: string, floorFile: string): Sample {
   const out = execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "run-variant.ts"), variant, String(DOMAINS), floorFile], {
@@ -34,11 +34,12 @@ for (let i = 0; i < RUNS; i++) {
 }
 const summary = (name: string) => {
   const s = samples[name];
-  return { seconds: median(s.map((x) => x.seconds)), peakRssMiB: median(s.map((x) => x.peakRssMiB)), resources: s[0].resources, dnsRecords: s[0].dnsRecords };
+  return { seconds: median(s.map((x) => x.seconds)), policySeconds: median(s.map((x) => x.policySeconds)), violations: s[0].violations, peakRssMiB: median(s.map((x) => x.peakRssMiB)), resources: s[0].resources, dnsRecords: s[0].dnsRecords };
 };
 const ours = summary("postforge");
 const floor = summary("floor");
 console.log(`Plan of ${DOMAINS} sending domains, median of ${RUNS} fresh-process runs (node ${process.version}, ${os.cpus().length} cores)`);
 console.log(`  postforge: ${ours.seconds.toFixed(2)} s, peak RSS ${ours.peakRssMiB.toFixed(0)} MiB, ${ours.resources} resources (${ours.dnsRecords} DNS records)`);
 console.log(`  floor:     ${floor.seconds.toFixed(2)} s, peak RSS ${floor.peakRssMiB.toFixed(0)} MiB, ${floor.resources} resources (${floor.dnsRecords} DNS records)`);
+console.log(`  policy pack (every rule over the same resources, after the plan): ${ours.policySeconds.toFixed(2)} s, ${ours.violations} violations`);
 console.log(`  ratio:     time ${(ours.seconds / floor.seconds).toFixed(2)}x, memory ${(ours.peakRssMiB / floor.peakRssMiB).toFixed(2)}x (target <= 1.25x)`);

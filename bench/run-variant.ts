@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runOffline } from "../cli/plan/engine";
 import { buildPlan } from "../cli/plan/plan";
+import { checkPolicies } from "../cli/plan/policies";
 import { generateStackConfig } from "./generate-stack";
 
 async function main(): Promise<void> {
@@ -18,6 +19,10 @@ async function main(): Promise<void> {
   const run = await runOffline({ programPath: program, project: "postforge", stack: "bench", config });
   const plan = buildPlan({ project: "postforge", stack: "bench" }, run);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  // The policy pack over the same resources, as `postforge plan` runs it after planning (timed apart: the floor has no rules).
+  const policyStart = process.hrtime.bigint();
+  const violations = variant === "postforge" ? checkPolicies(run.resources, {}).length : 0;
+  const policySeconds = Number(process.hrtime.bigint() - policyStart) / 1e9;
   const dnsRecords = run.resources.filter((r) => r.custom);
   if (variant === "postforge" && floorFile) {
     fs.writeFileSync(floorFile, JSON.stringify(dnsRecords.map((r) => ({ name: r.name, inputs: r.inputs }))));
@@ -26,6 +31,8 @@ async function main(): Promise<void> {
     `${JSON.stringify({
       variant,
       seconds,
+      policySeconds,
+      violations,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       resources: plan.resourceCount,
       dnsRecords: dnsRecords.length,

@@ -118,6 +118,7 @@ describe("MailHost, run by the offline engine", () => {
       hostname: "mail.example.com",
       domains: ["example.com"],
       mailboxes: MAILBOXES,
+      feedbackLoopAddresses: ["fbl@example.com"],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
     });
     // Registration order follows when inputs resolve, so compare by name.
@@ -313,6 +314,7 @@ describe("MailHost, run by the offline engine", () => {
       hostname: "mail.example.com",
       domains: ["example.com"],
       mailboxes: MAILBOXES,
+      feedbackLoopAddresses: ["fbl@example.com"],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
     });
     assert.equal(result.outputs.mailboxPasswordsIsSecret, true);

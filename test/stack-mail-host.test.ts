@@ -9,6 +9,8 @@ import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../cli/plan/engine";
 import { buildPlan, type Plan } from "../cli/plan/plan";
+import { comparePlans } from "../cli/diff/compare";
+import { renderDiffMarkdown } from "../cli/diff/markdown";
 import { renderZoneFile } from "../components/dns/zonefile";
 import { loadProjectStack } from "../cli/plan/stack-files";
 import { namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
@@ -88,6 +90,7 @@ describe("stack with its own mail host (selfhosted)", () => {
       hostname: "mail.example.com",
       domains: ["example.com", "example.org"],
       mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),
+      feedbackLoopAddresses: ["fbl@example.com", "fbl@example.org"],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
     });
   });
@@ -113,7 +116,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("sets the PTR after the A record that the host's zone publishes, so forward and reverse agree", () => {
-    const zone = byName("example.com");
+    const zone = result.resources.find((r) => r.type === "postforge:dns:MailDomain" && r.name === "example.com")!;
     const aRecord = result.resources.find((r) => r.parent === zone.urn && r.inputs.type === "A");
     assert.ok(aRecord);
     assert.deepEqual([aRecord.inputs.name, aRecord.inputs.records], ["mail.example.com", [plan.mailHosts[0].publicIp]]);
@@ -163,6 +166,19 @@ describe("stack with its own mail host (selfhosted)", () => {
     const passwd = byName("mail.example.com-mailbox-passwords-version");
     assert.deepEqual(passwd.secretInputs, ["secretString"]);
     assert.equal(passwd.inputs.secretString, "[secret]");
+  });
+
+  it("postforge diff shows a change to the host's boot configuration as an instance replacement", () => {
+    const head = structuredClone(plan);
+    head.mailHosts[0].userData = head.mailHosts[0].userData.replace("message_size_limit = 26214400", "message_size_limit = 52428800");
+    assert.notEqual(head.mailHosts[0].userData, plan.mailHosts[0].userData, "the rendered main.cf holds message_size_limit");
+    head.mailHosts[0].signingKeys = head.mailHosts[0].signingKeys.filter((k) => k !== "example.com/pf2026q4e");
+    const report = renderDiffMarkdown(comparePlans(plan, head));
+    assert.match(
+      report,
+      /### Mail hosts\n\n- `mail\.example\.com` \(changed\) ⚠️ \*\*the instance is replaced\*\* \(cloud-init runs once per instance\): queued mail and the role mailboxes on it are lost; the Elastic IP and its PTR stay\n {2}- signing keys removed: example\.com\/pf2026q4e\n {2}- boot configuration \(user-data\) changed\n/,
+    );
+    assert.doesNotMatch(renderDiffMarkdown(comparePlans(plan, plan)), /Mail hosts/);
   });
 
   describe("the host's files and zones, checked by the real tools", () => {

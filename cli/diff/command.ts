@@ -53,6 +53,19 @@ const planSchema = z.object({
   dkimKeys: z.array(z.object({ domain: z.string(), selector: z.string(), algorithm: z.string(), bits: z.number(), state: z.string() })).default([]),
   mtaStsPolicies: z.record(z.string(), z.string()).default({}),
   spfIncludeCosts: z.record(z.string(), z.number().int()).default({}),
+  mailHosts: z
+    .array(
+      z.object({
+        hostname: z.string(),
+        instanceType: z.string(),
+        ami: z.string(),
+        userData: z.string(),
+        signingKeys: z.array(z.string()),
+        mailboxes: z.array(z.string()),
+        ingress: z.array(z.object({ port: z.number(), protocol: z.string(), sources: z.array(z.string()) })),
+      }),
+    )
+    .default([]),
   policyViolations: z.array(z.object({ rule: z.string(), enforcementLevel: z.string(), message: z.string(), resource: z.string().optional() })).default([]),
 });
 

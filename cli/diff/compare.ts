@@ -41,6 +41,8 @@ export interface DiffablePlan {
   mtaStsPolicies: Record<string, string>;
   /** Declared SPF include costs; plans made before they were recorded have none. */
   spfIncludeCosts?: Record<string, number>;
+  /** The mail hosts the plan runs; plans made before mail hosts have none. */
+  mailHosts?: { hostname: string; instanceType: string; ami: string; userData: string; signingKeys: string[]; mailboxes: string[]; ingress: { port: number; protocol: string; sources: string[] }[] }[];
   /** The policy pack's verdict on this plan; plans made before policies have none. */
   policyViolations?: { rule: string; enforcementLevel: string; message: string; resource?: string }[];
 }
@@ -77,6 +79,8 @@ export interface DomainDiff {
 export interface PlanDiff {
   baseStack: string;
   headStack: string;
+  /** What changes on each mail host, replacements first. */
+  mailHosts: MailHostChange[];
   /** The policy pack's violations in the head plan: what this change would be refused for. */
   headPolicyViolations: NonNullable<DiffablePlan["policyViolations"]>;
   /** Sorted by domain name. */
@@ -104,7 +108,48 @@ export function comparePlans(base: DiffablePlan, head: DiffablePlan): PlanDiff {
   const baseZones = zoneSides(base);
   const headZones = zoneSides(head);
   const names = [...new Set([...baseZones.keys(), ...headZones.keys()])].sort(byText);
-  return { baseStack: base.stack, headStack: head.stack, headPolicyViolations: head.policyViolations ?? [], domains: names.map((zone) => compareZone(zone, baseZones.get(zone), headZones.get(zone))) };
+  return { baseStack: base.stack, headStack: head.stack, mailHosts: compareMailHosts(base.mailHosts ?? [], head.mailHosts ?? []), headPolicyViolations: head.policyViolations ?? [], domains: names.map((zone) => compareZone(zone, baseZones.get(zone), headZones.get(zone))) };
+}
+
+export interface MailHostChange {
+  hostname: string;
+  status: "added" | "removed" | "changed";
+  /** Plain-text lines; the renderer escapes them. */
+  changes: string[];
+  /** The instance is replaced (new user-data, AMI): mail queued on it and its mailboxes go with it. */
+  replacesInstance: boolean;
+}
+
+type PlannedHost = NonNullable<DiffablePlan["mailHosts"]>[number];
+
+function compareMailHosts(base: PlannedHost[], head: PlannedHost[]): MailHostChange[] {
+  const names = [...new Set([...base, ...head].map((h) => h.hostname))].sort(byText);
+  const out: MailHostChange[] = [];
+  for (const hostname of names) {
+    const b = base.find((h) => h.hostname === hostname);
+    const h = head.find((x) => x.hostname === hostname);
+    if (!b || !h) {
+      out.push({ hostname, status: b ? "removed" : "added", changes: [b ? "the mail host is removed (its Elastic IP is retained in the account)" : "a new mail host"], replacesInstance: false });
+      continue;
+    }
+    const changes: string[] = [];
+    const listDiff = (what: string, before: string[], after: string[]) => {
+      const added = after.filter((x) => !before.includes(x));
+      const removed = before.filter((x) => !after.includes(x));
+      if (added.length > 0) changes.push(`${what} added: ${added.join(", ")}`);
+      if (removed.length > 0) changes.push(`${what} removed: ${removed.join(", ")}`);
+    };
+    listDiff("signing keys", b.signingKeys, h.signingKeys);
+    listDiff("mailboxes", b.mailboxes, h.mailboxes);
+    const rule = (r: PlannedHost["ingress"][number]) => `${r.protocol}/${r.port} from ${r.sources.join(" ")}`;
+    listDiff("inbound rules", b.ingress.map(rule), h.ingress.map(rule));
+    if (b.instanceType !== h.instanceType) changes.push(`instance type ${b.instanceType} → ${h.instanceType}`);
+    const replaces = b.userData !== h.userData || b.ami !== h.ami;
+    if (b.ami !== h.ami) changes.push(`AMI ${b.ami} → ${h.ami}`);
+    if (b.userData !== h.userData) changes.push("boot configuration (user-data) changed");
+    if (changes.length > 0) out.push({ hostname, status: "changed", changes, replacesInstance: replaces });
+  }
+  return out;
 }
 
 function zoneSides(plan: DiffablePlan): Map<string, ZoneSide> {

@@ -14,6 +14,7 @@ export function renderDiffMarkdown(diff: PlanDiff): string {
   }
   lines.push(summaryLine(diff), "");
   lines.push(...policySection(diff));
+  lines.push(...mailHostSection(diff));
   const unchanged = diff.domains.filter((d) => d.status === "unchanged");
   for (const domain of diff.domains) if (domain.status !== "unchanged") lines.push(...domainSection(domain));
   if (unchanged.length > 0) lines.push(`Unchanged: ${unchanged.map((d) => code(d.domain)).join(", ")}`, "");
@@ -27,6 +28,19 @@ function policySection(diff: PlanDiff): string[] {
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
   const title = mandatory.length > 0 ? `**⛔ Policy pack: ${plural(mandatory.length, "mandatory violation")}; \`pulumi up\` would be refused**` : "**Policy pack: advisory findings**";
   return [title, "", ...violations.map((v) => `- ${v.enforcementLevel} ${code(v.rule)}: ${escapeText(v.message)}`), ""];
+}
+
+function mailHostSection(diff: PlanDiff): string[] {
+  if (diff.mailHosts.length === 0) return [];
+  const lines = ["### Mail hosts", ""];
+  for (const host of diff.mailHosts) {
+    const replace = host.replacesInstance
+      ? " ⚠️ **the instance is replaced** (cloud-init runs once per instance): queued mail and the role mailboxes on it are lost; the Elastic IP and its PTR stay"
+      : "";
+    lines.push(`- ${code(host.hostname)} (${host.status})${replace}`, ...host.changes.map((c) => `  - ${escapeText(c)}`));
+  }
+  lines.push("");
+  return lines;
 }
 
 function summaryLine(diff: PlanDiff): string {

@@ -79,10 +79,18 @@ export class StackView {
   readonly dkimKeys: ViewDkimKey[] = [];
   private readonly byUrn = new Map<string, StackResource>();
   private readonly byName = new Map<string, ViewRecord[]>();
+  private readonly byParent = new Map<string, StackResource[]>();
+  // Computed once: rules ask for these per domain, and a stack may have a thousand domains.
+  private zoneSet?: Set<string>;
+  private liveSelectors?: Map<string, string[]>;
+  private sending?: string[];
 
   constructor(readonly resources: StackResource[]) {
     this.stack = resources.length > 0 ? stackOfUrn(resources[0].urn) : "";
-    for (const r of resources) this.byUrn.set(r.urn, r);
+    for (const r of resources) {
+      this.byUrn.set(r.urn, r);
+      if (r.parent) this.byParent.set(r.parent, [...(this.byParent.get(r.parent) ?? []), r]);
+    }
     for (const r of resources) {
       if (r.type === MAIL_DOMAIN_TYPE && typeof r.props.domain === "string") {
         this.mailDomains.push({ resource: r, domain: canonicalName(r.props.domain), mtaStsPolicy: stringOrUndefined(r.props.mtaStsPolicy) });
@@ -104,7 +112,7 @@ export class StackView {
   }
 
   childrenOf(urn: string): StackResource[] {
-    return this.resources.filter((r) => r.parent === urn);
+    return this.byParent.get(urn) ?? [];
   }
 
   /** Every record at a name, optionally of one type. */
@@ -125,13 +133,19 @@ export class StackView {
 
   /** The zones the stack manages: each MailDomain's apex, else the names records were published under. */
   get zones(): string[] {
-    return [...new Set(this.mailDomains.map((d) => d.domain))];
+    this.zoneSet ??= new Set(this.mailDomains.map((d) => d.domain));
+    return [...this.zoneSet];
   }
 
   /** The longest managed zone that is the name or a parent of it. */
   zoneOf(name: string): string | undefined {
-    const n = canonicalName(name);
-    return this.zones.filter((z) => n === z || n.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
+    this.zoneSet ??= new Set(this.mailDomains.map((d) => d.domain));
+    const labels = canonicalName(name).split(".");
+    for (let i = 0; i < labels.length; i++) {
+      const candidate = labels.slice(i).join(".");
+      if (this.zoneSet.has(candidate)) return candidate;
+    }
+    return undefined;
   }
 
   /** Whether the stack is authoritative for the name, so a missing record there really is missing. */
@@ -162,15 +176,21 @@ export class StackView {
 
   /** Selectors at `<selector>._domainkey.<domain>` whose key is not revoked (or not known yet). */
   liveDkimSelectors(domain: string): string[] {
-    const suffix = `._domainkey.${canonicalName(domain)}`;
-    const out = new Set<string>();
-    for (const r of this.records) {
-      if (r.type !== "TXT" || !r.name.endsWith(suffix)) continue;
-      const selector = r.name.slice(0, -suffix.length);
-      if (selector === "*" || selector.includes(".")) continue;
-      if (r.value === undefined || !/(?:^|;)\s*p\s*=\s*(?:;|$)/.test(r.value)) out.add(selector);
+    if (!this.liveSelectors) {
+      this.liveSelectors = new Map();
+      for (const r of this.records) {
+        const at = r.name.indexOf("._domainkey.");
+        if (r.type !== "TXT" || at < 0) continue;
+        const selector = r.name.slice(0, at);
+        if (selector === "*" || selector.includes(".")) continue;
+        if (r.value !== undefined && /(?:^|;)\s*p\s*=\s*(?:;|$)/.test(r.value)) continue;
+        const owner = r.name.slice(at + "._domainkey.".length);
+        const list = this.liveSelectors.get(owner) ?? [];
+        if (!list.includes(selector)) list.push(selector);
+        this.liveSelectors.set(owner, list);
+      }
     }
-    return [...out];
+    return [...(this.liveSelectors.get(canonicalName(domain)) ?? [])];
   }
 
   /**
@@ -179,16 +199,19 @@ export class StackView {
    * unless parked.
    */
   get sendingDomains(): string[] {
+    if (this.sending) return [...this.sending];
     const candidates = new Set<string>([...this.zones, ...this.mailHosts.flatMap((h) => h.domains)]);
     for (const r of this.records) {
       if (r.type !== "TXT") continue;
       if (r.name.startsWith("_dmarc.") && r.value !== undefined && isDmarcValue(r.value)) candidates.add(r.name.slice("_dmarc.".length));
-      if (r.name.includes("._domainkey.")) {
-        const domain = r.name.slice(r.name.indexOf("._domainkey.") + "._domainkey.".length);
+      const at = r.name.indexOf("._domainkey.");
+      if (at >= 0) {
+        const domain = r.name.slice(at + "._domainkey.".length);
         if (this.liveDkimSelectors(domain).length > 0) candidates.add(domain);
       }
     }
-    return [...candidates].filter((d) => !this.isParked(d)).sort();
+    this.sending = [...candidates].filter((d) => !this.isParked(d)).sort();
+    return [...this.sending];
   }
 
   /** The DMARC tags in force for a domain: its own record, else its organizational domain's `sp`. */
@@ -228,7 +251,7 @@ export class StackView {
       mailboxes: stringList(p.mailboxes),
       feedbackLoopAddresses: stringList(p.feedbackLoopAddresses),
       signingKeys: stringList(p.signingKeys),
-      children: this.resources.filter((r) => r.parent === resource.urn),
+      children: this.childrenOf(resource.urn),
     });
   }
 
