@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   // The policy pack over the same resources, as `postforge plan` runs it after planning (timed apart: the floor has no rules).
   const policyStart = process.hrtime.bigint();
-  const violations = variant === "postforge" ? checkPolicies(run.resources, {}).length : 0;
+  // The generated domains report to reports.example.com, outside the stack: declared as the organization would.
+  const policyConfig = { "dmarc-reporting": { externalReportDestinations: ["reports.example.com"] } };
+  const violations = variant === "postforge" ? checkPolicies(run.resources, policyConfig).length : 0;
   const policySeconds = Number(process.hrtime.bigint() - policyStart) / 1e9;
   const dnsRecords = run.resources.filter((r) => r.custom);
   if (variant === "postforge" && floorFile) {

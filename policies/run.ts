@@ -63,14 +63,15 @@ export function policyConfigProblems(config: unknown, rules: AnyRule[] = ALL_RUL
         if (!levels.includes(value as string)) problems.push(`${key}.enforcementLevel = ${JSON.stringify(value)}: must be one of ${levels.join(", ")}`);
         continue;
       }
-      const schema = rule?.config?.[property as never] as { type?: string; enum?: unknown[]; minimum?: number; maximum?: number } | undefined;
+      const schema = rule?.config?.[property as never] as { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number } | undefined;
       if (!schema) {
         problems.push(`${key}.${property}: unknown setting; ${rule?.config ? `the settings are ${Object.keys(rule.config).join(", ")}` : "this rule has none"}`);
         continue;
       }
       const actual = Array.isArray(value) ? "array" : value === null ? "null" : Number.isInteger(value) ? "integer" : typeof value;
-      const okType = schema.type === undefined || schema.type === actual || (schema.type === "number" && actual === "integer");
-      if (!okType) problems.push(`${key}.${property} = ${JSON.stringify(value)}: must be of type ${schema.type}`);
+      const types = schema.type === undefined ? [] : [schema.type].flat();
+      const okType = types.length === 0 || types.includes(actual) || (types.includes("number") && actual === "integer");
+      if (!okType) problems.push(`${key}.${property} = ${JSON.stringify(value)}: must be of type ${types.join(" or ")}`);
       else if (schema.enum && !schema.enum.includes(value)) problems.push(`${key}.${property} = ${JSON.stringify(value)}: must be one of ${schema.enum.join(", ")}`);
       else if (typeof value === "number" && ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum))) {
         problems.push(`${key}.${property} = ${value}: must be between ${schema.minimum ?? "-∞"} and ${schema.maximum ?? "∞"}`);

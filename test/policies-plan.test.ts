@@ -115,7 +115,7 @@ describe("the policy pack in postforge diff", () => {
     const report = renderDiffMarkdown(comparePlans(base, head));
     assert.match(
       report,
-      /\*\*⛔ Policy pack: 1 mandatory violation; `pulumi up` would be refused\*\*\n\n- mandatory `dmarc-enforcement`: example\.org: DMARC p=none in a production stack\n- advisory `mta-sts-consistent`: example\.com: max_age below a day\n/,
+      /\*\*⛔ Policy pack: 1 mandatory violation; `pulumi up` would be refused\*\*\n\n- mandatory `dmarc-enforcement`: example\.org: DMARC p=none in a production stack\n- advisory `mta-sts-consistent`: example\.com: max\\_age below a day\n/,
     );
     assert.doesNotMatch(renderDiffMarkdown(comparePlans(base, base)), /Policy pack/);
   });

@@ -214,7 +214,7 @@ export class StackView {
     return [...this.sending];
   }
 
-  /** The DMARC tags in force for a domain: its own record, else its organizational domain's `sp`. */
+  /** The tags of the domain's own DMARC record, when it has exactly one that parses (see rules/dmarc-support.ts for the organizational-domain fallback). */
   dmarcTags(domain: string): Map<string, string> | undefined {
     const own = this.dmarcAt(domain);
     if (own.length !== 1) return undefined;

@@ -1,3 +1,139 @@
-import type { AnyRule } from "./rule";
+import { isUnknown, type StackResource } from "../model/resources";
+import { INSTANCE, SECURITY_GROUP, type StackView } from "../model/view";
+import { describePorts, groupsOf, ingressRules, mailHostOf, mxExchanges, opensTcpPort, subject, worldRanges, type Ingress } from "./host-support";
+import type { Rule, Violation } from "./rule";
 
-export const HOST_RULES: AnyRule[] = [];
+/**
+ * The instances that handle mail: each a mail host's, or attached to a
+ * security group that lets SMTP (25) in from any source.
+ */
+function mailInstances(view: StackView): StackResource[] {
+  const smtpGroups = new Set(
+    ingressRules(view)
+      .filter((i) => opensTcpPort(i, 25))
+      .map((i) => i.group?.urn)
+      .filter((urn): urn is string => urn !== undefined),
+  );
+  return view.ofType(INSTANCE).filter((i) => mailHostOf(view, i) !== undefined || groupsOf(view, i).some((g) => smtpGroups.has(g.urn)));
+}
+
+/** A nested prop (`metadataOptions.httpTokens`): the value, or UNKNOWN when it or an enclosing object is unknown. */
+function nested(resource: StackResource, path: string[]): unknown {
+  let value: unknown = resource.props;
+  for (const key of path) {
+    if (isUnknown(value)) return value;
+    if (!value || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+export const hostImdsv2: Rule = {
+  name: "host-imdsv2",
+  group: "Host hardening",
+  profile: "baseline",
+  description: "Every mail instance (a mail host's, or one that accepts SMTP) requires IMDSv2 session tokens (metadataOptions.httpTokens: required).",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  source: "AWS EC2 User Guide, \"Use IMDSv2\"; CIS AWS Foundations Benchmark 5.6",
+  check(view) {
+    const violations: Violation[] = [];
+    for (const instance of mailInstances(view)) {
+      const tokens = nested(instance, ["metadataOptions", "httpTokens"]);
+      if (tokens === "required" || isUnknown(tokens)) continue;
+      violations.push({
+        message: `${subject(view, instance, "instance")} allows IMDSv1 (metadataOptions.httpTokens is ${tokens === undefined ? "unset, so optional" : `"${String(tokens)}"`}); a server-side request forgery on a mail host can then read its role's credentials, and with them its DKIM private keys; set metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 }`,
+        urn: instance.urn,
+      });
+    }
+    return violations;
+  },
+};
+
+export const hostRootEncrypted: Rule = {
+  name: "host-root-encrypted",
+  group: "Host hardening",
+  profile: "baseline",
+  description: "Every mail instance's root volume, which holds the mail queue, mailboxes and DKIM keys, is encrypted.",
+  enforcementLevel: "mandatory",
+  severity: "medium",
+  source: "AWS EC2 User Guide, \"Amazon EBS encryption\"; CIS AWS Foundations Benchmark 2.2.1",
+  check(view) {
+    const violations: Violation[] = [];
+    for (const instance of mailInstances(view)) {
+      const encrypted = nested(instance, ["rootBlockDevice", "encrypted"]);
+      if (encrypted === true || isUnknown(encrypted)) continue;
+      violations.push({
+        message: `${subject(view, instance, "instance")} has an unencrypted root volume (rootBlockDevice.encrypted is ${encrypted === undefined ? "unset" : String(encrypted)}); it holds the mail queue, the mailboxes and the DKIM private keys fetched at boot, and its snapshots would too; set rootBlockDevice: { encrypted: true } (this replaces the instance)`,
+        urn: instance.urn,
+      });
+    }
+    return violations;
+  },
+};
+
+/** `mail.example.com: security group mail.example.com-sg ingress[4]`, or a standalone rule with its group; the host is the group's. */
+function ruleLabel(view: StackView, ingress: Ingress): string {
+  const host = mailHostOf(view, ingress.group ?? ingress.resource);
+  const what =
+    ingress.resource.type === SECURITY_GROUP
+      ? `security group ${ingress.resource.name} ${ingress.label}`
+      : `security group rule ${ingress.resource.name}${ingress.group ? ` (group ${ingress.group.name})` : ""}`;
+  return host ? `${host.hostname}: ${what}` : what;
+}
+
+export const hostNoWorldSsh: Rule = {
+  name: "host-no-world-ssh",
+  group: "Host hardening",
+  profile: "baseline",
+  description: "No security group opens SSH (port 22) to the whole internet (0.0.0.0/0 or ::/0).",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  source: "CIS AWS Foundations Benchmark 5.2 and 5.3; MailHost sshCidrs",
+  check(view) {
+    const violations: Violation[] = [];
+    for (const ingress of ingressRules(view)) {
+      const world = worldRanges(ingress);
+      if (world.length === 0 || !opensTcpPort(ingress, 22)) continue;
+      violations.push({
+        message: `${ruleLabel(view, ingress)} opens SSH (port 22, ${describePorts(ingress)}) to ${world.join(" and ")}; SSH open to the internet is brute-forced within minutes of boot; list your admin networks instead (MailHost sshCidrs) or use SSM Session Manager, which the mail host's role allows`,
+        urn: ingress.resource.urn,
+      });
+    }
+    return violations;
+  },
+};
+
+export const hostPort25Receivers: Rule = {
+  name: "host-port25-receivers",
+  group: "Host hardening",
+  profile: "baseline",
+  description: "Only the security group of a mail host that receives mail (the MX of a domain in the stack) opens SMTP (port 25) to the internet.",
+  enforcementLevel: "mandatory",
+  severity: "medium",
+  source: "RFC 5321 §5.1 (mail arrives at the MX); M3AAWG guidance on open relays and exposed MTAs",
+  check(view) {
+    const violations: Violation[] = [];
+    const mx = mxExchanges(view);
+    for (const ingress of ingressRules(view)) {
+      const world = worldRanges(ingress);
+      if (world.length === 0 || !opensTcpPort(ingress, 25)) continue;
+      const host = ingress.group ? mailHostOf(view, ingress.group) : undefined;
+      if (host && mx.byHost.has(host.hostname)) continue;
+      if (host && mx.unknown) continue; // an MX unknown at preview may name it
+      const why = host
+        ? `mail host ${host.hostname} is the MX of no domain in this stack, so nothing should deliver to it`
+        : `it belongs to no mail host of the stack that receives mail`;
+      const fix = host
+        ? `publish MX <domain> → ${host.hostname} for the domains it receives for, or remove the inbound port 25 rule`
+        : `remove the inbound port 25 rule, or receive mail with a Postforge MailHost that is a domain's MX`;
+      violations.push({
+        message: `${ruleLabel(view, ingress)} opens SMTP (port 25, ${describePorts(ingress)}) to ${world.join(" and ")}, but ${why}; an MTA listening to the internet that is no MX only draws relay probes and spam; ${fix}`,
+        urn: (ingress.group ?? ingress.resource).urn,
+      });
+    }
+    return violations;
+  },
+};
+
+export const HOST_RULES = [hostImdsv2, hostRootEncrypted, hostNoWorldSsh, hostPort25Receivers];

@@ -7,7 +7,7 @@
  */
 import { BlockList, isIPv4 } from "node:net";
 import { canonicalName } from "../../components/dns/model";
-import { KNOWN_SPF_INCLUDES, parseSpf, spfTermsLookupCount, type SpfMechanism, type SpfTerm } from "../../components/dns/protocols";
+import { KNOWN_SPF_INCLUDES, isSpfValue, parseSpf, spfTermsLookupCount, type SpfMechanism, type SpfTerm } from "../../components/dns/protocols";
 import { EIP, type StackView, type ViewMailHost, type ViewRecord } from "../model/view";
 
 /** Each SPF record in the stack (a TXT starting `v=spf1`), once. */
@@ -131,13 +131,31 @@ export function voidTerms(view: StackView, name: string, terms: SpfTerm[]): Void
 
 /** Why the lookup would be void, "" when it finds something, "unknown" when it cannot be told. */
 function voidVerdict(view: StackView, mechanism: "a" | "mx" | "include", target: string): string {
-  const at = view.recordsAt(target);
+  const at = answeringRecords(view, target);
   // A CNAME sends the lookup elsewhere; we do not follow it.
   if (at.some((r) => r.type === "CNAME")) return "";
   if (mechanism === "a") return at.some((r) => r.type === "A" || r.type === "AAAA") ? "" : `no A or AAAA record at ${target}`;
   if (mechanism === "mx") return at.some((r) => r.type === "MX") ? "" : `no MX record at ${target}`;
-  if (view.hasUnknownTxt(target)) return "unknown";
-  return view.spfAt(target).length > 0 ? "" : `no SPF record at ${target}`;
+  const txt = at.filter((r) => r.type === "TXT");
+  if (txt.some((r) => r.value === undefined)) return "unknown";
+  return txt.some((r) => isSpfValue(r.value!)) ? "" : `no SPF record at ${target}`;
+}
+
+/**
+ * The records a query for the name would be answered from: the name's own,
+ * else (when the name has none) a wildcard's at one of its ancestors in the
+ * stack's zones. Lenient on purpose: any such wildcard counts, which can only
+ * make fewer lookups void.
+ */
+function answeringRecords(view: StackView, name: string): ViewRecord[] {
+  const own = view.recordsAt(name);
+  if (own.length > 0) return own;
+  const labels = name.split(".");
+  for (let i = 1; i < labels.length && view.manages(labels.slice(i).join(".")); i++) {
+    const wildcard = view.recordsAt(`*.${labels.slice(i).join(".")}`);
+    if (wildcard.length > 0) return wildcard;
+  }
+  return [];
 }
 
 export type Verdict = "yes" | "no" | "unknown";
