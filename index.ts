@@ -11,6 +11,7 @@ import { DkimKeyring } from "./components/dkim/keyring";
 import { dkimPlaceholderRecord } from "./components/dkim/records";
 import { MailDomain, prepareOrThrow } from "./components/dns/mail-domain";
 import { MailHost } from "./components/mta-host/mail-host";
+import { StackSettings } from "./components/config/stack-settings";
 
 const stack = pulumi.getStack();
 const config = readStackConfig(stack);
@@ -113,9 +114,12 @@ export const mailHosts = mailHost ? pulumi.output({ [mailHost.hostname]: { publi
 export const mailboxPasswords = mailHost ? mailHost.mailboxPasswords : {};
 
 /** Declared worst-case DNS-lookup costs of SPF includes, so `postforge diff` counts them as the builder did. */
-export const spfIncludeCosts = Object.fromEntries(
+export const spfIncludeCosts: Record<string, number> = Object.fromEntries(
   config.domains.flatMap((d) => d.spf.includes.filter((i) => i.lookups !== undefined).map((i) => [i.domain, i.lookups!])),
 );
+
+// What the policy pack needs to know about the stack as a whole (see components/config/stack-settings.ts).
+new StackSettings("postforge-settings", { environment: config.environment, dmarcMode: config.dmarcMode, spfIncludeCosts });
 
 /** MTA-STS policy files to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt. */
 export const mtaStsPolicies = Object.fromEntries(desired.domains.filter((d) => d.mtaStsPolicy).map((d) => [d.domain, d.mtaStsPolicy!]));

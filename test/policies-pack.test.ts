@@ -43,7 +43,8 @@ function analyzeStackRequest(resources: CapturedResource[]): unknown {
       resource.setType(r.type);
       resource.setName(r.name);
       resource.setUrn(r.urn);
-      resource.setProperties(Struct.fromJavaScript(withUnknowns(r.inputs)));
+      // The engine sends outputs: a custom resource's (its inputs, at preview), a component's registered ones.
+      resource.setProperties(Struct.fromJavaScript(withUnknowns(r.custom ? r.inputs : (r.outputs ?? {}))));
       const options = new analyzerPb.AnalyzerResourceOptions();
       options.setProtect(r.protect);
       options.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
@@ -108,10 +109,12 @@ describe("the policy pack, served by its real entry point", { timeout: 240_000 }
     );
   });
 
-  it("judges the prod stack clean at preview, with the keys still unknown", async () => {
-    const response = (await call<any>("analyzeStack", analyzeStackRequest(await captureStack("prod")))).toObject();
-    const diagnostics = response.diagnosticsList as Diagnostic[];
-    assert.deepEqual(diagnostics.map((d) => `[${d.policyname}] ${d.message}`), [], stderr);
+  it("judges every example stack clean at preview, with the keys still unknown and components seen by their outputs", async () => {
+    for (const stack of ["dev", "prod", "selfhosted"]) {
+      const response = (await call<any>("analyzeStack", analyzeStackRequest(await captureStack(stack)))).toObject();
+      const diagnostics = response.diagnosticsList as Diagnostic[];
+      assert.deepEqual(diagnostics.map((d) => `[${d.policyname}] ${d.message}`), [], `${stack}\n${stderr}`);
+    }
   });
 
   it("reports a hand-made +all SPF record as a mandatory violation against that record", async () => {

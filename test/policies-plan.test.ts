@@ -38,7 +38,8 @@ describe("the policy pack in postforge plan", () => {
 
   it("refuses a production stack whose config lets a domain stay at p=none: prints the violation, exits 1", async () => {
     // The stack config itself only warns about p=none in production; the pack refuses it, as `pulumi up --policy-pack` would.
-    const project = loadProjectStack(PROJECT_DIR, "prod");
+    // "selfhosted" is production by its postforge:environment (StackSettings), not by its name.
+    const project = loadProjectStack(PROJECT_DIR, "selfhosted");
     const domains = JSON.parse(project.config["postforge:domains"]);
     domains[1].dmarc.p = "none";
     const plan = await planWithPolicies({ ...project, config: { ...project.config, "postforge:domains": JSON.stringify(domains) } });

@@ -83,4 +83,55 @@ describe("policy pack over the example stacks", () => {
       assertOnly(await runPolicies(resources), "spf-all-qualifier", [/^bounce\.example\.com: SPF record "v=spf1 include:sendgrid\.net \+all": SPF term "\+all" lets any host on the internet pass SPF/]);
     });
   });
+
+  describe("resources of every shape, judged without crashing", () => {
+    it("a malformed Cloudflare TXT (unbalanced quote) is set aside; the rules still judge everything else", async () => {
+      const resources = [
+        ...captured.get("dev")!,
+        handMadeResource("dev", "cloudflare:index/dnsRecord:DnsRecord", "broken-quote", { zoneId: "0123456789abcdef0123456789abcdef", name: "x.example.com", type: "TXT", ttl: 1, content: '"v=spf1 -all' }),
+        handMadeResource("dev", "cloudflare:index/dnsRecord:DnsRecord", "open-spf", { zoneId: "0123456789abcdef0123456789abcdef", name: "y.example.com", type: "TXT", ttl: 1, content: '"v=spf1 +all"' }),
+      ];
+      assertOnly(await runPolicies(resources), "spf-all-qualifier", [/^y\.example\.com: SPF record "v=spf1 \+all"/]);
+    });
+
+    it("Cloudflare's older Record resource (value instead of content) is judged like DnsRecord", async () => {
+      const resources = [
+        ...captured.get("dev")!,
+        handMadeResource("dev", "cloudflare:index/record:Record", "legacy-spf", { zoneId: "0123456789abcdef0123456789abcdef", name: "legacy.example.com", type: "TXT", value: "v=spf1 ?all" }),
+      ];
+      assertOnly(await runPolicies(resources), "spf-all-qualifier", [/^legacy\.example\.com: SPF record "v=spf1 \?all": SPF term "\?all" gives unlisted senders a neutral result/]);
+    });
+
+    it("a record named relative to its zone is placed through the zone resource it depends on; without one it is set aside", async () => {
+      const zone = handMadeResource("prod", "aws:route53/zone:Zone", "news-zone", { name: "news.example" });
+      const relative = handMadeResource("prod", "aws:route53/record:Record", "news-spf", { zoneId: "Z4444444444DDDDDDDDDD", name: "@", type: "TXT", ttl: 300, records: ["v=spf1 +all"] }, { dependencies: [zone.urn] });
+      assertOnly(await runPolicies([...captured.get("prod")!, zone, relative]), "spf-all-qualifier", [/^news\.example: SPF record "v=spf1 \+all"/]);
+      const orphan = handMadeResource("prod", "aws:route53/record:Record", "orphan-spf", { zoneId: "Z4444444444DDDDDDDDDD", name: "@", type: "TXT", ttl: 300, records: ["v=spf1 +all"] });
+      assert.deepEqual(await runPolicies([...captured.get("prod")!, orphan]), []);
+    });
+
+    it("a subdomain used only as a DKIM d= needs no SPF, DMARC or MX of its own", async () => {
+      const rsa = captured.get("prod")!.find((r) => r.name === "example.co.uk-partner2026._domainkey-txt")!;
+      const key = handMadeResource("prod", "aws:route53/record:Record", "news-dkim", { ...rsa.inputs, name: "s1._domainkey.news.example.org" });
+      assert.deepEqual(await runPolicies([...captured.get("prod")!, key]), []);
+    });
+
+    it("a Cloudflare-proxied A record at the mail host's name breaks forward-confirmed reverse DNS", async () => {
+      const resources = await captureStack("selfhosted", (c) => {
+        c["postforge:domains"][0].dns = { provider: "cloudflare", zoneId: "0123456789abcdef0123456789abcdef" };
+        c["postforge:mailHost"].tls.cloudflareApiTokenSecretName = "postforge/cloudflare-dns-token";
+      });
+      const proxied = resources.map((r) => (r.type === "cloudflare:index/dnsRecord:DnsRecord" && r.inputs.name === "mail.example.com" && r.inputs.type === "A" ? { ...r, inputs: { ...r.inputs, proxied: true } } : r));
+      assert.deepEqual(await runPolicies(resources), []);
+      assertOnly(await runPolicies(proxied), "ptr-fcrdns", [/^mail\.example\.com: Elastic IP mail\.example\.com-eip: reverse DNS mail\.example\.com-ptr names mail\.example\.com, whose A record .* is proxied by Cloudflare, .*; set proxied: false/]);
+    });
+
+    it("RFC 7489 mode: pct below 100 does not enforce in a production stack", async () => {
+      const resources = await captureStack("prod", (c) => {
+        c["postforge:dmarcMode"] = "rfc7489";
+        c["postforge:domains"][1].dmarc.pct = 50;
+      });
+      assertOnly(await runPolicies(resources), "dmarc-enforcement", [/^example\.org: DMARC record _dmarc\.example\.org ".*pct=50.*" does not enforce in production stack "prod": pct=50 applies the policy to only part of the failing mail; set p=quarantine or p=reject and remove pct/]);
+    });
+  });
 });

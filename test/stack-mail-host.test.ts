@@ -58,7 +58,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 73);
+    assert.equal(plan.resourceCount, 74);
     assert.deepEqual(plan.resourcesByType, {
       "aws:ec2/eip:Eip": 1,
       "aws:ec2/eipAssociation:EipAssociation": 1,
@@ -75,6 +75,7 @@ describe("stack with its own mail host (selfhosted)", () => {
       // Three DKIM keys plus the host's passwd-file.
       "aws:secretsmanager/secret:Secret": 4,
       "aws:secretsmanager/secretVersion:SecretVersion": 4,
+      "postforge:config:StackSettings": 1,
       "postforge:dkim:DkimKeyring": 2,
       "postforge:dns:MailDomain": 3,
       "postforge:mta:MailHost": 1,

@@ -36,6 +36,11 @@ export interface CapturedResource {
   protect: boolean;
   /** Outputs the engine is told to treat as secrets (`additionalSecretOutputs`). */
   additionalSecretOutputs: string[];
+  /**
+   * A component's registered outputs (`registerOutputs`), secrets replaced as
+   * in inputs: what the engine records as its state, and what stack policies see.
+   */
+  outputs?: Record<string, unknown>;
   dependencies: string[];
 }
 
@@ -76,7 +81,7 @@ export class OfflineRunError extends Error {
 
 class RecordingMonitor extends MockMonitor {
   readonly captured: CapturedResource[] = [];
-  private readonly urns = new Set<string>();
+  private readonly byUrn = new Map<string, CapturedResource>();
 
   async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
     const parent: string = req.getParent();
@@ -84,12 +89,11 @@ class RecordingMonitor extends MockMonitor {
     const name: string = req.getName();
     const urn = mockUrn(parent, type, name);
     // The real engine refuses a second resource with the same URN; so must a plan.
-    if (this.urns.has(urn)) return callback(new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`), undefined);
-    this.urns.add(urn);
+    if (this.byUrn.has(urn)) return callback(new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`), undefined);
     const { value: inputs, secretPaths } = stripSecrets(
       pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
     );
-    this.captured.push({
+    const captured: CapturedResource = {
       urn,
       type,
       name,
@@ -100,8 +104,20 @@ class RecordingMonitor extends MockMonitor {
       protect: req.getProtect() === true,
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       dependencies: req.getDependenciesList(),
-    });
+    };
+    this.captured.push(captured);
+    this.byUrn.set(urn, captured);
     return super.registerResource(req, callback);
+  }
+
+  async registerResourceOutputs(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+    const resource = this.byUrn.get(req.getUrn());
+    if (resource && !resource.custom) {
+      const struct = req.getOutputs();
+      const outputs = struct ? (pulumi.runtime.deserializeProperties(struct) as Record<string, unknown>) : {};
+      resource.outputs = stripSecrets(outputs).value as Record<string, unknown>;
+    }
+    return super.registerResourceOutputs(req, callback);
   }
 }
 

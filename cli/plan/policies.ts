@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stackConfigFromValues } from "../../components/config";
 import { ValidationError } from "../../components/validation";
 import { fromCaptured } from "../../policies/model/from-captured";
 import { policyConfigProblems, runRules, type PolicyPackConfig, type RuleResult } from "../../policies/run";
@@ -43,26 +42,6 @@ export function readPolicyConfig(projectDir: string, file: string | undefined, p
   return { ...fromProfile, ...fromFile };
 }
 
-/**
- * What the stack config already says that the pack's rules take as settings:
- * the DMARC dialect, whether the stack is production, and the SPF include
- * costs the config declares. Settings given in a policy config file win.
- */
-export function policyConfigForStack(stackValues: Record<string, string>, stack: string, spfIncludeCosts: Record<string, number>, given: PolicyPackConfig): PolicyPackConfig {
-  const config = stackConfigFromValues(stackValues, stack);
-  const derived: Record<string, Record<string, unknown>> = {
-    "dmarc-syntax": { dmarcMode: config.dmarcMode },
-    "dmarc-enforcement": { production: config.environment === "production" },
-    "spf-lookup-limit": { includeCosts: spfIncludeCosts },
-  };
-  const merged: PolicyPackConfig = { ...given };
-  for (const [rule, settings] of Object.entries(derived)) {
-    const entry = given[rule];
-    merged[rule] = typeof entry === "string" ? { enforcementLevel: entry, ...settings } : { ...settings, ...(entry ?? {}) };
-  }
-  return merged;
-}
-
 export function checkPolicies(resources: CapturedResource[], config: PolicyPackConfig): PlannedViolation[] {
   const results: RuleResult[] = runRules(fromCaptured(resources), config);
   const names = new Map(resources.map((r) => [r.urn, r.name]));
@@ -86,6 +65,7 @@ export function checkPolicies(resources: CapturedResource[], config: PolicyPackC
 export async function planWithPolicies(project: ProjectStack, policyConfig: PolicyPackConfig = {}): Promise<Plan> {
   const run = await runOffline(project);
   const plan = buildPlan(project, run);
-  const config = policyConfigForStack(project.config, project.stack, plan.spfIncludeCosts, policyConfig);
-  return { ...plan, policyViolations: checkPolicies(run.resources, config) };
+  // The stack's own settings (production, DMARC dialect, declared SPF include costs) reach the rules
+  // through its StackSettings resource, as they do under `pulumi preview --policy-pack`.
+  return { ...plan, policyViolations: checkPolicies(run.resources, policyConfig) };
 }

@@ -47,17 +47,13 @@ export class MailDomain extends pulumi.ComponentResource {
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate and encode before super() so a bad argument registers nothing at all.
     const checked = checkMailDomainArgs(name, args);
-    // Only public, small facts go to super(): they are recorded in state.
-    super(
-      MAIL_DOMAIN_TYPE,
-      name,
-      { domain: checked.domain, provider: args.backend.provider, ...(args.mtaStsPolicy !== undefined ? { mtaStsPolicy: args.mtaStsPolicy } : {}) },
-      opts,
-    );
+    // Public facts, recorded in state and registered as outputs (what stack policies see of a component).
+    const facts = { domain: checked.domain, provider: args.backend.provider, ...(args.mtaStsPolicy !== undefined ? { mtaStsPolicy: args.mtaStsPolicy } : {}) };
+    super(MAIL_DOMAIN_TYPE, name, facts, opts);
     this.domain = checked.domain;
     this.dnsRecords = checked.prepared.create(this);
     this.records = pulumi.output(args.records) as pulumi.Output<DnsRecord[]>;
-    this.registerOutputs({ domain: this.domain, records: this.records });
+    this.registerOutputs({ ...facts, records: this.records });
   }
 }
 

@@ -111,19 +111,10 @@ export class MailHost extends pulumi.ComponentResource {
     // Validate before super() so bad arguments register nothing at all.
     const checked = checkMailHostArgs(name, args);
     const config = checked.config;
-    // Only public facts go to super(): they are recorded in state (and read by plans and policies).
-    super(
-      MAIL_HOST_TYPE,
-      name,
-      {
-        hostname: config.hostname,
-        domains: config.domains.map((d) => d.domain),
-        mailboxes: roleMailboxes(config).map((m) => m.address),
-        feedbackLoopAddresses: roleMailboxes(config).filter((m) => m.roles.includes("feedbackLoop")).map((m) => m.address),
-        signingKeys: config.domains.flatMap((d) => d.selectors.map((s) => `${d.domain}/${s.selector}`)),
-      },
-      opts,
-    );
+    // Only public facts go to super(): they are recorded in state. They are registered as outputs too:
+    // stack policies see a component's outputs, and the policy pack correlates them with DNS.
+    const facts = mailHostFacts(config);
+    super(MAIL_HOST_TYPE, name, facts, opts);
     this.hostname = config.hostname;
     const tags = { ...args.tags, "postforge:host": config.hostname };
 
@@ -263,6 +254,7 @@ export class MailHost extends pulumi.ComponentResource {
     this.securityGroupId = securityGroup.id;
     this.roleArn = role.arn;
     this.registerOutputs({
+      ...facts,
       hostname: this.hostname,
       publicIp: this.publicIp,
       ptr: this.ptr,
@@ -271,6 +263,18 @@ export class MailHost extends pulumi.ComponentResource {
       roleArn: this.roleArn,
     });
   }
+}
+
+/** What the host is, publicly: its name, the domains it serves, its role mailboxes and the keys it signs with. */
+export function mailHostFacts(config: MailHostConfig): { hostname: string; domains: string[]; mailboxes: string[]; feedbackLoopAddresses: string[]; signingKeys: string[] } {
+  const mailboxes = roleMailboxes(config);
+  return {
+    hostname: config.hostname,
+    domains: config.domains.map((d) => d.domain),
+    mailboxes: mailboxes.map((m) => m.address),
+    feedbackLoopAddresses: mailboxes.filter((m) => m.roles.includes("feedbackLoop")).map((m) => m.address),
+    signingKeys: config.domains.flatMap((d) => d.selectors.map((s) => `${d.domain}/${s.selector}`)),
+  };
 }
 
 const EC2_TRUST_POLICY = {

@@ -15,7 +15,8 @@ export function fromCaptured(resources: CapturedResource[]): StackResource[] {
       urn: r.urn,
       type: r.type,
       name: r.name,
-      props: placeholdersToUnknown(r.inputs) as Record<string, unknown>,
+      // The engine hands stack policies each resource's outputs: a component's are what it registered.
+      props: placeholdersToUnknown(r.custom ? r.inputs : (r.outputs ?? {})) as Record<string, unknown>,
       parent: r.parent && !r.parent.includes("::pulumi:pulumi:Stack::") ? r.parent : undefined,
       dependencies: [...r.dependencies],
       protect: r.protect,

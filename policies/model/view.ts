@@ -1,6 +1,6 @@
 import { canonicalName } from "../../components/dns/model";
 import { isDmarcValue, isSpfValue, parseDmarc } from "../../components/dns/protocols";
-import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE } from "../../components/type-tokens";
+import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE, STACK_SETTINGS_TYPE } from "../../components/type-tokens";
 import { parseCharacterStrings, splitTxtValue } from "../../components/dns/txt";
 import { unescapeRoute53Strings } from "../../components/dns/providers/route53-encoding";
 import { isUnknown, stackOfUrn, type StackResource } from "./resources";
@@ -14,6 +14,10 @@ import { isUnknown, stackOfUrn, type StackResource } from "./resources";
  */
 
 export const CLOUDFLARE_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+/** Cloudflare's older record resource, still shipped by @pulumi/cloudflare v6 (`value` or `content`). */
+export const CLOUDFLARE_LEGACY_RECORD = "cloudflare:index/record:Record";
+export const CLOUDFLARE_ZONE = "cloudflare:index/zone:Zone";
+export const ROUTE53_ZONE = "aws:route53/zone:Zone";
 export const ROUTE53_RECORD = "aws:route53/record:Record";
 export const EIP = "aws:ec2/eip:Eip";
 export const EIP_DOMAIN_NAME = "aws:ec2/eipDomainName:EipDomainName";
@@ -37,8 +41,19 @@ export interface ViewRecord {
   value?: string;
   /** TXT character-strings, when known. */
   strings?: string[];
+  /** Cloudflare proxies it: resolvers get Cloudflare's addresses, not this value. */
+  proxied?: boolean;
+  /** TXT content that does not parse as character-strings; `value` is then the raw content. */
+  malformed?: boolean;
   /** The provider resource that publishes it. */
   resource: StackResource;
+}
+
+/** The stack-wide settings index.ts records (components/config/stack-settings.ts). */
+export interface ViewSettings {
+  environment?: string;
+  dmarcMode?: string;
+  spfIncludeCosts: Record<string, number>;
 }
 
 export interface ViewMailHost {
@@ -77,6 +92,10 @@ export class StackView {
   readonly mailDomains: ViewMailDomain[] = [];
   readonly mailHosts: ViewMailHost[] = [];
   readonly dkimKeys: ViewDkimKey[] = [];
+  /** Absent when the stack was not made by Postforge's index.ts. */
+  readonly settings?: ViewSettings;
+  /** Zones declared by zone resources (Route53 or Cloudflare), by URN. */
+  private readonly zoneResources = new Map<string, string>();
   private readonly byUrn = new Map<string, StackResource>();
   private readonly byName = new Map<string, ViewRecord[]>();
   private readonly byParent = new Map<string, StackResource[]>();
@@ -94,12 +113,26 @@ export class StackView {
     for (const r of resources) {
       if (r.type === MAIL_DOMAIN_TYPE && typeof r.props.domain === "string") {
         this.mailDomains.push({ resource: r, domain: canonicalName(r.props.domain), mtaStsPolicy: stringOrUndefined(r.props.mtaStsPolicy) });
+      } else if ((r.type === ROUTE53_ZONE || r.type === CLOUDFLARE_ZONE) && typeof (r.props.name ?? r.props.zone) === "string") {
+        this.zoneResources.set(r.urn, canonicalName(String(r.props.name ?? r.props.zone)));
+      } else if (r.type === STACK_SETTINGS_TYPE) {
+        const costs = r.props.spfIncludeCosts;
+        this.settings = {
+          environment: stringOrUndefined(r.props.environment),
+          dmarcMode: stringOrUndefined(r.props.dmarcMode),
+          spfIncludeCosts: costs && typeof costs === "object" && !isUnknown(costs) ? (costs as Record<string, number>) : {},
+        };
       }
     }
     for (const r of resources) {
-      if (r.type === CLOUDFLARE_RECORD || r.type === ROUTE53_RECORD) this.addRecords(r);
-      else if (r.type === MAIL_HOST_TYPE) this.addMailHost(r);
-      else if (r.type === DKIM_KEY_TYPE) this.addDkimKey(r);
+      // One odd hand-made resource must not stop every rule: what cannot be read is set aside, named.
+      try {
+        if (r.type === CLOUDFLARE_RECORD || r.type === CLOUDFLARE_LEGACY_RECORD || r.type === ROUTE53_RECORD) this.addRecords(r);
+        else if (r.type === MAIL_HOST_TYPE) this.addMailHost(r);
+        else if (r.type === DKIM_KEY_TYPE) this.addDkimKey(r);
+      } catch {
+        this.unreadable.push(r);
+      }
     }
   }
 
@@ -133,13 +166,17 @@ export class StackView {
 
   /** The zones the stack manages: each MailDomain's apex, else the names records were published under. */
   get zones(): string[] {
-    this.zoneSet ??= new Set(this.mailDomains.map((d) => d.domain));
-    return [...this.zoneSet];
+    return [...this.zoneNames()];
+  }
+
+  private zoneNames(): Set<string> {
+    this.zoneSet ??= new Set([...this.mailDomains.map((d) => d.domain), ...this.zoneResources.values()]);
+    return this.zoneSet;
   }
 
   /** The longest managed zone that is the name or a parent of it. */
   zoneOf(name: string): string | undefined {
-    this.zoneSet ??= new Set(this.mailDomains.map((d) => d.domain));
+    this.zoneSet = this.zoneNames();
     const labels = canonicalName(name).split(".");
     for (let i = 0; i < labels.length; i++) {
       const candidate = labels.slice(i).join(".");
@@ -194,21 +231,16 @@ export class StackView {
   }
 
   /**
-   * The domains the stack sends mail for: every MailDomain apex and mail
-   * host domain, and every name with a DMARC record or a live DKIM key,
-   * unless parked.
+   * The domains the stack sends mail for: every MailDomain apex, every domain
+   * a mail host serves, and every name with its own DMARC record, unless
+   * parked. A name with only a DKIM key (a subdomain used as d=) is not one:
+   * its organizational domain's records cover it.
    */
   get sendingDomains(): string[] {
     if (this.sending) return [...this.sending];
-    const candidates = new Set<string>([...this.zones, ...this.mailHosts.flatMap((h) => h.domains)]);
+    const candidates = new Set<string>([...this.mailDomains.map((d) => d.domain), ...this.mailHosts.flatMap((h) => h.domains)]);
     for (const r of this.records) {
-      if (r.type !== "TXT") continue;
-      if (r.name.startsWith("_dmarc.") && r.value !== undefined && isDmarcValue(r.value)) candidates.add(r.name.slice("_dmarc.".length));
-      const at = r.name.indexOf("._domainkey.");
-      if (at >= 0) {
-        const domain = r.name.slice(at + "._domainkey.".length);
-        if (this.liveDkimSelectors(domain).length > 0) candidates.add(domain);
-      }
+      if (r.type === "TXT" && r.name.startsWith("_dmarc.") && r.value !== undefined && isDmarcValue(r.value)) candidates.add(r.name.slice("_dmarc.".length));
     }
     this.sending = [...candidates].filter((d) => !this.isParked(d)).sort();
     return [...this.sending];
@@ -225,20 +257,41 @@ export class StackView {
 
   private addRecords(resource: StackResource): void {
     const p = resource.props;
-    if (typeof p.name !== "string" || typeof p.type !== "string") {
+    const rawName = p.name;
+    if (typeof rawName !== "string" || typeof p.type !== "string") {
       this.unreadable.push(resource);
       return;
     }
-    const name = canonicalName(resolveRelative(p.name, resource, this));
+    const name = this.absoluteName(rawName, resource);
+    if (name === undefined) {
+      this.unreadable.push(resource);
+      return;
+    }
     const type = p.type.toUpperCase();
     const ttl = typeof p.ttl === "number" ? p.ttl : undefined;
-    const values: { value?: string; strings?: string[] }[] =
-      resource.type === CLOUDFLARE_RECORD ? [cloudflareValue(type, p)] : route53Values(type, p);
+    const values: { value?: string; strings?: string[]; malformed?: boolean }[] =
+      resource.type === ROUTE53_RECORD ? route53Values(type, p) : [cloudflareValue(type, p)];
+    const proxied = p.proxied === true;
     for (const v of values) {
-      const record: ViewRecord = { name, type, ttl, ...v, resource };
+      const record: ViewRecord = { name, type, ttl, ...v, ...(proxied ? { proxied } : {}), resource };
       this.records.push(record);
       this.byName.set(name, [...(this.byName.get(name) ?? []), record]);
     }
+  }
+
+  /**
+   * A record's owner name made absolute. Names written relative to their zone
+   * (`@`, `mail`), as hand-made records often are, are completed with the zone
+   * of the MailDomain that parents the record or of a zone resource it depends
+   * on; a relative name whose zone the stack does not show cannot be placed.
+   */
+  private absoluteName(name: string, resource: StackResource): string | undefined {
+    const zone =
+      this.mailDomains.find((d) => d.resource.urn === resource.parent)?.domain ??
+      resource.dependencies.map((urn) => this.zoneResources.get(urn)).find((z) => z !== undefined);
+    const n = canonicalName(name);
+    if (zone) return n === "@" ? zone : n === zone || n.endsWith(`.${zone}`) ? n : `${n}.${zone}`;
+    return n === "@" || !n.includes(".") ? undefined : n;
   }
 
   private addMailHost(resource: StackResource): void {
@@ -270,39 +323,39 @@ export class StackView {
   }
 }
 
-/**
- * A record name written relative to its zone (`@`, `mail`), as hand-made
- * records often are, made absolute with its MailDomain parent's apex.
- */
-function resolveRelative(name: string, resource: StackResource, view: StackView): string {
-  const parentDomain = view.mailDomains.find((d) => d.resource.urn === resource.parent)?.domain;
-  if (!parentDomain) return name;
-  if (name === "@") return parentDomain;
-  const n = canonicalName(name);
-  return n === parentDomain || n.endsWith(`.${parentDomain}`) ? n : `${n}.${parentDomain}`;
-}
-
-function cloudflareValue(type: string, p: Record<string, unknown>): { value?: string; strings?: string[] } {
+function cloudflareValue(type: string, p: Record<string, unknown>): { value?: string; strings?: string[]; malformed?: boolean } {
   if (type === "CAA") {
     if (!p.data || typeof p.data !== "object" || isUnknown(p.data)) return {};
     const data = p.data as Record<string, unknown>;
     if ([data.flags, data.tag, data.value].some(isUnknown)) return {};
     return { value: `${Number(data.flags ?? 0)} ${String(data.tag)} "${String(data.value)}"` };
   }
-  if (typeof p.content !== "string") return {};
-  if (type === "TXT") {
-    const strings = parseCharacterStrings(p.content);
-    const split = strings.length === 1 && !p.content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
-    return { strings: split, value: split.join("") };
-  }
+  // The legacy Record resource takes `value` where DnsRecord takes `content`.
+  const content = p.content ?? p.value;
+  if (typeof content !== "string") return {};
+  if (type === "TXT") return txtFromContent(content);
   if (type === "MX") {
     if (isUnknown(p.priority)) return {};
-    return { value: `${Number(p.priority ?? 0)} ${canonicalName(p.content) || "."}` };
+    return { value: `${Number(p.priority ?? 0)} ${canonicalName(content) || "."}` };
   }
-  return { value: ["CNAME"].includes(type) ? canonicalName(p.content) : p.content };
+  return { value: ["CNAME"].includes(type) ? canonicalName(content) : content };
+}
+
+/** Cloudflare TXT content: quoted character-strings, or one unquoted value Cloudflare splits at 255 octets. */
+function txtFromContent(content: string): { value: string; strings: string[]; malformed?: boolean } {
+  try {
+    const strings = parseCharacterStrings(content);
+    const split = strings.length === 1 && !content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
+    return { strings: split, value: split.join("") };
+  } catch {
+    // An unbalanced quote: Cloudflare publishes the text as it is; judge that rather than fail every rule.
+    return { strings: [content], value: content, malformed: true };
+  }
 }
 
 function route53Values(type: string, p: Record<string, unknown>): { value?: string; strings?: string[] }[] {
+  // An alias record (to a load balancer, a CloudFront distribution...) resolves, to addresses the stack does not show.
+  if (Array.isArray(p.aliases) && p.aliases.length > 0) return [{}];
   if (!Array.isArray(p.records)) return isUnknown(p.records) ? [{}] : [];
   return p.records.map((raw) => {
     if (typeof raw !== "string") return {};

@@ -46,6 +46,8 @@ export const dkimSelectorsPublished: Rule = {
         const selector = rawSelector.toLowerCase();
         const name = `${selector}._domainkey.${domain}`;
         if (view.liveDkimSelectors(domain).includes(selector)) continue;
+        // A domain whose zone another stack owns may publish the key there: not judged here.
+        if (!view.manages(name)) continue;
         const published = view.recordsAt(name, "TXT");
         // A record whose name is unknown at preview may be this one.
         if (published.length === 0 && view.unreadable.length > 0) continue;
@@ -206,6 +208,14 @@ function isSecretProp(resource: StackResource, prop: string): boolean {
   );
 }
 
+/** Props no provider keeps secret: a key found there is in the clear whatever the program did. */
+function neverSecret(resource: StackResource, path: string): boolean {
+  if (resource.type === INSTANCE && path.startsWith("userData")) return true;
+  if (["cloudflare:index/dnsRecord:DnsRecord", "cloudflare:index/record:Record", "aws:route53/record:Record"].includes(resource.type)) return true;
+  if (resource.type.startsWith("postforge:")) return true;
+  return path === "tags" || path.startsWith("tags.") || path.startsWith("tagsAll");
+}
+
 export const dkimPrivateKeySecret: Rule = {
   name: "dkim-private-key-secret",
   group: "DKIM",
@@ -240,6 +250,9 @@ export const dkimPrivateKeySecret: Rule = {
     for (const resource of view.resources) {
       for (const path of privateKeyPaths(resource.props, "")) {
         if (isSecretProp(resource, path)) continue;
+        // The policy engine hands stack policies secrets unwrapped: where secrecy cannot be told, only
+        // places that are never secret (user-data, DNS records, tags, Postforge's public facts) are judged.
+        if (resource.secretPaths === undefined && !neverSecret(resource, path)) continue;
         const where =
           resource.type === INSTANCE && path.startsWith("userData")
             ? "user-data is readable by every process on the instance (metadata service) and by anyone allowed ec2:DescribeInstanceAttribute, and is stored in the stack state in plain text"

@@ -1,7 +1,8 @@
 import { canonicalName } from "../../components/dns/model";
 import { checkDmarc, checkDmarcLocation, isDmarcValue, organizationalDomain, type DmarcMode } from "../../components/dns/protocols";
+import type { StackView } from "../model/view";
 import type { AnyRule, Rule, Violation } from "./rule";
-import { dmarcDomains, mailDomainUrn, ownDmarc, quote, reportAddresses } from "./dmarc-support";
+import { dmarcDomains, dmarcInForce, mailDomainUrn, ownDmarc, quote, reportAddresses } from "./dmarc-support";
 
 export const dmarcOneRecord: Rule = {
   name: "dmarc-one-record",
@@ -23,7 +24,8 @@ export const dmarcOneRecord: Rule = {
           message: `${domain}: ${records.length} DMARC records at ${name} (${records.map((r) => `TXT ${quote(r.value!)}`).join(", ")}); receivers then apply no DMARC policy at all (RFC 7489 §6.6.3); merge them into one record`,
           urn: records[1].resource.urn,
         });
-      } else if (records.length === 0 && sending.has(domain) && !view.hasUnknownTxt(name)) {
+      } else if (records.length === 0 && sending.has(domain) && view.manages(domain) && !view.hasUnknownTxt(name) && dmarcInForce(view, domain) === undefined) {
+        // A subdomain is covered by its organizational domain's record (sp); a zone another stack owns cannot be judged here.
         const others = view.recordsAt(name, "TXT").filter((r) => r.value !== undefined);
         const note =
           others.length > 0
@@ -50,7 +52,7 @@ export const dmarcOneRecord: Rule = {
 };
 
 export interface DmarcSyntaxConfig {
-  dmarcMode: DmarcMode;
+  dmarcMode: DmarcMode | null;
 }
 
 export const dmarcSyntax: Rule<DmarcSyntaxConfig> = {
@@ -63,25 +65,32 @@ export const dmarcSyntax: Rule<DmarcSyntaxConfig> = {
   source: "RFC 9989 §4.7 (or RFC 7489 §6.3 with dmarcMode rfc7489)",
   config: {
     dmarcMode: {
-      type: "string",
-      enum: ["rfc9989", "rfc7489"],
-      default: "rfc9989",
-      description: 'Which DMARC to judge records by: "rfc9989" (DMARCbis; t, psd and np, no pct/rf/ri) or "rfc7489" (the original; p right after v, no t or psd).',
+      enum: ["rfc9989", "rfc7489", null],
+      default: null,
+      description:
+        'Which DMARC to judge records by: "rfc9989" (DMARCbis; t, psd and np, no pct/rf/ri) or "rfc7489" (the original; p right after v, no t or psd). Unset (null): the stack\'s postforge:dmarcMode, else rfc9989.',
     },
   },
   check(view, config) {
     const violations: Violation[] = [];
+    const mode = stackDmarcMode(view, config.dmarcMode);
     for (const r of view.records) {
       if (r.type !== "TXT" || r.value === undefined || !r.name.startsWith("_dmarc.") || !isDmarcValue(r.value)) continue;
       const domain = r.name.slice("_dmarc.".length);
-      for (const f of checkDmarc(r.value, config.dmarcMode)) {
+      for (const f of checkDmarc(r.value, mode)) {
         if (f.severity !== "error") continue;
-        violations.push({ message: `${domain}: DMARC record ${r.name} ${quote(r.value)} (${config.dmarcMode}): ${f.message}`, urn: r.resource.urn });
+        violations.push({ message: `${domain}: DMARC record ${r.name} ${quote(r.value)} (${mode}): ${f.message}`, urn: r.resource.urn });
       }
     }
     return violations;
   },
 };
+
+/** The DMARC dialect: the rule's setting, else the stack's (StackSettings), else RFC 9989. */
+function stackDmarcMode(view: StackView, configured: DmarcMode | null | undefined): DmarcMode {
+  const fromStack = view.settings?.dmarcMode;
+  return configured ?? (fromStack === "rfc7489" || fromStack === "rfc9989" ? fromStack : "rfc9989");
+}
 
 export interface DmarcEnforcementConfig {
   production: boolean | null;
@@ -102,7 +111,8 @@ export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
     production: {
       enum: [true, false, null],
       default: null,
-      description: "Whether this stack is production. Unset (null): production when the stack name is in productionStacks.",
+      description:
+        "Whether this stack is production. Unset (null): production when the stack says so (postforge:environment: production) or its name is in productionStacks.",
     },
     productionStacks: {
       type: "array",
@@ -119,20 +129,27 @@ export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
     },
   },
   check(view, config) {
-    const production = config.production ?? (config.productionStacks ?? []).includes(view.stack);
+    const production = config.production ?? (view.settings?.environment === "production" || (config.productionStacks ?? []).includes(view.stack));
+    const mode = stackDmarcMode(view, null);
     if (!production) return [];
     const ramps = new Map(Object.entries(config.rampUntil ?? {}).map(([d, until]) => [canonicalName(d), until]));
     const today = new Date().toISOString().slice(0, 10);
     const violations: Violation[] = [];
     for (const domain of view.sendingDomains) {
-      const dmarc = ownDmarc(view, domain);
+      // A subdomain without its own record is judged by its organizational domain's (sp, else p).
+      const dmarc = dmarcInForce(view, domain);
       if (dmarc === undefined || dmarc === "skip") continue;
+      const tag = dmarc.inherited && dmarc.tags.has("sp") ? "sp" : "p";
       const problems: string[] = [];
-      if (dmarc.tags.get("p")!.toLowerCase() === "none") problems.push("p=none only monitors, so receivers deliver mail that fails DMARC");
+      if (dmarc.tags.get(tag)!.toLowerCase() === "none") {
+        problems.push(`${tag}=none${dmarc.inherited ? ` (inherited by ${domain} from ${dmarc.domain})` : ""} only monitors, so receivers deliver mail that fails DMARC`);
+      }
       if (dmarc.tags.get("t") === "y") problems.push("t=y puts the policy in testing, so receivers apply one level less (reject as quarantine, quarantine as none)");
+      const pct = Number(dmarc.tags.get("pct") ?? "100");
+      if (mode === "rfc7489" && pct < 100) problems.push(`pct=${dmarc.tags.get("pct")} applies the policy to only part of the failing mail`);
       if (problems.length === 0) continue;
       const record = `${dmarc.record.name} ${quote(dmarc.record.value!)}`;
-      const fix = `set p=quarantine or p=reject${dmarc.tags.get("t") === "y" ? " and remove t=y" : ""} in ${dmarc.record.name}`;
+      const fix = `set ${tag}=quarantine or ${tag}=reject${dmarc.tags.get("t") === "y" ? " and remove t=y" : ""}${pct < 100 ? " and remove pct" : ""} in ${dmarc.record.name}`;
       const until = ramps.get(domain);
       if (until !== undefined) {
         if (!/^\d{4}-\d{2}-\d{2}$/.test(until) || Number.isNaN(Date.parse(`${until}T00:00:00Z`))) {

@@ -121,6 +121,7 @@ export const hostPort25Receivers: Rule = {
       const host = ingress.group ? mailHostOf(view, ingress.group) : undefined;
       if (host && mx.byHost.has(host.hostname)) continue;
       if (host && mx.unknown) continue; // an MX unknown at preview may name it
+      if (host && host.domains.some((d) => !view.manages(d))) continue; // its MX may be published by the stack that owns that zone
       const why = host
         ? `mail host ${host.hostname} is the MX of no domain in this stack, so nothing should deliver to it`
         : `it belongs to no mail host of the stack that receives mail`;

@@ -65,6 +65,12 @@ function judgeReverseDns(view: StackView, eip: StackResource, ptr: StackResource
     });
     return out;
   }
+  if (match.proxied) {
+    out.push({
+      message: `${label}: reverse DNS ${ptr.name} names ${name}, whose A record ${match.resource.name} is proxied by Cloudflare, so resolvers get Cloudflare's addresses, not the Elastic IP, and forward-confirmed reverse DNS fails; set proxied: false on ${match.resource.name} (mail is not HTTP: it cannot go through the proxy)`,
+      urn: match.resource.urn,
+    });
+  }
   const mailDomain = match.resource.parent !== undefined && view.resource(match.resource.parent)?.type === MAIL_DOMAIN_TYPE ? match.resource.parent : undefined;
   const ordered = ptr.dependencies.includes(match.resource.urn) || (mailDomain !== undefined && ptr.dependencies.includes(mailDomain));
   if (!ordered) {

@@ -1,16 +1,9 @@
 import { canonicalName } from "../../components/dns/model";
 import { KNOWN_SPF_INCLUDES, SPF_LOOKUP_LIMIT, SPF_SIZE_WARNING_OCTETS, checkSpf, spfTermsLookupCount, type SpfTerm } from "../../components/dns/protocols";
 import { MAX_CHARACTER_STRING_OCTETS, octets } from "../../components/dns/txt";
-import type { StackView, ViewRecord } from "../model/view";
 import type { Rule, Violation } from "./rule";
-import { authorizesHost, effectiveRedirect, evaluatedTerms, hostAddresses, includeCostsFor, spfTerms, voidTerms } from "./spf-support";
+import { authorizesHost, effectiveRedirect, evaluatedTerms, hostAddresses, includeCostsFor, quote, spfRecords, spfTerms, voidTerms } from "./spf-support";
 
-/** Each SPF record in the stack (a TXT starting `v=spf1`), once. */
-function spfRecords(view: StackView): ViewRecord[] {
-  return view.records.filter((r) => r.type === "TXT" && r.value !== undefined && /^v=spf1(\s|$)/i.test(r.value));
-}
-
-const quote = (value: string) => (value.length > 100 ? `"${value.slice(0, 97)}..."` : `"${value}"`);
 
 export const spfOneRecord: Rule = {
   name: "spf-one-record",
@@ -30,7 +23,8 @@ export const spfOneRecord: Rule = {
           message: `${name}: ${spf.length} SPF records (${spf.map((r) => `TXT ${quote(r.value!)}`).join(", ")}); receivers return permerror and SPF fails for all its mail (RFC 7208 §4.5); merge them into one record`,
           urn: spf[1].resource.urn,
         });
-      } else if (spf.length === 0 && view.sendingDomains.includes(name) && !view.hasUnknownTxt(name)) {
+      } else if (spf.length === 0 && view.sendingDomains.includes(name) && view.manages(name) && !view.hasUnknownTxt(name)) {
+        // Only where the stack owns the zone: a domain whose DNS another stack holds cannot be judged here.
         violations.push({
           message: `${name}: sends mail but publishes no SPF record; receivers get "none" and bulk-sender rules fail; publish TXT "v=spf1 <your senders> -all" at ${name}`,
           urn: view.mailDomains.find((d) => d.domain === name)?.resource.urn,
@@ -119,7 +113,7 @@ export const spfLookupLimit: Rule<SpfLookupLimitConfig> = {
       additionalProperties: { type: "integer", minimum: 1 },
       default: {},
       description:
-        "Worst-case lookup cost of include/redirect targets, the include term itself counted (a flat include costs 1), e.g. { \"_spf.esp.example.com\": 3 }. Overrides the built-in catalogue of common senders; an include known neither here, in the catalogue nor as an SPF record of this stack counts 1.",
+        "Worst-case lookup cost of include/redirect targets, the include term itself counted (a flat include costs 1), e.g. { \"_spf.esp.example.com\": 3 }. Adds to (and overrides) the costs the stack config declares (spf.includes[].lookups) and the built-in catalogue of common senders; an include known nowhere, nor as an SPF record of this stack, counts 1.",
     },
   },
   check(view, config) {
@@ -127,7 +121,8 @@ export const spfLookupLimit: Rule<SpfLookupLimitConfig> = {
     for (const record of spfRecords(view)) {
       const terms = spfTerms(record.value!);
       if (!terms) continue;
-      const knownIncludes = includeCostsFor(view, terms, config.includeCosts ?? {});
+      // Costs the stack config declares (StackSettings), then the rule's own setting.
+      const knownIncludes = includeCostsFor(view, terms, { ...view.settings?.spfIncludeCosts, ...config.includeCosts });
       const count = spfTermsLookupCount(terms, { knownIncludes });
       if (count <= config.maxLookups) continue;
       const { parts, unknown } = lookupBreakdown(terms, knownIncludes);

@@ -82,7 +82,9 @@ export function asPolicyResources(captured: CapturedResource[]): PolicyResource[
   const resources = captured.map((r) => {
     const resource = {
       type: r.type,
-      props: engineProps(r.inputs, r.name) as Record<string, unknown>,
+      // What the engine sends a stack policy: a custom resource's properties (at preview, its inputs
+      // with unknowns), a component's registered outputs.
+      props: engineProps(r.custom ? r.inputs : (r.outputs ?? {}), r.name) as Record<string, unknown>,
       urn: r.urn,
       name: r.name,
       opts: {
