@@ -126,6 +126,16 @@ describe("policy pack over the example stacks", () => {
       assertOnly(await runPolicies(proxied), "ptr-fcrdns", [/^mail\.example\.com: Elastic IP mail\.example\.com-eip: reverse DNS mail\.example\.com-ptr names mail\.example\.com, whose A record .* is proxied by Cloudflare, .*; set proxied: false/]);
     });
 
+    it("Route53 routing sets at one name are alternatives, not a second SPF record; two in one set are", async () => {
+      const weighted = (id: string, records: string[]) =>
+        handMadeResource("prod", "aws:route53/record:Record", `bounce-${id}`, { zoneId: "Z9876543210ZYXWVUTSRQ", name: "bounce.example.org", type: "TXT", ttl: 60, setIdentifier: id, weightedRoutingPolicies: [{ weight: 50 }], records });
+      const prod = captured.get("prod")!;
+      assert.deepEqual(await runPolicies([...prod, weighted("blue", ["v=spf1 include:amazonses.com -all"]), weighted("green", ["v=spf1 include:sendgrid.net -all"])]), []);
+      assertOnly(await runPolicies([...prod, weighted("blue", ["v=spf1 include:amazonses.com -all", "v=spf1 include:sendgrid.net -all"])]), "spf-one-record", [
+        /^bounce\.example\.org: 2 SPF records \(TXT "v=spf1 include:amazonses\.com -all", TXT "v=spf1 include:sendgrid\.net -all"\); receivers return permerror/,
+      ]);
+    });
+
     it("RFC 7489 mode: pct below 100 does not enforce in a production stack", async () => {
       const resources = await captureStack("prod", (c) => {
         c["postforge:dmarcMode"] = "rfc7489";

@@ -45,6 +45,12 @@ export interface ViewRecord {
   proxied?: boolean;
   /** TXT content that does not parse as character-strings; `value` is then the raw content. */
   malformed?: boolean;
+  /**
+   * Route53 routing policies (weighted, latency, geolocation...) publish one
+   * set per identifier at a name, and a resolver gets one of them: records in
+   * different sets are alternatives, not a second record.
+   */
+  setIdentifier?: string;
   /** The provider resource that publishes it. */
   resource: StackResource;
 }
@@ -190,6 +196,17 @@ export class StackView {
     return this.zoneOf(name) !== undefined;
   }
 
+  /**
+   * The records one resolver could get together: those of the largest group
+   * sharing a Route53 set identifier (records without one form a group). Used
+   * to tell a real second record from an alternative routing set.
+   */
+  answeredTogether(records: ViewRecord[]): ViewRecord[] {
+    const groups = new Map<string, ViewRecord[]>();
+    for (const r of records) groups.set(r.setIdentifier ?? "", [...(groups.get(r.setIdentifier ?? "") ?? []), r]);
+    return [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  }
+
   /** SPF values at a name (known ones). */
   spfAt(name: string): ViewRecord[] {
     return this.txtAt(name, isSpfValue);
@@ -272,8 +289,9 @@ export class StackView {
     const values: { value?: string; strings?: string[]; malformed?: boolean }[] =
       resource.type === ROUTE53_RECORD ? route53Values(type, p) : [cloudflareValue(type, p)];
     const proxied = p.proxied === true;
+    const setIdentifier = typeof p.setIdentifier === "string" ? p.setIdentifier : undefined;
     for (const v of values) {
-      const record: ViewRecord = { name, type, ttl, ...v, ...(proxied ? { proxied } : {}), resource };
+      const record: ViewRecord = { name, type, ttl, ...v, ...(proxied ? { proxied } : {}), ...(setIdentifier !== undefined ? { setIdentifier } : {}), resource };
       this.records.push(record);
       this.byName.set(name, [...(this.byName.get(name) ?? []), record]);
     }

@@ -18,7 +18,7 @@ export const dmarcOneRecord: Rule = {
     const sending = new Set(view.sendingDomains);
     for (const domain of [...new Set([...sending, ...dmarcDomains(view)])].sort()) {
       const name = `_dmarc.${domain}`;
-      const records = view.dmarcAt(domain);
+      const records = view.answeredTogether(view.dmarcAt(domain));
       if (records.length > 1) {
         violations.push({
           message: `${domain}: ${records.length} DMARC records at ${name} (${records.map((r) => `TXT ${quote(r.value!)}`).join(", ")}); receivers then apply no DMARC policy at all (RFC 7489 §6.6.3); merge them into one record`,

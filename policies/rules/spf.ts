@@ -17,13 +17,14 @@ export const spfOneRecord: Rule = {
     const violations: Violation[] = [];
     const names = new Set([...view.sendingDomains, ...spfRecords(view).map((r) => r.name)]);
     for (const name of [...names].sort()) {
-      const spf = view.spfAt(name);
+      const all = view.spfAt(name);
+      const spf = view.answeredTogether(all);
       if (spf.length > 1) {
         violations.push({
           message: `${name}: ${spf.length} SPF records (${spf.map((r) => `TXT ${quote(r.value!)}`).join(", ")}); receivers return permerror and SPF fails for all its mail (RFC 7208 §4.5); merge them into one record`,
           urn: spf[1].resource.urn,
         });
-      } else if (spf.length === 0 && view.sendingDomains.includes(name) && view.manages(name) && !view.hasUnknownTxt(name)) {
+      } else if (all.length === 0 && view.sendingDomains.includes(name) && view.manages(name) && !view.hasUnknownTxt(name)) {
         // Only where the stack owns the zone: a domain whose DNS another stack holds cannot be judged here.
         violations.push({
           message: `${name}: sends mail but publishes no SPF record; receivers get "none" and bulk-sender rules fail; publish TXT "v=spf1 <your senders> -all" at ${name}`,
