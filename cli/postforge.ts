@@ -124,9 +124,10 @@ async function planCommand(args: string[], io: Io): Promise<number> {
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, "mta-sts.txt"), policy);
     }
-    // The exact user-data each host boots with, for review (it holds no secret).
+    // The exact user-data each host boots with and the configuration it applies, for review (no secret in either).
     for (const host of plan.mailHosts) {
       fs.writeFileSync(path.join(flags.out, `${host.hostname}.cloud-init.yaml`), host.userData);
+      fs.writeFileSync(path.join(flags.out, `${host.hostname}.config.json`), host.config);
     }
   }
   io.stdout(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanTable(plan));

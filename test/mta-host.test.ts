@@ -6,6 +6,7 @@ import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResu
 import { dkimSecretsReadPolicy } from "../components/dkim/host-access";
 import { dkimSecretName } from "../components/dkim/keyring";
 import { renderCloudInit } from "../components/mta-host/cloud-init";
+import { mailHostFiles, renderConfigManifest } from "../components/mta-host/config-manifest";
 import { parseMailHostConfig, type MailHostConfigInput } from "../components/mta-host/config";
 import { mailHostRolePolicy, renderPasswdFile, secretArnPattern, ssha512 } from "../components/mta-host/host-secrets";
 import { mailHostFirewall } from "../components/mta-host/mail-host";
@@ -88,6 +89,7 @@ async function failing(mailHost: Record<string, unknown>): Promise<{ message: st
 const SECRET_ARNS = ["pf2026q4", "pf2026q4e"].map((s) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/dkim/example.com/${s}-offline`);
 const KMS_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 const PASSWD_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mailhost/mail.example.com/passwd-offline";
+const CONFIG_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/config-offline";
 
 /** Every string anywhere in a value. */
 function strings(value: unknown): string[] {
@@ -125,6 +127,8 @@ describe("MailHost, run by the offline engine", () => {
     const children = result.resources.filter((r) => r.parent === host.urn).map((r) => [r.type, r.name]);
     assert.deepEqual(children.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)), [
       ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "mx-cloudwatch"],
+      ["aws:secretsmanager/secret:Secret", "mx-config"],
+      ["aws:secretsmanager/secretVersion:SecretVersion", "mx-config-version"],
       ["aws:iam/rolePolicy:RolePolicy", "mx-dkim-secrets"],
       ["aws:ec2/eip:Eip", "mx-eip"],
       ["aws:ec2/eipAssociation:EipAssociation", "mx-eip-association"],
@@ -176,7 +180,7 @@ describe("MailHost, run by the offline engine", () => {
           Sid: "ReadOwnDkimKeys",
           Effect: "Allow",
           Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-          Resource: [...SECRET_ARNS, PASSWD_SECRET_ARN].sort(),
+          Resource: [...SECRET_ARNS, PASSWD_SECRET_ARN, CONFIG_SECRET_ARN].sort(),
         },
         {
           Sid: "DecryptDkimKeysViaSecretsManager",
@@ -190,7 +194,7 @@ describe("MailHost, run by the offline engine", () => {
       ],
     });
     // The DKIM part is still exactly dkimSecretsReadPolicy's, with the passwd-file secret in its list.
-    assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
+    assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN, CONFIG_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
     assert.deepEqual(
       ["mx-ssm", "mx-cloudwatch"].map((n) => [byName(n).inputs.role, byName(n).inputs.policyArn]),
       [
@@ -276,7 +280,28 @@ describe("MailHost, run by the offline engine", () => {
     assert.deepEqual(version.secretInputs, ["secretString"]);
     assert.ok(byName("mx-instance").dependencies.includes(version.urn), "the instance boots before its passwd-file is stored");
     assert.equal(version.inputs.secretString, "[secret]");
-    assert.equal(result.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.parent === byName("mx").urn).length, 1);
+    // Beside it, only the config manifest, which holds no secret.
+    assert.deepEqual(
+      result.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.parent === byName("mx").urn).map((r) => r.name).sort(),
+      ["mx-config-version", "mx-mailbox-passwords-version"],
+    );
+  });
+
+  it("stores the configuration the host applies itself as a config manifest, read by the role, stored before the instance boots", () => {
+    const secret = byName("mx-config");
+    assert.deepEqual([secret.inputs.name, secret.inputs.kmsKeyId], ["postforge/mail-host/mail.example.com/config", KMS_KEY_ARN]);
+    const version = byName("mx-config-version");
+    assert.equal(version.inputs.secretId, "mx-config-id");
+    // The provider's schema makes secretString a secret; the manifest is public, so the component registers it as an output too.
+    assert.deepEqual(version.secretInputs, ["secretString"]);
+    const host = byName("mx");
+    assert.equal(host.outputs?.configManifest, renderConfigManifest(parseMailHostConfig(config)));
+    assert.ok(byName("mx-instance").dependencies.includes(version.urn), "the instance boots before its configuration is stored");
+    // Every file the renderers produce, the boot script included, travels in the manifest, not in user-data.
+    const manifest = JSON.parse(String(host.outputs?.configManifest));
+    assert.deepEqual(manifest.files, mailHostFiles(parseMailHostConfig(config)));
+    const userData = String(byName("mx-instance").inputs.userData);
+    for (const file of manifest.files) assert.ok(!userData.includes(`path: ${file.path}\n`), `${file.path} is in user-data`);
   });
 
   it("writes the passwd-file the boot step expects: an {SSHA512} line per role mailbox, with its own salt, that verifies", () => {
@@ -333,7 +358,7 @@ describe("MailHost with DNS-01 through Cloudflare", () => {
       Action: ["secretsmanager:GetSecretValue"],
       Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:postforge/cloudflare/dns-token-??????"],
     });
-    assert.deepEqual(policy.Statement[0].Resource, [...SECRET_ARNS, PASSWD_SECRET_ARN].sort());
+    assert.deepEqual(policy.Statement[0].Resource, [...SECRET_ARNS, PASSWD_SECRET_ARN, CONFIG_SECRET_ARN].sort());
     assert.doesNotMatch(JSON.stringify(policy), /route53/);
   });
 });
@@ -408,11 +433,12 @@ describe("host secrets", () => {
     const policy = mailHostRolePolicy(parseMailHostConfig(config), {
       dkimSecretArns: ["arn:d"],
       mailboxPasswordsSecretArn: "arn:p",
+      configSecretArn: "arn:c",
       kmsKeyArn: "arn:k",
       route53HostedZoneIds: ["/hostedzone/ZB", "ZA", "ZB"],
     });
     assert.deepEqual(policy.Statement[2].Resource, ["arn:aws:route53:::hostedzone/ZA", "arn:aws:route53:::hostedzone/ZB"]);
-    assert.throws(() => mailHostRolePolicy(parseMailHostConfig(config), { dkimSecretArns: ["arn:d"], mailboxPasswordsSecretArn: "arn:p", kmsKeyArn: "arn:k" }), /at least one hosted zone/);
+    assert.throws(() => mailHostRolePolicy(parseMailHostConfig(config), { dkimSecretArns: ["arn:d"], mailboxPasswordsSecretArn: "arn:p", configSecretArn: "arn:c", kmsKeyArn: "arn:k" }), /at least one hosted zone/);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   parseMailHostConfig,
   PATHS,
   renderCloudInit,
+  renderConfigManifest,
   renderDovecot,
   renderKeyTable,
   renderOpenDkim,
@@ -17,6 +18,7 @@ import {
   renderSigningTable,
   renderVirtualMailboxes,
   roleMailboxes,
+  syncFiles,
   type MailHostConfigInput,
 } from "../components/mta-host";
 import {
@@ -369,34 +371,53 @@ describe("cloud-init user-data", () => {
     assert.match(result.output, /packages: 'postfix' is not of type 'array'/);
   });
 
-  it("writes every rendered file byte for byte, deferred until the packages exist, and runs the boot script", () => {
+  it("writes only the sync machinery, deferred until the packages exist, enables its timer and runs it once", () => {
     assert.ok(userData.startsWith("#cloud-config\n"));
     const document = parse(userData) as { write_files: { path: string; content: string; defer: boolean; permissions: string }[]; runcmd: string[][]; packages: string[] };
-    const expected = mailHostFiles(config);
-    assert.deepEqual(document.write_files.map((f) => f.path), expected.map((f) => f.path));
+    const expected = syncFiles(config);
+    assert.deepEqual(document.write_files.map((f) => f.path), [PATHS.writeFilesScript, PATHS.syncScript, PATHS.syncService, PATHS.syncTimer]);
     for (const [i, file] of expected.entries()) {
       assert.equal(document.write_files[i].content, file.content, file.path);
       assert.equal(document.write_files[i].permissions, file.permissions, file.path);
       assert.equal(document.write_files[i].defer, true, file.path);
     }
-    assert.deepEqual(document.runcmd, [[PATHS.bootScript]]);
-    for (const p of ["postfix", "opendkim", "dovecot-lmtpd", "awscli", "certbot", "python3-certbot-dns-route53"]) assert.ok(document.packages.includes(p), p);
+    assert.deepEqual(document.runcmd, [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "postforge-sync.timer"], [PATHS.syncScript]]);
+    for (const p of ["postfix", "opendkim", "dovecot-lmtpd", "awscli", "certbot", "python3", "python3-certbot-dns-route53"]) assert.ok(document.packages.includes(p), p);
   });
 
-  it("holds no secret: only secret names, fetched at boot with the instance role", () => {
+  it("does not change with the configuration: a key rotation, a new domain or a new limit reaches the host in place", () => {
+    const rotated = parseMailHostConfig({
+      ...input,
+      domains: [{ domain: "example.com", selectors: [selector("example.com", "pf2027q2", "rsa")] }, ...input.domains.slice(1), { domain: "example.io", selectors: [selector("example.io", "pf2027q2", "rsa")] }],
+      messageSizeLimit: 52_428_800,
+    });
+    assert.equal(renderCloudInit(rotated), userData);
+    assert.notEqual(renderConfigManifest(rotated), renderConfigManifest(config));
+    // What does change it: the host's name, its region, its DNS provider (certbot's plugin).
+    assert.notEqual(renderCloudInit(parseMailHostConfig({ ...input, awsRegion: "us-east-1" })), userData);
+  });
+
+  it("holds no secret and no configuration; the manifest it fetches holds every rendered file and only secret names", () => {
     assert.doesNotMatch(userData, /PRIVATE KEY/);
-    assert.doesNotMatch(userData, /\$(?:1|2[aby]|5|6|y|argon2id?)\$[./A-Za-z0-9$=,]{8,}/, "no crypt(3) password hash");
-    assert.doesNotMatch(userData, /\{(?:SHA512-CRYPT|BLF-CRYPT|ARGON2ID|SSHA512|PLAIN)\}\S/, "no Dovecot password field");
-    assert.doesNotMatch(userData, /api_token = \S/);
+    assert.ok(userData.includes("SECRET=postforge/mail-host/mail.example.com/config\n"));
+    assert.ok(userData.includes("REGION=eu-west-1"));
+    const manifest = renderConfigManifest(config);
+    assert.deepEqual(JSON.parse(manifest).files, mailHostFiles(config));
+    for (const text of [userData, manifest]) {
+      assert.doesNotMatch(text, /PRIVATE KEY/);
+      assert.doesNotMatch(text, /\$(?:1|2[aby]|5|6|y|argon2id?)\$[./A-Za-z0-9$=,]{8,}/, "no crypt(3) password hash");
+      assert.doesNotMatch(text, /\{(?:SHA512-CRYPT|BLF-CRYPT|ARGON2ID|SSHA512|PLAIN)\}\S/, "no Dovecot password field");
+      assert.doesNotMatch(text, /api_token = \S/);
+    }
+    const boot = mailHostFiles(config).find((f) => f.path === PATHS.bootScript)!.content;
     for (const d of config.domains) {
-      for (const s of d.selectors) {
-        assert.ok(userData.includes(`install_secret ${dkimSecretName(d.domain, s.selector)} /etc/opendkim/keys/${d.domain}/${s.selector}.private opendkim:opendkim 0600`));
+      for (const sel of d.selectors) {
+        assert.ok(boot.includes(`install_secret ${dkimSecretName(d.domain, sel.selector)} /etc/opendkim/keys/${d.domain}/${sel.selector}.private opendkim:opendkim 0600`));
       }
     }
-    assert.ok(userData.includes("aws secretsmanager get-secret-value --secret-id \"$name\" --region \"$REGION\""));
-    assert.ok(userData.includes("REGION=eu-west-1"));
-    assert.ok(userData.includes("install_secret postforge/mailhost/mail.example.com/passwd /etc/dovecot/passwd root:dovecot 0640"));
-    for (const m of roleMailboxes(config)) assert.ok(userData.includes(`require_mailbox ${m.address}\n`), m.address);
+    assert.ok(boot.includes("aws secretsmanager get-secret-value --secret-id \"$name\" --region \"$REGION\""));
+    assert.ok(boot.includes("install_secret postforge/mailhost/mail.example.com/passwd /etc/dovecot/passwd root:dovecot 0640"));
+    for (const m of roleMailboxes(config)) assert.ok(boot.includes(`require_mailbox ${m.address}\n`), m.address);
   });
 
   it("orders the boot: keys and passwords, self-signed certificate, checks, services, then Let's Encrypt", async () => {

@@ -58,7 +58,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 74);
+    assert.equal(plan.resourceCount, 76);
     assert.deepEqual(plan.resourcesByType, {
       "aws:ec2/eip:Eip": 1,
       "aws:ec2/eipAssociation:EipAssociation": 1,
@@ -72,9 +72,9 @@ describe("stack with its own mail host (selfhosted)", () => {
       "aws:kms/alias:Alias": 1,
       "aws:kms/key:Key": 1,
       "aws:route53/record:Record": 20,
-      // Three DKIM keys plus the host's passwd-file.
-      "aws:secretsmanager/secret:Secret": 4,
-      "aws:secretsmanager/secretVersion:SecretVersion": 4,
+      // Three DKIM keys, the host's passwd-file and its config manifest.
+      "aws:secretsmanager/secret:Secret": 5,
+      "aws:secretsmanager/secretVersion:SecretVersion": 5,
       "postforge:config:StackSettings": 1,
       "postforge:dkim:DkimKeyring": 2,
       "postforge:dns:MailDomain": 3,
@@ -132,13 +132,14 @@ describe("stack with its own mail host (selfhosted)", () => {
     const secrets = policy.Statement.filter((s) => [s.Action].flat().includes("secretsmanager:GetSecretValue")).flatMap((s) => [s.Resource].flat());
     const expected = ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"].map((k) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/dkim/${k}-offline`);
     expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/passwd-offline");
+    expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/config-offline");
     assert.deepEqual([...secrets].sort(), expected.sort());
     const dnsChange = policy.Statement.filter((s) => [s.Action].flat().includes("route53:ChangeResourceRecordSets")).flatMap((s) => [s.Resource].flat());
     assert.deepEqual(dnsChange, ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"]);
   });
 
   it("plans the host: address, PTR, hardening, inbound ports, keys and mailboxes", () => {
-    const { userData, ...host } = plan.mailHosts[0];
+    const { userData, config, ...host } = plan.mailHosts[0];
     assert.match(host.publicIp, /^203\.0\.113\.\d+$/);
     assert.deepEqual(host, {
       hostname: "mail.example.com",
@@ -159,7 +160,9 @@ describe("stack with its own mail host (selfhosted)", () => {
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
     });
     assert.ok(userData.startsWith("#cloud-config\n"));
-    assert.match(userData, /postforge\/dkim\/example\.org\/pf2026q4/);
+    // The configuration, keys included, travels in the manifest the host fetches, not in user-data.
+    assert.doesNotMatch(userData, /postforge\/dkim\//);
+    assert.match(config, /postforge\/dkim\/example\.org\/pf2026q4/);
   });
 
   it("keeps the mailbox passwords a secret output, and out of every recorded input", () => {
@@ -169,15 +172,29 @@ describe("stack with its own mail host (selfhosted)", () => {
     assert.equal(passwd.inputs.secretString, "[secret]");
   });
 
-  it("postforge diff shows a change to the host's boot configuration as an instance replacement", () => {
-    const head = structuredClone(plan);
-    head.mailHosts[0].userData = head.mailHosts[0].userData.replace("message_size_limit = 26214400", "message_size_limit = 52428800");
-    assert.notEqual(head.mailHosts[0].userData, plan.mailHosts[0].userData, "the rendered main.cf holds message_size_limit");
-    head.mailHosts[0].signingKeys = head.mailHosts[0].signingKeys.filter((k) => k !== "example.com/pf2026q4e");
-    const report = renderDiffMarkdown(comparePlans(plan, head));
+  it("postforge diff: a configuration change is applied in place; only a change to the boot machinery replaces the instance", async () => {
+    const planWith = async (change: (c: Record<string, any>) => void) => {
+      const config = exampleConfig();
+      change(config);
+      return buildPlan({ project: "postforge", stack: STACK }, await runWith(config));
+    };
+    // A rotation step and a new limit: the config manifest changes, user-data does not.
+    const reconfigured = await planWith((c) => {
+      c["postforge:domains"][1].dkim.keys = [{ quarter: "2026q4", algorithm: "rsa", state: "active" }, { quarter: "2027q1", algorithm: "ed25519", state: "active" }];
+      c["postforge:mailHost"].messageSizeLimit = 52_428_800;
+    });
+    assert.equal(reconfigured.mailHosts[0].userData, plan.mailHosts[0].userData);
+    assert.notEqual(reconfigured.mailHosts[0].config, plan.mailHosts[0].config);
+    assert.match(reconfigured.mailHosts[0].config, /message_size_limit = 52428800/);
     assert.match(
-      report,
-      /### Mail hosts\n\n- `mail\.example\.com` \(changed\) ⚠️ \*\*the instance is replaced\*\* \(cloud-init runs once per instance\): queued mail and the role mailboxes on it are lost; the Elastic IP and its PTR stay\n {2}- signing keys removed: example\.com\/pf2026q4e\n {2}- boot configuration \(user-data\) changed\n/,
+      renderDiffMarkdown(comparePlans(plan, reconfigured)),
+      /### Mail hosts\n\n- `mail\.example\.com` \(changed\)\n {2}- signing keys added: example\.org\/pf2027q1e\n {2}- configuration changed: the host applies it in place \(postforge-sync, within about five minutes\)\n/,
+    );
+    // Another region: new user-data, so a new instance, and the diff says what that costs.
+    const moved = await planWith((c) => (c["aws:region"] = "eu-central-1"));
+    assert.match(
+      renderDiffMarkdown(comparePlans(plan, moved)),
+      /- `mail\.example\.com` \(changed\) ⚠️ \*\*the instance is replaced\*\* \(cloud-init runs once per instance\): queued mail and the role mailboxes on it are lost; the Elastic IP and its PTR stay\n {2}- boot configuration \(user-data\) changed\n {2}- configuration changed/,
     );
     assert.doesNotMatch(renderDiffMarkdown(comparePlans(plan, plan)), /Mail hosts/);
   });

@@ -60,6 +60,7 @@ const planSchema = z.object({
         instanceType: z.string(),
         ami: z.string(),
         userData: z.string(),
+        config: z.string().optional(),
         signingKeys: z.array(z.string()),
         mailboxes: z.array(z.string()),
         ingress: z.array(z.object({ port: z.number(), protocol: z.string(), sources: z.array(z.string()) })),

@@ -42,7 +42,7 @@ export interface DiffablePlan {
   /** Declared SPF include costs; plans made before they were recorded have none. */
   spfIncludeCosts?: Record<string, number>;
   /** The mail hosts the plan runs; plans made before mail hosts have none. */
-  mailHosts?: { hostname: string; instanceType: string; ami: string; userData: string; signingKeys: string[]; mailboxes: string[]; ingress: { port: number; protocol: string; sources: string[] }[] }[];
+  mailHosts?: { hostname: string; instanceType: string; ami: string; userData: string; config?: string; signingKeys: string[]; mailboxes: string[]; ingress: { port: number; protocol: string; sources: string[] }[] }[];
   /** The policy pack's verdict on this plan; plans made before policies have none. */
   policyViolations?: { rule: string; enforcementLevel: string; message: string; resource?: string }[];
 }
@@ -147,6 +147,7 @@ function compareMailHosts(base: PlannedHost[], head: PlannedHost[]): MailHostCha
     const replaces = b.userData !== h.userData || b.ami !== h.ami;
     if (b.ami !== h.ami) changes.push(`AMI ${b.ami} → ${h.ami}`);
     if (b.userData !== h.userData) changes.push("boot configuration (user-data) changed");
+    if ((b.config ?? "") !== (h.config ?? "")) changes.push("configuration changed: the host applies it in place (postforge-sync, within about five minutes)");
     if (changes.length > 0) out.push({ hostname, status: "changed", changes, replacesInstance: replaces });
   }
   return out;

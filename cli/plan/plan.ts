@@ -61,8 +61,10 @@ export interface PlannedMailHost {
   mailboxes: string[];
   /** `domain/selector` of every key the host signs with. */
   signingKeys: string[];
-  /** The cloud-init user-data the instance boots with (no secret in it). */
+  /** The cloud-init user-data the instance boots with (no secret in it); a change replaces the instance. */
   userData: string;
+  /** The config manifest the host applies itself (no secret in it); a change reconfigures it in place. */
+  config: string;
 }
 
 export interface Plan {
@@ -186,6 +188,7 @@ function plannedMailHosts(resources: CapturedResource[], hostsOutput: unknown): 
         mailboxes: ((host.inputs.mailboxes ?? []) as string[]).map(String),
         signingKeys: ((host.inputs.signingKeys ?? []) as string[]).map(String),
         userData: String(instance.userData ?? ""),
+        config: typeof host.outputs?.configManifest === "string" ? host.outputs.configManifest : "",
       };
     })
     .sort((a, b) => compareText(a.hostname, b.hostname));

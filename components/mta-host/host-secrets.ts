@@ -72,6 +72,8 @@ export interface MailHostPolicyInputs {
   dkimSecretArns: string[];
   /** ARN of the secret holding the Dovecot passwd-file. */
   mailboxPasswordsSecretArn: string;
+  /** ARN of the secret holding the config manifest the host applies (./config-manifest.ts). */
+  configSecretArn: string;
   /** KMS key of the DKIM and mailbox-password secrets. */
   kmsKeyArn: string;
   /** Route53 DNS-01: the hosted zones certbot may write `_acme-challenge` records in. */
@@ -81,7 +83,7 @@ export interface MailHostPolicyInputs {
 }
 
 /**
- * The instance role's inline policy: read its DKIM keys and its passwd-file
+ * The instance role's inline policy: read its DKIM keys, its passwd-file and its config manifest
  * (one statement, decrypted only through Secrets Manager), and what certbot
  * needs for DNS-01 through the configured provider: for Route53 the
  * certbot-dns-route53 documented minimum (ChangeResourceRecordSets on the
@@ -89,7 +91,7 @@ export interface MailHostPolicyInputs {
  * Cloudflare read access to the API-token secret.
  */
 export function mailHostRolePolicy(config: MailHostConfig, inputs: MailHostPolicyInputs): IamPolicyDocument {
-  const policy = dkimSecretsReadPolicy([...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn], inputs.kmsKeyArn, config.awsRegion);
+  const policy = dkimSecretsReadPolicy([...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn, inputs.configSecretArn], inputs.kmsKeyArn, config.awsRegion);
   const challenge = config.tls.dnsChallenge;
   if (challenge.provider === "route53") {
     // Route53 also writes a zone id as /hostedzone/<id>.

@@ -3,5 +3,8 @@ export * from "./layout";
 export * from "./postfix";
 export * from "./opendkim";
 export * from "./dovecot";
+export * from "./boot-script";
+export * from "./config-manifest";
+export * from "./sync";
 export * from "./cloud-init";
 export * from "./mail-host";

@@ -44,6 +44,11 @@ export const PATHS = {
   cloudflareCredentials: "/etc/postforge/cloudflare.ini",
   bootScript: "/usr/local/sbin/postforge-boot",
   certDeployHook: "/usr/local/sbin/postforge-install-cert",
+  syncScript: "/usr/local/sbin/postforge-sync",
+  writeFilesScript: "/usr/local/sbin/postforge-write-files",
+  syncService: "/etc/systemd/system/postforge-sync.service",
+  syncTimer: "/etc/systemd/system/postforge-sync.timer",
+  syncState: "/var/lib/postforge",
 } as const;
 
 /** Relative to the Postfix queue directory, where Postfix daemons run (and look up unix: sockets). */

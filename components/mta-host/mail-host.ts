@@ -11,6 +11,7 @@ import { ipv4Range, ipv6Range } from "../config/fields";
 import type { DnsRecordInput } from "../dns/backend";
 import { parseOrThrow, ValidationError } from "../validation";
 import { renderCloudInit } from "./cloud-init";
+import { configManifestSecretName, renderConfigManifest } from "./config-manifest";
 import { mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
 import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
 
@@ -106,6 +107,8 @@ export class MailHost extends pulumi.ComponentResource {
   readonly mailboxPasswords: pulumi.Output<Record<string, string>>;
   /** ARN of the secret holding the Dovecot passwd-file (`config.mailboxPasswordsSecretName`). */
   readonly mailboxPasswordsSecretArn: pulumi.Output<string>;
+  /** The config manifest the host applies itself (./config-manifest.ts); public, no secret in it. */
+  readonly configManifest: string;
 
   constructor(name: string, args: MailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super() so bad arguments register nothing at all.
@@ -173,6 +176,22 @@ export class MailHost extends pulumi.ComponentResource {
     );
     this.mailboxPasswordsSecretArn = passwordsSecret.arn;
 
+    // The configuration the host applies itself, every five minutes (./sync.ts): changing it
+    // reconfigures the running host instead of replacing it. It holds no secret (the provider
+    // still stores secretString as one); the component also registers it as an output, so plans show it.
+    const configManifestText = renderConfigManifest(config);
+    const configSecret = new Secret(
+      `${name}-config`,
+      {
+        name: configManifestSecretName(config.hostname),
+        description: `Configuration manifest (no secrets) of Postforge mail host ${config.hostname}`,
+        kmsKeyId: args.kmsKeyArn,
+        tags,
+      },
+      { parent: this },
+    );
+    const configVersion = new SecretVersion(`${name}-config-version`, { secretId: configSecret.id, secretString: configManifestText }, { parent: this });
+
     const challenge = config.tls.dnsChallenge;
     // The Cloudflare token's secret is known by name: its ARN pattern needs the account.
     const accountId = challenge.provider === "cloudflare" ? getCallerIdentityOutput({}, { parent: this }).accountId : undefined;
@@ -182,9 +201,9 @@ export class MailHost extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([pulumi.all(args.dkimSecretArns), passwordsSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
-          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, kmsKeyArn, route53HostedZoneIds, accountId]) =>
-            JSON.stringify(mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, kmsKeyArn, route53HostedZoneIds, accountId })),
+          .all([pulumi.all(args.dkimSecretArns), passwordsSecret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
+          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId]) =>
+            JSON.stringify(mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId })),
           ),
       },
       { parent: this },
@@ -221,14 +240,16 @@ export class MailHost extends pulumi.ComponentResource {
         metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
         // The mail queue and mailboxes live here.
         rootBlockDevice: { volumeType: "gp3", volumeSize: checked.rootVolumeGiB, encrypted: true, deleteOnTermination: true },
-        // No secret in it: the boot script fetches the DKIM keys and the passwd-file with the role.
+        // No secret and no configuration in it: the sync script fetches the config manifest, the boot
+        // script in it the DKIM keys and the passwd-file, all with the role.
         userData: renderCloudInit(config),
-        // cloud-init writes files once per instance, so a changed configuration only takes effect on a new instance.
+        // cloud-init runs once per instance; user-data changes only with the host's name, region or
+        // DNS provider (the sync machinery itself), and then a new instance is the way to apply it.
         userDataReplaceOnChange: true,
         tags: { ...tags, Name: config.hostname },
       },
-      // The boot step fails if the passwd-file is not in Secrets Manager yet.
-      { parent: this, dependsOn: [passwordsVersion] },
+      // The first apply fails if the config manifest or the passwd-file is not in Secrets Manager yet.
+      { parent: this, dependsOn: [passwordsVersion, configVersion] },
     );
 
     // The address is the host's sending reputation (receivers' history, DNSBL
@@ -253,8 +274,10 @@ export class MailHost extends pulumi.ComponentResource {
     this.instanceId = instance.id;
     this.securityGroupId = securityGroup.id;
     this.roleArn = role.arn;
+    this.configManifest = configManifestText;
     this.registerOutputs({
       ...facts,
+      configManifest: configManifestText,
       hostname: this.hostname,
       publicIp: this.publicIp,
       ptr: this.ptr,

@@ -1,0 +1,144 @@
+import type { MailHostConfig } from "./config";
+import { renderDovecot, shellWord } from "./dovecot";
+import { dkimKeyPath, PATHS } from "./layout";
+import { opendkimSigners } from "./opendkim";
+
+/**
+ * The boot script (run by the sync script after each new configuration: it
+ * fetches the secrets with the instance role, puts a certificate in place and
+ * starts the services) and certbot's deploy hook. Pure renderers.
+ */
+
+export function renderCertDeployHook(): string {
+  return `#!/bin/sh
+# certbot --deploy-hook: install a new or renewed certificate for Postfix and Dovecot.
+set -eu
+install -m 0644 -o root -g root "$RENEWED_LINEAGE/fullchain.pem" ${PATHS.tlsCert}
+install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem" ${PATHS.tlsKey}
+postfix reload
+doveadm reload
+`;
+}
+
+function certbotCommand(config: MailHostConfig): string {
+  const tls = config.tls;
+  const args = [
+    "certbot certonly --non-interactive --agree-tos --keep-until-expiring",
+    `--email ${shellWord(tls.acmeEmail)}`,
+    `-d ${config.hostname}`,
+    `--cert-name ${config.hostname}`,
+    `--deploy-hook ${PATHS.certDeployHook}`,
+  ];
+  if (tls.dnsChallenge.provider === "route53") args.push("--dns-route53");
+  else args.push("--dns-cloudflare", `--dns-cloudflare-credentials ${PATHS.cloudflareCredentials}`, "--dns-cloudflare-propagation-seconds 60");
+  if (tls.staging) args.push("--staging");
+  return args.join(" \\\n    ");
+}
+
+export function renderBootScript(config: MailHostConfig): string {
+  const dovecot = renderDovecot(config);
+  const signers = opendkimSigners(config);
+  const checks = signers.map((a) => (a === "rsa" ? "opendkim -n" : `opendkim -n -x ${PATHS.opendkimEd25519Conf}`));
+  const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix"].join(" ");
+  const keyDirs = config.domains.map((d) => `install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}/${d.domain}`);
+  const keys = config.domains.flatMap((d) =>
+    d.selectors.map((s) => `install_secret ${shellWord(s.secretName)} ${dkimKeyPath(d.domain, s.selector)} opendkim:opendkim 0600`),
+  );
+  const cloudflare =
+    config.tls.dnsChallenge.provider === "cloudflare"
+      ? [
+          "  # The Cloudflare DNS-edit token, as certbot's credentials file.",
+          `  install_secret ${shellWord(config.tls.dnsChallenge.apiTokenSecretName)} ${PATHS.cloudflareCredentials}.token root:root 0600`,
+          `  { printf 'dns_cloudflare_api_token = '; cat ${PATHS.cloudflareCredentials}.token; echo; } > ${PATHS.cloudflareCredentials}`,
+          `  rm -f ${PATHS.cloudflareCredentials}.token`,
+        ]
+      : [];
+  return `#!/bin/bash
+# Boot of the Postforge mail host ${config.hostname}, rendered by Postforge.
+# This script holds no secret: it fetches them from Secrets Manager with the
+# instance role. Safe to re-run; "${PATHS.bootScript} certificate" retries
+# only the Let's Encrypt step.
+set -euo pipefail
+umask 077
+REGION=${config.awsRegion}
+
+log() { echo "postforge-boot: $*" >&2; }
+fail() { log "$*"; exit 1; }
+
+# Write a secret's value to a file atomically, with the given owner and mode.
+# The value goes from the AWS CLI straight to the file: never argv, never the log.
+install_secret() {
+  local name=$1 dest=$2 owner=$3 mode=$4 tmp
+  tmp=$(mktemp "$(dirname "$dest")/.postforge.XXXXXX")
+  if ! aws secretsmanager get-secret-value --secret-id "$name" --region "$REGION" --query SecretString --output text >"$tmp"; then
+    rm -f "$tmp"
+    fail "cannot read secret $name in $REGION: does the instance role allow secretsmanager:GetSecretValue on it?"
+  fi
+  if [ ! -s "$tmp" ]; then
+    rm -f "$tmp"
+    fail "secret $name is empty"
+  fi
+  chown "$owner" "$tmp"
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$dest"
+}
+
+require_mailbox() {
+  grep -q "^$1:" ${PATHS.dovecotPasswd} ||
+    fail "mailbox $1 is missing from secret ${config.mailboxPasswordsSecretName}: add a passwd-file line for it (MailHost writes SSHA512 hashes; doveadm pw -s SSHA512 makes one by hand)"
+}
+
+# Let's Encrypt over DNS-01; until it succeeds the self-signed certificate
+# serves and an hourly cron job retries. certbot renews from then on.
+certificate() {
+${cloudflare.join("\n")}${cloudflare.length > 0 ? "\n" : ""}  if ${certbotCommand(config)}; then
+    rm -f /etc/cron.d/postforge-certificate
+  else
+    log "Let's Encrypt failed; keeping the self-signed certificate and retrying hourly"
+    echo "17 * * * * root ${PATHS.bootScript} certificate" >/etc/cron.d/postforge-certificate
+    chmod 0644 /etc/cron.d/postforge-certificate
+  fi
+}
+
+if [ "\${1:-}" = certificate ]; then
+  certificate
+  exit 0
+fi
+
+# 1. The owner of every mailbox.
+getent group vmail >/dev/null || groupadd --system vmail
+getent passwd vmail >/dev/null || useradd --system --gid vmail --home-dir ${PATHS.mailRoot} --no-create-home --shell /usr/sbin/nologin vmail
+install -d -o vmail -g vmail -m 0750 ${PATHS.mailRoot}
+
+# 2. DKIM private keys, readable by opendkim alone (RequireSafeKeys).
+install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}
+${keyDirs.join("\n")}
+${keys.join("\n")}
+
+# 3. Role mailboxes.
+${dovecot.bootStep}
+
+# 4. A self-signed certificate first, so every service starts before Let's Encrypt answers.
+install -d -o root -g root -m 0755 ${PATHS.tlsDir}
+if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days ${config.tls.selfSignedDays} \\
+    -subj "/CN=${config.hostname}" -addext "subjectAltName=DNS:${config.hostname}" \\
+    -keyout ${PATHS.tlsKey} -out ${PATHS.tlsCert} 2>/dev/null
+  chmod 0600 ${PATHS.tlsKey}
+  chmod 0644 ${PATHS.tlsCert}
+fi
+
+# 5. Services, checked before they start.
+postfix check
+doveconf -n >/dev/null
+${checks.join("\n")}
+systemctl daemon-reload
+systemctl enable ${units}
+systemctl restart ${units}
+
+# 6. The real certificate.
+certificate
+log "done"
+`;
+}
+

@@ -1,0 +1,55 @@
+import { createHash } from "node:crypto";
+import { renderBootScript, renderCertDeployHook } from "./boot-script";
+import type { MailHostConfig } from "./config";
+import { renderDovecot } from "./dovecot";
+import { PATHS, type RenderedFile } from "./layout";
+import { renderOpenDkim } from "./opendkim";
+import { renderPostfix } from "./postfix";
+
+/**
+ * The host's configuration as one document the host fetches and applies
+ * itself (components/mta-host/sync.ts), instead of baking it into user-data:
+ * cloud-init runs user-data once per instance, so a configuration carried
+ * there (a key becoming active, a new domain) could only reach the host by
+ * replacing the instance, losing its mail queue and mailboxes and leaving no
+ * host until the new one booted. The manifest holds no secret: the boot
+ * script in it fetches those by name.
+ */
+
+export const CONFIG_MANIFEST_FORMAT = "postforge-mail-host-config/1";
+
+export interface ConfigManifest {
+  format: typeof CONFIG_MANIFEST_FORMAT;
+  hostname: string;
+  files: RenderedFile[];
+}
+
+/** Where MailHost stores the manifest in Secrets Manager (KMS-encrypted like the host's other secrets). */
+export function configManifestSecretName(hostname: string): string {
+  return `postforge/mail-host/${hostname}/config`;
+}
+
+/** Every file of the host's configuration (the config manifest's), rendered files first, then the scripts. */
+export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
+  return [
+    ...renderPostfix(config),
+    ...renderOpenDkim(config).files,
+    ...renderDovecot(config).files,
+    { path: PATHS.certDeployHook, content: renderCertDeployHook(), owner: "root:root", permissions: "0755" },
+    { path: PATHS.bootScript, content: renderBootScript(config), owner: "root:root", permissions: "0700" },
+  ];
+}
+
+export function configManifest(config: MailHostConfig): ConfigManifest {
+  return { format: CONFIG_MANIFEST_FORMAT, hostname: config.hostname, files: mailHostFiles(config) };
+}
+
+/** The manifest as stored: stable JSON, so an unchanged configuration is an unchanged secret value. */
+export function renderConfigManifest(config: MailHostConfig): string {
+  return `${JSON.stringify(configManifest(config), null, 1)}\n`;
+}
+
+/** What the host compares to decide whether to apply: the SHA-256 of the stored text. */
+export function manifestDigest(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
