@@ -89,6 +89,9 @@ cat ${at("/manifest.json")}
       assert.equal(info.uid, Number((await exec("id", ["-u", user])).trim()), `${file.path} owner`);
       assert.equal(info.gid, Number((await exec("getent", ["group", group])).split(":")[2]), `${file.path} group`);
     }
+    // Directories it had to make stay traversable by the daemons' users, though the sync runs under umask 077.
+    const keyTable = configManifest(exampleConfig).files.find((f) => f.path.endsWith("KeyTable"))!;
+    assert.equal(((await stat(dirname(at(keyTable.path)))).mode & 0o777).toString(8), "755");
     assert.deepEqual(await booted(), ["pf2026q4+pf2026q4e,pf2026q4"]);
     assert.match(await readFile(at(`${PATHS.syncState}/applied.sha256`), "utf8"), /^[0-9a-f]{64}\n$/);
   });

@@ -27,6 +27,9 @@ FORMAT = "${CONFIG_MANIFEST_FORMAT}"
 
 
 def main(path):
+    # The sync script runs under umask 077; directories made here must stay traversable by the
+    # daemons' own users (opendkim, dovecot, postfix), and each file gets its mode explicitly.
+    os.umask(0o022)
     with open(path, encoding="utf-8") as source:
         manifest = json.load(source)
     if manifest.get("format") != FORMAT:
