@@ -403,6 +403,18 @@ describe("MailHost refuses bad arguments before registering anything of its own"
     assert.deepEqual(ownResources(registered), []);
   });
 
+  it("more domains than one host's config manifest can hold in Secrets Manager", async () => {
+    // Random-looking selectors, so compression cannot hide the size: the limit is on what is stored.
+    const domains = Array.from({ length: 1500 }, (_, i) => {
+      const domain = `d${i}-${createHash("sha256").update(String(i)).digest("hex").slice(0, 24)}.example`;
+      const selector = `s${createHash("sha256").update(`s${i}`).digest("hex").slice(0, 20)}`;
+      return { domain, selectors: [{ selector, algorithm: "rsa" as const, secretName: dkimSecretName(domain, selector) }] };
+    });
+    const { message, registered } = await failing({ ...baseArgs, config: { ...config, domains } });
+    assert.match(message, /config\.domains: 1500 domains make a config manifest of \d+ bytes \(compressed\), over Secrets Manager's 65536; serve them from several hosts/);
+    assert.deepEqual(ownResources(registered), []);
+  });
+
   it("no DKIM secret, no subnet, a bad SSH range, all at once", async () => {
     const { message, registered } = await failing({ ...baseArgs, subnetId: "", dkimSecretArns: [], sshCidrs: ["10.0.0.0/33"] });
     assert.match(message, /dkimSecretArns = \[\]: must list at least one DKIM secret ARN/);

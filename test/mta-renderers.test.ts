@@ -7,6 +7,7 @@ import {
   mailHostFiles,
   parseMailHostConfig,
   PATHS,
+  renderBootScript,
   renderCloudInit,
   renderConfigManifest,
   renderDovecot,
@@ -427,11 +428,28 @@ describe("cloud-init user-data", () => {
     const syntax = await run("bash", ["-n", file]);
     assert.ok(syntax.ok, syntax.output);
     const main = script.slice(script.indexOf('if [ "${1:-}" = certificate ]'));
-    const order = ["install_secret postforge/dkim/", "install_secret postforge/mailhost/", "openssl req -x509", "postfix check", "opendkim -n\n", "opendkim -n -x /etc/opendkim-ed25519.conf", "systemctl restart opendkim opendkim-ed25519 dovecot postfix", "\ncertificate\n"];
+    const order = [
+      "install_secret postforge/dkim/",
+      "install_secret postforge/mailhost/",
+      "openssl req -x509",
+      "postfix check",
+      "opendkim -n\n",
+      "opendkim -n -x /etc/opendkim-ed25519.conf",
+      "systemctl restart opendkim opendkim-ed25519 dovecot postfix",
+      "find /etc/opendkim/keys -name '*.private'",
+      "\n( certificate ) || ",
+    ];
     const positions = order.map((needle) => main.indexOf(needle));
     assert.ok(positions.every((p) => p >= 0), `missing step: ${order[positions.indexOf(-1)]}`);
     assert.deepEqual([...positions].sort((a, b) => a - b), positions, "boot steps out of order");
     assert.match(script, /certbot certonly .*\\\n +--email postmaster@example\.com \\\n +-d mail\.example\.com .*\n(.*\n)*? +--dns-route53/);
+    // Every configured key is kept; any other key file (retired, revoked) is removed.
+    for (const d of config.domains) for (const sel of d.selectors) assert.ok(script.includes(`    /etc/opendkim/keys/${d.domain}/${sel.selector}.private) ;;\n`), sel.selector);
+    assert.doesNotMatch(script, /disable --now opendkim-ed25519/, "the Ed25519 signer stays while a domain dual-signs");
+    const rsaOnly = parseMailHostConfig({ ...input, domains: [{ domain: "example.com", selectors: [selector("example.com", "pf2026q4", "rsa")] }] });
+    assert.match(renderBootScript(rsaOnly), /systemctl disable --now opendkim-ed25519 2>\/dev\/null \|\| true\nsystemctl enable opendkim dovecot postfix\n/);
+    // A staging certificate has its own name, so leaving staging fetches a trusted one.
+    assert.match(renderBootScript(parseMailHostConfig({ ...input, tls: { ...input.tls, staging: true } })), /--cert-name mail\.example\.com-staging \\\n(.*\n)*? +--staging/);
   });
 
   it("relocate rewrites only /etc, /var and /run paths", () => {

@@ -12,10 +12,21 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
+import { gunzipSync } from "node:zlib";
 import { dirname } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { dkimSecretName } from "../components/dkim/keyring";
-import { configManifest, CONFIG_MANIFEST_FORMAT, parseMailHostConfig, PATHS, renderSyncScript, renderWriteFilesScript, type MailHostConfig } from "../components/mta-host";
+import {
+  configManifest,
+  CONFIG_MANIFEST_FORMAT,
+  encodeConfigManifest,
+  MAX_ATTEMPTS,
+  parseMailHostConfig,
+  PATHS,
+  renderSyncScript,
+  renderWriteFilesScript,
+  type MailHostConfig,
+} from "../components/mta-host";
 import { config as exampleConfig } from "./support/mta-e2e-fixture";
 import { makeTestRoot, type TestRoot } from "./support/mta-tools";
 
@@ -42,7 +53,7 @@ describe("postforge-sync and postforge-write-files, run for real", () => {
     const files = manifest.files.map((f) =>
       f.path === PATHS.bootScript ? { ...f, path: at(f.path), content: `#!/bin/sh\necho "${config.domains.map((d) => d.selectors.map((s) => s.selector).join("+")).join(",")}" >> ${at("/booted")}\n` } : { ...f, path: at(f.path) },
     );
-    await writeFile(at("/manifest.json"), `${JSON.stringify({ ...manifest, files }, null, 1)}\n`);
+    await writeFile(at("/manifest.json"), `${encodeConfigManifest(`${JSON.stringify({ ...manifest, files }, null, 1)}\n`)}\n`);
   }
 
   before(async () => {
@@ -116,6 +127,40 @@ cat ${at("/manifest.json")}
     assert.match(await readFile(at(signingTable.path), "utf8"), /pf2027q2/);
   });
 
+  it("removes the files the last applied manifest wrote and the new one does not", async () => {
+    // A stand-in for a file only an older configuration had: listed in the applied manifest, absent from the new one.
+    const applied = JSON.parse(await readFile(at(`${PATHS.syncState}/applied.json`), "utf8"));
+    const stale = at("/etc/postfix/stale-table");
+    await writeFile(stale, "old\n");
+    applied.files.push({ path: stale, content: "old\n", owner: "root:root", permissions: "0644" });
+    await writeFile(at(`${PATHS.syncState}/applied.json`), JSON.stringify(applied));
+    await serve(exampleConfig);
+    const result = await runScript(at(PATHS.syncScript), env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`postforge-write-files: removed ${stale.replace(/[.]/g, "\\.")}`));
+    await assert.rejects(stat(stale));
+  });
+
+  it("stops re-applying a configuration that keeps failing, and applies the next one", async () => {
+    const failing = parseMailHostConfig({ ...exampleConfig, messageSizeLimit: 52_428_800 });
+    await serve(failing);
+    // Its boot script fails, as a unit that will not start would.
+    const manifest = JSON.parse(gunzip(await readFile(at("/manifest.json"), "utf8")));
+    manifest.files = manifest.files.map((f: { path: string; content: string }) => (f.path === at(PATHS.bootScript) ? { ...f, content: `#!/bin/sh\necho failed >> ${at("/failures")}\nexit 3\n` } : f));
+    await writeFile(at("/manifest.json"), `${encodeConfigManifest(`${JSON.stringify(manifest, null, 1)}\n`)}\n`);
+    for (let i = 1; i <= MAX_ATTEMPTS + 2; i++) {
+      const result = await runScript(at(PATHS.syncScript), env);
+      assert.notEqual(result.code, 0);
+      if (i > MAX_ATTEMPTS) assert.match(result.stderr, new RegExp(`failed ${MAX_ATTEMPTS} times; not applying it again until it changes`));
+    }
+    assert.equal((await readFile(at("/failures"), "utf8")).split("\n").filter(Boolean).length, MAX_ATTEMPTS);
+    // The next configuration is applied as usual.
+    await serve(parseMailHostConfig({ ...exampleConfig, messageSizeLimit: 31_457_280 }));
+    const recovered = await runScript(at(PATHS.syncScript), env);
+    assert.equal(recovered.code, 0, recovered.stderr);
+    assert.equal((await booted()).length, 4);
+  });
+
   it("fails loudly when the manifest cannot be read, and applies nothing", async () => {
     await writeFile(at("/aws-down"), "");
     try {
@@ -123,21 +168,29 @@ cat ${at("/manifest.json")}
       const result = await runScript(at(PATHS.syncScript), env);
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, /postforge-sync: cannot read postforge\/mail-host\/mail\.example\.com\/config in eu-west-1: does the instance role allow secretsmanager:GetSecretValue on it\?/);
-      assert.equal((await booted()).length, 2);
+      assert.equal((await booted()).length, 4);
     } finally {
       await exec("rm", ["-f", at("/aws-down")]);
     }
   });
 
-  it("refuses a document that is not a manifest", async () => {
+  it("refuses a document that is not a manifest, and another host's manifest", async () => {
+    const write = (file: string) =>
+      new Promise<Result>((resolve) => execFile(at(PATHS.writeFilesScript), [file, "mail.example.com"], (error, _o, stderr) => resolve({ code: error ? 1 : 0, stderr })));
     await writeFile(at("/not-a-manifest.json"), JSON.stringify({ format: "something-else", files: [] }));
-    const result = await new Promise<Result>((resolve) =>
-      execFile(at(PATHS.writeFilesScript), [at("/not-a-manifest.json")], (error, _o, stderr) => resolve({ code: error ? 1 : 0, stderr })),
-    );
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`is not a ${CONFIG_MANIFEST_FORMAT} manifest`));
+    const notManifest = await write(at("/not-a-manifest.json"));
+    assert.equal(notManifest.code, 1);
+    assert.match(notManifest.stderr, new RegExp(`is not a ${CONFIG_MANIFEST_FORMAT} manifest`));
+    await writeFile(at("/other-host.json"), JSON.stringify({ format: CONFIG_MANIFEST_FORMAT, hostname: "mx.example.net", files: [] }));
+    const other = await write(at("/other-host.json"));
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /configures 'mx\.example\.net', not this host 'mail\.example\.com'/);
   });
 });
+
+function gunzip(base64: string): string {
+  return gunzipSync(Buffer.from(base64.trim(), "base64")).toString("utf8");
+}
 
 function exec(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile(command, args, (error, stdout) => (error ? reject(error) : resolve(stdout))));

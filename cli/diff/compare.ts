@@ -147,7 +147,10 @@ function compareMailHosts(base: PlannedHost[], head: PlannedHost[]): MailHostCha
     const replaces = b.userData !== h.userData || b.ami !== h.ami;
     if (b.ami !== h.ami) changes.push(`AMI ${b.ami} → ${h.ami}`);
     if (b.userData !== h.userData) changes.push("boot configuration (user-data) changed");
-    if ((b.config ?? "") !== (h.config ?? "")) changes.push("configuration changed: the host applies it in place (postforge-sync, within about five minutes)");
+    // A plan from before config manifests has none to compare; a replaced host starts from the new one anyway.
+    if (b.config !== undefined && h.config !== undefined && b.config !== h.config && !replaces) {
+      changes.push("configuration changed: the host applies it in place (postforge-sync, within about five minutes)");
+    }
     if (changes.length > 0) out.push({ hostname, status: "changed", changes, replacesInstance: replaces });
   }
   return out;

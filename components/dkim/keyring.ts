@@ -105,8 +105,10 @@ export class DkimKeyring extends pulumi.ComponentResource {
           },
           { parent: this, protect: protect && isActive },
         );
-        new SecretVersion(`${name}-${spec.selector}-secret-version`, { secretId: secret.id, secretString: key.privateKeyPem }, { parent: secret });
-        this.secretArns[spec.selector] = secret.arn;
+        const version = new SecretVersion(`${name}-${spec.selector}-secret-version`, { secretId: secret.id, secretString: key.privateKeyPem }, { parent: secret });
+        // Known only once the key is stored: what reads the key by this ARN (a host's role, its
+        // configuration) then waits for it to be readable.
+        this.secretArns[spec.selector] = pulumi.all([secret.arn, version.id]).apply(([arn]) => arn);
       }
     }
     this.signingSelectors = args.keys.filter((k) => k.state === "active").map((k) => k.selector);

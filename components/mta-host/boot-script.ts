@@ -26,7 +26,9 @@ function certbotCommand(config: MailHostConfig): string {
     "certbot certonly --non-interactive --agree-tos --keep-until-expiring",
     `--email ${shellWord(tls.acmeEmail)}`,
     `-d ${config.hostname}`,
-    `--cert-name ${config.hostname}`,
+    // A staging certificate has its own name, so turning staging off fetches a trusted one
+    // instead of keeping the staging one until it expires.
+    `--cert-name ${config.hostname}${tls.staging ? "-staging" : ""}`,
     `--deploy-hook ${PATHS.certDeployHook}`,
   ];
   if (tls.dnsChallenge.provider === "route53") args.push("--dns-route53");
@@ -41,6 +43,7 @@ export function renderBootScript(config: MailHostConfig): string {
   const checks = signers.map((a) => (a === "rsa" ? "opendkim -n" : `opendkim -n -x ${PATHS.opendkimEd25519Conf}`));
   const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix"].join(" ");
   const keyDirs = config.domains.map((d) => `install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}/${d.domain}`);
+  const keyPaths = config.domains.flatMap((d) => d.selectors.map((s) => dkimKeyPath(d.domain, s.selector)));
   const keys = config.domains.flatMap((d) =>
     d.selectors.map((s) => `install_secret ${shellWord(s.secretName)} ${dkimKeyPath(d.domain, s.selector)} opendkim:opendkim 0600`),
   );
@@ -128,16 +131,24 @@ if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
   chmod 0644 ${PATHS.tlsCert}
 fi
 
-# 5. Services, checked before they start.
+# 5. Services, checked before they start; a signer no longer configured stops.
 postfix check
 doveconf -n >/dev/null
 ${checks.join("\n")}
 systemctl daemon-reload
-systemctl enable ${units}
+${signers.includes("ed25519") ? "" : "systemctl disable --now opendkim-ed25519 2>/dev/null || true\n"}systemctl enable ${units}
 systemctl restart ${units}
 
-# 6. The real certificate.
-certificate
+# 6. Keys no longer configured (retired, revoked) leave the host.
+find ${PATHS.dkimKeysDir} -name '*.private' -type f | while read -r key; do
+  case "$key" in
+${keyPaths.map((k) => `    ${k}) ;;`).join("\n")}
+    *) rm -f "$key"; log "removed $key: no longer a signing key" ;;
+  esac
+done
+
+# 7. The real certificate; a failure here leaves the self-signed one serving and is retried hourly.
+( certificate ) || { log "certificate step failed; retrying hourly"; echo "17 * * * * root ${PATHS.bootScript} certificate" >/etc/cron.d/postforge-certificate; chmod 0644 /etc/cron.d/postforge-certificate; }
 log "done"
 `;
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
 import type { MailHostConfig } from "./config";
 import { renderDovecot } from "./dovecot";
@@ -49,7 +49,15 @@ export function renderConfigManifest(config: MailHostConfig): string {
   return `${JSON.stringify(configManifest(config), null, 1)}\n`;
 }
 
-/** What the host compares to decide whether to apply: the SHA-256 of the stored text. */
-export function manifestDigest(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+/** Secrets Manager's limit on a secret value. */
+export const SECRET_VALUE_LIMIT = 65_536;
+
+/**
+ * The manifest as the secret stores it: gzip-compressed, then base64, which
+ * fits about five times more configuration in Secrets Manager's 64 KiB. The
+ * sync script decodes it; Node's gzip writes no timestamp, so the same
+ * manifest always encodes the same.
+ */
+export function encodeConfigManifest(text: string): string {
+  return gzipSync(Buffer.from(text, "utf8"), { level: 9 }).toString("base64");
 }

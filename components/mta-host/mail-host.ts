@@ -11,7 +11,7 @@ import { ipv4Range, ipv6Range } from "../config/fields";
 import type { DnsRecordInput } from "../dns/backend";
 import { parseOrThrow, ValidationError } from "../validation";
 import { renderCloudInit } from "./cloud-init";
-import { configManifestSecretName, renderConfigManifest } from "./config-manifest";
+import { configManifestSecretName, encodeConfigManifest, renderConfigManifest, SECRET_VALUE_LIMIT } from "./config-manifest";
 import { mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
 import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
 
@@ -186,17 +186,18 @@ export class MailHost extends pulumi.ComponentResource {
         name: configManifestSecretName(config.hostname),
         description: `Configuration manifest (no secrets) of Postforge mail host ${config.hostname}`,
         kmsKeyId: args.kmsKeyArn,
+        // Nothing secret to recover, and a host re-created under the same name needs the name free.
+        recoveryWindowInDays: 0,
         tags,
       },
       { parent: this },
     );
-    const configVersion = new SecretVersion(`${name}-config-version`, { secretId: configSecret.id, secretString: configManifestText }, { parent: this });
 
     const challenge = config.tls.dnsChallenge;
     // The Cloudflare token's secret is known by name: its ARN pattern needs the account.
     const accountId = challenge.provider === "cloudflare" ? getCallerIdentityOutput({}, { parent: this }).accountId : undefined;
     // Named for its first purpose; kept so, as renaming would replace it.
-    new RolePolicy(
+    const rolePolicy = new RolePolicy(
       `${name}-dkim-secrets`,
       {
         role: role.name,
@@ -211,6 +212,13 @@ export class MailHost extends pulumi.ComponentResource {
     for (const [suffix, policyArn] of Object.entries(MANAGED_POLICIES)) {
       new RolePolicyAttachment(`${name}-${suffix}`, { role: role.name, policyArn }, { parent: this });
     }
+    // Stored only once the role may read it and what it names (the keys, through their ARNs, and the
+    // passwd-file) exists: a host that fetches it can apply it.
+    const configVersion = new SecretVersion(
+      `${name}-config-version`,
+      { secretId: configSecret.id, secretString: encodeConfigManifest(configManifestText) },
+      { parent: this, dependsOn: [rolePolicy, passwordsVersion] },
+    );
     const profile = new InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
 
     const ami =
@@ -248,8 +256,8 @@ export class MailHost extends pulumi.ComponentResource {
         userDataReplaceOnChange: true,
         tags: { ...tags, Name: config.hostname },
       },
-      // The first apply fails if the config manifest or the passwd-file is not in Secrets Manager yet.
-      { parent: this, dependsOn: [passwordsVersion, configVersion] },
+      // The first apply fails if the role, the config manifest or the passwd-file is not in place yet.
+      { parent: this, dependsOn: [passwordsVersion, configVersion, rolePolicy] },
     );
 
     // The address is the host's sending reputation (receivers' history, DNSBL
@@ -408,6 +416,12 @@ export function checkMailHostArgs(
         : [],
     );
     if (problems.length > 0) throw new ValidationError(subject, problems);
+  }
+  const stored = encodeConfigManifest(renderConfigManifest(checked.config)).length;
+  if (stored > SECRET_VALUE_LIMIT) {
+    throw new ValidationError(subject, [
+      `config.domains: ${checked.config.domains.length} domains make a config manifest of ${stored} bytes (compressed), over Secrets Manager's ${SECRET_VALUE_LIMIT}; serve them from several hosts`,
+    ]);
   }
   return { config: checked.config, sshCidrs: checked.sshCidrs, rootVolumeGiB: checked.rootVolumeGiB, addressTtl: checked.addressTtl };
 }

@@ -12,7 +12,11 @@ import { PATHS, type RenderedFile } from "./layout";
  * raised) then reaches the running host in place. Pure renderers.
  */
 
-/** Writes a manifest's files, each atomically with its owner and mode. Takes the manifest's path. */
+/**
+ * Writes a manifest's files, each atomically with its owner and mode, after
+ * checking it is this host's; removes what the previously applied manifest
+ * wrote and this one does not. Arguments: manifest, hostname, previous manifest.
+ */
 export function renderWriteFilesScript(): string {
   return `#!/usr/bin/python3
 """Write the files of a Postforge mail-host config manifest, each atomically with its owner and mode."""
@@ -26,14 +30,28 @@ import tempfile
 FORMAT = "${CONFIG_MANIFEST_FORMAT}"
 
 
-def main(path):
-    # The sync script runs under umask 077; directories made here must stay traversable by the
-    # daemons' own users (opendkim, dovecot, postfix), and each file gets its mode explicitly.
-    os.umask(0o022)
+def load(path):
     with open(path, encoding="utf-8") as source:
         manifest = json.load(source)
     if manifest.get("format") != FORMAT:
         sys.exit(f"postforge-write-files: {path} is not a {FORMAT} manifest")
+    return manifest
+
+
+def main(path, hostname, previous=None):
+    # The sync script runs under umask 077; directories made here must stay traversable by the
+    # daemons' own users (opendkim, dovecot, postfix), and each file gets its mode explicitly.
+    os.umask(0o022)
+    manifest = load(path)
+    if manifest.get("hostname") != hostname:
+        sys.exit(f"postforge-write-files: {path} configures {manifest.get('hostname')!r}, not this host {hostname!r}")
+    # Files the last applied manifest wrote and this one does not (a domain removed) go.
+    if previous and os.path.exists(previous):
+        keep = {entry["path"] for entry in manifest["files"]}
+        for entry in load(previous)["files"]:
+            if entry["path"] not in keep and os.path.isfile(entry["path"]):
+                os.unlink(entry["path"])
+                print(f"postforge-write-files: removed {entry['path']}", file=sys.stderr)
     for entry in manifest["files"]:
         target = entry["path"]
         user, group = entry["owner"].split(":")
@@ -54,9 +72,12 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:4])
 `;
 }
+
+/** Tries of one configuration before the sync stops re-applying it (each try restarts the services). */
+export const MAX_ATTEMPTS = 3;
 
 export function renderSyncScript(config: MailHostConfig): string {
   return `#!/bin/bash
@@ -77,20 +98,36 @@ install -d -m 0700 "$STATE"
 exec 9>"$STATE/lock"
 flock 9
 
+raw=$(mktemp "$STATE/.raw.XXXXXX")
 manifest=$(mktemp "$STATE/.manifest.XXXXXX")
-trap 'rm -f "$manifest"' EXIT
-if ! aws secretsmanager get-secret-value --secret-id "$SECRET" --region "$REGION" --query SecretString --output text >"$manifest"; then
+trap 'rm -f "$raw" "$manifest"' EXIT
+if ! aws secretsmanager get-secret-value --secret-id "$SECRET" --region "$REGION" --query SecretString --output text >"$raw"; then
   log "cannot read $SECRET in $REGION: does the instance role allow secretsmanager:GetSecretValue on it?"
+  exit 1
+fi
+# Stored gzip-compressed and base64-encoded: Secrets Manager holds at most 64 KiB.
+if ! base64 -d "$raw" | gunzip >"$manifest"; then
+  log "$SECRET is not a gzip+base64 config manifest"
   exit 1
 fi
 digest=$(sha256sum "$manifest" | cut -d' ' -f1)
 if [ "$(cat "$STATE/applied.sha256" 2>/dev/null || true)" = "$digest" ]; then
   exit 0
 fi
-log "applying configuration $digest"
-${PATHS.writeFilesScript} "$manifest"
+# A configuration that keeps failing is not re-applied forever (each try restarts the services).
+attempts=$(awk -v d="$digest" '$1 == d { print $2 }' "$STATE/attempts" 2>/dev/null || true)
+attempts=$(( \${attempts:-0} + 1 ))
+if [ "$attempts" -gt ${MAX_ATTEMPTS} ]; then
+  log "configuration $digest failed ${MAX_ATTEMPTS} times; not applying it again until it changes (see journalctl -u postforge-sync)"
+  exit 1
+fi
+echo "$digest $attempts" >"$STATE/attempts"
+log "applying configuration $digest (attempt $attempts)"
+${PATHS.writeFilesScript} "$manifest" ${config.hostname} "$STATE/applied.json"
 ${PATHS.bootScript}
+cp "$manifest" "$STATE/applied.json"
 echo "$digest" >"$STATE/applied.sha256"
+rm -f "$STATE/attempts"
 log "applied configuration $digest"
 `;
 }
@@ -104,6 +141,8 @@ After=network-online.target
 [Service]
 Type=oneshot
 ExecStart=${PATHS.syncScript}
+# A hung AWS call or certbot must not stop every later apply.
+TimeoutStartSec=30min
 `;
 }
 
