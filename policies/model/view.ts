@@ -1,7 +1,7 @@
 import { canonicalName } from "../../components/dns/model";
 import { isDmarcValue, isSpfValue, parseDmarc } from "../../components/dns/protocols";
 import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE, STACK_SETTINGS_TYPE } from "../../components/type-tokens";
-import { parseCharacterStrings, splitTxtValue } from "../../components/dns/txt";
+import { cloudflareTxtStrings } from "../../components/dns/providers/cloudflare-encoding";
 import { unescapeRoute53Strings } from "../../components/dns/providers/route53-encoding";
 import { isUnknown, stackOfUrn, type StackResource } from "./resources";
 
@@ -362,9 +362,8 @@ function cloudflareValue(type: string, p: Record<string, unknown>): { value?: st
 /** Cloudflare TXT content: quoted character-strings, or one unquoted value Cloudflare splits at 255 octets. */
 function txtFromContent(content: string): { value: string; strings: string[]; malformed?: boolean } {
   try {
-    const strings = parseCharacterStrings(content);
-    const split = strings.length === 1 && !content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
-    return { strings: split, value: split.join("") };
+    const strings = cloudflareTxtStrings(content);
+    return { strings, value: strings.join("") };
   } catch {
     // An unbalanced quote: Cloudflare publishes the text as it is; judge that rather than fail every rule.
     return { strings: [content], value: content, malformed: true };

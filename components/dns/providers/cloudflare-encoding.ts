@@ -37,18 +37,20 @@ export function encodeCloudflareRecord(record: DnsRecordInput): CloudflareRecord
 }
 
 /** The inputs of a Cloudflare DnsRecord (ours or hand-made) as a canonical record. */
+/** The character-strings Cloudflare serves for a TXT record's content: quoted strings as given, unquoted content split at 255 octets. */
+export function cloudflareTxtStrings(content: string): string[] {
+  const strings = parseCharacterStrings(content);
+  return strings.length === 1 && !content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
+}
+
 export function decodeCloudflareRecord(inputs: Record<string, unknown>): DnsRecord {
   const name = canonicalName(String(inputs.name));
   const ttl = Number(inputs.ttl ?? 1);
   const type = String(inputs.type).toUpperCase();
   const content = String(inputs.content ?? "");
   switch (type) {
-    case "TXT": {
-      const strings = parseCharacterStrings(content);
-      // Unquoted content is split by Cloudflare at 255 octets; mirror that.
-      const split = strings.length === 1 && !content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
-      return { name, ttl, purpose: "other", type: "TXT", strings: split };
-    }
+    case "TXT":
+      return { name, ttl, purpose: "other", type: "TXT", strings: cloudflareTxtStrings(content) };
     case "MX":
       return { name, ttl, purpose: "other", type: "MX", priority: Number(inputs.priority ?? 0), exchange: canonicalName(content) };
     case "A":
