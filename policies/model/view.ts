@@ -1,5 +1,5 @@
 import { canonicalName } from "../../components/dns/model";
-import { isDmarcValue, isSpfValue, parseDmarc } from "../../components/dns/protocols";
+import { isDmarcValue, isSpfValue } from "../../components/dns/protocols";
 import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE, STACK_SETTINGS_TYPE } from "../../components/type-tokens";
 import { cloudflareTxtStrings } from "../../components/dns/providers/cloudflare-encoding";
 import { unescapeRoute53Strings } from "../../components/dns/providers/route53-encoding";
@@ -21,7 +21,6 @@ export const ROUTE53_ZONE = "aws:route53/zone:Zone";
 export const ROUTE53_RECORD = "aws:route53/record:Record";
 export const EIP = "aws:ec2/eip:Eip";
 export const EIP_DOMAIN_NAME = "aws:ec2/eipDomainName:EipDomainName";
-export const EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation";
 export const INSTANCE = "aws:ec2/instance:Instance";
 export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
 export const SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
@@ -261,15 +260,6 @@ export class StackView {
     }
     this.sending = [...candidates].filter((d) => !this.isParked(d)).sort();
     return [...this.sending];
-  }
-
-  /** The tags of the domain's own DMARC record, when it has exactly one that parses (see rules/dmarc-support.ts for the organizational-domain fallback). */
-  dmarcTags(domain: string): Map<string, string> | undefined {
-    const own = this.dmarcAt(domain);
-    if (own.length !== 1) return undefined;
-    const parsed = parseDmarc(own[0].value!);
-    if ("error" in parsed) return undefined;
-    return new Map(parsed.tags.map((t) => [t.name, t.value]));
   }
 
   private addRecords(resource: StackResource): void {

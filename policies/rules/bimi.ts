@@ -1,6 +1,7 @@
 import { checkBimi, organizationalDomain } from "../../components/dns/protocols";
 import type { AnyRule, Rule, Violation } from "./rule";
-import { dmarcInForce, quote } from "./dmarc-support";
+import { dmarcInForce } from "./dmarc-support";
+import { quote } from "./text";
 
 /** checkBimi codes after which the record is not a BIMI assertion receivers act on. */
 const NOT_AN_ASSERTION = new Set(["bimi.syntax.invalid", "bimi.version", "bimi.declined"]);

@@ -1,7 +1,7 @@
 import { organizationalDomain } from "../../components/dns/protocols";
 import { dmarcInForce, mailDomainUrn } from "./dmarc-support";
 import type { Rule, Violation } from "./rule";
-import { quote } from "./spf-support";
+import { quote } from "./text";
 
 /**
  * The bulk-sender requirements Gmail and Yahoo enforce since February 2024
@@ -65,7 +65,7 @@ export const bulkDmarcAlignment: Rule = {
       if (dkimAligned || spfAligned || view.unreadable.length > 0) continue;
       const keys = adkim === "s" ? `a DKIM key at ${domain} itself (adkim=s: strict)` : `a DKIM key at ${domain}${org !== domain ? ` or ${org}` : ""}`;
       violations.push({
-        message: `${domain}: DMARC ${policy.record.name} (TXT ${quote(policy.record.value!)}) is in force, but its mail cannot align: there is neither ${keys} nor SPF at ${domain}; bulk senders' mail must pass DMARC through aligned SPF or DKIM (Gmail, Yahoo, Outlook.com); publish a DKIM key at <selector>._domainkey.${domain} and sign with d=${domain}, or SPF at ${domain}`,
+        message: `${domain}: DMARC ${policy.record.name} (TXT ${quote(policy.record.value!, 100)}) is in force, but its mail cannot align: there is neither ${keys} nor SPF at ${domain}; bulk senders' mail must pass DMARC through aligned SPF or DKIM (Gmail, Yahoo, Outlook.com); publish a DKIM key at <selector>._domainkey.${domain} and sign with d=${domain}, or SPF at ${domain}`,
         urn: mailDomainUrn(view, domain),
       });
     }

@@ -6,7 +6,7 @@ import { isUnknown, type StackResource } from "../model/resources";
 import { INSTANCE, SECRET_VERSION, type StackView, type ViewRecord } from "../model/view";
 import { ancestors, mailHostOf, subject } from "./host-support";
 import type { Rule, Violation } from "./rule";
-import { quote } from "./spf-support";
+import { quote } from "./text";
 
 /** A key record `<selector>._domainkey.<domain>` whose value is known. */
 interface DkimRecord {
@@ -26,7 +26,7 @@ function dkimRecords(view: StackView): DkimRecord[] {
   return out;
 }
 
-const describe = (r: DkimRecord) => `${r.domain}: DKIM key record ${r.record.name} (TXT ${quote(r.value)})`;
+const describe = (r: DkimRecord) => `${r.domain}: DKIM key record ${r.record.name} (TXT ${quote(r.value, 100)})`;
 
 export const dkimSelectorsPublished: Rule = {
   name: "dkim-selectors-published",
@@ -54,7 +54,7 @@ export const dkimSelectorsPublished: Rule = {
         const found =
           published.length === 0
             ? `${name} has no TXT record in this stack`
-            : `${name} publishes only a revoked key (${published.map((r) => `TXT ${quote(r.value!)}`).join(", ")})`;
+            : `${name} publishes only a revoked key (${published.map((r) => `TXT ${quote(r.value!, 100)}`).join(", ")})`;
         violations.push({
           message: `${domain}: mail host ${host.hostname} signs with selector ${selector}, but ${found}; receivers fail every signature it makes (RFC 6376 §6.1.2); publish the key's record at ${name} (a key in state pending, active or retiring in the DkimKeyring of ${domain}), or stop signing with ${selector}`,
           urn: host.resource.urn,

@@ -9,7 +9,6 @@ import { canonicalName } from "../../components/dns/model";
 import { checkDmarcUri, isDmarcValue, organizationalDomain, parseDmarc } from "../../components/dns/protocols";
 import type { StackView, ViewRecord } from "../model/view";
 
-export const quote = (value: string) => (value.length > 120 ? `"${value.slice(0, 117)}..."` : `"${value}"`);
 
 const POLICIES = ["none", "quarantine", "reject"];
 

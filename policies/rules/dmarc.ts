@@ -2,7 +2,8 @@ import { canonicalName } from "../../components/dns/model";
 import { checkDmarc, checkDmarcLocation, isDmarcValue, organizationalDomain, type DmarcMode } from "../../components/dns/protocols";
 import type { StackView } from "../model/view";
 import type { AnyRule, Rule, Violation } from "./rule";
-import { dmarcDomains, dmarcInForce, mailDomainUrn, ownDmarc, quote, reportAddresses } from "./dmarc-support";
+import { dmarcDomains, dmarcInForce, mailDomainUrn, ownDmarc, reportAddresses } from "./dmarc-support";
+import { quote } from "./text";
 
 export const dmarcOneRecord: Rule = {
   name: "dmarc-one-record",

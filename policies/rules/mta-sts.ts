@@ -1,3 +1,4 @@
+import { quote } from "./text";
 import {
   MTA_STS_MAX_AGE_LIMIT,
   checkMtaStsPolicy,
@@ -12,7 +13,7 @@ import { isUnknown } from "../model/resources";
 import type { ViewRecord } from "../model/view";
 import type { AnyRule, Rule, Violation } from "./rule";
 
-const quote = (value: string) => (value.length > 120 ? `"${value.slice(0, 117)}..."` : `"${value}"`);
+
 
 /** TXT records under `<prefix>.<domain>` with known values, by domain. */
 function txtUnder(records: ViewRecord[], prefix: string): Map<string, ViewRecord[]> {

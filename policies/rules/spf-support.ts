@@ -1,3 +1,4 @@
+import { quote as quoteText } from "./text";
 /**
  * What the SPF rules share beyond the protocol checkers: the stack's SPF
  * records, the lookup cost of include targets the stack itself publishes, and
@@ -15,7 +16,8 @@ export function spfRecords(view: StackView): ViewRecord[] {
   return view.records.filter((r) => r.type === "TXT" && r.value !== undefined && /^v=spf1(\s|$)/i.test(r.value));
 }
 
-export const quote = (value: string) => (value.length > 100 ? `"${value.slice(0, 97)}..."` : `"${value}"`);
+/** SPF records are quoted shorter: their messages list costs after the value. */
+export const quote = (value: string) => quoteText(value, 100);
 
 /** The record's terms, or undefined when it does not parse (spf-syntax reports that). */
 export function spfTerms(value: string): SpfTerm[] | undefined {
