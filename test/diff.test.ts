@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { generateKeyPairSync } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { main, type Io } from "../cli/postforge";
+import { main } from "../cli/postforge";
 import { comparePlans, type DiffablePlan, type MeaningChange } from "../cli/diff/compare";
 import { renderDiffMarkdown } from "../cli/diff/markdown";
 import type { Plan, PlannedDkimKey } from "../cli/plan/plan";
@@ -25,6 +25,7 @@ import {
 } from "../components/dns/protocols";
 import { txtRecord } from "../components/dns/protocols/common";
 import { planExampleStack } from "./support/offline";
+import { captureIo } from "./support/io";
 
 // ------------------------------------------------------------------ plans built from the real builders
 
@@ -522,10 +523,6 @@ describe("postforge diff of the prod example stack", () => {
 
 // ------------------------------------------------------------------ the command
 
-function captureIo(): Io & { out: string; err: string } {
-  const io = { out: "", err: "", stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 describe("postforge diff command", () => {
   let dir: string;

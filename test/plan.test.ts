@@ -3,17 +3,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { main, type Io } from "../cli/postforge";
+import { main } from "../cli/postforge";
 import { listStacks } from "../cli/plan/stack-files";
 import type { Plan } from "../cli/plan/plan";
 import { renderZoneFile } from "../components/dns/zonefile";
 import { namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
 import { PROJECT_DIR, planExampleStack } from "./support/offline";
+import { captureIo } from "./support/io";
 
-function captureIo(): Io & { out: string; err: string } {
-  const io = { out: "", err: "", stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 const record = (plan: Plan, name: string, type: string) =>
   plan.domains.flatMap((d) => d.records).filter((r) => r.name === name && r.type === type);

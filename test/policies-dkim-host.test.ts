@@ -12,19 +12,9 @@ import { splitTxtValue } from "../components/dns/txt";
 import { fromCaptured } from "../policies/model/from-captured";
 import { ALL_RULES } from "../policies/rules";
 import { policyConfigProblems, runRules } from "../policies/run";
-import { captureStack, handMadeResource, runPolicies, type ReportedViolation } from "./support/policy-harness";
+import { assertNone, assertOnly, captureStack, handMadeResource, runPolicies } from "./support/policy-harness";
 
-/** Only the given policy fired, and every message matches. */
-function assertOnly(violations: ReportedViolation[], policy: string, expected: RegExp[]): void {
-  const summary = violations.map((v) => `[${v.policy}] ${v.message}`).join("\n");
-  assert.deepEqual([...new Set(violations.map((v) => v.policy))], [policy], `expected only ${policy}:\n${summary}`);
-  assert.equal(violations.length, expected.length, summary);
-  expected.forEach((pattern, i) => assert.match(violations[i].message, pattern, summary));
-}
 
-function assertNone(violations: ReportedViolation[]): void {
-  assert.deepEqual(violations, [], violations.map((v) => `[${v.policy}] ${v.message}`).join("\n"));
-}
 
 /** A deep copy of the stack with the named resources changed (each change gets its own copy of the resource). */
 function changed(resources: CapturedResource[], changes: Record<string, (r: CapturedResource) => void>): CapturedResource[] {

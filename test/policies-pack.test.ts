@@ -14,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import type { CapturedResource } from "../cli/plan/engine";
 import { DKIM_KEY_PLACEHOLDER } from "../cli/plan/fakes";
+import { propsAsEngineSees } from "../policies/model/from-captured";
 import { ALL_RULES } from "../policies/rules";
 import { captureStack, handMadeResource } from "./support/policy-harness";
 import { PROJECT_DIR } from "./support/offline";
@@ -43,8 +44,7 @@ function analyzeStackRequest(resources: CapturedResource[]): unknown {
       resource.setType(r.type);
       resource.setName(r.name);
       resource.setUrn(r.urn);
-      // The engine sends outputs: a custom resource's (its inputs, at preview), a component's registered ones.
-      resource.setProperties(Struct.fromJavaScript(withUnknowns(r.custom ? r.inputs : (r.outputs ?? {}))));
+      resource.setProperties(Struct.fromJavaScript(withUnknowns(propsAsEngineSees(r))));
       const options = new analyzerPb.AnalyzerResourceOptions();
       options.setProtect(r.protect);
       options.setAdditionalsecretoutputsList(r.additionalSecretOutputs);

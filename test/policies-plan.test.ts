@@ -17,11 +17,8 @@ import { main } from "../cli/postforge";
 import { withRuleList } from "../policies/readme";
 import { ALL_RULES } from "../policies/rules";
 import { PROJECT_DIR } from "./support/offline";
+import { captureIo } from "./support/io";
 
-function captureIo() {
-  const io = { out: "", err: "", stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 function configFile(content: unknown): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "postforge-policy-")), "policy.json");

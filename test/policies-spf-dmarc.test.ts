@@ -11,15 +11,8 @@ import { before, describe, it } from "node:test";
 import { SECRET_PLACEHOLDER, type CapturedResource } from "../cli/plan/engine";
 import { mtaStsPolicyId } from "../components/dns/protocols";
 import { ALL_RULES } from "../policies/rules";
-import { captureStack, handMadeResource, runPolicies, type ReportedViolation } from "./support/policy-harness";
+import { assertOnly, captureStack, handMadeResource, runPolicies, type ReportedViolation } from "./support/policy-harness";
 
-/** Only the given policy fired, and every message matches. */
-function assertOnly(violations: ReportedViolation[], policy: string, expected: RegExp[]): void {
-  const summary = violations.map((v) => `[${v.policy}] ${v.message}`).join("\n");
-  assert.deepEqual([...new Set(violations.map((v) => v.policy))], [policy], `expected only ${policy}:\n${summary}`);
-  assert.equal(violations.length, expected.length, summary);
-  expected.forEach((pattern, i) => assert.match(violations[i].message, pattern, summary));
-}
 
 /** Violations of the baseline rules only: the bulk-sender profile restates some baseline requirements (a DMARC record, SPF) for the mailbox providers. */
 function baselineOnly(violations: ReportedViolation[]): ReportedViolation[] {

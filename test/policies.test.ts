@@ -9,18 +9,11 @@ import { before, describe, it } from "node:test";
 import type { CapturedResource } from "../cli/plan/engine";
 import { listStacks } from "../cli/plan/stack-files";
 import { ALL_RULES } from "../policies/rules";
-import { captureStack, handMadeResource, runPolicies, type ReportedViolation } from "./support/policy-harness";
+import { assertOnly, captureStack, handMadeResource, runPolicies } from "./support/policy-harness";
 import { PROJECT_DIR } from "./support/offline";
 
 const BULK_PROFILE = { all: "mandatory" as const };
 
-/** Only the given policy fired, and every message matches. */
-export function assertOnly(violations: ReportedViolation[], policy: string, expected: RegExp[]): void {
-  const summary = violations.map((v) => `[${v.policy}] ${v.message}`).join("\n");
-  assert.deepEqual([...new Set(violations.map((v) => v.policy))], [policy], `expected only ${policy}:\n${summary}`);
-  assert.equal(violations.length, expected.length, summary);
-  expected.forEach((pattern, i) => assert.match(violations[i].message, pattern, summary));
-}
 
 describe("policy pack over the example stacks", () => {
   const captured = new Map<string, CapturedResource[]>();

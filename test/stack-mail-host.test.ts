@@ -12,19 +12,16 @@ import { buildPlan, type Plan } from "../cli/plan/plan";
 import { comparePlans } from "../cli/diff/compare";
 import { renderDiffMarkdown } from "../cli/diff/markdown";
 import { renderZoneFile } from "../components/dns/zonefile";
-import { loadProjectStack } from "../cli/plan/stack-files";
 import { namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
 import { makeTestRoot, run, type TestRoot } from "./support/mta-tools";
 import { PROJECT_DIR } from "./support/offline";
+import { exampleStackConfig } from "./support/policy-harness";
 
 const STACK = "selfhosted";
 const ROLE_LOCALS = ["abuse", "dmarc-rua", "dmarc-ruf", "fbl", "postmaster", "tls-rpt"];
 
 /** The example stack's config as objects, to derive broken variants from. */
-function exampleConfig(): Record<string, any> {
-  const project = loadProjectStack(PROJECT_DIR, STACK);
-  return Object.fromEntries(Object.entries(project.config).map(([k, v]) => [k, k.startsWith("postforge:") && /^[[{]/.test(v) ? JSON.parse(v) : v]));
-}
+const exampleConfig = () => exampleStackConfig(STACK);
 
 async function runWith(config: Record<string, any>): Promise<OfflineRunResult> {
   const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));

@@ -28,13 +28,10 @@ import {
   type SilentServer,
   type SmtpTestServer,
 } from "./support/verify-zones";
+import { captureIo } from "./support/io";
 
 const TIMEOUT_MS = 1500;
 
-function captureIo() {
-  const io = { out: "", err: "", stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 function options(port: number, smtp: VerifyOptions["smtp"], extra: Partial<VerifyOptions> = {}): VerifyOptions {
   return {

@@ -15,14 +15,22 @@ export function fromCaptured(resources: CapturedResource[]): StackResource[] {
       urn: r.urn,
       type: r.type,
       name: r.name,
-      // The engine hands stack policies each resource's outputs: a component's are what it registered.
-      props: placeholdersToUnknown(r.custom ? r.inputs : (r.outputs ?? {})) as Record<string, unknown>,
+      props: placeholdersToUnknown(propsAsEngineSees(r)) as Record<string, unknown>,
       parent: r.parent && !r.parent.includes("::pulumi:pulumi:Stack::") ? r.parent : undefined,
       dependencies: [...r.dependencies],
       protect: r.protect,
       additionalSecretOutputs: [...(r.additionalSecretOutputs ?? [])],
       secretPaths: [...r.secretInputs],
     }));
+}
+
+/**
+ * What the engine hands a stack policy as a resource's props: its outputs. At
+ * preview a custom resource's are its inputs (with unknowns); a component's are
+ * what it registered with registerOutputs.
+ */
+export function propsAsEngineSees(r: CapturedResource): Record<string, unknown> {
+  return r.custom ? r.inputs : (r.outputs ?? {});
 }
 
 function placeholdersToUnknown(value: unknown): unknown {

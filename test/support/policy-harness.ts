@@ -10,12 +10,15 @@
  * generated at deploy), resolved parents and dependencies. No PolicyPack is
  * constructed.
  */
+import assert from "node:assert/strict";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { runOffline, SECRET_PLACEHOLDER, type CapturedResource } from "../../cli/plan/engine";
 import { DKIM_KEY_PLACEHOLDER } from "../../cli/plan/fakes";
 import { loadProjectStack } from "../../cli/plan/stack-files";
 import { postforgePolicies } from "../../policies/pulumi";
-import type { PolicyPackConfig } from "../../policies/run";
+import { ALL_RULES } from "../../policies/rules";
+import { propsAsEngineSees } from "../../policies/model/from-captured";
+import { enforcementOf, propertiesOf, type PolicyPackConfig } from "../../policies/run";
 import { PROJECT_DIR } from "./offline";
 
 export interface ReportedViolation {
@@ -82,9 +85,7 @@ export function asPolicyResources(captured: CapturedResource[]): PolicyResource[
   const resources = captured.map((r) => {
     const resource = {
       type: r.type,
-      // What the engine sends a stack policy: a custom resource's properties (at preview, its inputs
-      // with unknowns), a component's registered outputs.
-      props: engineProps(r.custom ? r.inputs : (r.outputs ?? {}), r.name) as Record<string, unknown>,
+      props: engineProps(propsAsEngineSees(r), r.name) as Record<string, unknown>,
       urn: r.urn,
       name: r.name,
       opts: {
@@ -119,15 +120,15 @@ export function asPolicyResources(captured: CapturedResource[]): PolicyResource[
 export async function runPolicies(captured: CapturedResource[], config: PolicyPackConfig = {}): Promise<ReportedViolation[]> {
   const resources = asPolicyResources(captured);
   const reported: ReportedViolation[] = [];
+  const rules = new Map(ALL_RULES.map((r) => [r.name, r]));
   for (const policy of postforgePolicies()) {
-    const entry = config[policy.name] ?? config.all;
-    const level = typeof entry === "string" ? entry : entry?.enforcementLevel;
-    if ((level ?? policy.enforcementLevel) === "disabled") continue;
-    const settings = typeof entry === "object" ? Object.fromEntries(Object.entries(entry).filter(([k]) => k !== "enforcementLevel")) : {};
+    // The level and settings as the engine resolves them from the config (policies/run.ts does the same offline).
+    if (enforcementOf(rules.get(policy.name)!, config) === "disabled") continue;
+    const settings = propertiesOf(config[policy.name]);
     const args: StackValidationArgs = {
       resources,
       stackTags: new Map(),
-      getConfig: <T extends object>() => settings as T,
+      getConfig: <T extends object>() => Object.fromEntries(Object.entries(settings).filter(([k]) => k !== "enforcementLevel")) as T,
       notApplicable: (reason?: string) => {
         throw new Error(`not applicable: ${reason}`);
       },
@@ -135,4 +136,17 @@ export async function runPolicies(captured: CapturedResource[], config: PolicyPa
     await policy.validateStack(args, (message, urn) => reported.push({ policy: policy.name, message, urn }));
   }
   return reported;
+}
+
+const summary = (violations: ReportedViolation[]) => violations.map((v) => `[${v.policy}] ${v.message}`).join("\n");
+
+/** Only the given policy fired, and every message matches, in order. */
+export function assertOnly(violations: ReportedViolation[], policy: string, expected: RegExp[]): void {
+  assert.deepEqual([...new Set(violations.map((v) => v.policy))], [policy], `expected only ${policy}:\n${summary(violations)}`);
+  assert.equal(violations.length, expected.length, summary(violations));
+  expected.forEach((pattern, i) => assert.match(violations[i].message, pattern, summary(violations)));
+}
+
+export function assertNone(violations: ReportedViolation[]): void {
+  assert.deepEqual(violations, [], summary(violations));
 }
