@@ -15,7 +15,8 @@ export const spfOneRecord: Rule = {
   source: "RFC 7208 §3.2 and §4.5 (more than one record is a permerror)",
   check(view) {
     const violations: Violation[] = [];
-    const names = new Set([...view.sendingDomains, ...spfRecords(view).map((r) => r.name)]);
+    const sending = new Set(view.sendingDomains);
+    const names = new Set([...sending, ...spfRecords(view).map((r) => r.name)]);
     for (const name of [...names].sort()) {
       const all = view.spfAt(name);
       const spf = view.answeredTogether(all);
@@ -24,7 +25,7 @@ export const spfOneRecord: Rule = {
           message: `${name}: ${spf.length} SPF records (${spf.map((r) => `TXT ${quote(r.value!)}`).join(", ")}); receivers return permerror and SPF fails for all its mail (RFC 7208 §4.5); merge them into one record`,
           urn: spf[1].resource.urn,
         });
-      } else if (all.length === 0 && view.sendingDomains.includes(name) && view.manages(name) && !view.hasUnknownTxt(name)) {
+      } else if (all.length === 0 && sending.has(name) && view.manages(name) && !view.hasUnknownTxt(name)) {
         // Only where the stack owns the zone: a domain whose DNS another stack holds cannot be judged here.
         violations.push({
           message: `${name}: sends mail but publishes no SPF record; receivers get "none" and bulk-sender rules fail; publish TXT "v=spf1 <your senders> -all" at ${name}`,
