@@ -113,6 +113,9 @@ export const mailHosts = mailHost ? pulumi.output({ [mailHost.hostname]: { publi
 /** Role mailbox passwords (IMAPS and SASL logins), by address. A secret: `pulumi stack output --show-secrets mailboxPasswords`. */
 export const mailboxPasswords = mailHost ? mailHost.mailboxPasswords : {};
 
+/** Submission logins' passwords (587/465), by login. A secret: `pulumi stack output --show-secrets senderPasswords`. */
+export const senderPasswords = mailHost ? mailHost.senderPasswords : {};
+
 /** Declared worst-case DNS-lookup costs of SPF includes, so `postforge diff` counts them as the builder did. */
 export const spfIncludeCosts: Record<string, number> = Object.fromEntries(
   config.domains.flatMap((d) => d.spf.includes.filter((i) => i.lookups !== undefined).map((i) => [i.domain, i.lookups!])),

@@ -1,27 +1,23 @@
 /**
- * Issue 4 end to end, proven by the real daemons: the exact files the
- * mail-host renderers produce for the example stack `selfhosted` (see
- * test/support/mta-e2e-fixture.ts), relocated onto loopback high ports under
- * /var/lib/postforge-mta-test (see test/support/mta-daemons.ts), run by
- * Postfix, both OpenDKIM signers (RSA and Ed25519) and Dovecot as root. The
- * zones of the domains the host serves, as the stack derives them (SPF
- * `a:mail.example.com`, DMARC p=reject, MX to the host), with the host's A
- * record on loopback and the real keys, are served by knotd; a node SMTP
- * server on loopback plays the receiving mailbox provider, and Postfix relays
- * outbound mail to it (a relayhost line added to the relocated test main.cf only).
+ * The mail host end to end, in the mail lab (test/support/lab.ts), with the
+ * files the example stack `selfhosted` boots with, installed the instance's
+ * way (test/support/mta-daemons.ts: user-data's sync machinery fetches the
+ * manifest, writes it, runs the boot script) and relocated by
+ * test/support/mta-tools.ts `relocate` alone. Postfix, both OpenDKIM signers
+ * and Dovecot run as root; knotd serves the lab's zones on the resolver
+ * address Postfix uses; a node SMTP server plays the provider's MX
+ * (mx.provider.example on port 25), reached by Postfix through DNS.
  *
- * The receiver judges what arrives with mailauth's own DKIM, SPF and DMARC
- * modules, asking only that knotd. mailauth's main entry does not load on
- * Node 20 (see test/dkim-roundtrip.test.ts), so the modules are loaded one
- * by one; `mailauth/lib/spf` and `mailauth/lib/dmarc` load on Node 20 and
- * take a custom resolver.
+ * Clients stand where users and attackers do: the application submits from
+ * LAB.APPLICATION (in the submission network, exempt from nothing), a
+ * stranger delivers to port 25 from LAB.STRANGER. Outbound mail is judged by
+ * mailauth (DKIM, SPF, DMARC) and, for its signatures and h= lists, by
+ * Debian's python3-dkim too.
  *
- * Needs root and .ci/run's packages (postfix, opendkim, dovecot-core,
- * dovecot-imapd, dovecot-lmtpd, knot, bind9-utils, openssl).
+ * Needs root and .ci/run's packages; `npm test` runs it in the lab.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DNSResolver } from "mailauth";
@@ -29,54 +25,53 @@ import { dkimVerify } from "mailauth/lib/dkim/verify";
 import { dmarc } from "mailauth/lib/dmarc";
 import { spf } from "mailauth/lib/spf";
 import { renderZoneFile } from "../components/dns/zonefile";
-import { PATHS } from "../components/mta-host";
-import { namedCheckzone, startKnot, type KnotServer } from "./support/dns-tools";
+import { mailHostFiles, OVERSIGNED_HEADERS, PATHS, roleMailboxes, SIGNED_HEADERS, syncFiles } from "../components/mta-host";
+import { namedCheckzone, type KnotServer } from "./support/dns-tools";
+import { dkimpyVerify } from "./support/dkimpy";
+import { LAB, requireLab } from "./support/lab";
 import type { MailHostDaemons } from "./support/mta-daemons";
-import { config, createKeys, DOMAIN, freeMailPorts, HOST, HOST_IP, knotResolver, MAILBOXES, startFixtureHost, SUBMITTER, SUBMITTERS, zones } from "./support/mta-e2e-fixture";
+import { config, createKeys, DOMAIN, HOST, HOST_IP, labResolver, MAILBOXES, passwordOf, SENDERS, startFixtureHost, startLabDns, zones, type Credential } from "./support/mta-e2e-fixture";
 import { ImapClient } from "./support/mta-e2e-imap";
-import { SmtpClient, startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
-import type { TestPorts } from "./support/mta-tools";
-
-const passwordOf = (address: string) => MAILBOXES.find((m) => m.address === address)!.password;
+import { deliver, message, submit } from "./support/mta-lab-clients";
+import { SmtpClient, startSmtpReceiver, type ReceivedMessage, type SmtpReceiver } from "./support/mta-e2e-smtp";
+import { relocate, unrelocate } from "./support/mta-tools";
 
 let knot: KnotServer | undefined;
 let receiver: SmtpReceiver | undefined;
 let host: MailHostDaemons | undefined;
-let ports: TestPorts;
 let dns: DNSResolver;
+
+const credential = (login: string): Credential => ({ login, password: passwordOf(login) });
+const WEBAPP = credential("webapp");
+const BILLING = credential("billing");
+const RECIPIENT = "bob@provider.example";
 
 /** Diagnostics for a failed assertion: the daemons' own logs. */
 async function logs(): Promise<string> {
   if (!host) return "(no mail host)";
-  return `--- postfix.log ---\n${await host.postfixLog()}\n--- dovecot.log ---\n${await host.dovecotLog()}`;
+  return `--- postfix.log ---\n${(await host.postfixLog()).slice(-6000)}\n--- dovecot.log ---\n${(await host.dovecotLog()).slice(-3000)}`;
 }
 
-function message(fields: { from: string; to: string; subject: string; id: string }): string {
-  return [
-    `From: ${fields.from}`,
-    `To: ${fields.to}`,
-    `Subject: ${fields.subject}`,
-    `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
-    `Message-ID: <${fields.id}>`,
-    "MIME-Version: 1.0",
-    "Content-Type: text/plain; charset=us-ascii",
-    "",
-    "Hello from the Postforge end-to-end test.",
-    ".a line that starts with a dot",
-    "",
-  ].join("\r\n");
+async function received(id: string): Promise<ReceivedMessage> {
+  assert.ok(receiver);
+  return receiver.waitFor((m) => m.data.includes(`<${id}>`), 30_000).catch(async (e) => {
+    throw new Error(`${(e as Error).message}\n${await logs()}`);
+  });
 }
 
-/** EHLO on a fresh connection, returning the client and the EHLO reply. */
-async function ehlo(port: number): Promise<{ client: SmtpClient; reply: Awaited<ReturnType<SmtpClient["command"]>> }> {
-  const { client, greeting } = await SmtpClient.connect(port);
-  assert.equal(greeting.code, 220, greeting.text);
-  const reply = await client.command("EHLO client.example.net");
-  assert.equal(reply.code, 250, reply.text);
-  return { client, reply };
+/** mailauth's verdicts on a received message, resolving only through the lab's DNS. */
+async function authenticate(got: ReceivedMessage, headerFrom: string) {
+  const { results } = await dkimVerify(got.data, { resolver: dns });
+  const summary = results.map((r) => `${r.signingDomain} s=${r.selector} ${r.algo}: ${r.status.result} ${r.status.comment ?? ""}`).join("\n");
+  const spfResult = await spf({ ip: got.remoteAddress, sender: got.mailFrom, helo: got.helo, mta: "mx.provider.example", resolver: dns });
+  const dmarcResult = await dmarc({
+    headerFrom,
+    spfDomains: [spfResult.domain],
+    dkimDomains: results.filter((r) => r.status.result === "pass").map((r) => ({ id: r.id, domain: r.signingDomain ?? "", aligned: r.status.aligned })),
+    resolver: dns,
+  });
+  return { results, summary, spfResult, dmarcResult };
 }
-
-const extensions = (lines: string[]) => lines.slice(1).map((l) => l.slice(4).toUpperCase());
 
 async function waitForFiles(dir: string, count: number, timeoutMs = 20_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
@@ -88,21 +83,31 @@ async function waitForFiles(dir: string, count: number, timeoutMs = 20_000): Pro
   }
 }
 
-describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd, mailauth)", { timeout: 120_000 }, () => {
+const maildirNew = (address: string) => {
+  const [local, domain] = address.split("@");
+  return join(host!.root.at(PATHS.mailRoot), domain, local, "Maildir", "new");
+};
+
+/** How many messages every role mailbox holds, by address. */
+async function mailboxCounts(): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const m of roleMailboxes(config)) counts[m.address] = (await readdir(maildirNew(m.address)).catch(() => [] as string[])).length;
+  return counts;
+}
+
+describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd, mailauth, python3-dkim)", { timeout: 240_000 }, () => {
   before(async () => {
+    requireLab("the mail-host end-to-end test");
     assert.equal(process.getuid?.(), 0, "the mail-host end-to-end test runs the daemons as root (CI runs .ci/run as root)");
     const keys = await createKeys();
-    const served = zones(keys).map((z) => ({ apex: z.apex, text: renderZoneFile(z.apex, z.records) }));
-    for (const zone of served) {
-      const check = await namedCheckzone(zone.apex, zone.text);
+    for (const zone of zones(keys)) {
+      const check = await namedCheckzone(zone.apex, renderZoneFile(zone.apex, zone.records));
       assert.ok(check.ok, check.output);
     }
-    knot = await startKnot(served);
-    dns = knotResolver(knot.port);
-
-    receiver = await startSmtpReceiver("mx.example.net");
-    ports = await freeMailPorts();
-    host = await startFixtureHost(ports, keys, receiver.port);
+    knot = await startLabDns(keys);
+    dns = labResolver();
+    receiver = await startSmtpReceiver("mx.provider.example", { address: LAB.RECEIVERS[0], port: 25 });
+    host = await startFixtureHost(keys);
   });
 
   after(async () => {
@@ -117,157 +122,289 @@ describe("mail host end to end (Postfix, OpenDKIM RSA + Ed25519, Dovecot, knotd,
     if (errors.length > 0) throw errors[0];
   });
 
-  it("offers STARTTLS on 25 and 587 (and AUTH on 587 only after TLS)", async () => {
-    for (const port of [ports.smtp, ports.submission]) {
-      const { client, reply } = await ehlo(port);
-      assert.ok(extensions(reply.lines).includes("STARTTLS"), `port ${port}:\n${reply.text}`);
-      assert.ok(!extensions(reply.lines).some((e) => e.startsWith("AUTH")), `AUTH offered before TLS on ${port}:\n${reply.text}`);
-      await client.quit();
-    }
-    const { client } = await ehlo(ports.submission);
-    assert.equal((await client.starttls(HOST)).code, 220);
-    const after = await client.command("EHLO client.example.net");
-    assert.ok(extensions(after.lines).some((e) => /^AUTH\b.*\bPLAIN\b/.test(e)), after.text);
-    await client.quit();
-  });
-
-  it("refuses to relay for an unauthenticated client on port 25 (5xx)", async () => {
-    const { client } = await ehlo(ports.smtp);
-    assert.equal((await client.command("MAIL FROM:<someone@example.net>")).code, 250);
-    const rcpt = await client.command("RCPT TO:<victim@example.net>");
-    assert.match(String(rcpt.code), /^5/, rcpt.text);
-    assert.match(rcpt.text, /Relay access denied/i);
-    await client.quit();
-  });
-
-  it("refuses unauthenticated submission on 587 (TLS first, then AUTH required)", async () => {
-    const { client } = await ehlo(ports.submission);
-    const plain = await client.command("MAIL FROM:<app@example.com>");
-    assert.equal(plain.code, 530, `MAIL before STARTTLS:\n${plain.text}`);
-    assert.equal((await client.starttls(HOST)).code, 220);
-    assert.equal((await client.command("EHLO client.example.net")).code, 250);
-    const mail = await client.command("MAIL FROM:<app@example.com>");
-    const rcpt = mail.code === 250 ? await client.command("RCPT TO:<bob@example.net>") : mail;
-    assert.match(String(rcpt.code), /^5/, `unauthenticated MAIL/RCPT on 587:\n${mail.text}\n${rcpt.text}`);
-    await client.quit();
-    const bad = await ehlo(ports.submission);
-    await bad.client.starttls(HOST);
-    await bad.client.command("EHLO client.example.net");
-    const auth = await bad.client.authPlain(SUBMITTER.address, "wrong-password");
-    assert.equal(auth.code, 535, `AUTH with a wrong password:\n${auth.text}`);
-    await bad.client.quit();
-  });
-
-  /** Submit one message as `from` on 587 (STARTTLS, AUTH) and return what the receiving provider got. */
-  async function submitAndReceive(from: { address: string; password: string }) {
-    assert.ok(receiver && host);
-    const domain = from.address.split("@")[1];
-    const id = `e2e-${randomBytes(8).toString("hex")}@${domain}`;
-    const { client } = await ehlo(ports.submission);
-    assert.equal((await client.starttls(HOST)).code, 220);
-    assert.equal((await client.command("EHLO client.example.net")).code, 250);
-    const auth = await client.authPlain(from.address, from.password);
-    assert.equal(auth.code, 235, `${auth.text}\n${await logs()}`);
-    assert.equal((await client.command(`MAIL FROM:<${from.address}>`)).code, 250);
-    assert.equal((await client.command("RCPT TO:<bob@example.net>")).code, 250);
-    const sent = await client.data(message({ from: `App <${from.address}>`, to: "Bob <bob@example.net>", subject: "End to end", id }));
-    assert.equal(sent.code, 250, `${sent.text}\n${await logs()}`);
-    await client.quit();
-    const got = await receiver.waitFor((m) => m.data.includes(`<${id}>`), 30_000).catch(async (e) => {
-      throw new Error(`${(e as Error).message}\n${await logs()}`);
+  describe("what runs is what the renderers produced", () => {
+    it("every file the host boots with is the renderer's, byte for byte through unrelocate, with its owner and mode", async () => {
+      assert.ok(host);
+      assert.deepEqual(await host.installedDifferences(), []);
+      // The relocation is exactly invertible on every file it is applied to.
+      for (const file of [...syncFiles(config), ...mailHostFiles(config)]) {
+        assert.equal(unrelocate(relocate(file.content, host.root.root), host.root.root), file.content, file.path);
+      }
+      // The boot script enabled and restarted the units whose daemons run here.
+      const calls = await host.systemctlCalls();
+      assert.ok(calls.includes("enable opendkim opendkim-ed25519 dovecot postfix"), calls.join("\n"));
+      assert.ok(calls.includes("restart opendkim opendkim-ed25519 dovecot postfix"), calls.join("\n"));
     });
-    assert.equal(got.remoteAddress, HOST_IP);
-    assert.equal(got.helo, HOST);
-    assert.equal(got.mailFrom, from.address);
-    assert.deepEqual(got.rcptTo, ["bob@example.net"]);
-    return got;
-  }
 
-  /** mailauth's verdicts on a received message, resolving only through knotd. */
-  async function authenticate(got: { data: string; remoteAddress: string; mailFrom: string; helo: string }, headerFrom: string) {
-    const { results } = await dkimVerify(got.data, { resolver: dns });
-    const summary = results.map((r) => `${r.signingDomain} s=${r.selector} ${r.algo}: ${r.status.result} ${r.status.comment ?? ""}`).join("\n");
-    const spfResult = await spf({ ip: got.remoteAddress, sender: got.mailFrom, helo: got.helo, mta: "mx.example.net", resolver: dns });
-    const dmarcResult = await dmarc({
-      headerFrom,
-      spfDomains: [spfResult.domain],
-      dkimDomains: results.filter((r) => r.status.result === "pass").map((r) => ({ id: r.id, domain: r.signingDomain ?? "", aligned: r.status.aligned })),
-      resolver: dns,
-    });
-    return { results, summary, spfResult, dmarcResult };
-  }
-
-  it("signs authenticated submission with RSA and Ed25519: mailauth says DKIM, SPF and DMARC pass via knotd", async () => {
-    const got = await submitAndReceive(SUBMITTER);
-    assert.match(got.data, /^\.a line that starts with a dot$/m);
-    const { results, summary, spfResult, dmarcResult } = await authenticate(got, DOMAIN);
-    assert.equal(results.length, 2, `${summary}\n${got.data}`);
-    const byAlgo = new Map(results.map((r) => [r.algo, r]));
-    for (const [algo, selector] of [["rsa-sha256", "pf2026q4"], ["ed25519-sha256", "pf2026q4e"]] as const) {
-      const r = byAlgo.get(algo);
-      assert.ok(r, `no ${algo} signature:\n${summary}`);
-      assert.equal(r.status.result, "pass", summary);
-      assert.equal(r.signingDomain, DOMAIN);
-      assert.equal(r.selector, selector);
-    }
-    // SPF passes through the stack's own `a:mail.example.com` term, resolved to the host's address.
-    assert.equal(spfResult.status.result, "pass", JSON.stringify(spfResult));
-    assert.equal(spfResult.domain, DOMAIN);
-    assert.ok(dmarcResult, "DMARC not evaluated");
-    assert.equal(dmarcResult.status.result, "pass", JSON.stringify(dmarcResult));
-    assert.equal(dmarcResult.policy, "reject");
-  });
-
-  it("signs the second served domain with its own key: example.org passes DKIM, SPF and DMARC too", async () => {
-    const org = SUBMITTERS.find((m) => m.address.endsWith("@example.org"))!;
-    const got = await submitAndReceive(org);
-    const { results, summary, spfResult, dmarcResult } = await authenticate(got, "example.org");
-    assert.deepEqual(results.map((r) => [r.signingDomain, r.selector, r.algo, r.status.result]), [["example.org", "pf2026q4", "rsa-sha256", "pass"]], summary);
-    assert.equal(spfResult.status.result, "pass", JSON.stringify(spfResult));
-    assert.ok(dmarcResult);
-    assert.equal(dmarcResult.status.result, "pass", JSON.stringify(dmarcResult));
-    assert.equal(dmarcResult.policy, "quarantine");
-  });
-
-  it("delivers postmaster@, abuse@ and the feedback-loop address from port 25 to their own Maildirs, readable over IMAPS", async () => {
-    assert.ok(host);
-    const fbl = `${config.domains[0].roles.feedbackLoop}@${DOMAIN}`;
-    const targets = [`postmaster@${DOMAIN}`, `abuse@${DOMAIN}`, fbl];
-    const ids = new Map(targets.map((t) => [t, `role-${t.split("@")[0]}-${randomBytes(6).toString("hex")}@example.net`]));
-    for (const to of targets) {
-      const { client } = await ehlo(ports.smtp);
-      assert.equal((await client.command("MAIL FROM:<reporter@example.net>")).code, 250);
-      const rcpt = await client.command(`RCPT TO:<${to}>`);
-      assert.equal(rcpt.code, 250, rcpt.text);
-      const sent = await client.data(message({ from: "Reporter <reporter@example.net>", to: `<${to}>`, subject: `For ${to}`, id: ids.get(to)! }));
-      assert.equal(sent.code, 250, `${sent.text}\n${await logs()}`);
-      await client.quit();
-    }
-    for (const to of targets) {
-      const [local, domain] = to.split("@");
-      const newDir = join(host.root.at(PATHS.mailRoot), domain, local, "Maildir", "new");
-      const files = await waitForFiles(newDir, 1);
-      assert.equal(files.length, 1, `${newDir}: ${files.join(", ")}`);
-      const onDisk = await readFile(join(newDir, files[0]), "utf8");
-      assert.ok(onDisk.includes(`<${ids.get(to)}>`), `${newDir} holds someone else's message:\n${onDisk}`);
-
-      const { client, greeting } = await ImapClient.connect(ports.imaps, HOST);
-      assert.match(greeting, /^\* OK/);
+    it("has teeth: a file changed after install is reported", async () => {
+      assert.ok(host);
+      const path = host.root.at(PATHS.submissionClients);
+      const original = await readFile(path, "utf8");
       try {
-        const login = await client.login(to, passwordOf(to));
-        assert.equal(login.status, "OK", `${login.text}\n${await logs()}`);
-        const select = await client.command("SELECT INBOX");
-        assert.equal(select.status, "OK", select.text);
-        assert.match(select.text, /^\* 1 EXISTS\r$/m, select.text);
-        const { response, body } = await client.fetchBody(1);
-        assert.equal(response.status, "OK", response.text);
-        assert.ok(body, response.text);
-        assert.match(body, new RegExp(`^Message-ID: <${ids.get(to)!.replace(/[.]/g, "\\.")}>\r$`, "m"));
-        assert.match(body, new RegExp(`^Subject: For ${to.replace(/[.]/g, "\\.")}\r$`, "m"));
-        assert.match(body, /^Delivered-To: /m);
+        await writeFile(path, `${original}0.0.0.0/0 OK\n`);
+        assert.deepEqual(await host.installedDifferences(), [`${PATHS.submissionClients}: content differs from the renderer's beyond the relocation`]);
+      } finally {
+        await writeFile(path, original);
+      }
+      assert.deepEqual(await host.installedDifferences(), []);
+    });
+  });
+
+  describe("port 25: mail for our addresses only, from where a stranger stands", () => {
+    it("offers STARTTLS and no AUTH", async () => {
+      const { client } = await SmtpClient.connect(25, { host: LAB.MAIL_HOST, localAddress: LAB.STRANGER });
+      const reply = await client.command("EHLO mx.reporter.example");
+      assert.ok(reply.lines.some((l) => /STARTTLS/i.test(l)), reply.text);
+      assert.ok(!reply.lines.some((l) => /\bAUTH\b/i.test(l)), reply.text);
+      const auth = await client.authPlain(WEBAPP.login, WEBAPP.password);
+      assert.match(String(auth.code), /^5/, auth.text);
+      await client.quit();
+    });
+
+    it("refuses relaying, address literals, unknown users, unknown sender domains and bad HELO names at SMTP time: 0 accepted, nothing queued", async () => {
+      const before = await mailboxCounts();
+      const probes: { what: string; helo?: string; from: string; to: string; expect: RegExp }[] = [
+        { what: "relay to a foreign domain", from: "someone@reporter.example", to: "victim@provider.example", expect: /Relay access denied/i },
+        { what: "address literal of the host", from: "someone@reporter.example", to: `x@[${LAB.MAIL_HOST}]`, expect: /address literals are not accepted/i },
+        { what: "root at the host's literal", from: "someone@reporter.example", to: `root@[${LAB.MAIL_HOST}]`, expect: /address literals are not accepted/i },
+        { what: "loopback literal", from: "someone@reporter.example", to: "x@[127.0.0.1]", expect: /Relay access denied|address literals are not accepted/i },
+        { what: "unknown user of a served domain", from: "someone@reporter.example", to: `nobody@${DOMAIN}`, expect: /User unknown/i },
+        { what: "unknown user at the host name", from: "someone@reporter.example", to: `nobody@${HOST}`, expect: /User unknown/i },
+        { what: "sender domain that does not exist", from: "someone@no-such-host.provider.example", to: `postmaster@${DOMAIN}`, expect: /Sender address rejected: Domain not found/i },
+        { what: "HELO that is no host name", helo: "localhost", from: "someone@reporter.example", to: `postmaster@${DOMAIN}`, expect: /Helo command rejected/i },
+      ];
+      for (const probe of probes) {
+        const t = await deliver({ envelopeFrom: probe.from, recipients: [probe.to], data: message({ from: probe.from, to: probe.to }).text, ...(probe.helo ? { helo: probe.helo } : {}) });
+        assert.equal(t.accepted, false, `${probe.what}: accepted\n${t.final.text}`);
+        assert.match(String(t.final.code), /^5/, `${probe.what}: ${t.final.text}`);
+        assert.match(t.final.text, probe.expect, probe.what);
+      }
+      const queue = await readdir(host!.root.at(`${PATHS.postfixQueue}/deferred`)).catch(() => [] as string[]);
+      assert.deepEqual(queue, [], "nothing deferred");
+      assert.deepEqual(await mailboxCounts(), before);
+    });
+
+    it("refuses SMTP smuggling: a bare <LF> in DATA is refused, and no smuggled message is delivered", async () => {
+      const before = await mailboxCounts();
+      for (const ending of ["\n.\n", "\n.\r\n", "\r\n.\n"]) {
+        const { client } = await SmtpClient.connect(25, { host: LAB.MAIL_HOST, localAddress: LAB.STRANGER });
+        await client.command("EHLO mx.reporter.example");
+        assert.equal((await client.command("MAIL FROM:<someone@reporter.example>")).code, 250);
+        assert.equal((await client.command(`RCPT TO:<postmaster@${DOMAIN}>`)).code, 250);
+        assert.equal((await client.command("DATA")).code, 354);
+        const smuggled = `From: someone@reporter.example\r\nSubject: outer\r\n\r\nbody${ending}MAIL FROM:<admin@${DOMAIN}>\r\nRCPT TO:<abuse@${DOMAIN}>\r\nDATA\r\nFrom: admin@${DOMAIN}\r\nSubject: smuggled\r\n\r\nsmuggled\r\n.\r\n`;
+        const reply = await client.raw(smuggled).catch((e: Error) => ({ code: 0, lines: [], text: e.message }));
+        assert.match(String(reply.code), /^5/, `ending ${JSON.stringify(ending)}: ${reply.text}`);
+        assert.match(reply.text, /bare <LF> received/i, reply.text);
+        client.close();
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(await mailboxCounts(), before);
+    });
+
+    it("delivers every role mailbox's mail to its Maildir, readable over IMAPS with its password from the admin network (and from nowhere else)", async () => {
+      assert.ok(host);
+      const ids = new Map<string, string>();
+      for (const m of roleMailboxes(config)) {
+        const { text, id } = message({ from: "Reporter <reports@reporter.example>", to: `<${m.address}>`, subject: `For ${m.address}` });
+        const t = await deliver({ envelopeFrom: "reports@reporter.example", recipients: [m.address], data: text });
+        assert.ok(t.accepted, `${m.address}: ${t.final.text}\n${await logs()}`);
+        ids.set(m.address, id);
+      }
+      for (const m of roleMailboxes(config)) {
+        const files = await waitForFiles(maildirNew(m.address), 1);
+        assert.equal(files.length, 1, `${m.address}: ${files.join(", ")}`);
+        const onDisk = await readFile(join(maildirNew(m.address), files[0]), "utf8");
+        assert.ok(onDisk.includes(`<${ids.get(m.address)}>`), `${m.address} holds someone else's message`);
+
+        const { client, greeting } = await ImapClient.connect(993, HOST, { host: LAB.MAIL_HOST, localAddress: LAB.APPLICATION });
+        assert.match(greeting, /^\* OK/);
+        try {
+          const login = await client.login(m.address, passwordOf(m.address));
+          assert.equal(login.status, "OK", `${m.address}: ${login.text}\n${await logs()}`);
+          const select = await client.command("SELECT INBOX");
+          assert.match(select.text, /^\* 1 EXISTS\r$/m, select.text);
+          const { body } = await client.fetchBody(1);
+          assert.ok(body?.includes(`Message-ID: <${ids.get(m.address)}>`), body);
+        } finally {
+          await client.logout();
+        }
+      }
+      // The same password from the stranger's address: refused (allow_nets).
+      const first = MAILBOXES[0];
+      const { client } = await ImapClient.connect(993, HOST, { host: LAB.MAIL_HOST, localAddress: LAB.STRANGER });
+      try {
+        const login = await client.login(first.login, first.password);
+        assert.notEqual(login.status, "OK", login.text);
       } finally {
         await client.logout();
       }
-    }
+    });
+  });
+
+  describe("submission: who may send, and as whom", () => {
+    const to = RECIPIENT;
+    const send = (credential: Credential | undefined, envelopeFrom: string, headerFrom: string, extra: { port?: 587 | 465; from?: string; headers?: string[] } = {}) => {
+      const m = message({ from: headerFrom, to: `Bob <${to}>`, ...(extra.headers ? { headers: extra.headers } : {}) });
+      return submit({ ...(credential ? { credential } : {}), envelopeFrom, recipients: [to], data: m.text, ...(extra.port ? { port: extra.port } : {}), ...(extra.from ? { from: extra.from } : {}) }).then((t) => ({ ...t, id: m.id }));
+    };
+
+    it("refuses strangers, AUTH before STARTTLS, wrong passwords, role mailboxes (rolesMaySend is off) and unauthenticated mail", async () => {
+      const stranger = await send(WEBAPP, "noreply@example.com", "noreply@example.com", { from: LAB.STRANGER });
+      assert.equal(stranger.accepted, false);
+      assert.match(String(stranger.final.code), /^5/, stranger.final.text);
+
+      const { client } = await SmtpClient.connect(587, { host: LAB.MAIL_HOST, localAddress: LAB.APPLICATION });
+      const ehlo = await client.command("EHLO app.lab.example");
+      assert.ok(!ehlo.lines.some((l) => /\bAUTH\b/i.test(l)), ehlo.text);
+      const early = await client.authPlain(WEBAPP.login, WEBAPP.password);
+      assert.match(String(early.code), /^5/, `AUTH before STARTTLS: ${early.text}`);
+      assert.equal((await client.command("MAIL FROM:<noreply@example.com>")).code, 530);
+      await client.quit();
+
+      const wrong = await send({ login: WEBAPP.login, password: "wrong-password" }, "noreply@example.com", "noreply@example.com");
+      assert.equal(wrong.step, "auth");
+      assert.equal(wrong.final.code, 535, wrong.final.text);
+      const role = MAILBOXES.find((m) => m.login === `postmaster@${DOMAIN}`)!;
+      const asRole = await send(role, role.login, role.login);
+      assert.equal(asRole.step, "auth", `a role mailbox authenticated on 587: ${asRole.final.text}`);
+      assert.equal(asRole.final.code, 535);
+      const anonymous = await send(undefined, "noreply@example.com", "noreply@example.com");
+      assert.equal(anonymous.accepted, false);
+      assert.match(String(anonymous.final.code), /^5/, anonymous.final.text);
+    });
+
+    it("binds each login to its senders: allowed addresses and domains pass, anything else is a 5xx naming the login", async () => {
+      const allowed: [Credential, string][] = [
+        [WEBAPP, "noreply@example.com"],
+        [WEBAPP, "orders@example.org"],
+        [BILLING, "billing@example.com"],
+      ];
+      for (const [who, address] of allowed) {
+        const t = await send(who, address, address);
+        assert.ok(t.accepted, `${who.login} as ${address}: ${t.final.text}\n${await logs()}`);
+        await received(t.id);
+      }
+      const refused: [Credential, string][] = [
+        [WEBAPP, "billing@example.com"],
+        [WEBAPP, "someone@example.com"],
+        [BILLING, "noreply@example.com"],
+        [BILLING, "billing@example.org"],
+        [WEBAPP, "someone@provider.example"],
+      ];
+      for (const [who, address] of refused) {
+        const t = await send(who, address, address);
+        assert.equal(t.accepted, false, `${who.login} sent as ${address}`);
+        assert.equal(t.step, "mail", `${who.login} as ${address}: ${t.final.text}`);
+        assert.match(t.final.text, /^553 5\.7\.1 .*not owned by user/m, t.final.text);
+      }
+    });
+
+    it("refuses a header From outside the signed domains, several From addresses, and a subdomain of a domain with adkim=s, each naming why", async () => {
+      const cases: [string, RegExp][] = [
+        ["Someone <someone@provider.example>", /header From must be one address in a domain this host signs \(example\.com, example\.org\)/],
+        ["noreply@example.com, someone@provider.example", /header From must be one address/],
+        ['"noreply@example.com" <someone@provider.example>', /header From must be one address/],
+        ["News <news@news.example.com>", /subdomain of example\.com, whose DMARC policy asks for strict DKIM alignment \(adkim=s\)/],
+      ];
+      for (const [headerFrom, why] of cases) {
+        const t = await send(WEBAPP, "noreply@example.com", headerFrom);
+        assert.equal(t.accepted, false, `${headerFrom} accepted`);
+        assert.equal(t.step, "data");
+        assert.match(t.final.text, /^550 5\.7\.1 /m, t.final.text);
+        assert.match(t.final.text, why, t.final.text);
+      }
+    });
+
+    it("signs everything that leaves with both keys and the full header list: mailauth and python3-dkim agree, SPF and DMARC pass", async () => {
+      const headers = [
+        "Cc: Carol <carol@provider.example>",
+        "Reply-To: Support <support@example.com>",
+        "List-Unsubscribe: <https://example.com/u/opaque>, <mailto:unsubscribe@example.com?subject=u-opaque>",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        "Feedback-ID: receipts:webapp:postforge",
+      ];
+      for (const port of [587, 465] as const) {
+        const t = await send(WEBAPP, "noreply@example.com", "Shop <noreply@example.com>", { port, headers });
+        assert.ok(t.accepted, `${port}: ${t.final.text}\n${await logs()}`);
+        const got = await received(t.id);
+        assert.equal(got.remoteAddress, HOST_IP);
+        assert.equal(got.helo, HOST);
+        const { results, summary, spfResult, dmarcResult } = await authenticate(got, DOMAIN);
+        const bySelector = <T extends unknown[]>(rows: T[]) => rows.sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+        assert.deepEqual(bySelector(results.map((r) => [r.signingDomain, r.selector, r.algo, r.status.result])), [
+          [DOMAIN, "pf2026q4", "rsa-sha256", "pass"],
+          [DOMAIN, "pf2026q4e", "ed25519-sha256", "pass"],
+        ], summary);
+        assert.equal(spfResult.status.result, "pass", JSON.stringify(spfResult));
+        assert.equal(dmarcResult && dmarcResult.status.result, "pass", JSON.stringify(dmarcResult));
+        const second = await dkimpyVerify(got.data);
+        assert.deepEqual(bySelector(second.map((s) => [s.d, s.s, s.a, s.pass])), [
+          [DOMAIN, "pf2026q4", "rsa-sha256", true],
+          [DOMAIN, "pf2026q4e", "ed25519-sha256", true],
+        ]);
+        for (const signature of second) {
+          const signed = signature.h.map((h) => h.toLowerCase());
+          for (const name of SIGNED_HEADERS) {
+            const present = got.data.split("\r\n\r\n")[0].split(/\r\n(?![ \t])/).filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).length;
+            const count = signed.filter((h) => h === name.toLowerCase()).length;
+            const expected = (OVERSIGNED_HEADERS as readonly string[]).includes(name) ? present + 1 : present;
+            assert.equal(count, expected, `${signature.a} h= has ${name} ${count} times, want ${expected}: ${signature.h.join(":")}`);
+          }
+        }
+      }
+    });
+
+    it("signs a subdomain From of a relaxed domain with the parent's key (d=example.org aligns), and a message without From gets one from its envelope and is signed", async () => {
+      const sub = await send(WEBAPP, "orders@example.org", "Orders <orders@shop.example.org>");
+      assert.ok(sub.accepted, sub.final.text);
+      const got = await received(sub.id);
+      const { results, summary, dmarcResult } = await authenticate(got, "shop.example.org");
+      assert.deepEqual(results.map((r) => [r.signingDomain, r.status.result]), [["example.org", "pass"]], summary);
+      assert.equal(dmarcResult && dmarcResult.status.result, "pass", JSON.stringify(dmarcResult));
+
+      const bare = await send(WEBAPP, "noreply@example.com", "");
+      assert.ok(bare.accepted, bare.final.text);
+      const arrived = await received(bare.id);
+      assert.match(arrived.data, /^From: noreply@example\.com\r$/m, arrived.data.slice(0, 800));
+      const signatures = await dkimpyVerify(arrived.data);
+      assert.deepEqual(signatures.map((s) => [s.d, s.pass]), [[DOMAIN, true], [DOMAIN, true]]);
+    });
+
+    it("takes a burst from one ordinary application address (not exempt from any limit): 80 fresh sessions, 10 at a time, all accepted", async () => {
+      const results: boolean[] = [];
+      const queue = Array.from({ length: 80 }, (_, i) => i);
+      const failures: string[] = [];
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+            const t = await send(SENDERS.find((s) => s.login === "webapp")!, "noreply@example.com", "noreply@example.com");
+            results.push(t.accepted);
+            if (!t.accepted) failures.push(`${i}: ${t.step} ${t.final.text}`);
+          }
+        }),
+      );
+      assert.deepEqual(failures, []);
+      assert.equal(results.filter(Boolean).length, 80);
+    });
+  });
+
+  describe("TLS on submission: Mozilla intermediate, and no anonymous suite on 25", () => {
+    it("587 and 465 accept TLS 1.2+ with forward-secret AEAD suites only, 25 offers no anonymous suite (a handshake per version and per suite)", async (t) => {
+      const { tlsProbe } = await import("./support/tls-probe");
+      for (const port of [587, 465]) {
+        const scan = await tlsProbe(LAB.MAIL_HOST, port, LAB.APPLICATION);
+        t.diagnostic(`port ${port}: ${scan.raw.trim().split("\n").join("; ")}`);
+        assert.deepEqual(scan.protocols, ["TLSv1.2", "TLSv1.3"], `${port}: ${scan.raw}`);
+        assert.deepEqual(scan.weakCiphers, [], `${port} accepts ${scan.weakCiphers.join(", ")}`);
+        assert.ok(scan.accepted.length > 0, scan.raw);
+      }
+      // Port 25: the protocol versions, and every anonymous suite (a full scan would meet the port's own connection limits).
+      const opportunistic = await tlsProbe(LAB.MAIL_HOST, 25, LAB.SCANNER, "aNULL");
+      t.diagnostic(`port 25: ${opportunistic.raw.trim().split("\n").join("; ")}`);
+      assert.ok(opportunistic.protocols.includes("TLSv1.2"), opportunistic.raw);
+      assert.ok(!opportunistic.raw.includes("suites tried: 0;"), opportunistic.raw);
+      assert.deepEqual(opportunistic.anonymousCiphers, [], `25 accepts ${opportunistic.anonymousCiphers.join(", ")}`);
+    });
   });
 });

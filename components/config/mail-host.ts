@@ -24,6 +24,11 @@ export function mailboxPasswordsSecretName(hostname: string): string {
   return `postforge/mail-host/${hostname}/passwd`;
 }
 
+/** Default Secrets Manager name of the host's submission logins' passwd-file. */
+export function senderPasswordsSecretName(hostname: string): string {
+  return `postforge/mail-host/${hostname}/senders`;
+}
+
 /**
  * Build the MailHost plan, or throw naming the config key to fix. `awsRegion`
  * is the stack's `aws:region`, where the host's secrets live.
@@ -42,6 +47,8 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
       domain: name,
       selectors: keys.map((k) => ({ selector: k.selector, algorithm: k.algorithm, secretName: dkimSecretName(name, k.selector) })),
       roles: host.roles,
+      // Subdomain mail is signed with the domain's key only where that can align (adkim defaults to r).
+      strictDkimAlignment: config.domains.find((d) => d.name === name)?.dmarc.adkim === "s",
     };
   });
   const dnsChallenge =
@@ -56,8 +63,12 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
       adminClients: host.adminClients,
       messageSizeLimit: host.messageSizeLimit,
       rateLimits: host.rateLimits,
+      queue: host.queue,
+      senders: host.senders,
+      rolesMaySend: host.rolesMaySend,
       awsRegion,
       mailboxPasswordsSecretName: host.mailboxPasswordsSecretName ?? mailboxPasswordsSecretName(host.hostname),
+      senderPasswordsSecretName: host.senderPasswordsSecretName ?? senderPasswordsSecretName(host.hostname),
       tls: { acmeEmail: host.tls.acmeEmail, dnsChallenge, staging: host.tls.staging, selfSignedDays: host.tls.selfSignedDays },
     },
     `${subject} mailHost`,

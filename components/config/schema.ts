@@ -11,7 +11,7 @@ import {
   route53HostedZoneId,
   ttl,
 } from "./fields";
-import { cidr, DEFAULT_RATE_LIMITS, DEFAULT_ROLES, messageSizeLimitSchema, rateLimitsSchema, rolesSchema, secretName } from "../mta-host/config";
+import { cidr, DEFAULT_QUEUE, DEFAULT_RATE_LIMITS, DEFAULT_ROLES, messageSizeLimitSchema, queueSchema, rateLimitsSchema, rolesSchema, secretName, senderSchema } from "../mta-host/config";
 
 /**
  * The stack config, as zod schemas. Pulumi.yaml can only type scalars and
@@ -164,7 +164,7 @@ export type ParkedDomainConfig = z.output<typeof parkedDomainSchema>;
 export const dkimSettingsSchema = z.strictObject({
   /** An existing KMS key for the key secrets; default: the stack creates one (protected). */
   kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, { error: "must be a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/<uuid>" }).optional(),
-  /** Days a key stays `retiring` before it may be revoked. Default 7 (Postfix retries queued mail for 5). */
+  /** Days a key stays `retiring` before it may be revoked. Default 7; it must outlast the mail host's queue lifetime (mailHost.queue). */
   overlapDays: z.number().int().min(2, { error: "must be at least 2 days: mail in flight and DNS caches need time" }).max(90).default(7),
   /** Warn when an active key is older than this. Default 6 (M3AAWG recommends about six months). */
   rotationMonths: z.number().int().min(1).max(24).default(6),
@@ -204,6 +204,15 @@ export const mailHostStackSchema = z.strictObject({
   rateLimits: rateLimitsSchema.default(DEFAULT_RATE_LIMITS),
   /** Local parts of the feedback-loop and report mailboxes, the same for every domain. */
   roles: rolesSchema.default(DEFAULT_ROLES),
+  /** How long mail may wait in the queue: maximalLifetimeHours (default 48) and bounceLifetimeHours (default 24). */
+  queue: queueSchema.default(DEFAULT_QUEUE),
+  /**
+   * Application credentials for submission (587/465): `{ login, allowed: [addresses or domains], passwordVersion }`.
+   * Passwords are generated at deploy and exported as the secret stack output `senderPasswords`.
+   */
+  senders: z.array(senderSchema).default([]),
+  /** Role mailboxes may submit too, each as its own address. Default false. */
+  rolesMaySend: z.boolean().default(false),
   tls: z.strictObject({
     /** Let's Encrypt account e-mail (expiry notices). */
     acmeEmail: z.email({ error: "must be an e-mail address for Let's Encrypt notices, such as postmaster@example.com" }),
@@ -214,6 +223,8 @@ export const mailHostStackSchema = z.strictObject({
   }),
   /** Secrets Manager name of the Dovecot passwd-file; default `postforge/mail-host/<hostname>/passwd`. */
   mailboxPasswordsSecretName: secretName.optional(),
+  /** Secrets Manager name of the submission logins' passwd-file; default `postforge/mail-host/<hostname>/senders`. */
+  senderPasswordsSecretName: secretName.optional(),
 });
 export type MailHostStackConfig = z.output<typeof mailHostStackSchema>;
 
@@ -227,6 +238,18 @@ export const stackConfigSchema = z.strictObject({
   parkedDomains: z.array(parkedDomainSchema).default([]),
   dkim: dkimSettingsSchema.default({ overlapDays: 7, rotationMonths: 6, protectActiveKeys: true }),
   mailHost: mailHostStackSchema.optional(),
+}).superRefine((config, ctx) => {
+  // A message signed just before its key retires may wait in the queue for the whole lifetime and is
+  // verified on arrival: the key must stay published (retiring) at least that long.
+  const queue = config.mailHost?.queue;
+  if (queue && config.dkim.overlapDays * 24 < queue.maximalLifetimeHours) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["dkim", "overlapDays"],
+      input: config.dkim.overlapDays,
+      message: `is shorter than mailHost.queue.maximalLifetimeHours (${queue.maximalLifetimeHours} h): mail queued that long would arrive after its key is revoked; raise overlapDays to at least ${Math.ceil(queue.maximalLifetimeHours / 24)} or shorten the queue lifetime`,
+    });
+  }
 });
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type StackConfigInput = z.input<typeof stackConfigSchema>;

@@ -40,7 +40,7 @@ function certbotCommand(config: MailHostConfig): string {
 export function renderBootScript(config: MailHostConfig): string {
   const dovecot = renderDovecot(config);
   const signers = opendkimSigners(config);
-  const checks = signers.map((a) => (a === "rsa" ? "opendkim -n" : `opendkim -n -x ${PATHS.opendkimEd25519Conf}`));
+  const checks = signers.map((a) => `opendkim -n -x ${a === "rsa" ? PATHS.opendkimConf : PATHS.opendkimEd25519Conf}`);
   const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix"].join(" ");
   const keyDirs = config.domains.map((d) => `install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}/${d.domain}`);
   const keyPaths = config.domains.flatMap((d) => d.selectors.map((s) => dkimKeyPath(d.domain, s.selector)));
@@ -88,7 +88,7 @@ install_secret() {
 
 require_mailbox() {
   grep -q "^$1:" ${PATHS.dovecotPasswd} ||
-    fail "mailbox $1 is missing from secret ${config.mailboxPasswordsSecretName}: add a passwd-file line for it (MailHost writes SSHA512 hashes; doveadm pw -s SSHA512 makes one by hand)"
+    fail "mailbox $1 is missing from secret ${config.mailboxPasswordsSecretName}: add a passwd-file line for it (MailHost writes them: address:{SHA512-CRYPT}hash::::::, and doveadm pw -s SHA512-CRYPT makes a hash by hand)"
 }
 
 # Let's Encrypt over DNS-01; until it succeeds the self-signed certificate
@@ -113,8 +113,9 @@ getent group vmail >/dev/null || groupadd --system vmail
 getent passwd vmail >/dev/null || useradd --system --gid vmail --home-dir ${PATHS.mailRoot} --no-create-home --shell /usr/sbin/nologin vmail
 install -d -o vmail -g vmail -m 0750 ${PATHS.mailRoot}
 
-# 2. DKIM private keys, readable by opendkim alone (RequireSafeKeys).
+# 2. DKIM private keys, readable by opendkim alone (RequireSafeKeys); the signers' sockets, reachable by Postfix alone.
 install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}
+install -d -o opendkim -g postfix -m 0750 ${PATHS.opendkimSocketDir}
 ${keyDirs.join("\n")}
 ${keys.join("\n")}
 
@@ -132,8 +133,8 @@ if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
 fi
 
 # 5. Services, checked before they start; a signer no longer configured stops.
-postfix check
-doveconf -n >/dev/null
+postfix -c ${PATHS.postfixDir} check
+doveconf -c ${PATHS.dovecotConf} -n >/dev/null
 ${checks.join("\n")}
 systemctl daemon-reload
 ${signers.includes("ed25519") ? "" : "systemctl disable --now opendkim-ed25519 2>/dev/null || true\n"}systemctl enable ${units}

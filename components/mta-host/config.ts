@@ -91,10 +91,18 @@ const domainSchema = z.strictObject({
   /** The selectors that sign (state active); an RSA and an Ed25519 one dual-sign. */
   selectors: z.array(selectorSchema).min(1, { error: "must list at least one active selector: every sending domain is DKIM-signed" }),
   roles: rolesSchema.default(DEFAULT_ROLES),
+  /**
+   * The domain's DMARC asks for strict DKIM alignment (adkim=s). Mail with a
+   * header From in a subdomain is then refused at submission: signed with
+   * this domain's key (d=<domain>) it could not align. Default false: such
+   * mail is signed with this domain's key, which aligns under relaxed adkim.
+   */
+  strictDkimAlignment: z.boolean().default(false),
 });
 export type MailHostDomain = z.output<typeof domainSchema>;
 
 export const rateLimitsSchema = z.strictObject({
+  // Port 25 (other MTAs delivering to the role mailboxes): anvil limits per client address.
   /** New connections per client per minute (anvil; smtpd_client_connection_rate_limit). */
   connectionsPerMinute: z.number().int().min(1).max(100_000).default(60),
   /** Simultaneous connections per client (smtpd_client_connection_count_limit). */
@@ -105,8 +113,16 @@ export const rateLimitsSchema = z.strictObject({
   recipientsPerMinute: z.number().int().min(1).max(1_000_000).default(500),
   /** Recipients of one message (smtpd_recipient_limit). */
   recipientsPerMessage: z.number().int().min(1).max(10_000).default(100),
-  /** Messages per authenticated client per minute on 587/465. */
-  submissionMessagesPerMinute: z.number().int().min(1).max(100_000).default(600),
+  // Submission (587/465, authenticated applications): the same anvil limits, per client address and
+  // service, sized for an application that sends a few thousand messages a minute over fresh sessions.
+  /** Messages per submission client per minute. */
+  submissionMessagesPerMinute: z.number().int().min(1).max(1_000_000).default(6000),
+  /** New submission connections (and AUTH commands) per client per minute. */
+  submissionConnectionsPerMinute: z.number().int().min(1).max(1_000_000).default(6000),
+  /** Simultaneous submission connections per client. */
+  submissionConcurrentConnections: z.number().int().min(1).max(10_000).default(100),
+  /** Recipient addresses per submission client per minute. */
+  submissionRecipientsPerMinute: z.number().int().min(1).max(10_000_000).default(60_000),
 });
 
 /** Largest accepted message in bytes (message_size_limit). */
@@ -122,8 +138,50 @@ export const DEFAULT_RATE_LIMITS: z.output<typeof rateLimitsSchema> = {
   messagesPerMinute: 100,
   recipientsPerMinute: 500,
   recipientsPerMessage: 100,
-  submissionMessagesPerMinute: 600,
+  submissionMessagesPerMinute: 6000,
+  submissionConnectionsPerMinute: 6000,
+  submissionConcurrentConnections: 100,
+  submissionRecipientsPerMinute: 60_000,
 };
+
+/**
+ * How long mail may wait in the queue. Postfix's defaults (5 days, 5 days)
+ * suit personal mail; a transactional message (a sign-in code, a receipt)
+ * that has not left in two days is better bounced, so the application learns.
+ */
+export const queueSchema = z
+  .strictObject({
+    /** Hours a message is retried before it bounces (maximal_queue_lifetime). Default 48. */
+    maximalLifetimeHours: z.number().int().min(1).max(30 * 24).default(48),
+    /** Hours a bounce message is retried before it is dropped (bounce_queue_lifetime). Default 24. */
+    bounceLifetimeHours: z.number().int().min(1).max(30 * 24).default(24),
+  })
+  .refine((q) => q.bounceLifetimeHours <= q.maximalLifetimeHours, {
+    error: "bounceLifetimeHours must not exceed maximalLifetimeHours (Postfix caps it there anyway)",
+    path: ["bounceLifetimeHours"],
+  });
+export const DEFAULT_QUEUE: z.output<typeof queueSchema> = { maximalLifetimeHours: 48, bounceLifetimeHours: 24 };
+
+/** A SASL login name for an application: lower-case letters, digits and . _ -, no @ (so it is never a mailbox). */
+export const senderLogin = z.string().regex(/^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/, {
+  error: "must be a login name of lower-case letters, digits and . _ - (such as billing-app), starting and ending with a letter or digit",
+});
+
+/**
+ * One application's credentials for submission (587/465): its login, and the
+ * envelope senders it may use, as addresses (`billing@example.com`) or whole
+ * domains (`example.com`: every address there). Postfix refuses any other
+ * sender for that login (smtpd_sender_login_maps).
+ */
+export const senderSchema = z.strictObject({
+  /** The SASL login. */
+  login: senderLogin,
+  /** Addresses or domains this login may send as; each in a domain the host signs, or a subdomain of one. */
+  allowed: z.array(z.string().toLowerCase()).min(1, { error: "must list at least one address or domain the login may send as, such as [billing@example.com]" }),
+  /** Raise to issue a new generated password (the old one stops working once the host applies it). Default 1. */
+  passwordVersion: z.number().int().min(1).default(1),
+});
+export type SenderIdentity = z.output<typeof senderSchema>;
 
 const dnsChallengeSchema = z.discriminatedUnion(
   "provider",
@@ -162,6 +220,11 @@ export const mailHostConfigSchema = z
     /** Largest accepted message in bytes (message_size_limit). Default 25 MiB. */
     messageSizeLimit: messageSizeLimitSchema.default(26_214_400),
     rateLimits: rateLimitsSchema.default(DEFAULT_RATE_LIMITS),
+    queue: queueSchema.default(DEFAULT_QUEUE),
+    /** Application credentials for submission; each login may send as its listed addresses or domains only. */
+    senders: z.array(senderSchema).default([]),
+    /** Role mailboxes may also submit mail, each as its own address only. Default false: they receive and are read. */
+    rolesMaySend: z.boolean().default(false),
     /** Region of the host's secrets. */
     awsRegion: z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
     /**
@@ -169,6 +232,8 @@ export const mailHostConfigSchema = z
      * every mailbox and SASL user; it must list every role mailbox.
      */
     mailboxPasswordsSecretName: secretName,
+    /** Secret holding the submission logins' passwd-file (`login:{SHA512-CRYPT}...`, written by MailHost). */
+    senderPasswordsSecretName: secretName,
     tls: tlsSchema,
   })
   .superRefine((config, ctx) => {
@@ -193,6 +258,15 @@ export const mailHostConfigSchema = z
         }
       }
     });
+    const logins = new Set<string>();
+    config.senders.forEach((sender, i) => {
+      if (logins.has(sender.login)) ctx.addIssue({ code: "custom", path: ["senders", i, "login"], input: sender.login, message: "is listed twice; give each application its own login" });
+      logins.add(sender.login);
+      sender.allowed.forEach((entry, j) => {
+        const problem = senderEntryProblem(config.domains, entry);
+        if (problem) ctx.addIssue({ code: "custom", path: ["senders", i, "allowed", j], input: entry, message: problem });
+      });
+    });
     if (seen.has(config.hostname)) {
       ctx.addIssue({
         code: "custom",
@@ -202,6 +276,28 @@ export const mailHostConfigSchema = z
       });
     }
   });
+
+/** The served domain an address or domain falls under (itself or a parent), if any. */
+export function servingDomain(domains: readonly { domain: string }[], name: string): { domain: string; strictDkimAlignment?: boolean } | undefined {
+  return domains.find((d) => name === d.domain || name.endsWith(`.${d.domain}`));
+}
+
+/** Why a sender entry (address or domain) cannot be allowed, or undefined when it can. */
+function senderEntryProblem(domains: MailHostDomain[], entry: string): string | undefined {
+  const at = entry.lastIndexOf("@");
+  const local = at >= 0 ? entry.slice(0, at) : undefined;
+  const domain = at >= 0 ? entry.slice(at + 1) : entry;
+  if (local !== undefined && !/^[a-z0-9!#$%&'*+/=?^_\`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_\`{|}~-]+)*$/.test(local)) {
+    return "must be an address with a plain local part (dot-atom, such as billing@example.com) or a domain such as example.com";
+  }
+  if (!hostname.safeParse(domain).success) return "must be an address such as billing@example.com or a domain such as example.com";
+  const served = servingDomain(domains, domain);
+  if (!served) return `is not in a domain this host signs (${domains.map((d) => d.domain).join(", ")}); mail from it would leave unsigned, so it cannot be allowed`;
+  if (served.domain !== domain && served.strictDkimAlignment) {
+    return `is a subdomain of ${served.domain}, whose DMARC asks for strict DKIM alignment (adkim=s): signed with ${served.domain}'s key it cannot align; send as @${served.domain}, or set adkim: r on ${served.domain}`;
+  }
+  return undefined;
+}
 
 export type MailHostConfigInput = z.input<typeof mailHostConfigSchema>;
 export type MailHostConfig = z.output<typeof mailHostConfigSchema>;

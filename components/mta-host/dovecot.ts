@@ -1,5 +1,7 @@
 import { roleMailboxes, type MailHostConfig, type RoleMailbox } from "./config";
 import { PATHS, type RenderedFile } from "./layout";
+import { MOZILLA_INTERMEDIATE_TLS12_CIPHERS } from "./postfix";
+import { renderRestartDropIn } from "./systemd";
 
 /**
  * Dovecot 2.3 for a Postforge mail host: the role mailboxes (postmaster@,
@@ -8,15 +10,27 @@ import { PATHS, type RenderedFile } from "./layout";
  * IMAPS (993) from the admin networks; and the SASL service Postfix
  * authenticates submission clients with.
  *
- * Passwords are never rendered: the passwd-file is written at boot from
- * Secrets Manager (see `renderPasswdFetchStep`), and must list every role
- * mailbox, because LMTP refuses a recipient the userdb does not know.
+ * Passwords are never rendered: both passwd-files (the role mailboxes', and
+ * the submission logins') are written at boot from Secrets Manager (see
+ * `renderPasswdFetchStep`). The mailbox file must list every role mailbox,
+ * because LMTP refuses a recipient the userdb does not know.
+ *
+ * Who may log in where: IMAP (and every service but SMTP) knows the role
+ * mailboxes only, from loopback and the admin networks; SMTP AUTH (Postfix's
+ * SASL, service "smtp") knows the application logins only, from the
+ * submission networks, and the role mailboxes too when rolesMaySend is set.
  */
 
 const POSTFIX_QUEUE_PRIVATE = `${PATHS.postfixQueue}/private`;
 
 export function renderDovecotConf(config: MailHostConfig): string {
-  const allowNets = ["127.0.0.1/32", "::1/128", ...config.submissionClients, ...config.adminClients];
+  const imapNets = ["127.0.0.1/32", "::1/128", ...config.adminClients];
+  const submissionNets = config.submissionClients;
+  const passdb = (file: string, nets: string[]) => `  passdb {
+    driver = passwd-file
+    args = scheme=SHA512-CRYPT username_format=%Lu ${file}
+    override_fields = allow_nets=${nets.join(",")}
+  }`;
   const postmaster = `postmaster@${config.domains[0].domain}`;
   return `# Dovecot for ${config.hostname}, rendered by Postforge. Self-contained (no conf.d includes). Regenerate rather than edit.
 protocols = imap lmtp
@@ -24,16 +38,17 @@ listen = *, ::
 base_dir = ${PATHS.dovecotRun}/
 instance_name = dovecot
 hostname = ${config.hostname}
-log_path = syslog
-syslog_facility = mail
+log_path = ${PATHS.dovecotLog}
 auth_verbose = yes
 
 # TLS only: IMAP is served on 993 alone; plaintext auth is refused everywhere.
 ssl = required
 ssl_cert = <${PATHS.tlsCert}
 ssl_key = <${PATHS.tlsKey}
+# Mozilla's intermediate profile, as on submission (see postfix.ts).
 ssl_min_protocol = TLSv1.2
-ssl_prefer_server_ciphers = yes
+ssl_cipher_list = ${MOZILLA_INTERMEDIATE_TLS12_CIPHERS.join(":")}
+ssl_prefer_server_ciphers = no
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
 
@@ -43,12 +58,16 @@ first_valid_uid = 100
 recipient_delimiter = +
 lmtp_save_to_detail_mailbox = no
 
-# Users and password hashes come from ${PATHS.dovecotPasswd}, written at boot from Secrets Manager.
-# Logins (IMAP and Postfix SASL) are accepted only from loopback, the submission and the admin networks.
-passdb {
-  driver = passwd-file
-  args = scheme=SHA512-CRYPT username_format=%Lu ${PATHS.dovecotPasswd}
-  override_fields = allow_nets=${allowNets.join(",")}
+# Passwd-files written at boot from Secrets Manager: ${PATHS.dovecotPasswd} (role mailboxes,
+# also their userdb) and ${PATHS.dovecotSenders} (application logins, SMTP AUTH only).
+# IMAP: the role mailboxes, from loopback and the admin networks.
+protocol !smtp {
+${passdb(PATHS.dovecotPasswd, imapNets)}
+}
+# SMTP AUTH (Postfix): the application logins${config.rolesMaySend ? " and the role mailboxes (rolesMaySend)" : ""}, from the submission networks.
+protocol smtp {
+${passdb(PATHS.dovecotSenders, submissionNets)}${config.rolesMaySend ? `
+${passdb(PATHS.dovecotPasswd, submissionNets)}` : ""}
 }
 userdb {
   driver = passwd-file
@@ -124,9 +143,10 @@ protocol lmtp {
 export function renderPasswdFetchStep(config: MailHostConfig): string {
   const checks = roleMailboxes(config).map((m) => `require_mailbox ${m.address}`);
   return [
-    "# Mailbox password hashes (Dovecot passwd-file lines), never part of user-data.",
+    "# Password hashes (Dovecot passwd-file lines) of the role mailboxes and the submission logins, never part of user-data.",
     `install_secret ${shellWord(config.mailboxPasswordsSecretName)} ${PATHS.dovecotPasswd} root:dovecot 0640`,
     ...checks,
+    `install_secret ${shellWord(config.senderPasswordsSecretName)} ${PATHS.dovecotSenders} root:dovecot 0640`,
   ].join("\n");
 }
 
@@ -145,7 +165,10 @@ export function renderDovecot(config: MailHostConfig): DovecotFiles {
     conf,
     mailboxes: roleMailboxes(config),
     bootStep: renderPasswdFetchStep(config),
-    files: [{ path: PATHS.dovecotConf, content: conf, owner: "root:root", permissions: "0644" }],
+    files: [
+      { path: PATHS.dovecotConf, content: conf, owner: "root:root", permissions: "0644" },
+      { path: PATHS.dovecotRestartDropIn, content: renderRestartDropIn("dovecot.service"), owner: "root:root", permissions: "0644" },
+    ],
   };
 }
 

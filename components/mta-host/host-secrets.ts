@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { dkimSecretsReadPolicy, type IamPolicyDocument } from "../dkim/host-access";
 import type { MailHostConfig } from "./config";
+import { cryptSaltFromBytes, sha512Crypt } from "./sha512-crypt";
 
 /**
  * What a mail host's instance role may read and change, and the passwd-file
@@ -8,48 +8,44 @@ import type { MailHostConfig } from "./config";
  * functions, so tests and policies can check them without Pulumi.
  */
 
-/**
- * Dovecot's `{SSHA512}` scheme: base64(sha512(password ‖ salt) ‖ salt).
- * Node computes it without crypt(3); the `{SSHA512}` prefix overrides the
- * passdb's default scheme (SHA512-CRYPT) for that line.
- */
-export function ssha512(password: string, salt: Buffer): string {
-  if (salt.length === 0) throw new Error("ssha512: no salt given; the host uses 16 random bytes per mailbox");
-  const digest = createHash("sha512").update(Buffer.from(password, "utf8")).update(salt).digest();
-  return `{SSHA512}${Buffer.concat([digest, salt]).toString("base64")}`;
-}
-
-/** Bytes of salt per mailbox. */
+/** Bytes of salt per mailbox or login (16 crypt characters, 6 bits each). */
 export const MAILBOX_SALT_BYTES = 16;
 
-/** Length of each generated mailbox password (letters and digits only: nothing a passwd-file or a shell treats specially). */
+/** Length of each generated password (letters and digits only: nothing a passwd-file or a shell treats specially). */
 export const MAILBOX_PASSWORD_LENGTH = 32;
 
 export interface MailboxCredential {
-  /** The login, `local@domain`, lower-case (the passdb uses username_format=%Lu). */
+  /** The login: `local@domain` for a mailbox, lower-case (the passdb uses username_format=%Lu), or an application's login name. */
   address: string;
   password: string;
   /** The salt, base64 (as random.RandomBytes gives it). */
   saltBase64: string;
 }
 
+/** `{SHA512-CRYPT}$6$<salt>$<hash>`: glibc's crypt(3) SHA-512 scheme, which Dovecot verifies through crypt(3). */
+export function passwordHash(password: string, saltBase64: string): string {
+  return `{SHA512-CRYPT}${sha512Crypt(password, cryptSaltFromBytes(Buffer.from(saltBase64, "base64")))}`;
+}
+
 /**
- * The Dovecot passwd-file: one `address:{SSHA512}hash` line per mailbox, in
- * the given order, newline-terminated. The user database's uid, gid and home
- * come from the userdb's default_fields, so the line needs no more fields;
+ * A Dovecot passwd-file: one `login:{SHA512-CRYPT}hash::::::` line per
+ * credential, in the given order, after a comment naming what it is. The
+ * seven fields are passwd(5)'s (user, password, uid, gid, gecos, home,
+ * shell): the passdb reads the first two, and the userdb needs the full line
+ * to take a user at all; its empty uid, gid and home are filled from the
+ * userdb's default_fields (vmail, and the mailbox's directory). Two fields
+ * alone made Dovecot's userdb refuse every user ("missing userdb info").
  * `require_mailbox` at boot looks for `^address:`.
  */
-export function renderPasswdFile(credentials: MailboxCredential[]): string {
+export function renderPasswdFile(credentials: MailboxCredential[], what = "role mailboxes"): string {
   const seen = new Set<string>();
-  return credentials
-    .map(({ address, password, saltBase64 }) => {
-      if (!/^[a-z0-9._+-]+@[a-z0-9.-]+$/.test(address)) throw new Error(`renderPasswdFile: "${address}" is not a lower-case address a passwd-file line can start with`);
-      if (seen.has(address)) throw new Error(`renderPasswdFile: ${address} is listed twice`);
-      seen.add(address);
-      const salt = Buffer.from(saltBase64, "base64");
-      return `${address}:${ssha512(password, salt)}\n`;
-    })
-    .join("");
+  const lines = credentials.map(({ address, password, saltBase64 }) => {
+    if (!/^[a-z0-9._+-]+(?:@[a-z0-9.-]+)?$/.test(address)) throw new Error(`renderPasswdFile: "${address}" is not a lower-case login a passwd-file line can start with`);
+    if (seen.has(address)) throw new Error(`renderPasswdFile: ${address} is listed twice`);
+    seen.add(address);
+    return `${address}:${passwordHash(password, saltBase64)}::::::\n`;
+  });
+  return `# Dovecot passwd-file: ${what}, written by Postforge.\n${lines.join("")}`;
 }
 
 /** The partition of an AWS region (aws, aws-cn, aws-us-gov). */
@@ -70,8 +66,10 @@ export function secretArnPattern(region: string, accountId: string, name: string
 
 export interface MailHostPolicyInputs {
   dkimSecretArns: string[];
-  /** ARN of the secret holding the Dovecot passwd-file. */
+  /** ARN of the secret holding the role mailboxes' Dovecot passwd-file. */
   mailboxPasswordsSecretArn: string;
+  /** ARN of the secret holding the submission logins' Dovecot passwd-file. */
+  senderPasswordsSecretArn: string;
   /** ARN of the secret holding the config manifest the host applies (./config-manifest.ts). */
   configSecretArn: string;
   /** KMS key of the DKIM and mailbox-password secrets. */
@@ -91,7 +89,7 @@ export interface MailHostPolicyInputs {
  * Cloudflare read access to the API-token secret.
  */
 export function mailHostRolePolicy(config: MailHostConfig, inputs: MailHostPolicyInputs): IamPolicyDocument {
-  const policy = dkimSecretsReadPolicy([...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn, inputs.configSecretArn], inputs.kmsKeyArn, config.awsRegion);
+  const policy = dkimSecretsReadPolicy([...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn, inputs.senderPasswordsSecretArn, inputs.configSecretArn], inputs.kmsKeyArn, config.awsRegion);
   const challenge = config.tls.dnsChallenge;
   if (challenge.provider === "route53") {
     // Route53 also writes a zone id as /hostedzone/<id>.

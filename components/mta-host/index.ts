@@ -8,3 +8,5 @@ export * from "./config-manifest";
 export * from "./sync";
 export * from "./cloud-init";
 export * from "./mail-host";
+export * from "./sha512-crypt";
+export * from "./systemd";

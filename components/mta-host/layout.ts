@@ -15,6 +15,17 @@ export const PATHS = {
   submissionClients: "/etc/postfix/submission_clients.cidr",
   /** Envelope sender domains authenticated clients may use: exactly the signing domains. */
   sendingDomains: "/etc/postfix/sending_domains",
+  /** Which submission logins may use which envelope senders (smtpd_sender_login_maps). */
+  senderLogins: "/etc/postfix/sender_logins",
+  /** Submission only: the header From must be one address in a signed domain (pcre; see postfix.ts). */
+  submissionHeaderChecks: "/etc/postfix/submission_header_checks.pcre",
+  /** Deliberately empty: the host has no local users. */
+  localRecipients: "/etc/postfix/local_recipients",
+  /** Port 25: recipients refused before the address lookup (address literals). */
+  recipientChecks: "/etc/postfix/recipient_checks.pcre",
+  /** Postfix's own log (postlogd), read by operators and, later, by the host's delivery accounting. */
+  postfixLog: "/var/log/postfix.log",
+  postfixLogrotateCron: "/etc/cron.d/postforge-postfix-logrotate",
   postfixQueue: "/var/spool/postfix",
   postfixData: "/var/lib/postfix",
 
@@ -29,12 +40,20 @@ export const PATHS = {
   signingTableEd25519: "/etc/opendkim/SigningTable.ed25519",
   opendkimEd25519Unit: "/etc/systemd/system/opendkim-ed25519.service",
   trustedHosts: "/etc/opendkim/TrustedHosts",
+  /** The signers' Unix sockets live here, owned opendkim:postfix 0750: only Postfix (and root) can reach them. */
+  opendkimSocketDir: "/var/spool/postfix/opendkim",
+  /** systemd drop-ins that restart a crashed daemon at once (Debian's dovecot.service has no Restart=). */
+  dovecotRestartDropIn: "/etc/systemd/system/dovecot.service.d/postforge-restart.conf",
+  opendkimRestartDropIn: "/etc/systemd/system/opendkim.service.d/postforge-restart.conf",
   dkimKeysDir: "/etc/opendkim/keys",
   opendkimRun: "/run/opendkim",
 
   dovecotConf: "/etc/dovecot/dovecot.conf",
-  /** Filled at boot from Secrets Manager; never rendered. */
+  /** The role mailboxes' passwd-file, filled at boot from Secrets Manager; never rendered. */
   dovecotPasswd: "/etc/dovecot/passwd",
+  /** The submission logins' passwd-file, filled at boot from Secrets Manager; never rendered. */
+  dovecotSenders: "/etc/dovecot/senders",
+  dovecotLog: "/var/log/dovecot.log",
   mailRoot: "/var/mail/vhosts",
   dovecotRun: "/run/dovecot",
 
@@ -57,10 +76,13 @@ export const POSTFIX_SOCKETS = {
   dovecotAuth: "private/auth",
 } as const;
 
-/** The OpenDKIM signers listen on loopback TCP, so Postfix needs no shared socket directory. */
+/**
+ * The OpenDKIM signers listen on Unix sockets in a directory only Postfix's
+ * group can enter: a TCP port on loopback would sign for any local process.
+ */
 export const OPENDKIM_MILTERS = {
-  rsa: { address: "127.0.0.1", port: 8891 },
-  ed25519: { address: "127.0.0.1", port: 8892 },
+  rsa: { socket: "/var/spool/postfix/opendkim/rsa.sock" },
+  ed25519: { socket: "/var/spool/postfix/opendkim/ed25519.sock" },
 } as const;
 
 export function dkimKeyPath(domain: string, selector: string): string {

@@ -107,6 +107,12 @@ export class MailHost extends pulumi.ComponentResource {
   readonly mailboxPasswords: pulumi.Output<Record<string, string>>;
   /** ARN of the secret holding the Dovecot passwd-file (`config.mailboxPasswordsSecretName`). */
   readonly mailboxPasswordsSecretArn: pulumi.Output<string>;
+  /**
+   * The generated password of every submission login (`config.senders`), by
+   * login. A Pulumi secret. A login's password changes when its
+   * `passwordVersion` does; the host receives only the hashes.
+   */
+  readonly senderPasswords: pulumi.Output<Record<string, string>>;
   /** The config manifest the host applies itself (./config-manifest.ts); public, no secret in it. */
   readonly configManifest: string;
 
@@ -176,6 +182,42 @@ export class MailHost extends pulumi.ComponentResource {
     );
     this.mailboxPasswordsSecretArn = passwordsSecret.arn;
 
+    // The applications' submission logins: like the mailboxes, but a new passwordVersion issues a new
+    // password (and salt) for that login alone.
+    const senders = config.senders.map((s) => {
+      const keepers = { passwordVersion: String(s.passwordVersion) };
+      return {
+        login: s.login,
+        password: new RandomPassword(`${name}-sender-${s.login}`, { length: MAILBOX_PASSWORD_LENGTH, special: false, keepers }, { parent: this }).result,
+        salt: new RandomBytes(`${name}-sender-salt-${s.login}`, { length: MAILBOX_SALT_BYTES, keepers }, { parent: this }).base64,
+      };
+    });
+    const sendersSecret = new Secret(
+      `${name}-sender-passwords`,
+      {
+        name: config.senderPasswordsSecretName,
+        description: `Dovecot passwd-file (submission logins) of Postforge mail host ${config.hostname}`,
+        kmsKeyId: args.kmsKeyArn,
+        tags,
+      },
+      { parent: this },
+    );
+    const sendersVersion = new SecretVersion(
+      `${name}-sender-passwords-version`,
+      {
+        secretId: sendersSecret.id,
+        secretString: pulumi.secret(
+          pulumi
+            .all(senders.map((s) => pulumi.all([s.password, s.salt])))
+            .apply((pairs) => renderPasswdFile(pairs.map(([password, saltBase64], i) => ({ address: senders[i].login, password, saltBase64 })), "submission logins")),
+        ),
+      },
+      { parent: this },
+    );
+    this.senderPasswords = pulumi.secret(
+      pulumi.all(senders.map((s) => s.password)).apply((passwords) => Object.fromEntries(passwords.map((p, i) => [senders[i].login, p]))),
+    );
+
     // The configuration the host applies itself, every five minutes (./sync.ts): changing it
     // reconfigures the running host instead of replacing it. It holds no secret (the provider
     // still stores secretString as one); the component also registers it as an output, so plans show it.
@@ -202,9 +244,11 @@ export class MailHost extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([pulumi.all(args.dkimSecretArns), passwordsSecret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
-          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId]) =>
-            JSON.stringify(mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId })),
+          .all([pulumi.all(args.dkimSecretArns), passwordsSecret.arn, sendersSecret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
+          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId]) =>
+            JSON.stringify(
+              mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId }),
+            ),
           ),
       },
       { parent: this },
@@ -217,7 +261,7 @@ export class MailHost extends pulumi.ComponentResource {
     const configVersion = new SecretVersion(
       `${name}-config-version`,
       { secretId: configSecret.id, secretString: encodeConfigManifest(configManifestText) },
-      { parent: this, dependsOn: [rolePolicy, passwordsVersion] },
+      { parent: this, dependsOn: [rolePolicy, passwordsVersion, sendersVersion] },
     );
     const profile = new InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
 
@@ -257,7 +301,7 @@ export class MailHost extends pulumi.ComponentResource {
         tags: { ...tags, Name: config.hostname },
       },
       // The first apply fails if the role, the config manifest or the passwd-file is not in place yet.
-      { parent: this, dependsOn: [passwordsVersion, configVersion, rolePolicy] },
+      { parent: this, dependsOn: [passwordsVersion, sendersVersion, configVersion, rolePolicy] },
     );
 
     // The address is the host's sending reputation (receivers' history, DNSBL
@@ -296,14 +340,22 @@ export class MailHost extends pulumi.ComponentResource {
   }
 }
 
-/** What the host is, publicly: its name, the domains it serves, its role mailboxes and the keys it signs with. */
-export function mailHostFacts(config: MailHostConfig): { hostname: string; domains: string[]; mailboxes: string[]; feedbackLoopAddresses: string[]; signingKeys: string[] } {
+/** What the host is, publicly: its name, the domains it serves, its role mailboxes, submission logins and the keys it signs with. */
+export function mailHostFacts(config: MailHostConfig): {
+  hostname: string;
+  domains: string[];
+  mailboxes: string[];
+  feedbackLoopAddresses: string[];
+  senderLogins: string[];
+  signingKeys: string[];
+} {
   const mailboxes = roleMailboxes(config);
   return {
     hostname: config.hostname,
     domains: config.domains.map((d) => d.domain),
     mailboxes: mailboxes.map((m) => m.address),
     feedbackLoopAddresses: mailboxes.filter((m) => m.roles.includes("feedbackLoop")).map((m) => m.address),
+    senderLogins: config.senders.map((s) => s.login),
     signingKeys: config.domains.flatMap((d) => d.selectors.map((s) => `${d.domain}/${s.selector}`)),
   };
 }

@@ -1,5 +1,6 @@
 import type { MailHostConfig } from "./config";
 import { dkimKeyPath, OPENDKIM_MILTERS, PATHS, type RenderedFile } from "./layout";
+import { renderRestartDropIn } from "./systemd";
 
 /**
  * OpenDKIM for a Postforge mail host: every sending domain signed with each of
@@ -35,14 +36,43 @@ export function renderKeyTable(config: MailHostConfig, algorithm: DkimAlgorithm)
   );
 }
 
-/** refile SigningTable: `*@<domain> <KeyTable entry>` for the algorithm's selectors. */
+/**
+ * refile SigningTable: `*@<domain> <KeyTable entry>` for the algorithm's
+ * selectors, and `*@*.<domain>` to the same key unless the domain's DMARC
+ * asks for strict alignment: a subdomain's mail is signed d=<domain>, which
+ * aligns under relaxed adkim (RFC 7489 §3.1.1). Strict domains refuse such
+ * mail at submission instead (postfix.ts), so it never leaves unsigned.
+ */
 export function renderSigningTable(config: MailHostConfig, algorithm: DkimAlgorithm): string {
   return lines(
     config.domains.flatMap((d) =>
-      d.selectors.filter((s) => s.algorithm === algorithm).map((s) => `*@${d.domain} ${s.selector}._domainkey.${d.domain}`),
+      d.selectors
+        .filter((s) => s.algorithm === algorithm)
+        .flatMap((s) => [
+          `*@${d.domain} ${s.selector}._domainkey.${d.domain}`,
+          ...(d.strictDkimAlignment ? [] : [`*@*.${d.domain} ${s.selector}._domainkey.${d.domain}`]),
+        ]),
     ),
   );
 }
+
+/**
+ * Header fields both signers sign when present (RFC 6376 §5.4.1's list,
+ * plus MIME structure, and what RFC 8058 one-click unsubscribe and Gmail's
+ * Feedback-ID need under the signature).
+ */
+export const SIGNED_HEADERS = [
+  "From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "Sender", "In-Reply-To", "References",
+  "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+  "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID",
+] as const;
+
+/**
+ * Signed once more than they occur (RFC 6376 §8.15), so no copy can be added
+ * in transit without breaking the signature: the fields a receiver shows or
+ * acts on.
+ */
+export const OVERSIGNED_HEADERS = ["From", "To", "Subject", "Date", "List-Unsubscribe", "List-Unsubscribe-Post"] as const;
 
 /** Hosts whose mail is signed rather than verified (InternalHosts) and never checked (ExternalIgnoreList): loopback only; submission clients are signed because they authenticate. */
 export function renderTrustedHosts(_config: MailHostConfig): string {
@@ -61,14 +91,17 @@ export function renderOpenDkimConf(config: MailHostConfig, algorithm: DkimAlgori
     ["Syslog", "yes"],
     ["SyslogSuccess", "yes"],
     ["LogWhy", "yes"],
+    // The socket is made opendkim:postfix 0770 in a directory of the same owners, 0750:
+    // Postfix can reach the signer, no other local user can have mail signed.
     ["UMask", "007"],
-    ["UserID", "opendkim"],
+    ["UserID", "opendkim:postfix"],
     ["PidFile", `${PATHS.opendkimRun}/${t.pid}`],
-    ["Socket", `inet:${milter.port}@${milter.address}`],
+    ["Socket", `local:${milter.socket}`],
     ["Mode", t.mode],
     ["SignatureAlgorithm", t.signatureAlgorithm],
     ["Canonicalization", "relaxed/simple"],
-    ["OversignHeaders", "From"],
+    ["SignHeaders", SIGNED_HEADERS.join(",")],
+    ["OversignHeaders", OVERSIGNED_HEADERS.join(",")],
     ["MultipleSignatures", "yes"],
     ["KeyTable", `file:${t.keyTable}`],
     ["SigningTable", `refile:${t.signingTable}`],
@@ -91,6 +124,7 @@ export function renderOpenDkimEd25519Unit(): string {
 Description=OpenDKIM Ed25519 signer (Postforge)
 After=network-online.target nss-lookup.target
 Wants=network-online.target
+StartLimitIntervalSec=0
 
 [Service]
 Type=forking
@@ -98,6 +132,7 @@ PIDFile=${PATHS.opendkimRun}/${TABLES.ed25519.pid}
 ExecStart=/usr/sbin/opendkim -x ${PATHS.opendkimEd25519Conf}
 ExecReload=/bin/kill -USR1 $MAINPID
 Restart=on-failure
+RestartSec=1s
 
 [Install]
 WantedBy=multi-user.target
@@ -118,6 +153,7 @@ export function renderOpenDkim(config: MailHostConfig): OpenDkimFiles {
     file(PATHS.keyTable, renderKeyTable(config, "rsa")),
     file(PATHS.signingTable, renderSigningTable(config, "rsa")),
     file(PATHS.trustedHosts, renderTrustedHosts(config)),
+    file(PATHS.opendkimRestartDropIn, renderRestartDropIn("opendkim.service")),
   ];
   if (signers.includes("ed25519")) {
     files.push(

@@ -5,14 +5,18 @@ import { OPENDKIM_MILTERS, PATHS, POSTFIX_SOCKETS, type RenderedFile } from "./l
 /**
  * Postfix for a Postforge mail host:
  * - port 25 takes mail only for the host's own role mailboxes (virtual mailbox
- *   domains, delivered by LMTP to Dovecot) and relays for nobody, loopback
- *   included (local programs send with sendmail(1), which does not use port 25);
+ *   domains, delivered by LMTP to Dovecot), refuses address literals, unknown
+ *   users and senders from domains that do not exist at RCPT time (so nothing
+ *   is accepted that would later bounce to a forged sender), and relays for
+ *   nobody, loopback included (local programs send with sendmail(1));
  * - 587 (STARTTLS required) and 465 (implicit TLS) take mail from the
- *   submission networks after SASL authentication through Dovecot, and only
- *   from the domains OpenDKIM signs, so nothing leaves unsigned;
+ *   submission networks after SASL authentication through Dovecot; each login
+ *   may use only the envelope senders its identity lists
+ *   (smtpd_sender_login_maps), and the header From must be one address in a
+ *   domain the host signs, so nothing leaves unsigned;
  * - every message passes OpenDKIM (signing and verifying); if the milter is
  *   down mail is deferred, never sent unsigned.
- * Tables are `texthash:` so the boot needs no postmap step.
+ * Tables are `texthash:` or `pcre:` so the boot needs no postmap step.
  */
 
 type Setting = readonly [name: string, value: string | number];
@@ -20,6 +24,26 @@ type Setting = readonly [name: string, value: string | number];
 function section(comment: string, settings: Setting[]): string {
   return [`# ${comment}`, ...settings.map(([name, value]) => (value === "" ? `${name} =` : `${name} = ${value}`))].join("\n");
 }
+
+/**
+ * Mozilla's "intermediate" TLS 1.2 suites (ssl-config.mozilla.org, v5.7):
+ * ECDHE or DHE key exchange (forward secrecy) with AES-GCM or ChaCha20-Poly1305
+ * (AEAD) only. TLS 1.3 suites are OpenSSL's defaults, all of which qualify.
+ */
+export const MOZILLA_INTERMEDIATE_TLS12_CIPHERS = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+  "DHE-RSA-AES128-GCM-SHA256",
+  "DHE-RSA-AES256-GCM-SHA384",
+  "DHE-RSA-CHACHA20-POLY1305",
+] as const;
+
+/** The name of the cleanup service submitted mail goes through (header From checks apply there only). */
+export const SUBMISSION_CLEANUP = "submission-cleanup";
 
 export function renderPostfixMainCf(config: MailHostConfig): string {
   const limits = config.rateLimits;
@@ -41,9 +65,15 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
         ["inet_interfaces", "all"],
         ["inet_protocols", "all"],
       ]),
-      section("No local delivery: every address is virtual and goes to Dovecot over LMTP.", [
+      section("Logging: Postfix's own log file (postlogd), rotated daily by `postfix logrotate` (cron).", [
+        ["maillog_file", PATHS.postfixLog],
+        ["maillog_file_prefixes", "/var/log"],
+      ]),
+      section("No local delivery: every address is virtual and goes to Dovecot over LMTP; nothing is local.", [
         ["mydestination", ""],
-        ["local_recipient_maps", ""],
+        // An empty table, not an empty setting: empty would accept any local part at an address literal.
+        ["local_recipient_maps", `texthash:${PATHS.localRecipients}`],
+        ["local_transport", "error:5.1.1 this host delivers no local mail"],
         ["alias_maps", ""],
         ["alias_database", ""],
         ["mynetworks", "127.0.0.0/8 [::1]/128"],
@@ -54,55 +84,100 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
         ["virtual_alias_maps", `texthash:${PATHS.virtualAliases}`],
         ["virtual_transport", `lmtp:unix:${POSTFIX_SOCKETS.dovecotLmtp}`],
       ]),
-      section("Port 25: mail for our own addresses only; it relays for nobody (local programs use sendmail).", [
-        ["smtpd_helo_required", "yes"],
-        ["disable_vrfy_command", "yes"],
-        ["smtpd_sasl_auth_enable", "no"],
-        ["smtpd_relay_restrictions", "reject_unauth_destination"],
-        ["smtpd_recipient_restrictions", "reject_non_fqdn_recipient, reject_unlisted_recipient, reject_unauth_destination"],
-      ]),
-      section("Submission (587/465, see master.cf): listed networks, TLS, SASL via Dovecot, our domains as senders.", [
+      section(
+        "Port 25: mail for our own addresses only, decided at RCPT (no backscatter); relays for nobody. HELO and sender checks as SMTPD_ACCESS_README recommends for a receiving host.",
+        [
+          ["smtpd_helo_required", "yes"],
+          ["disable_vrfy_command", "yes"],
+          ["strict_rfc821_envelopes", "yes"],
+          ["smtpd_sasl_auth_enable", "no"],
+          ["smtpd_helo_restrictions", "reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname"],
+          ["smtpd_sender_restrictions", "reject_non_fqdn_sender, reject_unknown_sender_domain"],
+          // A sender domain DNS says does not exist (NXDOMAIN) is refused for good; a DNS failure still defers.
+          ["unknown_address_reject_code", 550],
+          ["smtpd_relay_restrictions", "reject_unauth_destination"],
+          [
+            "smtpd_recipient_restrictions",
+            `reject_non_fqdn_recipient, check_recipient_access pcre:${PATHS.recipientChecks}, reject_unlisted_recipient, reject_unauth_destination`,
+          ],
+          ["smtpd_data_restrictions", "reject_unauth_pipelining, reject_multi_recipient_bounce"],
+        ],
+      ),
+      section(
+        "SMTP smuggling (CVE-2023-51764): only <CR><LF>.<CR><LF> ends DATA, and port 25 refuses a bare <LF> outright (other MTAs send CRLF; a bare LF there is an attack or a broken relay). Submission normalizes instead (master.cf): applications often send bare LF, and what we relay is re-encoded.",
+        [
+        ["smtpd_forbid_bare_newline", "reject"],
+        ["smtpd_forbid_bare_newline_exclusions", "$mynetworks"],
+        ["smtpd_forbid_unauth_pipelining", "yes"],
+        ],
+      ),
+      section("Submission (587/465, see master.cf): listed networks, TLS, SASL via Dovecot, each login bound to its senders.", [
         ["smtpd_sasl_type", "dovecot"],
         ["smtpd_sasl_path", POSTFIX_SOCKETS.dovecotAuth],
         ["smtpd_sasl_security_options", "noanonymous"],
+        ["smtpd_sender_login_maps", `texthash:${PATHS.senderLogins}`],
         ["postforge_submission_client_restrictions", `check_client_access cidr:${PATHS.submissionClients}, reject`],
-        ["postforge_submission_sender_restrictions", `reject_non_fqdn_sender, check_sender_access texthash:${PATHS.sendingDomains}, reject`],
+        [
+          "postforge_submission_sender_restrictions",
+          `reject_non_fqdn_sender, reject_sender_login_mismatch, check_sender_access texthash:${PATHS.sendingDomains}, reject`,
+        ],
         ["postforge_submission_relay_restrictions", "permit_sasl_authenticated, reject"],
         ["postforge_submission_recipient_restrictions", "reject_non_fqdn_recipient, permit_sasl_authenticated, reject"],
         ["postforge_submission_message_rate_limit", limits.submissionMessagesPerMinute],
+        ["postforge_submission_connection_rate_limit", limits.submissionConnectionsPerMinute],
+        ["postforge_submission_connection_count_limit", limits.submissionConcurrentConnections],
+        ["postforge_submission_recipient_rate_limit", limits.submissionRecipientsPerMinute],
       ]),
-      section("TLS: opportunistic on 25 in both directions (RFC 7435); required on submission (master.cf).", [
-        ["smtpd_tls_cert_file", PATHS.tlsCert],
-        ["smtpd_tls_key_file", PATHS.tlsKey],
-        ["smtpd_tls_security_level", "may"],
-        ["smtpd_tls_auth_only", "yes"],
-        ["smtpd_tls_protocols", ">=TLSv1"],
-        ["smtpd_tls_mandatory_protocols", ">=TLSv1.2"],
-        ["smtpd_tls_received_header", "yes"],
-        ["smtpd_tls_loglevel", "1"],
-        ["smtpd_tls_session_cache_database", "btree:${data_directory}/smtpd_scache"],
-        ["smtp_tls_security_level", "may"],
-        ["smtp_tls_loglevel", "1"],
-        ["smtp_tls_session_cache_database", "btree:${data_directory}/smtp_scache"],
-      ]),
-      section("DKIM: OpenDKIM signs (RSA, then Ed25519) and verifies; without it mail waits rather than leaving unsigned.", [
+      section(
+        "TLS. Port 25 stays opportunistic in both directions (RFC 7435: a sender that cannot negotiate our suites must still be able to deliver in the clear, which is no worse), but offers no anonymous suite, so a client that does TLS always sees the certificate. Submission (587/465, the mandatory settings) follows Mozilla's intermediate profile: TLS 1.2 or newer, forward-secret AEAD suites only.",
+        [
+          ["smtpd_tls_cert_file", PATHS.tlsCert],
+          ["smtpd_tls_key_file", PATHS.tlsKey],
+          ["smtpd_tls_security_level", "may"],
+          ["smtpd_tls_auth_only", "yes"],
+          ["smtpd_tls_protocols", ">=TLSv1"],
+          ["smtpd_tls_ciphers", "medium"],
+          ["smtpd_tls_exclude_ciphers", "aNULL, eNULL"],
+          ["smtpd_tls_mandatory_protocols", ">=TLSv1.2"],
+          ["smtpd_tls_mandatory_ciphers", "high"],
+          ["tls_high_cipherlist", MOZILLA_INTERMEDIATE_TLS12_CIPHERS.join(":")],
+          ["smtpd_tls_received_header", "yes"],
+          ["smtpd_tls_loglevel", "1"],
+          ["smtpd_tls_session_cache_database", "btree:${data_directory}/smtpd_scache"],
+          ["smtp_tls_security_level", "may"],
+          ["smtp_tls_loglevel", "1"],
+          ["smtp_tls_session_cache_database", "btree:${data_directory}/smtp_scache"],
+        ],
+      ),
+      section("DKIM: OpenDKIM signs (RSA, then Ed25519) and verifies, over sockets only Postfix can open; without it mail waits rather than leaving unsigned.", [
         ["milter_protocol", "6"],
         ["milter_default_action", "tempfail"],
-        ["smtpd_milters", opendkimSigners(config).map((a) => `inet:${OPENDKIM_MILTERS[a].address}:${OPENDKIM_MILTERS[a].port}`).join(", ")],
+        ["smtpd_milters", opendkimSigners(config).map((a) => `unix:${OPENDKIM_MILTERS[a].socket}`).join(", ")],
         ["non_smtpd_milters", "$smtpd_milters"],
       ]),
-      section("Limits, per client and per minute (anvil); loopback is exempt.", [
-        ["message_size_limit", config.messageSizeLimit],
-        ["mailbox_size_limit", 0],
-        ["smtpd_recipient_limit", limits.recipientsPerMessage],
-        ["anvil_rate_time_unit", "60s"],
-        ["smtpd_client_event_limit_exceptions", "$mynetworks"],
-        ["smtpd_client_connection_rate_limit", limits.connectionsPerMinute],
-        ["smtpd_client_connection_count_limit", limits.concurrentConnections],
-        ["smtpd_client_message_rate_limit", limits.messagesPerMinute],
-        ["smtpd_client_recipient_rate_limit", limits.recipientsPerMinute],
-        ["smtpd_client_auth_rate_limit", 30],
-      ]),
+      section(
+        "Queue: transactional mail that has not left in maximal_queue_lifetime bounces, so the application learns; the DKIM key overlap (postforge:dkim.overlapDays) outlasts it.",
+        [
+          ["maximal_queue_lifetime", `${config.queue.maximalLifetimeHours}h`],
+          ["bounce_queue_lifetime", `${config.queue.bounceLifetimeHours}h`],
+        ],
+      ),
+      section(
+        "Limits, per client address and service per minute (anvil). Nobody is exempt: what a test measures is what every client gets. A daemon that dies at start (smtpd while Dovecot's auth is down) throttles its service for service_throttle_time: 2 s, not 60, so submission returns at once after an outage.",
+        [
+          ["message_size_limit", config.messageSizeLimit],
+          ["mailbox_size_limit", 0],
+          ["smtpd_recipient_limit", limits.recipientsPerMessage],
+          ["anvil_rate_time_unit", "60s"],
+          ["smtpd_client_event_limit_exceptions", ""],
+          ["smtpd_client_connection_rate_limit", limits.connectionsPerMinute],
+          ["smtpd_client_connection_count_limit", limits.concurrentConnections],
+          ["smtpd_client_message_rate_limit", limits.messagesPerMinute],
+          ["smtpd_client_recipient_rate_limit", limits.recipientsPerMinute],
+          ["smtpd_client_auth_rate_limit", 30],
+          ["service_throttle_time", "2s"],
+        ],
+      ),
     ].join("\n\n") + "\n"
   );
 }
@@ -113,12 +188,19 @@ const SUBMISSION_OVERRIDES = [
   "smtpd_sasl_auth_enable=yes",
   // Refuse strangers at connect time, before they can try passwords.
   "smtpd_delay_reject=no",
+  "smtpd_forbid_bare_newline=normalize",
   "smtpd_client_restrictions=$postforge_submission_client_restrictions",
   "smtpd_helo_restrictions=",
   "smtpd_sender_restrictions=$postforge_submission_sender_restrictions",
   "smtpd_relay_restrictions=$postforge_submission_relay_restrictions",
   "smtpd_recipient_restrictions=$postforge_submission_recipient_restrictions",
   "smtpd_client_message_rate_limit=$postforge_submission_message_rate_limit",
+  "smtpd_client_connection_rate_limit=$postforge_submission_connection_rate_limit",
+  "smtpd_client_connection_count_limit=$postforge_submission_connection_count_limit",
+  "smtpd_client_recipient_rate_limit=$postforge_submission_recipient_rate_limit",
+  // One AUTH per session: an application that opens a session per message authenticates as often as it connects.
+  "smtpd_client_auth_rate_limit=$postforge_submission_connection_rate_limit",
+  `cleanup_service_name=${SUBMISSION_CLEANUP}`,
   "milter_macro_daemon_name=ORIGINATING",
 ];
 
@@ -128,8 +210,10 @@ const SUBMISSION_OVERRIDES = [
  * the host needs no copies of resolv.conf and friends kept in sync.
  */
 export function renderPostfixMasterCf(_config: MailHostConfig): string {
+  // Columns are whitespace-separated: a field as wide as its column still gets one space.
+  const cell = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
   const row = (service: string, type: string, priv: string, unpriv: string, chroot: string, wakeup: string, maxproc: string, command: string) =>
-    `${service.padEnd(12)}${type.padEnd(11)}${priv.padEnd(8)}${unpriv.padEnd(8)}${chroot.padEnd(8)}${wakeup.padEnd(8)}${maxproc.padEnd(8)}${command}`;
+    `${cell(service, 12)}${cell(type, 11)}${cell(priv, 8)}${cell(unpriv, 8)}${cell(chroot, 8)}${cell(wakeup, 8)}${cell(maxproc, 8)}${command}`;
   const overrides = (options: string[]) => options.map((o) => `  -o ${o}`);
   return (
     [
@@ -142,6 +226,15 @@ export function renderPostfixMasterCf(_config: MailHostConfig): string {
       ...overrides(["syslog_name=postfix/submissions", "smtpd_tls_wrappermode=yes", ...SUBMISSION_OVERRIDES]),
       row("pickup", "unix", "n", "-", "n", "60", "1", "pickup"),
       row("cleanup", "unix", "n", "-", "n", "-", "0", "cleanup"),
+      // Submitted mail only: the header From check, and a From added from the (login-bound) envelope sender when missing.
+      row(SUBMISSION_CLEANUP, "unix", "n", "-", "n", "-", "0", "cleanup"),
+      ...overrides([
+        `header_checks=pcre:${PATHS.submissionHeaderChecks}`,
+        // Attached messages and MIME part headers are not the message's own From.
+        "mime_header_checks=",
+        "nested_header_checks=",
+        "always_add_missing_headers=yes",
+      ]),
       row("qmgr", "unix", "n", "-", "n", "300", "1", "qmgr"),
       row("tlsmgr", "unix", "-", "-", "n", "1000?", "1", "tlsmgr"),
       row("rewrite", "unix", "-", "-", "n", "-", "-", "trivial-rewrite"),
@@ -188,12 +281,87 @@ export function renderVirtualAliases(config: MailHostConfig): string {
   ].join("\n") + "\n";
 }
 
+/** local_recipients: deliberately empty; the host has no local users (see main.cf). */
+export function renderLocalRecipients(): string {
+  return "# No local recipients: every address this host takes is virtual (virtual_mailboxes).\n";
+}
+
+/** recipient_checks (pcre, port 25): refused before any address lookup. */
+export function renderRecipientChecks(): string {
+  return [
+    "# Port 25 recipients refused at RCPT, rendered by Postforge.",
+    "# An address literal (user@[192.0.2.1]) names no domain of ours: refuse it rather than queue it.",
+    "/@\\[[^]]*\\]$/ REJECT 5.1.2 address literals are not accepted here; write to an address in a domain this host serves",
+    "",
+  ].join("\n");
+}
+
+function regexQuote(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/**
+ * submission_header_checks (pcre, submitted mail only): the header From must
+ * be one address in a domain the host signs (or a subdomain of one, signed
+ * with that domain's key), so nothing leaves unsigned and nothing claims a
+ * domain we cannot authenticate. Several addresses, a group or a foreign
+ * domain are refused with 5.7.1 naming the domains; a subdomain of a domain
+ * whose DMARC asks for strict alignment (adkim=s) is refused by name.
+ */
+export function renderSubmissionHeaderChecks(config: MailHostConfig): string {
+  const domains = config.domains.map((d) => d.domain);
+  const anyDomain = `(?:[a-z0-9-]+\\.)*(?:${domains.map(regexQuote).join("|")})`;
+  // A display name: quoted strings, comments and atom text; no unquoted @ , ; : < > (which would make it several addresses or a group).
+  const phrase = `(?:"(?:[^"\\\\]|\\\\.)*"|\\([^()]*\\)|[^"<>@,;:\\\\()])*`;
+  const local = `[^\\s"<>@,;:()\\[\\]\\\\]+`;
+  const strict = config.domains
+    .filter((d) => d.strictDkimAlignment)
+    .map(
+      (d) =>
+        `/^From:.*@(?:[a-z0-9-]+\\.)+${regexQuote(d.domain)}>?\\s*(?:\\([^()]*\\)\\s*)?$/ REJECT 5.7.1 header From is in a subdomain of ${d.domain}, whose DMARC policy asks for strict DKIM alignment (adkim=s): it cannot be signed so it aligns; send as an address @${d.domain}`,
+    );
+  return [
+    "# Header From of submitted mail, rendered by Postforge. First match wins; pcre tables match case-insensitively.",
+    ...strict,
+    `/^From:\\s*${phrase}<${local}@${anyDomain}>\\s*(?:\\([^()]*\\)\\s*)?$/ DUNNO`,
+    `/^From:\\s*${local}@${anyDomain}\\s*(?:\\([^()]*\\)\\s*)?$/ DUNNO`,
+    `/^From:/ REJECT 5.7.1 header From must be one address in a domain this host signs (${domains.join(", ")}); mail From anywhere else would leave unsigned`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * sender_logins (smtpd_sender_login_maps): envelope sender (address, or
+ * `@domain` for a whole domain) to the logins that may use it. Postfix takes
+ * the first key that matches (the address before `@domain`), so an address
+ * also lists the logins allowed its whole domain. Role mailboxes own their
+ * own address when rolesMaySend is set.
+ */
+export function renderSenderLogins(config: MailHostConfig): string {
+  const owners = new Map<string, Set<string>>();
+  const own = (key: string, login: string) => owners.set(key, (owners.get(key) ?? new Set()).add(login));
+  for (const sender of config.senders) {
+    for (const entry of sender.allowed) own(entry.includes("@") ? entry : `@${entry}`, sender.login);
+  }
+  if (config.rolesMaySend) for (const m of roleMailboxes(config)) own(m.address, m.address);
+  for (const [key, logins] of owners) {
+    if (!key.startsWith("@")) for (const login of owners.get(`@${key.split("@")[1]}`) ?? []) logins.add(login);
+  }
+  const rows = [...owners.keys()].sort(codeUnitOrder).map((key) => `${key} ${[...owners.get(key)!].sort(codeUnitOrder).join(",")}`);
+  return ["# Envelope sender -> the submission logins that may use it, rendered by Postforge.", ...rows, ""].join("\n");
+}
+
 export function renderSubmissionClients(config: MailHostConfig): string {
   return config.submissionClients.map((c) => `${c} OK`).join("\n") + "\n";
 }
 
 export function renderSendingDomains(config: MailHostConfig): string {
   return [...config.domains.map((d) => d.domain)].sort(codeUnitOrder).map((d) => `${d} OK`).join("\n") + "\n";
+}
+
+/** Daily rotation of Postfix's log file (maillog_file is not rotated by logrotate, which knows nothing of postlogd). */
+export function renderPostfixLogrotateCron(): string {
+  return `# Rotate ${PATHS.postfixLog} daily (postfix logrotate keeps the previous files, compressed), rendered by Postforge.\n13 0 * * * root /usr/sbin/postfix -c ${PATHS.postfixDir} logrotate\n`;
 }
 
 /** Every Postfix file the host needs. */
@@ -206,5 +374,10 @@ export function renderPostfix(config: MailHostConfig): RenderedFile[] {
     file(PATHS.virtualAliases, renderVirtualAliases(config)),
     file(PATHS.submissionClients, renderSubmissionClients(config)),
     file(PATHS.sendingDomains, renderSendingDomains(config)),
+    file(PATHS.senderLogins, renderSenderLogins(config)),
+    file(PATHS.submissionHeaderChecks, renderSubmissionHeaderChecks(config)),
+    file(PATHS.recipientChecks, renderRecipientChecks()),
+    file(PATHS.localRecipients, renderLocalRecipients()),
+    file(PATHS.postfixLogrotateCron, renderPostfixLogrotateCron()),
   ];
 }

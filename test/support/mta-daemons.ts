@@ -1,60 +1,87 @@
 /**
- * Run the rendered mail host on loopback high ports as root, from a temp
- * root (used by test/mta-e2e.test.ts): OpenDKIM (`opendkim -f -x`), Dovecot
- * (`dovecot -F -c`) and Postfix (`postfix -c DIR start`). Each foreground
- * daemon gets its own process group, killed on stop (and on process exit);
- * Postfix's master is stopped with `postfix stop`, then killed if it lingers.
- * stop() removes the root, and the base dir when no other run uses it.
+ * A Postforge mail host, installed and run the way the instance does it, in
+ * the mail lab (./lab.ts), as root, from a test root: used by
+ * test/mta-e2e.test.ts, test/mta-faults.test.ts and bench/mta-load.ts.
  *
- * Needs .ci/run's dovecot-imapd and dovecot-lmtpd (the imap and lmtp
- * binaries; doveconf alone does not need them).
+ * Nothing here writes a file the host's renderers write. The install follows
+ * the instance's own path, with only the relocation of ./mta-tools.ts
+ * (`relocate`: paths under the test root, listening on the lab's host
+ * address) applied to what production renders:
+ *  1. the directories Debian's packages provide on the image (queue, data
+ *     and run directories, /var/log, /etc/cron.d), since the packages are
+ *     installed on the machine and not into the root;
+ *  2. the files user-data writes (the sync machinery, `syncFiles`), as
+ *     cloud-init writes them, with their owners and modes;
+ *  3. stand-ins on PATH for what the lab does not have: `aws` answers
+ *     Secrets Manager's get-secret-value from the test's secrets and the
+ *     config manifest MailHost stores (relocated), `systemctl` records what
+ *     it is asked, `certbot` fails (no ACME server here: the boot script's
+ *     self-signed certificate serves, as it does until Let's Encrypt answers);
+ *  4. the first sync, as cloud-init's runcmd starts it: postforge-sync
+ *     fetches and unpacks the manifest, postforge-write-files writes every
+ *     file with its owner and mode, postforge-boot installs the keys and
+ *     passwd-files, makes the certificate, runs `postfix check`, `doveconf -n`
+ *     and `opendkim -n`, and asks systemctl to restart the units;
+ *  5. the daemons of those units, started with their units' ExecStart
+ *     (Debian's, or the one we render), in the foreground so the test owns
+ *     them; each in its own process group, killed on stop and on exit.
  *
- * What the relocation has to fix up, learnt the hard way:
- * - the temp root must be traversable (0755) by the daemons' own users
- *   (opendkim, postfix, dovecot, dovenull): mkdtemp makes it 0700;
- * - it must not be under /tmp: OpenDKIM's RequireSafeKeys checks every
- *   directory above a key file and refuses to sign (milter tempfail, logged
- *   only to syslog) when one is world-writable, as /tmp is; the root goes
- *   under /var/lib/postforge-mta-test (0755) instead;
- * - DKIM keys owned by opendkim, 0600 (RequireSafeKeys), in dirs it can read;
- * - mailbox files need an owner that exists: the test maps uid=vmail to the
- *   dovecot user rather than adding a system user to the machine;
- * - Postfix logs to syslog, absent on a test machine: maillog_file under the
- *   root (allowed by maillog_file_prefixes) and the postlog service.
+ * `installedDifferences()` reads every installed file back and holds it
+ * against the renderer's output through `unrelocate`.
+ *
+ * Needs .ci/run's packages; the test root lives under /var/lib (OpenDKIM's
+ * RequireSafeKeys refuses keys below a world-writable directory such as /tmp).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, chown, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
-import { dkimKeyPath, PATHS, renderDovecot, renderOpenDkim, renderPostfix, type MailHostConfig } from "../../components/mta-host";
-import { installFiles, makeTestRoot, postfixCheck, preparePostfixDirs, run, writeDkimKeys, writeSelfSignedCert, type TestPorts, type TestRoot } from "./mta-tools";
+import { chmod, chown, mkdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  configManifest,
+  encodeConfigManifest,
+  mailHostFiles,
+  OPENDKIM_MILTERS,
+  PATHS,
+  renderOpenDkim,
+  syncFiles,
+  type MailHostConfig,
+  type RenderedFile,
+} from "../../components/mta-host";
+import { configManifestSecretName } from "../../components/mta-host/config-manifest";
+import { LAB, requireLab } from "./lab";
+import { makeTestRoot, relocate, run, unrelocate, type TestRoot } from "./mta-tools";
 
 /** Not world-writable up to /, as RequireSafeKeys demands. */
 const DAEMON_BASE = "/var/lib/postforge-mta-test";
 
+/** The units the boot script restarts, as their ExecStart runs them (foreground flags added: the test is their supervisor). */
+export type Unit = "opendkim" | "opendkim-ed25519" | "dovecot" | "postfix";
+
 export interface MailHostDaemons {
   root: TestRoot;
-  ports: TestPorts;
+  /** The address the host listens and sends on (LAB.MAIL_HOST). */
+  address: string;
   postfixLog(): Promise<string>;
   dovecotLog(): Promise<string>;
+  /** What the boot script asked systemctl, one call per line. */
+  systemctlCalls(): Promise<string[]>;
+  /** Every installed file that differs from what the renderers produced (content through `unrelocate`, owner, mode). */
+  installedDifferences(): Promise<string[]>;
+  /** kill(2) a unit's daemon (its main process only, as a crash would). */
+  kill(unit: Unit, signal: NodeJS.Signals): Promise<void>;
+  /** Start a unit's daemon again, as systemd's Restart= does. */
+  start(unit: Unit): Promise<void>;
+  /** Wait until a unit serves again (its socket or port answers). */
+  waitReady(unit: Unit, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A test user: `user@domain` with password `password`, hashed by doveadm as the secret would hold it. */
-export interface TestMailbox {
-  address: string;
-  password: string;
-}
-
-async function ids(user: string): Promise<{ uid: number; gid: number }> {
-  const fields = (await run("getent", ["passwd", user])).stdout.trim().split(":");
-  return { uid: Number(fields[2]), gid: Number(fields[3]) };
-}
-
 export interface MailHostOptions {
-  /** Private keys (PKCS#8 PEM) to install instead of fresh ones, by `domain/selector`; the test publishes their public halves. */
-  dkimKeys?: Record<string, string>;
-  /** Lines appended to the relocated main.cf (test-only routing such as relayhost). */
-  mainCfExtra?: string[];
+  /**
+   * Benchmark baseline only: remove the DKIM milters after the install
+   * (`postconf -e smtpd_milters= non_smtpd_milters=`), to measure what
+   * signing costs. A host started so is not the production host.
+   */
+  withoutMilters?: boolean;
 }
 
 /** Daemon process groups still running, killed if the test process exits without stopping them. */
@@ -69,112 +96,224 @@ process.on("exit", () => {
   }
 });
 
-export async function startMailHost(config: MailHostConfig, ports: TestPorts, mailboxes: TestMailbox[], options: MailHostOptions = {}): Promise<MailHostDaemons> {
+async function ids(user: string, group = user): Promise<{ uid: number; gid: number }> {
+  const passwd = (await run("getent", ["passwd", user])).stdout.trim().split(":");
+  const groupEntry = (await run("getent", ["group", group])).stdout.trim().split(":");
+  if (passwd.length < 4 || groupEntry.length < 3) throw new Error(`user ${user} or group ${group} not found: install .ci/run's packages`);
+  return { uid: Number(passwd[2]), gid: Number(groupEntry[2]) };
+}
+
+/** Directories Debian's packages (and the base image) provide, with their owners and modes there. */
+const PACKAGE_DIRECTORIES: readonly { path: string; owner: string; mode: number }[] = [
+  { path: "/etc/cron.d", owner: "root:root", mode: 0o755 },
+  { path: "/etc/systemd/system", owner: "root:root", mode: 0o755 },
+  { path: "/usr/local/sbin", owner: "root:root", mode: 0o755 },
+  { path: "/var/log", owner: "root:root", mode: 0o755 },
+  { path: "/var/mail", owner: "root:root", mode: 0o755 },
+  { path: PATHS.postfixQueue, owner: "root:root", mode: 0o755 },
+  { path: PATHS.postfixData, owner: "postfix:postfix", mode: 0o700 },
+  { path: PATHS.opendkimRun, owner: "opendkim:opendkim", mode: 0o750 },
+  { path: PATHS.dovecotRun, owner: "root:root", mode: 0o755 },
+];
+
+function standIns(root: TestRoot, secretsDir: string): Record<string, string> {
+  return {
+    aws: `#!/bin/sh
+# Stand-in for the AWS CLI in the mail lab: Secrets Manager's get-secret-value only, answered from ${secretsDir}.
+[ "$1 $2 $3" = "secretsmanager get-secret-value --secret-id" ] && [ "$5 $7 $8 $9 \${10}" = "--region --query SecretString --output text" ] ||
+  { echo "aws stand-in: unexpected call: $*" >&2; exit 2; }
+file="${secretsDir}/$(printf %s "$4" | tr / %)"
+[ -f "$file" ] || { echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: $4" >&2; exit 254; }
+cat "$file"; echo
+`,
+    systemctl: `#!/bin/sh
+# Stand-in for systemctl: the test starts the units' daemons itself.
+echo "$*" >> ${root.at("/systemctl.log")}
+`,
+    certbot: `#!/bin/sh
+echo "certbot stand-in: no ACME server in the mail lab" >&2
+exit 1
+`,
+  };
+}
+
+export async function startMailHost(config: MailHostConfig, secrets: Record<string, string>, options: MailHostOptions = {}): Promise<MailHostDaemons> {
+  requireLab("the mail host");
   await mkdir(DAEMON_BASE, { recursive: true, mode: 0o755 });
   await chmod(DAEMON_BASE, 0o755);
   const root = await makeTestRoot("postforge-mtad-", DAEMON_BASE);
   await chmod(root.root, 0o755);
-  const children: ChildProcess[] = [];
-  const dovecotUser = await ids("dovecot");
-  const opendkimUser = await ids("opendkim");
+  const children = new Map<Unit, ChildProcess>();
   let postfixStarted = false;
 
-  // Files, relocated; mailbox owner vmail -> dovecot (see above).
-  await installFiles(root, [...renderPostfix(config), ...renderOpenDkim(config).files, ...renderDovecot(config).files], ports);
-  const dovecotConf = root.at(PATHS.dovecotConf);
-  // No syslog on a test machine: Dovecot logs to a file under the root.
-  await writeFile(
-    dovecotConf,
-    (await readFile(dovecotConf, "utf8"))
-      .replace("uid=vmail gid=vmail", "uid=dovecot gid=dovecot")
-      .replace("user = vmail", "user = dovecot")
-      .replace(/^log_path = syslog$/m, `log_path = ${root.root}/var/log/dovecot.log`),
-  );
-  const mainCf = root.at(PATHS.postfixMainCf);
-  await writeFile(
-    mainCf,
-    `${await readFile(mainCf, "utf8")}maillog_file_prefixes = ${root.root}\nmaillog_file = ${root.root}/var/log/postfix.log\n${(options.mainCfExtra ?? []).map((l) => `${l}\n`).join("")}`,
-  );
-  await mkdir(root.at("/var/log"), { recursive: true });
-  await preparePostfixDirs(root);
-  await writeSelfSignedCert(root, config.hostname);
-  await mkdir(root.at(PATHS.opendkimRun), { recursive: true });
-  await mkdir(root.at(PATHS.dovecotRun), { recursive: true });
-  const mailRoot = root.at(PATHS.mailRoot);
-  await mkdir(mailRoot, { recursive: true });
-  await chown(mailRoot, dovecotUser.uid, dovecotUser.gid);
+  const manifestFiles = mailHostFiles(config);
+  const userDataFiles = syncFiles(config);
+  const relocated = (file: RenderedFile): RenderedFile => ({ ...file, path: root.at(file.path), content: relocate(file.content, root.root) });
 
-  // DKIM keys as the boot script installs them.
-  await writeDkimKeys(root, config);
-  for (const [id, pem] of Object.entries(options.dkimKeys ?? {})) {
-    const [domain, selector] = id.split("/");
-    await writeFile(root.at(dkimKeyPath(domain, selector)), pem, { mode: 0o600 });
-  }
-  await chown(root.at(PATHS.dkimKeysDir), opendkimUser.uid, opendkimUser.gid);
-  for (const d of config.domains) {
-    await chown(dirname(root.at(dkimKeyPath(d.domain, d.selectors[0].selector))), opendkimUser.uid, opendkimUser.gid);
-    for (const s of d.selectors) await chown(root.at(dkimKeyPath(d.domain, s.selector)), opendkimUser.uid, opendkimUser.gid);
-  }
-
-  // passwd-file as the Secrets Manager secret would hold it.
-  const lines: string[] = [];
-  for (const m of mailboxes) {
-    const hash = await run("doveadm", ["pw", "-s", "SHA512-CRYPT", "-p", m.password]);
-    if (!hash.ok) throw new Error(`doveadm pw failed: ${hash.output}`);
-    lines.push(`${m.address}:${hash.stdout.trim()}::::::`);
-  }
-  await writeFile(root.at(PATHS.dovecotPasswd), lines.join("\n") + "\n", { mode: 0o640 });
-  await chown(root.at(PATHS.dovecotPasswd), 0, dovecotUser.gid);
-
-  const stop = async () => {
-    if (postfixStarted) {
-      const masterPid = Number((await readFile(root.at(`${PATHS.postfixQueue}/pid/master.pid`), "utf8").catch(() => "")).trim());
-      await run("postfix", ["-c", root.at(PATHS.postfixDir), "stop"]).catch(() => undefined);
-      if (masterPid > 0 && !(await gone(masterPid, 5_000))) {
-        // stop did not take: kill the master's process group (it leads one) and its children.
-        for (const target of [-masterPid, masterPid]) {
-          try {
-            process.kill(target, "SIGKILL");
-          } catch {
-            // gone
-          }
-        }
-        await gone(masterPid, 2_000);
-      }
-    }
-    await Promise.all(children.map((child) => stopGroup(child)));
+  const stopAll = async () => {
+    if (postfixStarted) await stopPostfix(root);
+    await Promise.all([...children.values()].map((child) => stopGroup(child)));
+    children.clear();
   };
-  try {
-    const check = await postfixCheck(root.at(PATHS.postfixDir));
-    if (!check.ok) throw new Error(`postfix check failed:\n${check.output}`);
-    children.push(spawnLogged("opendkim", ["-f", "-l", "-x", root.at(PATHS.opendkimConf)]));
-    if (renderOpenDkim(config).signers.includes("ed25519")) {
-      children.push(spawnLogged("opendkim", ["-f", "-l", "-x", root.at(PATHS.opendkimEd25519Conf)]));
-      await waitForPort(ports.milterEd25519);
+
+  const commandOf = (unit: Unit): [string, string[]] => {
+    switch (unit) {
+      // Debian's opendkim.service: ExecStart=/usr/sbin/opendkim, which reads /etc/opendkim.conf.
+      case "opendkim":
+        return ["/usr/sbin/opendkim", ["-f", "-x", root.at(PATHS.opendkimConf)]];
+      // Ours: the ExecStart line of the rendered unit, relocated.
+      case "opendkim-ed25519": {
+        const unitFile = relocate(manifestFiles.find((f) => f.path === PATHS.opendkimEd25519Unit)!.content, root.root);
+        const [command, ...args] = /^ExecStart=(.+)$/m.exec(unitFile)![1].split(/\s+/);
+        return [command, ["-f", ...args]];
+      }
+      // Debian's dovecot.service: ExecStart=/usr/sbin/dovecot -F, which reads /etc/dovecot/dovecot.conf.
+      case "dovecot":
+        return ["/usr/sbin/dovecot", ["-F", "-c", root.at(PATHS.dovecotConf)]];
+      case "postfix":
+        throw new Error("postfix is started with `postfix start`, not spawned");
     }
-    children.push(spawnLogged("dovecot", ["-F", "-c", dovecotConf]));
-    const start = await run("postfix", ["-c", root.at(PATHS.postfixDir), "start"]);
-    if (!start.ok) throw new Error(`postfix start failed:\n${start.output}`);
-    postfixStarted = true;
-    for (const port of [ports.milter, ports.imaps, ports.smtp, ports.submission, ports.submissions]) await waitForPort(port);
+  };
+
+  const waitReady = async (unit: Unit, timeoutMs = 10_000) => {
+    if (unit === "opendkim") return waitForSocket(root.at(OPENDKIM_MILTERS.rsa.socket), timeoutMs);
+    if (unit === "opendkim-ed25519") return waitForSocket(root.at(OPENDKIM_MILTERS.ed25519.socket), timeoutMs);
+    if (unit === "dovecot") return waitForSocket(root.at(`${PATHS.postfixQueue}/private/auth`), timeoutMs);
+    for (const port of [25, 587, 465]) await waitForPort(LAB.MAIL_HOST, port, timeoutMs);
+  };
+
+  const start = async (unit: Unit) => {
+    if (unit === "postfix") {
+      const started = await run("postfix", ["-c", root.at(PATHS.postfixDir), "start"]);
+      if (!started.ok) throw new Error(`postfix start failed:\n${started.output}`);
+      postfixStarted = true;
+    } else {
+      const [command, args] = commandOf(unit);
+      children.set(unit, spawnLogged(unit, command, args));
+    }
+    await waitReady(unit);
+  };
+
+  try {
+    // 1. What the packages provide.
+    for (const dir of PACKAGE_DIRECTORIES) {
+      const [user, group] = dir.owner.split(":");
+      const target = root.at(dir.path);
+      await mkdir(target, { recursive: true });
+      const owner = await ids(user, group);
+      await chown(target, owner.uid, owner.gid);
+      await chmod(target, dir.mode);
+    }
+    // 2. What cloud-init writes from user-data.
+    for (const file of userDataFiles.map(relocated)) {
+      const [user, group] = file.owner.split(":");
+      const owner = await ids(user, group);
+      await writeFile(file.path, file.content);
+      await chown(file.path, owner.uid, owner.gid);
+      await chmod(file.path, parseInt(file.permissions, 8));
+    }
+    // 3. Secrets Manager (the config manifest as MailHost stores it, relocated; the test's secrets) and the other stand-ins.
+    const secretsDir = root.at("/lab/secrets");
+    await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+    const manifest = configManifest(config);
+    const stored = { ...secrets, [configManifestSecretName(config.hostname)]: encodeConfigManifest(`${JSON.stringify({ ...manifest, files: manifest.files.map(relocated) }, null, 1)}\n`) };
+    for (const [name, value] of Object.entries(stored)) await writeFile(join(secretsDir, name.split("/").join("%")), value, { mode: 0o600 });
+    const binDir = root.at("/lab/bin");
+    await mkdir(binDir, { recursive: true });
+    for (const [name, script] of Object.entries(standIns(root, secretsDir))) await writeFile(join(binDir, name), script, { mode: 0o755 });
+
+    // 4. The first sync.
+    const sync = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${binDir}:${process.env.PATH}` });
+    if (!sync.ok) throw new Error(`postforge-sync failed (exit ${sync.code}):\n${sync.output}`);
+    if (options.withoutMilters) {
+      const edited = await run("postconf", ["-c", root.at(PATHS.postfixDir), "-e", "smtpd_milters=", "non_smtpd_milters="]);
+      if (!edited.ok) throw new Error(`postconf -e failed:\n${edited.output}`);
+    }
+
+    // 5. The units the boot script restarted, in its order.
+    const calls = (await readFile(root.at("/systemctl.log"), "utf8")).split("\n");
+    const restart = calls.find((c) => c.startsWith("restart "));
+    if (!restart) throw new Error(`the boot script restarted no unit; systemctl calls:\n${calls.join("\n")}`);
+    const units = restart.split(" ").slice(1) as Unit[];
+    const expected = [...renderOpenDkim(config).signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix"];
+    if (units.join(" ") !== expected.join(" ")) throw new Error(`boot script restarted ${units.join(" ")}, expected ${expected.join(" ")}`);
+    for (const unit of units) await start(unit);
   } catch (error) {
-    await stop();
+    await stopAll();
     await root.cleanup();
     await rmdir(DAEMON_BASE).catch(() => undefined);
     throw error;
   }
+
   return {
     root,
-    ports,
-    postfixLog: () => readFile(`${root.root}/var/log/postfix.log`, "utf8").catch(() => ""),
-    dovecotLog: () => readFile(`${root.root}/var/log/dovecot.log`, "utf8").catch(() => ""),
+    address: LAB.MAIL_HOST,
+    postfixLog: () => readFile(root.at(PATHS.postfixLog), "utf8").catch(() => ""),
+    dovecotLog: () => readFile(root.at(PATHS.dovecotLog), "utf8").catch(() => ""),
+    systemctlCalls: async () => (await readFile(root.at("/systemctl.log"), "utf8")).split("\n").filter(Boolean),
+    installedDifferences: () => installedDifferences(root, [...userDataFiles, ...manifestFiles]),
+    kill: async (unit, signal) => {
+      if (unit === "postfix") throw new Error("kill: postfix is not a spawned unit here");
+      const child = children.get(unit);
+      if (child?.pid === undefined) throw new Error(`kill: ${unit} is not running`);
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r()));
+      process.kill(child.pid, signal);
+      await exited;
+      runningGroups.delete(child.pid);
+      // A crash takes the daemon's helpers with it (Dovecot's children exit when their master goes).
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // group gone
+      }
+      children.delete(unit);
+    },
+    start,
+    waitReady,
     stop: async () => {
-      await stop();
+      await stopAll();
       await root.cleanup();
       // The base dir goes too when no other run is using it.
       await rmdir(DAEMON_BASE).catch(() => undefined);
     },
   };
+}
+
+/** Every installed file held against what was rendered: content through unrelocate, then owner and mode. */
+async function installedDifferences(root: TestRoot, rendered: RenderedFile[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const file of rendered) {
+    const target = root.at(file.path);
+    const content = await readFile(target, "utf8").catch(() => undefined);
+    if (content === undefined) {
+      problems.push(`${file.path}: not installed`);
+      continue;
+    }
+    if (unrelocate(content, root.root) !== file.content) problems.push(`${file.path}: content differs from the renderer's beyond the relocation`);
+    const info = await stat(target);
+    const [user, group] = file.owner.split(":");
+    const owner = await ids(user, group);
+    if (info.uid !== owner.uid || info.gid !== owner.gid) problems.push(`${file.path}: owner ${info.uid}:${info.gid}, rendered ${file.owner}`);
+    const mode = (info.mode & 0o7777).toString(8).padStart(4, "0");
+    if (mode !== file.permissions) problems.push(`${file.path}: mode ${mode}, rendered ${file.permissions}`);
+  }
+  return problems;
+}
+
+async function stopPostfix(root: TestRoot): Promise<void> {
+  const masterPid = Number((await readFile(root.at(`${PATHS.postfixQueue}/pid/master.pid`), "utf8").catch(() => "")).trim());
+  await run("postfix", ["-c", root.at(PATHS.postfixDir), "stop"]).catch(() => undefined);
+  if (masterPid > 0 && !(await gone(masterPid, 5_000))) {
+    // stop did not take: kill the master's process group (it leads one) and its children.
+    for (const target of [-masterPid, masterPid]) {
+      try {
+        process.kill(target, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    await gone(masterPid, 2_000);
+  }
 }
 
 /** True once the process is gone (kill 0 fails), false if it is still there after timeoutMs. */
@@ -212,27 +351,42 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   runningGroups.delete(pid);
 }
 
-function spawnLogged(command: string, args: string[]): ChildProcess {
+function spawnLogged(unit: string, command: string, args: string[]): ChildProcess {
   // Its own process group, so stop() can kill the daemon and everything it forked.
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
   if (child.pid !== undefined) runningGroups.add(child.pid);
-  const tag = `[${command}] `;
+  const tag = `[${unit}] `;
   child.stdout?.on("data", (d: Buffer) => process.env.MTA_DAEMON_LOG && process.stderr.write(tag + d.toString()));
   child.stderr?.on("data", (d: Buffer) => process.env.MTA_DAEMON_LOG && process.stderr.write(tag + d.toString()));
   return child;
 }
 
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+async function waitForSocket(path: string, timeoutMs: number): Promise<void> {
   const { connect } = await import("node:net");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
+      const socket = connect(path);
+      socket.once("connect", () => (socket.destroy(), resolve(true)));
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${path} after ${timeoutMs} ms`);
+}
+
+export async function waitForPort(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+  const { connect } = await import("node:net");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, host);
       socket.once("connect", () => (socket.destroy(), resolve(true)));
       socket.once("error", () => resolve(false));
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+  throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
 }

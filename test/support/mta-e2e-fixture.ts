@@ -5,18 +5,21 @@ import { desiredRecordsForStack, mailHostPlanFor, stackConfigFromValues } from "
 import { dkimKeyProvider, type DkimKeyOutputs } from "../../components/dkim/provider";
 import { dkimKeyRecord } from "../../components/dkim/records";
 import type { DnsRecord } from "../../components/dns/model";
+import { renderZoneFile } from "../../components/dns/zonefile";
 import { parseMailHostConfig, roleMailboxes } from "../../components/mta-host";
-import { freePort, resolver } from "./dns-tools";
-import { startMailHost, type MailHostDaemons, type TestMailbox } from "./mta-daemons";
+import { renderPasswdFile } from "../../components/mta-host/host-secrets";
+import { resolver, startKnot, type KnotServer } from "./dns-tools";
+import { LAB } from "./lab";
+import { startMailHost, type MailHostDaemons, type MailHostOptions } from "./mta-daemons";
 import { PROJECT_DIR } from "./offline";
-import type { TestPorts } from "./mta-tools";
 
 /**
- * The mail host the end-to-end test and the load benchmark both run: the one
- * the example stack `selfhosted` defines (stacks/Pulumi.selfhosted.yaml),
- * derived by the same functions index.ts uses, so the daemons run exactly the
- * files that stack's instance would boot with. The only change is one more
- * submission network, loopback, where the test clients connect from.
+ * The mail host the end-to-end tests and the load benchmark run: the one the
+ * example stack `selfhosted` defines (stacks/Pulumi.selfhosted.yaml), derived
+ * by the same functions index.ts uses, so the daemons run exactly the files
+ * that stack's instance would boot with. One change to its config: the
+ * lab's application address (test/support/lab.ts) joins the submission and
+ * admin networks, as an application host in 10.0.0.0/16 would be.
  */
 export const EXAMPLE_STACK = "selfhosted";
 const stackValues = loadProjectStack(PROJECT_DIR, EXAMPLE_STACK).config;
@@ -24,23 +27,36 @@ const stackConfig = stackConfigFromValues(stackValues, EXAMPLE_STACK);
 const desired = desiredRecordsForStack(stackConfig, `stack "${EXAMPLE_STACK}" config`);
 const plan = mailHostPlanFor(stackConfig, desired, stackValues["aws:region"], `stack "${EXAMPLE_STACK}" config`)!;
 
-/** The domain the test sends from, and the host's own name. */
+/** The domain most tests send from, and the host's own name. */
 export const DOMAIN = "example.com";
 export const HOST = plan.config.hostname;
-/** The address the host sends from (and the clients connect from): its A record in the served zone. */
-export const HOST_IP = "127.0.0.1";
+/** The host's address: its A record in the lab's zones, where it listens and what it sends from. */
+export const HOST_IP = LAB.MAIL_HOST;
 
-export const config = parseMailHostConfig({ ...plan.config, submissionClients: [...plan.config.submissionClients, "127.0.0.0/8"] });
+export const config = parseMailHostConfig({
+  ...plan.config,
+  submissionClients: [...plan.config.submissionClients, `${LAB.APPLICATION}/32`],
+  adminClients: [...plan.config.adminClients, `${LAB.APPLICATION}/32`],
+});
 
-/** SASL users that submit (one per served domain), plus every role mailbox (LMTP refuses users the passwd-file lacks). */
-export const SUBMITTER: TestMailbox = { address: `app@${DOMAIN}`, password: `app-${randomBytes(6).toString("hex")}` };
-export const SUBMITTERS: TestMailbox[] = config.domains.map((d) =>
-  d.domain === DOMAIN ? SUBMITTER : { address: `app@${d.domain}`, password: `app-${randomBytes(6).toString("hex")}` },
-);
-export const MAILBOXES: TestMailbox[] = [
-  ...SUBMITTERS,
-  ...roleMailboxes(config).map((m) => ({ address: m.address, password: `pw-${m.localPart}-${randomBytes(4).toString("hex")}` })),
-];
+/** A login and its password, as the operator reads them from the stack's secret outputs. */
+export interface Credential {
+  login: string;
+  password: string;
+}
+
+const password = () => randomBytes(24).toString("base64url").replace(/[-_]/g, "x").slice(0, 32);
+
+/** Every role mailbox with a fresh password (MailHost generates them with random.RandomPassword). */
+export const MAILBOXES: Credential[] = roleMailboxes(config).map((m) => ({ login: m.address, password: password() }));
+/** Every submission login of the stack (`mailHost.senders`) with a fresh password. */
+export const SENDERS: Credential[] = config.senders.map((s) => ({ login: s.login, password: password() }));
+
+export const passwordOf = (login: string): string => {
+  const found = [...MAILBOXES, ...SENDERS].find((c) => c.login === login);
+  if (!found) throw new Error(`no credential for ${login}`);
+  return found.password;
+};
 
 export type FixtureKey = DkimKeyOutputs & { domain: string };
 
@@ -59,12 +75,40 @@ export async function createKeys(): Promise<FixtureKey[]> {
 }
 
 /**
- * The zones receivers resolve: every record the stack derives for the
- * domains the host serves (SPF `a:<host>`, DMARC, MX, TLS-RPT, the host's
- * HELO SPF), the host's A record pointing at loopback, and the real keys.
+ * What Secrets Manager holds for the host, by secret name: each DKIM private
+ * key, and the two passwd-files as MailHost renders them (renderPasswdFile,
+ * from the passwords above and fresh salts).
+ */
+export function hostSecrets(keys: FixtureKey[]): Record<string, string> {
+  const salted = (list: Credential[]) => list.map((c) => ({ address: c.login, password: c.password, saltBase64: randomBytes(16).toString("base64") }));
+  const secrets: Record<string, string> = {
+    [config.mailboxPasswordsSecretName]: renderPasswdFile(salted(MAILBOXES)),
+    [config.senderPasswordsSecretName]: renderPasswdFile(salted(SENDERS), "submission logins"),
+  };
+  for (const d of config.domains) {
+    for (const s of d.selectors) {
+      const key = keys.find((k) => k.domain === d.domain && k.selector === s.selector);
+      if (!key) throw new Error(`no key for ${d.domain}/${s.selector}`);
+      secrets[s.secretName] = key.privateKeyPem;
+    }
+  }
+  return secrets;
+}
+
+/** Receiving mail domains of the lab: each has an MX host listening at its address on port 25. */
+export const PROVIDERS = [
+  { domain: "provider.example", mx: "mx.provider.example", address: LAB.RECEIVERS[0] },
+  { domain: "reporter.example", mx: "mx.reporter.example", address: LAB.RECEIVERS[1] },
+] as const;
+
+/**
+ * The zones of the lab: every record the stack derives for the domains the
+ * host serves (SPF `a:<host>`, DMARC, MX, TLS-RPT, the host's HELO SPF), the
+ * host's A record at its lab address and the real keys; and the receiving
+ * providers' domains (MX, address, SPF).
  */
 export function zones(keys: FixtureKey[]): { apex: string; records: DnsRecord[] }[] {
-  return desired.domains
+  const served = desired.domains
     .filter((d) => config.domains.some((c) => c.domain === d.domain))
     .map((d) => ({
       apex: d.domain,
@@ -74,30 +118,35 @@ export function zones(keys: FixtureKey[]): { apex: string; records: DnsRecord[] 
         ...keys.filter((k) => k.domain === d.domain).map((k) => dkimKeyRecord(d.domain, k.selector, k.dnsValue, d.ttl)),
       ],
     }));
+  const providers = PROVIDERS.map((p) => ({
+    apex: p.domain,
+    records: [
+      { name: p.domain, type: "MX" as const, ttl: 300, purpose: "mx" as const, priority: 10, exchange: p.mx },
+      { name: p.mx, type: "A" as const, ttl: 300, purpose: "host-address" as const, address: p.address },
+      { name: p.domain, type: "TXT" as const, ttl: 300, purpose: "spf" as const, strings: [`v=spf1 ip4:${p.address} ip4:${LAB.STRANGER} -all`] },
+    ],
+  }));
+  // The parents of every lab domain, empty: the lab's DNS then answers NXDOMAIN above them as the
+  // internet's does (DMARC's tree walk asks _dmarc.org), instead of refusing names it does not serve.
+  const parents = [...new Set([...served, ...providers].map((z) => z.apex.split(".").slice(-1)[0]))].map((tld) => ({ apex: tld, records: [] as DnsRecord[] }));
+  return [...served, ...providers, ...parents];
 }
 
-/** mailauth's resolver, asking only the given knotd. */
-export function knotResolver(port: number): DNSResolver {
-  const r = resolver(port);
+/** The lab's DNS: knotd on its address, port 53, serving the lab's zones (what the lab's resolv.conf names). */
+export function startLabDns(keys: FixtureKey[]): Promise<KnotServer> {
+  return startKnot(
+    zones(keys).map((z) => ({ apex: z.apex, text: renderZoneFile(z.apex, z.records) })),
+    { address: LAB.DNS_SERVER, port: 53 },
+  );
+}
+
+/** mailauth's resolver, asking only the lab's DNS. */
+export function labResolver(): DNSResolver {
+  const r = resolver(53, LAB.DNS_SERVER);
   return (async (name: string, rrtype: string) => r.resolve(name, rrtype)) as unknown as DNSResolver;
 }
 
-/** Free loopback ports for every listener the host has. */
-export async function freeMailPorts(): Promise<TestPorts> {
-  return {
-    smtp: await freePort(),
-    submission: await freePort(),
-    submissions: await freePort(),
-    imaps: await freePort(),
-    milter: await freePort(),
-    milterEd25519: await freePort(),
-  };
-}
-
-/** Start the host with every key; test-only routing sends every outbound message to the receiver instead of the recipient's MX. */
-export function startFixtureHost(ports: TestPorts, keys: FixtureKey[], receiverPort: number): Promise<MailHostDaemons> {
-  return startMailHost(config, ports, MAILBOXES, {
-    dkimKeys: Object.fromEntries(keys.map((k) => [`${k.domain}/${k.selector}`, k.privateKeyPem])),
-    mainCfExtra: [`relayhost = [127.0.0.1]:${receiverPort}`],
-  });
+/** Install and start the stack's host in the lab with every key and the passwd-files. */
+export function startFixtureHost(keys: FixtureKey[], options: MailHostOptions = {}): Promise<MailHostDaemons> {
+  return startMailHost(config, hostSecrets(keys), options);
 }

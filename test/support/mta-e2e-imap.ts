@@ -33,9 +33,12 @@ export class ImapClient {
     socket.on("close", () => fail(new Error("IMAP connection closed")));
   }
 
-  static async connect(port: number, servername: string): Promise<{ client: ImapClient; greeting: string }> {
+  static async connect(port: number, servername: string, at: { host?: string; localAddress?: string } = {}): Promise<{ client: ImapClient; greeting: string }> {
     const socket = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = connect({ port, host: "127.0.0.1", servername, rejectUnauthorized: false }, () => resolve(s));
+      const s = connect(
+        { port, host: at.host ?? "127.0.0.1", ...(at.localAddress ? { localAddress: at.localAddress } : {}), servername, rejectUnauthorized: false },
+        () => resolve(s),
+      );
       s.once("error", reject);
     });
     const client = new ImapClient(socket);

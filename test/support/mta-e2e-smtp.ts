@@ -67,12 +67,20 @@ export class SmtpClient {
     this.lines.attach(socket);
   }
 
-  /** Connect to 127.0.0.1:port and read the greeting; `implicitTls` for port 465-style services. */
-  static async connect(port: number, options: { implicitTls?: boolean; timeoutMs?: number } = {}): Promise<{ client: SmtpClient; greeting: SmtpReply }> {
+  /**
+   * Connect to host:port (default 127.0.0.1) from `localAddress` (default: the kernel's choice) and read
+   * the greeting; `implicitTls` for port 465-style services.
+   */
+  static async connect(
+    port: number,
+    options: { host?: string; localAddress?: string; implicitTls?: boolean; timeoutMs?: number } = {},
+  ): Promise<{ client: SmtpClient; greeting: SmtpReply }> {
+    const host = options.host ?? "127.0.0.1";
+    const local = options.localAddress ? { localAddress: options.localAddress } : {};
     const socket = await new Promise<Socket | TLSSocket>((resolve, reject) => {
       const s = options.implicitTls
-        ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () => resolve(s))
-        : netConnect(port, "127.0.0.1", () => resolve(s));
+        ? tlsConnect({ port, host, ...local, rejectUnauthorized: false }, () => resolve(s))
+        : netConnect({ port, host, ...local }, () => resolve(s));
       s.once("error", reject);
     });
     const client = new SmtpClient(socket);
@@ -118,6 +126,12 @@ export class SmtpClient {
     return this.command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`, "utf8").toString("base64")}`);
   }
 
+  /** Write raw bytes (for smuggling probes) and read one reply. */
+  async raw(bytes: string, timeoutMs?: number): Promise<SmtpReply> {
+    this.socket.write(bytes, "latin1");
+    return this.reply(timeoutMs);
+  }
+
   /** DATA, the message dot-stuffed with CRLF line ends, and the final reply (or the 354-refusal). */
   async data(message: string): Promise<SmtpReply> {
     const go = await this.command("DATA");
@@ -159,8 +173,8 @@ export interface SmtpReceiver {
   stop(): Promise<void>;
 }
 
-/** A receiving MTA on 127.0.0.1 (no STARTTLS, no AUTH): accepts every recipient and records the message. */
-export async function startSmtpReceiver(name = "mx.example.org"): Promise<SmtpReceiver> {
+/** A receiving MTA (no STARTTLS, no AUTH) on `address`:`port` (default 127.0.0.1, any port): accepts every recipient and records the message. */
+export async function startSmtpReceiver(name = "mx.example.org", at: { address?: string; port?: number } = {}): Promise<SmtpReceiver> {
   const messages: ReceivedMessage[] = [];
   const listeners = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -231,7 +245,7 @@ export async function startSmtpReceiver(name = "mx.example.org"): Promise<SmtpRe
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(at.port ?? 0, at.address ?? "127.0.0.1", () => resolve());
   });
   const address = server.address();
   if (!address || typeof address !== "object") throw new Error("receiver: no address");

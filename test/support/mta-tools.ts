@@ -4,9 +4,8 @@
  * (opendkim), `doveconf -n` (dovecot-core) and `cloud-init schema`
  * (cloud-init). `.ci/run` installs them.
  *
- * The renderers write absolute paths under /etc, /var and /run and the
- * standard ports; `relocate` moves both into a test root so nothing on the
- * machine is touched and nothing needs port 25.
+ * The renderers write absolute paths under /etc, /var and /run; `relocate`
+ * moves them into a test root so nothing on the machine is touched.
  */
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
@@ -14,40 +13,46 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { dkimKeyPath, PATHS, type MailHostConfig, type RenderedFile } from "../../components/mta-host";
-
-export interface TestPorts {
-  smtp: number;
-  submission: number;
-  submissions: number;
-  imaps: number;
-  /** The RSA OpenDKIM (8891). */
-  milter: number;
-  /** The Ed25519 OpenDKIM (8892). */
-  milterEd25519: number;
-}
+import { LAB } from "./lab";
 
 /**
- * Rewrite a rendered file for a test root: every absolute path under /etc,
- * /var or /run moves under `root`; with `ports`, services listen on loopback
- * high ports instead of 25/587/465/993/8891/8892.
+ * The one transformation between the files a mail host boots with and the
+ * files the tests run, and nothing else:
+ *  1. every absolute path under /etc, /var, /run or /usr/local (what the host
+ *     writes, and the daemons' working directories) moves under the test root;
+ *  2. services listen on the mail lab's host address (test/support/lab.ts)
+ *     instead of every interface: Postfix's inet_interfaces and Dovecot's listen.
+ * Ports are not moved: inside the lab nothing else listens on 25, 587, 465
+ * or 993. `unrelocate` undoes it exactly; a test holds every file the daemons
+ * run against the renderer's output through it.
  */
-export function relocate(text: string, root: string, ports?: TestPorts): string {
-  let out = text.replace(/(^|[\s=:<,"'])\/(etc|var|run)\//gm, `$1${root}/$2/`);
-  if (ports) {
-    out = out
-      .replace(/^smtp(\s+)inet/m, `127.0.0.1:${ports.smtp}$1inet`)
-      .replace(/^submission(\s+)inet/m, `127.0.0.1:${ports.submission}$1inet`)
-      .replace(/^submissions(\s+)inet/m, `127.0.0.1:${ports.submissions}$1inet`)
-      .replace(/^inet_interfaces = all$/m, "inet_interfaces = loopback-only")
-      .replace(/^inet_protocols = all$/m, "inet_protocols = ipv4")
-      .replace(/inet:127\.0\.0\.1:8891\b/g, `inet:127.0.0.1:${ports.milter}`)
-      .replace(/inet:8891@127\.0\.0\.1\b/g, `inet:${ports.milter}@127.0.0.1`)
-      .replace(/inet:127\.0\.0\.1:8892\b/g, `inet:127.0.0.1:${ports.milterEd25519}`)
-      .replace(/inet:8892@127\.0\.0\.1\b/g, `inet:${ports.milterEd25519}@127.0.0.1`)
-      .replace(/^listen = \*, ::$/m, "listen = 127.0.0.1")
-      .replace(/^(\s*)port = 993$/m, `$1port = ${ports.imaps}`);
-  }
+const LISTEN_REWRITES: readonly (readonly [production: string, lab: string])[] = [
+  ["inet_interfaces = all", `inet_interfaces = ${LAB.MAIL_HOST}`],
+  ["inet_protocols = all", "inet_protocols = ipv4"],
+  ["listen = *, ::", `listen = ${LAB.MAIL_HOST}`],
+];
+const RELOCATED_TREES = /(^|[\s=:<>,"'(])\/(etc|var|run|usr\/local)\//gm;
+
+export function relocate(text: string, root: string): string {
+  let out = text.replace(RELOCATED_TREES, `$1${root}/$2/`);
+  for (const [production, lab] of LISTEN_REWRITES) out = out.replace(new RegExp(`^${escapeRegExp(production)}$`, "m"), lab);
   return out;
+}
+
+/** The inverse of `relocate` for the same root. */
+export function unrelocate(text: string, root: string): string {
+  let out = text.split(`${root}/`).join("/");
+  for (const [production, lab] of LISTEN_REWRITES) out = out.replace(new RegExp(`^${escapeRegExp(lab)}$`, "m"), production);
+  return out;
+}
+
+/** A rendered absolute path under the test root. */
+export function relocatePath(path: string, root: string): string {
+  return join(root, path);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 export interface TestRoot {
@@ -64,11 +69,11 @@ export async function makeTestRoot(prefix = "postforge-mta-", base = tmpdir()): 
 }
 
 /** Write rendered files under the root, relocated, with their modes (owners are left to the caller: tests may not be root). */
-export async function installFiles(root: TestRoot, files: RenderedFile[], ports?: TestPorts): Promise<void> {
+export async function installFiles(root: TestRoot, files: RenderedFile[]): Promise<void> {
   for (const file of files) {
     const target = root.at(file.path);
     await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, relocate(file.content, root.root, ports));
+    await writeFile(target, relocate(file.content, root.root));
     await chmod(target, parseInt(file.permissions, 8));
   }
 }
@@ -129,9 +134,9 @@ const PACKAGE_OF: Record<string, string> = {
   bash: "bash",
 };
 
-export function run(command: string, args: readonly string[], timeoutMs = 60_000): Promise<ToolResult> {
+export function run(command: string, args: readonly string[], timeoutMs = 60_000, env?: NodeJS.ProcessEnv): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    execFile(command, [...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, [...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, ...(env ? { env } : {}) }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
         reject(new Error(`${command} not found: install Debian package ${PACKAGE_OF[command] ?? command} (see .ci/run)`));
         return;
