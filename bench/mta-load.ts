@@ -1,28 +1,36 @@
 /**
- * Load benchmark for the mail host (not a test): the same stack as
- * test/mta-e2e.test.ts (the rendered config relocated onto loopback,
- * Postfix, both OpenDKIM signers, Dovecot, knotd serving the zone, the node
- * receiver as relayhost), then N messages submitted on 587 with STARTTLS +
- * AUTH PLAIN, C sessions at a time (one fresh session per message), and a
- * bounded wait until the receiver has them all. Every message must arrive
- * exactly once (by Message-ID) carrying both DKIM-Signature headers; a
- * sample of them is also verified with mailauth against knotd.
+ * Load benchmark for the mail host (not a test), in the mail lab: the
+ * example stack's host installed as the instance installs it (see
+ * test/support/mta-daemons.ts), knotd as the lab's DNS, a node receiver as
+ * the provider's MX on port 25 reached through DNS. The application submits
+ * from LAB.APPLICATION, an ordinary address of the submission network that no
+ * limit exempts: N messages, C sessions at a time, one fresh session
+ * (STARTTLS, AUTH PLAIN, MAIL, RCPT, DATA) per message, as the `webapp` login.
  *
- *   MTA_LOAD_MESSAGES     N, default 200
+ * Rounds alternate a host without the DKIM milters (the floor: the same
+ * host with `smtpd_milters` emptied after install) and the production host
+ * (both OpenDKIM signers), each on a fresh host, the same message shape:
+ * unsigned, signed, unsigned, signed. It reports each round and the median
+ * rate of each kind, end to end (first submission to last delivery), and the
+ * ratio signed / unsigned (target: at least 0.8).
+ *
+ *   MTA_LOAD_MESSAGES     N per round, default 300
  *   MTA_LOAD_CONCURRENCY  C, default 10
+ *   MTA_LOAD_ROUNDS       rounds of each kind, default 2
  *   MTA_LOAD_WAIT_MS      delivery wait after the last submission, default 120000
  *
- * Needs root and .ci/run's packages, like the e2e test. Exits non-zero when
- * anything was lost, duplicated, unsigned or refused.
+ * Needs root and .ci/run's packages: `npm run bench:mta` runs it in the lab.
+ * Exits non-zero when any message was refused, lost, duplicated, or (signed
+ * rounds) left without both signatures.
  */
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { dkimVerify } from "mailauth/lib/dkim/verify";
-import { renderZoneFile } from "../components/dns/zonefile";
-import { startKnot, type KnotServer } from "../test/support/dns-tools";
+import type { KnotServer } from "../test/support/dns-tools";
+import { LAB, requireLab } from "../test/support/lab";
+import { collectArrivals, messageIdOf, stampArrivals, submitBatch } from "../test/support/mta-batch";
 import type { MailHostDaemons } from "../test/support/mta-daemons";
-import { createKeys, DOMAIN, freeMailPorts, HOST, knotResolver, startFixtureHost, SUBMITTER, zones } from "../test/support/mta-e2e-fixture";
-import { SmtpClient, startSmtpReceiver, type ReceivedMessage, type SmtpReceiver } from "../test/support/mta-e2e-smtp";
+import { createKeys, labResolver, passwordOf, startFixtureHost, startLabDns } from "../test/support/mta-e2e-fixture";
+import { startSmtpReceiver, type ReceivedMessage, type SmtpReceiver } from "../test/support/mta-e2e-smtp";
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -32,159 +40,82 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
-const N = envInt("MTA_LOAD_MESSAGES", 200);
-const C = Math.min(envInt("MTA_LOAD_CONCURRENCY", 10), N);
+const N = envInt("MTA_LOAD_MESSAGES", 300);
+const C = envInt("MTA_LOAD_CONCURRENCY", 10);
+const ROUNDS = envInt("MTA_LOAD_ROUNDS", 2);
 const WAIT_MS = envInt("MTA_LOAD_WAIT_MS", 120_000);
-/** Messages checked with mailauth's DKIM verifier (both signatures must pass). */
+/** Messages of each signed round checked with mailauth's DKIM verifier (both signatures must pass). */
 const DKIM_SAMPLE = 5;
 
-function message(id: string, seq: number): string {
-  return [
-    `From: App <${SUBMITTER.address}>`,
-    `To: Bob <bob@example.net>`,
-    `Subject: Load ${seq}`,
-    `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
-    `Message-ID: <${id}>`,
-    "MIME-Version: 1.0",
-    "Content-Type: text/plain; charset=us-ascii",
-    "",
-    `Load benchmark message ${seq}.`,
-    ".a line that starts with a dot",
-    "",
-  ].join("\r\n");
+interface Round {
+  kind: "unsigned" | "signed";
+  submitRate: number;
+  endToEndRate: number;
+  ok: boolean;
 }
 
-/** One submission session: connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA, QUIT. Throws on any unexpected reply. */
-async function submit(port: number, id: string, seq: number): Promise<void> {
-  const { client, greeting } = await SmtpClient.connect(port);
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function round(kind: Round["kind"], keys: Awaited<ReturnType<typeof createKeys>>, receiver: SmtpReceiver, arrivals: Map<ReceivedMessage, number>): Promise<Round> {
+  let host: MailHostDaemons | undefined;
   try {
-    const expect = async (step: string, code: number, reply: Promise<{ code: number; text: string }>) => {
-      const r = await reply;
-      if (r.code !== code) throw new Error(`${step}: expected ${code}, got ${r.text}`);
-    };
-    if (greeting.code !== 220) throw new Error(`greeting: ${greeting.text}`);
-    await expect("EHLO", 250, client.command("EHLO client.example.net"));
-    await expect("STARTTLS", 220, client.starttls(HOST));
-    await expect("EHLO after TLS", 250, client.command("EHLO client.example.net"));
-    await expect("AUTH", 235, client.authPlain(SUBMITTER.address, SUBMITTER.password));
-    await expect("MAIL", 250, client.command(`MAIL FROM:<${SUBMITTER.address}>`));
-    await expect("RCPT", 250, client.command("RCPT TO:<bob@example.net>"));
-    await expect("DATA", 250, client.data(message(id, seq)));
+    host = await startFixtureHost(keys, { withoutMilters: kind === "unsigned" });
+    const batch = await submitBatch({ count: N, concurrency: C, credential: { login: "webapp", password: passwordOf("webapp") }, envelopeFrom: "noreply@example.com", recipient: "bob@provider.example" });
+    const got = await collectArrivals(receiver, batch, kind === "signed" ? 2 : 0, WAIT_MS, arrivals);
+    let sampleFailures = 0;
+    if (kind === "signed") {
+      const dns = labResolver();
+      const sample = receiver.messages.filter((m) => batch.accepted.has(messageIdOf(m.data) ?? "")).slice(0, DKIM_SAMPLE);
+      for (const m of sample) {
+        const { results } = await dkimVerify(m.data, { resolver: dns });
+        if (results.filter((r) => r.status.result === "pass").map((r) => r.algo).sort().join(",") !== "ed25519-sha256,rsa-sha256") sampleFailures++;
+      }
+    }
+    const submitMs = batch.endedAt - batch.startedAt;
+    const e2eMs = got.lastArrival - batch.startedAt;
+    const ok = batch.accepted.size === N && got.lost.length === 0 && got.duplicates === 0 && got.underSigned.length === 0 && sampleFailures === 0;
+    const r: Round = { kind, submitRate: batch.accepted.size / (submitMs / 1000), endToEndRate: got.copies.size / (e2eMs / 1000), ok };
+    console.log(
+      `${kind.padEnd(9)} accepted ${batch.accepted.size}/${N}, delivered ${got.copies.size}, lost ${got.lost.length}, duplicates ${got.duplicates}, under-signed ${got.underSigned.length}` +
+        `${kind === "signed" ? `, DKIM sample ${DKIM_SAMPLE - sampleFailures}/${DKIM_SAMPLE} pass` : ""}; submission ${r.submitRate.toFixed(1)} msg/s, end to end ${r.endToEndRate.toFixed(1)} msg/s`,
+    );
+    for (const line of [...batch.failures, ...got.underSigned].slice(0, 10)) console.log(`  ! ${line}`);
+    if (!ok) console.log(`--- postfix.log (tail) ---\n${(await host.postfixLog()).split("\n").slice(-30).join("\n")}`);
+    return r;
   } finally {
-    await client.quit();
+    await host?.stop();
+    receiver.messages.length = 0;
   }
 }
 
-const messageIdOf = (data: string) => /^Message-ID:[ \t]*<([^>\r\n]*)>/im.exec(data)?.[1];
-const dkimHeaderCount = (data: string) => {
-  const headerEnd = data.indexOf("\r\n\r\n");
-  return (headerEnd < 0 ? data : data.slice(0, headerEnd)).match(/^DKIM-Signature:/gim)?.length ?? 0;
-};
-const rate = (count: number, ms: number) => (ms > 0 ? (count / (ms / 1000)).toFixed(1) : "n/a");
-
 async function main(): Promise<number> {
+  requireLab("bench/mta-load.ts");
   if (process.getuid?.() !== 0) throw new Error("bench/mta-load.ts runs the daemons as root");
   let knot: KnotServer | undefined;
   let receiver: SmtpReceiver | undefined;
-  let host: MailHostDaemons | undefined;
   try {
-    const setupStart = performance.now();
     const keys = await createKeys();
-    knot = await startKnot(zones(keys).map((z) => ({ apex: z.apex, text: renderZoneFile(z.apex, z.records) })));
-    const dns = knotResolver(knot.port);
-
-    receiver = await startSmtpReceiver("mx.example.net");
-    // Arrival time of every message, stamped as the receiver records it.
-    const arrivals: number[] = [];
-    const received = receiver.messages;
-    const push = received.push.bind(received);
-    received.push = (...items: ReceivedMessage[]) => {
-      for (let i = 0; i < items.length; i++) arrivals.push(performance.now());
-      return push(...items);
-    };
-
-    const ports = await freeMailPorts();
-    host = await startFixtureHost(ports, keys, receiver.port);
-    console.log(`stack up in ${((performance.now() - setupStart) / 1000).toFixed(1)} s (submission 127.0.0.1:${ports.submission}, receiver :${receiver.port}, knotd :${knot.port})`);
-    console.log(`submitting ${N} messages, ${C} at a time (STARTTLS + AUTH PLAIN, one session per message)`);
-
-    const run = randomBytes(4).toString("hex");
-    const ids = Array.from({ length: N }, (_, i) => `load-${run}-${i}@${DOMAIN}`);
-    const failures: string[] = [];
-    let next = 0;
-    let accepted = 0;
-    const submitStart = performance.now();
-    await Promise.all(
-      Array.from({ length: C }, async () => {
-        // Each worker takes the next index until none remain: at most N iterations in all.
-        while (next < N) {
-          const i = next++;
-          try {
-            await submit(ports.submission, ids[i], i);
-            accepted++;
-          } catch (error) {
-            failures.push(`#${i}: ${(error as Error).message}`);
-          }
-        }
-      }),
-    );
-    const submitEnd = performance.now();
-
-    // Bounded wait for delivery of everything accepted.
-    const deadline = submitEnd + WAIT_MS;
-    const wanted = new Set(ids);
-    const deliveredCount = () => received.reduce((n, m) => n + (wanted.has(messageIdOf(m.data) ?? "") ? 1 : 0), 0);
-    while (deliveredCount() < accepted && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-    const waitedOut = deliveredCount() < accepted;
-    // A short grace period so a late duplicate would still be seen.
-    await new Promise((res) => setTimeout(res, 1_000));
-
-    const seen = new Map<string, number>();
-    const unsigned: string[] = [];
-    let strangers = 0;
-    let lastArrival = submitStart;
-    received.forEach((m, i) => {
-      const id = messageIdOf(m.data);
-      if (!id || !wanted.has(id)) {
-        strangers++;
-        return;
-      }
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-      if (dkimHeaderCount(m.data) !== 2) unsigned.push(`${id}: ${dkimHeaderCount(m.data)} DKIM-Signature header(s)`);
-      lastArrival = Math.max(lastArrival, arrivals[i] ?? lastArrival);
-    });
-    const delivered = seen.size;
-    const lost = ids.filter((id) => !seen.has(id)).length;
-    const duplicates = [...seen.values()].reduce((n, c) => n + (c - 1), 0);
-
-    // Sample a few arrivals through mailauth's DKIM verifier against knotd.
-    const sampleFailures: string[] = [];
-    const sample = received.filter((m) => wanted.has(messageIdOf(m.data) ?? "")).filter((_, i, all) => i % Math.max(1, Math.floor(all.length / DKIM_SAMPLE)) === 0).slice(0, DKIM_SAMPLE);
-    for (const m of sample) {
-      const { results } = await dkimVerify(m.data, { resolver: dns });
-      const passed = results.filter((x) => x.status.result === "pass").map((x) => x.algo).sort().join(",");
-      if (passed !== "ed25519-sha256,rsa-sha256") sampleFailures.push(`${messageIdOf(m.data)}: ${results.map((x) => `${x.algo} ${x.status.result}`).join(", ")}`);
+    knot = await startLabDns(keys);
+    receiver = await startSmtpReceiver("mx.provider.example", { address: LAB.RECEIVERS[0], port: 25 });
+    const arrivals = stampArrivals(receiver);
+    console.log(`${N} messages a round from ${LAB.APPLICATION} (not exempt from any limit), ${C} sessions at a time, one session per message; ${ROUNDS} rounds of each kind, each on a fresh host`);
+    const started = performance.now();
+    const rounds: Round[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      rounds.push(await round("unsigned", keys, receiver, arrivals));
+      rounds.push(await round("signed", keys, receiver, arrivals));
     }
-
-    const submitMs = submitEnd - submitStart;
-    const e2eMs = lastArrival - submitStart;
+    const rate = (kind: Round["kind"], field: "submitRate" | "endToEndRate") => median(rounds.filter((r) => r.kind === kind).map((r) => r[field]));
     console.log("");
-    console.log(`messages submitted     ${N} (accepted ${accepted}, refused ${N - accepted})`);
-    console.log(`delivered              ${delivered}`);
-    console.log(`lost                   ${lost}`);
-    console.log(`duplicates             ${duplicates}`);
-    console.log(`missing DKIM headers   ${unsigned.length}`);
-    console.log(`DKIM verified (sample) ${sample.length - sampleFailures.length}/${sample.length} with both rsa-sha256 and ed25519-sha256 passing`);
-    console.log(`submission wall time   ${(submitMs / 1000).toFixed(2)} s, ${rate(accepted, submitMs)} msgs/s`);
-    console.log(`end to end             ${(e2eMs / 1000).toFixed(2)} s (first submit -> last delivery), ${rate(delivered, e2eMs)} msgs/s`);
-    if (strangers > 0) console.log(`other messages at the receiver: ${strangers}`);
-    if (waitedOut) console.log(`delivery wait gave up after ${WAIT_MS} ms`);
-    for (const line of [...failures, ...unsigned, ...sampleFailures].slice(0, 20)) console.log(`  ! ${line}`);
-    const ok = accepted === N && lost === 0 && duplicates === 0 && unsigned.length === 0 && sampleFailures.length === 0;
-    if (!ok && host) console.log(`--- postfix.log (tail) ---\n${(await host.postfixLog()).split("\n").slice(-40).join("\n")}`);
-    return ok ? 0 : 1;
+    console.log(`median end to end: unsigned ${rate("unsigned", "endToEndRate").toFixed(1)} msg/s, signed ${rate("signed", "endToEndRate").toFixed(1)} msg/s, ratio ${(rate("signed", "endToEndRate") / rate("unsigned", "endToEndRate")).toFixed(2)} (target >= 0.80)`);
+    console.log(`median submission: unsigned ${rate("unsigned", "submitRate").toFixed(1)} msg/s, signed ${rate("signed", "submitRate").toFixed(1)} msg/s, ratio ${(rate("signed", "submitRate") / rate("unsigned", "submitRate")).toFixed(2)}`);
+    console.log(`bench took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return rounds.every((r) => r.ok) ? 0 : 1;
   } finally {
-    for (const stop of [() => host?.stop(), () => receiver?.stop(), () => knot?.stop()]) {
+    for (const stop of [() => receiver?.stop(), () => knot?.stop()]) {
       try {
         await stop();
       } catch (error) {

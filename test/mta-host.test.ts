@@ -8,7 +8,9 @@ import { dkimSecretName } from "../components/dkim/keyring";
 import { renderCloudInit } from "../components/mta-host/cloud-init";
 import { mailHostFiles, renderConfigManifest } from "../components/mta-host/config-manifest";
 import { parseMailHostConfig, type MailHostConfigInput } from "../components/mta-host/config";
-import { mailHostRolePolicy, renderPasswdFile, secretArnPattern, ssha512 } from "../components/mta-host/host-secrets";
+import { mailHostRolePolicy, passwordHash, renderPasswdFile, secretArnPattern } from "../components/mta-host/host-secrets";
+import { cryptSaltFromBytes, sha512Crypt } from "../components/mta-host/sha512-crypt";
+import { run as runTool } from "./support/mta-tools";
 import { mailHostFirewall } from "../components/mta-host/mail-host";
 
 const PROGRAM = path.join(__dirname, "fixtures", "mail-host-program.ts");
@@ -22,6 +24,8 @@ const config: MailHostConfigInput = {
   adminClients: ["198.51.100.7"],
   awsRegion: "eu-west-1",
   mailboxPasswordsSecretName: "postforge/mailhost/mail.example.com/passwd",
+  senderPasswordsSecretName: "postforge/mailhost/mail.example.com/senders",
+  senders: [{ login: "webapp", allowed: ["example.com"] }],
   tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
 };
 
@@ -36,6 +40,7 @@ interface Generated {
   passwords: Map<string, string>;
   salts: Map<string, string>;
   passwdFile?: string;
+  sendersFile?: string;
 }
 let generated: Generated = { passwords: new Map(), salts: new Map() };
 
@@ -65,6 +70,7 @@ async function awsComputed(type: string, name: string, inputs: Record<string, un
     case "aws:secretsmanager/secretVersion:SecretVersion":
       // The mock provider sees the secret in its RPC wrapper ({ <sig>: <secret sig>, value }).
       if (name === "mx-mailbox-passwords-version") generated.passwdFile = String((inputs.secretString as { value: unknown }).value);
+      if (name === "mx-sender-passwords-version") generated.sendersFile = String((inputs.secretString as { value: unknown }).value);
       return undefined;
     default:
       return undefined;
@@ -89,6 +95,7 @@ async function failing(mailHost: Record<string, unknown>): Promise<{ message: st
 const SECRET_ARNS = ["pf2026q4", "pf2026q4e"].map((s) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/dkim/example.com/${s}-offline`);
 const KMS_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
 const PASSWD_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mailhost/mail.example.com/passwd-offline";
+const SENDERS_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mailhost/mail.example.com/senders-offline";
 const CONFIG_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/config-offline";
 
 /** Every string anywhere in a value. */
@@ -121,6 +128,7 @@ describe("MailHost, run by the offline engine", () => {
       domains: ["example.com"],
       mailboxes: MAILBOXES,
       feedbackLoopAddresses: ["fbl@example.com"],
+      senderLogins: ["webapp"],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
     });
     // Registration order follows when inputs resolve, so compare by name.
@@ -140,6 +148,10 @@ describe("MailHost, run by the offline engine", () => {
       ["aws:ec2/eipDomainName:EipDomainName", "mx-ptr"],
       ["aws:iam/role:Role", "mx-role"],
       ...MAILBOXES.map((a) => ["random:index/randomBytes:RandomBytes", `mx-salt-${a}`]),
+      ["aws:secretsmanager/secret:Secret", "mx-sender-passwords"],
+      ["aws:secretsmanager/secretVersion:SecretVersion", "mx-sender-passwords-version"],
+      ["random:index/randomBytes:RandomBytes", "mx-sender-salt-webapp"],
+      ["random:index/randomPassword:RandomPassword", "mx-sender-webapp"],
       ["aws:ec2/securityGroup:SecurityGroup", "mx-sg"],
       ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "mx-ssm"],
     ]);
@@ -180,7 +192,7 @@ describe("MailHost, run by the offline engine", () => {
           Sid: "ReadOwnDkimKeys",
           Effect: "Allow",
           Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-          Resource: [...SECRET_ARNS, PASSWD_SECRET_ARN, CONFIG_SECRET_ARN].sort(),
+          Resource: [...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN].sort(),
         },
         {
           Sid: "DecryptDkimKeysViaSecretsManager",
@@ -194,7 +206,7 @@ describe("MailHost, run by the offline engine", () => {
       ],
     });
     // The DKIM part is still exactly dkimSecretsReadPolicy's, with the passwd-file secret in its list.
-    assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN, CONFIG_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
+    assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
     assert.deepEqual(
       ["mx-ssm", "mx-cloudwatch"].map((n) => [byName(n).inputs.role, byName(n).inputs.policyArn]),
       [
@@ -258,6 +270,8 @@ describe("MailHost, run by the offline engine", () => {
       mailboxPasswordsIsSecret: true,
       // A secret output resolves to the placeholder, as `pulumi stack output` shows it without --show-secrets.
       mailboxPasswords: "[secret]",
+      senderPasswordsIsSecret: true,
+      senderPasswords: "[secret]",
     });
   });
 
@@ -267,7 +281,7 @@ describe("MailHost, run by the offline engine", () => {
       assert.deepEqual(byName(`mx-salt-${address}`).inputs, { length: 16 });
       assert.match(random.passwords.get(`mx-password-${address}`)!, /^[A-Za-z0-9]{32}$/);
     }
-    assert.equal(new Set(random.passwords.values()).size, MAILBOXES.length);
+    assert.equal(new Set(random.passwords.values()).size, MAILBOXES.length + 1, "every mailbox and the one login has its own password");
   });
 
   it("stores the passwd-file in one secret named by the config, under the DKIM KMS key, as a secret input", () => {
@@ -283,8 +297,12 @@ describe("MailHost, run by the offline engine", () => {
     // Beside it, only the config manifest, which holds no secret.
     assert.deepEqual(
       result.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.parent === byName("mx").urn).map((r) => r.name).sort(),
-      ["mx-config-version", "mx-mailbox-passwords-version"],
+      ["mx-config-version", "mx-mailbox-passwords-version", "mx-sender-passwords-version"],
     );
+    const senders = byName("mx-sender-passwords");
+    assert.deepEqual([senders.inputs.name, senders.inputs.kmsKeyId], ["postforge/mailhost/mail.example.com/senders", KMS_KEY_ARN]);
+    assert.deepEqual(byName("mx-sender-passwords-version").secretInputs, ["secretString"]);
+    assert.ok(byName("mx-instance").dependencies.includes(byName("mx-sender-passwords-version").urn));
   });
 
   it("stores the configuration the host applies itself as a config manifest, read by the role, stored before the instance boots", () => {
@@ -304,28 +322,31 @@ describe("MailHost, run by the offline engine", () => {
     for (const file of manifest.files) assert.ok(!userData.includes(`path: ${file.path}\n`), `${file.path} is in user-data`);
   });
 
-  it("writes the passwd-file the boot step expects: an {SSHA512} line per role mailbox, with its own salt, that verifies", () => {
-    const lines = random.passwdFile!.split("\n");
-    assert.equal(lines.pop(), "", "newline-terminated");
-    assert.deepEqual(lines.map((l) => l.split(":")[0]), MAILBOXES);
-    // require_mailbox in the boot script looks for ^address: in the installed file.
-    const salts = new Set<string>();
-    for (const [i, line] of lines.entries()) {
-      const match = /^([^:]+):\{SSHA512\}([A-Za-z0-9+/=]+)$/.exec(line);
-      assert.ok(match, `not a passwd-file line: ${line}`);
-      const raw = Buffer.from(match[2], "base64");
-      const salt = raw.subarray(64);
-      assert.equal(salt.toString("base64"), random.salts.get(`mx-salt-${MAILBOXES[i]}`));
-      const password = random.passwords.get(`mx-password-${MAILBOXES[i]}`)!;
-      assert.deepEqual(raw.subarray(0, 64), createHash("sha512").update(password).update(salt).digest());
-      salts.add(salt.toString("hex"));
-    }
-    assert.equal(salts.size, MAILBOXES.length);
+  it("writes the passwd-files the boot step expects: a SHA512-CRYPT line per role mailbox and per login, each with its own salt, that verifies", () => {
+    const check = (file: string, logins: string[], password: (login: string) => string, salt: (login: string) => string) => {
+      const lines = file.split("\n");
+      assert.equal(lines.pop(), "", "newline-terminated");
+      assert.match(lines.shift()!, /^# Dovecot passwd-file: /);
+      // require_mailbox in the boot script looks for ^address: in the installed file.
+      assert.deepEqual(lines.map((l) => l.split(":")[0]), logins);
+      for (const [i, line] of lines.entries()) {
+        const match = /^([^:]+):\{SHA512-CRYPT\}(\$6\$([./0-9A-Za-z]{16})\$[./0-9A-Za-z]{86})::::::$/.exec(line);
+        assert.ok(match, `not a seven-field passwd-file line: ${line}`);
+        assert.equal(match[3], cryptSaltFromBytes(Buffer.from(salt(logins[i]), "base64")));
+        assert.equal(match[2], sha512Crypt(password(logins[i]), match[3]));
+      }
+      assert.equal(new Set(lines.map((l) => l.split("$")[2])).size, logins.length, "one salt per line");
+    };
+    check(random.passwdFile!, MAILBOXES, (a) => random.passwords.get(`mx-password-${a}`)!, (a) => random.salts.get(`mx-salt-${a}`)!);
+    check(random.sendersFile!, ["webapp"], (l) => random.passwords.get(`mx-sender-${l}`)!, (l) => random.salts.get(`mx-sender-salt-${l}`)!);
+    // A new passwordVersion is what issues a new password: it is the generator's keeper.
+    assert.deepEqual(byName("mx-sender-webapp").inputs, { length: 32, special: false, keepers: { passwordVersion: "1" } });
+    assert.deepEqual(byName("mx-sender-salt-webapp").inputs, { length: 16, keepers: { passwordVersion: "1" } });
   });
 
   it("puts no generated password in user-data or in any resource's recorded inputs, and exposes them only as a secret", () => {
     const passwords = [...random.passwords.values()];
-    assert.equal(passwords.length, MAILBOXES.length);
+    assert.equal(passwords.length, MAILBOXES.length + 1);
     const userData = String(byName("mx-instance").inputs.userData);
     for (const password of passwords) {
       assert.ok(!userData.includes(password), "a password is in user-data");
@@ -340,6 +361,7 @@ describe("MailHost, run by the offline engine", () => {
       domains: ["example.com"],
       mailboxes: MAILBOXES,
       feedbackLoopAddresses: ["fbl@example.com"],
+      senderLogins: ["webapp"],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
     });
     assert.equal(result.outputs.mailboxPasswordsIsSecret, true);
@@ -358,7 +380,7 @@ describe("MailHost with DNS-01 through Cloudflare", () => {
       Action: ["secretsmanager:GetSecretValue"],
       Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:postforge/cloudflare/dns-token-??????"],
     });
-    assert.deepEqual(policy.Statement[0].Resource, [...SECRET_ARNS, PASSWD_SECRET_ARN, CONFIG_SECRET_ARN].sort());
+    assert.deepEqual(policy.Statement[0].Resource, [...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN].sort());
     assert.doesNotMatch(JSON.stringify(policy), /route53/);
   });
 });
@@ -410,7 +432,7 @@ describe("MailHost refuses bad arguments before registering anything of its own"
       const selector = `s${createHash("sha256").update(`s${i}`).digest("hex").slice(0, 20)}`;
       return { domain, selectors: [{ selector, algorithm: "rsa" as const, secretName: dkimSecretName(domain, selector) }] };
     });
-    const { message, registered } = await failing({ ...baseArgs, config: { ...config, domains } });
+    const { message, registered } = await failing({ ...baseArgs, config: { ...config, domains, senders: [] } });
     assert.match(message, /config\.domains: 1500 domains make a config manifest of \d+ bytes \(compressed\), over Secrets Manager's 65536; serve them from several hosts/);
     assert.deepEqual(ownResources(registered), []);
   });
@@ -425,17 +447,44 @@ describe("MailHost refuses bad arguments before registering anything of its own"
 });
 
 describe("host secrets", () => {
-  it("hashes {SSHA512} as Dovecot does (a doveadm pw -s SSHA512 vector)", () => {
-    const dovecot = "{SSHA512}9UZp+U2l3YJMU+rJSUIV0Qo7y3Hu6eTQZ+iJt9UfHLJhFpxP0tVji5+eiGQV0lduOO9rZILtaISq+Es6xk8u7eTGyMU=";
-    const salt = Buffer.from(dovecot.slice("{SSHA512}".length), "base64").subarray(64);
-    assert.equal(ssha512("Xk3v9QmT2pLr8sYw4ZbN7cHd1FgJ6aEu", salt), dovecot);
-    assert.throws(() => ssha512("x", Buffer.alloc(0)), /no salt/);
+  it("hashes SHA512-CRYPT as glibc's crypt(3) does: openssl passwd -6 computes the same, for default and explicit rounds, long and non-ASCII passwords", async () => {
+    const cases: [string, string, number | undefined][] = [
+      ["Xk3v9QmT2pLr8sYw4ZbN7cHd1FgJ6aEu", "abcdefghABCDEFGH", undefined],
+      ["p", "s", undefined],
+      ["a much longer password with ünïcode, over 64 bytes long, yes indeed it is", "saltsaltsaltsalt", 7000],
+      ["x", "./09AZaz", 1000],
+    ];
+    for (const [password, salt, rounds] of cases) {
+      const openssl = await runTool("openssl", ["passwd", "-6", "-salt", rounds ? `rounds=${rounds}$${salt}` : salt, password]);
+      assert.ok(openssl.ok, openssl.output);
+      assert.equal(sha512Crypt(password, salt, rounds), openssl.stdout.trim(), `${JSON.stringify(password)} / ${salt} / ${rounds}`);
+    }
+    assert.throws(() => sha512Crypt("x", ""), /salt "" must be 1 to 16 characters/);
+    assert.throws(() => sha512Crypt("x", "bad$salt"), /must be 1 to 16 characters/);
+    assert.throws(() => sha512Crypt("x", "s", 999), /rounds 999/);
   });
 
-  it("renders one line per mailbox and refuses a duplicate or an address a passwd-file cannot hold", () => {
+  it("makes a 16-character crypt salt from random bytes and refuses too few", () => {
+    assert.equal(cryptSaltFromBytes(Buffer.from(Array.from({ length: 16 }, (_, i) => i * 4 + 1))), "/37BFJNRVZdhlptx");
+    assert.throws(() => cryptSaltFromBytes(Buffer.alloc(15)), /15 bytes given, 16 needed/);
+  });
+
+  it("renders seven-field passwd-file lines Dovecot's passdb and userdb both read, and refuses a duplicate or a login a passwd-file cannot hold", async () => {
     const salt = Buffer.alloc(16, 7).toString("base64");
-    assert.equal(renderPasswdFile([{ address: "abuse@example.com", password: "p", saltBase64: salt }]), `abuse@example.com:${ssha512("p", Buffer.alloc(16, 7))}\n`);
-    assert.throws(() => renderPasswdFile([{ address: "a:b@example.com", password: "p", saltBase64: salt }]), /not a lower-case address/);
+    const hash = passwordHash("p", salt);
+    assert.match(hash, /^\{SHA512-CRYPT\}\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
+    assert.equal(
+      renderPasswdFile([{ address: "abuse@example.com", password: "p", saltBase64: salt }]),
+      `# Dovecot passwd-file: role mailboxes, written by Postforge.\nabuse@example.com:${hash}::::::\n`,
+    );
+    assert.equal(renderPasswdFile([{ address: "webapp", password: "p", saltBase64: salt }], "submission logins").split("\n")[1], `webapp:${hash}::::::`);
+    // Dovecot itself verifies the hash (doveadm pw -t runs the scheme's verify).
+    const verified = await runTool("doveadm", ["pw", "-t", hash, "-p", "p"]);
+    assert.ok(verified.ok, verified.output);
+    assert.match(verified.output, /verified/);
+    const wrong = await runTool("doveadm", ["pw", "-t", hash, "-p", "q"]);
+    assert.equal(wrong.ok, false);
+    assert.throws(() => renderPasswdFile([{ address: "a:b@example.com", password: "p", saltBase64: salt }]), /not a lower-case login/);
     const twice = { address: "abuse@example.com", password: "p", saltBase64: salt };
     assert.throws(() => renderPasswdFile([twice, twice]), /listed twice/);
   });
@@ -445,12 +494,13 @@ describe("host secrets", () => {
     const policy = mailHostRolePolicy(parseMailHostConfig(config), {
       dkimSecretArns: ["arn:d"],
       mailboxPasswordsSecretArn: "arn:p",
+      senderPasswordsSecretArn: "arn:s",
       configSecretArn: "arn:c",
       kmsKeyArn: "arn:k",
       route53HostedZoneIds: ["/hostedzone/ZB", "ZA", "ZB"],
     });
     assert.deepEqual(policy.Statement[2].Resource, ["arn:aws:route53:::hostedzone/ZA", "arn:aws:route53:::hostedzone/ZB"]);
-    assert.throws(() => mailHostRolePolicy(parseMailHostConfig(config), { dkimSecretArns: ["arn:d"], mailboxPasswordsSecretArn: "arn:p", configSecretArn: "arn:c", kmsKeyArn: "arn:k" }), /at least one hosted zone/);
+    assert.throws(() => mailHostRolePolicy(parseMailHostConfig(config), { dkimSecretArns: ["arn:d"], mailboxPasswordsSecretArn: "arn:p", senderPasswordsSecretArn: "arn:s", configSecretArn: "arn:c", kmsKeyArn: "arn:k" }), /at least one hosted zone/);
   });
 });
 

@@ -17,7 +17,9 @@ import {
   renderPostfixMainCf,
   renderPostfixMasterCf,
   renderSigningTable,
+  renderSenderLogins,
   renderVirtualMailboxes,
+  OPENDKIM_MILTERS,
   roleMailboxes,
   syncFiles,
   type MailHostConfigInput,
@@ -28,11 +30,13 @@ import {
   postfixCheck,
   preparePostfixDirs,
   relocate,
+  unrelocate,
   run,
   writeDkimKeys,
   writeSelfSignedCert,
   type TestRoot,
 } from "./support/mta-tools";
+import { LAB } from "./support/lab";
 
 const selector = (domain: string, name: string, algorithm: "rsa" | "ed25519") => ({ selector: name, algorithm, secretName: dkimSecretName(domain, name) });
 
@@ -53,10 +57,14 @@ const input: MailHostConfigInput = {
   rateLimits: { messagesPerMinute: 120 },
   awsRegion: "eu-west-1",
   mailboxPasswordsSecretName: "postforge/mailhost/mail.example.com/passwd",
+  senderPasswordsSecretName: "postforge/mailhost/mail.example.com/senders",
+  senders: [
+    { login: "webapp", allowed: ["noreply@example.com", "example.org"] },
+    { login: "billing", allowed: ["billing@example.com", "news.example.org"] },
+  ],
   tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
 };
 const config = parseMailHostConfig(input);
-const PORTS = { smtp: 10025, submission: 10587, submissions: 10465, imaps: 10993, milter: 18891, milterEd25519: 18892 };
 
 describe("MailHostConfig", () => {
   it("fills defaults and lists every role mailbox once per domain", () => {
@@ -123,19 +131,36 @@ describe("exact text", () => {
       "pf2026q4e._domainkey.example.com example.com:pf2026q4e:/etc/opendkim/keys/example.com/pf2026q4e.private\n" +
         "pf2026q4e._domainkey.example.org example.org:pf2026q4e:/etc/opendkim/keys/example.org/pf2026q4e.private\n",
     );
-    assert.equal(renderSigningTable(config, "rsa"), "*@example.com pf2026q4._domainkey.example.com\n*@example.org pf2026q4._domainkey.example.org\n");
-    assert.equal(renderSigningTable(config, "ed25519"), "*@example.com pf2026q4e._domainkey.example.com\n*@example.org pf2026q4e._domainkey.example.org\n");
+    // Subdomains sign with their parent's key (relaxed alignment), unless the parent's DMARC is adkim=s.
+    assert.equal(
+      renderSigningTable(config, "rsa"),
+      "*@example.com pf2026q4._domainkey.example.com\n*@*.example.com pf2026q4._domainkey.example.com\n" +
+        "*@example.org pf2026q4._domainkey.example.org\n*@*.example.org pf2026q4._domainkey.example.org\n",
+    );
+    const strict = parseMailHostConfig({ ...input, senders: [], domains: input.domains.map((d, i) => ({ ...d, strictDkimAlignment: i === 0 })) });
+    assert.equal(
+      renderSigningTable(strict, "ed25519"),
+      "*@example.com pf2026q4e._domainkey.example.com\n*@example.org pf2026q4e._domainkey.example.org\n*@*.example.org pf2026q4e._domainkey.example.org\n",
+    );
     const files = renderOpenDkim(config).files;
     const conf = (path: string) => files.find((f) => f.path === path)!.content;
     assert.match(conf(PATHS.opendkimConf), /^SignatureAlgorithm +rsa-sha256$/m);
     assert.match(conf(PATHS.opendkimConf), /^Mode +sv$/m);
     assert.match(conf(PATHS.opendkimEd25519Conf), /^SignatureAlgorithm +ed25519-sha256$/m);
-    assert.match(conf(PATHS.opendkimEd25519Conf), /^Socket +inet:8892@127\.0\.0\.1$/m);
-    assert.match(renderPostfixMainCf(config), /^smtpd_milters = inet:127\.0\.0\.1:8891, inet:127\.0\.0\.1:8892$/m);
-    const rsaOnly = parseMailHostConfig({ ...input, domains: [{ domain: "example.net", selectors: [selector("example.net", "pf2026q4", "rsa")] }] });
+    // Unix sockets in a directory only Postfix's group enters; the signer runs with that group.
+    assert.match(conf(PATHS.opendkimEd25519Conf), /^Socket +local:\/var\/spool\/postfix\/opendkim\/ed25519\.sock$/m);
+    assert.match(conf(PATHS.opendkimConf), /^UserID +opendkim:postfix$/m);
+    assert.match(conf(PATHS.opendkimConf), /^UMask +007$/m);
+    assert.match(renderPostfixMainCf(config), /^smtpd_milters = unix:\/var\/spool\/postfix\/opendkim\/rsa\.sock, unix:\/var\/spool\/postfix\/opendkim\/ed25519\.sock$/m);
+    // Both signers sign the same header list and oversign the same fields.
+    for (const path of [PATHS.opendkimConf, PATHS.opendkimEd25519Conf]) {
+      assert.match(conf(path), /^SignHeaders +From,To,Cc,Subject,Date,Message-ID,Reply-To,Sender,In-Reply-To,References,MIME-Version,Content-Type,Content-Transfer-Encoding,List-Id,List-Unsubscribe,List-Unsubscribe-Post,Feedback-ID$/m);
+      assert.match(conf(path), /^OversignHeaders +From,To,Subject,Date,List-Unsubscribe,List-Unsubscribe-Post$/m);
+    }
+    const rsaOnly = parseMailHostConfig({ ...input, senders: [], domains: [{ domain: "example.net", selectors: [selector("example.net", "pf2026q4", "rsa")] }] });
     assert.deepEqual(renderOpenDkim(rsaOnly).signers, ["rsa"]);
     assert.ok(!renderOpenDkim(rsaOnly).files.some((f) => f.path === PATHS.opendkimEd25519Conf));
-    assert.match(renderPostfixMainCf(rsaOnly), /^smtpd_milters = inet:127\.0\.0\.1:8891$/m);
+    assert.match(renderPostfixMainCf(rsaOnly), /^smtpd_milters = unix:\/var\/spool\/postfix\/opendkim\/rsa\.sock$/m);
   });
 
   it("virtual mailbox map: the role addresses and nothing else", () => {
@@ -157,17 +182,57 @@ describe("exact text", () => {
       "smtp_helo_name = $myhostname",
       "virtual_mailbox_domains = example.com example.org",
       "virtual_transport = lmtp:unix:private/dovecot-lmtp",
-      "smtpd_recipient_restrictions = reject_non_fqdn_recipient, reject_unlisted_recipient, reject_unauth_destination",
+      "smtpd_recipient_restrictions = reject_non_fqdn_recipient, check_recipient_access pcre:/etc/postfix/recipient_checks.pcre, reject_unlisted_recipient, reject_unauth_destination",
+      "local_recipient_maps = texthash:/etc/postfix/local_recipients",
+      "local_transport = error:5.1.1 this host delivers no local mail",
+      "smtpd_sender_login_maps = texthash:/etc/postfix/sender_logins",
+      "postforge_submission_sender_restrictions = reject_non_fqdn_sender, reject_sender_login_mismatch, check_sender_access texthash:/etc/postfix/sending_domains, reject",
+      "smtpd_forbid_bare_newline = reject",
+      "smtpd_forbid_unauth_pipelining = yes",
       "smtp_tls_security_level = may",
+      "smtpd_tls_exclude_ciphers = aNULL, eNULL",
+      "smtpd_tls_mandatory_protocols = >=TLSv1.2",
       "milter_default_action = tempfail",
       "message_size_limit = 20971520",
       "smtpd_client_message_rate_limit = 120",
+      "smtpd_client_event_limit_exceptions =",
+      "postforge_submission_message_rate_limit = 6000",
+      "maximal_queue_lifetime = 48h",
+      "bounce_queue_lifetime = 24h",
+      "service_throttle_time = 2s",
+      "maillog_file = /var/log/postfix.log",
     ]) {
       assert.ok(main.split("\n").includes(line), `main.cf lacks: ${line}`);
     }
     const master = renderPostfixMasterCf(config);
     assert.match(master, /^submission +inet .* smtpd\n(  -o .*\n)*  -o smtpd_tls_security_level=encrypt\n/m);
     assert.match(master, /^submissions +inet .* smtpd\n(  -o .*\n)*  -o smtpd_tls_wrappermode=yes\n/m);
+    assert.match(master, /^submission +inet .* smtpd\n(  -o .*\n)*  -o cleanup_service_name=submission-cleanup\n/m);
+    assert.match(master, /^submission-cleanup unix .* cleanup\n  -o header_checks=pcre:\/etc\/postfix\/submission_header_checks\.pcre\n/m);
+  });
+
+  it("sender_logins: each address or domain to the logins that may use it, an address also to its domain's logins", () => {
+    assert.equal(
+      renderSenderLogins(config),
+      "# Envelope sender -> the submission logins that may use it, rendered by Postforge.\n" +
+        "@example.org webapp\n@news.example.org billing\nbilling@example.com billing\nnoreply@example.com webapp\n",
+    );
+    const roles = renderSenderLogins(parseMailHostConfig({ ...input, rolesMaySend: true }));
+    assert.match(roles, /^abuse@example\.org abuse@example\.org,webapp$/m);
+    assert.match(roles, /^postmaster@example\.com postmaster@example\.com$/m);
+  });
+
+  it("refuses a sender outside the signed domains, a subdomain of a strict domain, and a login listed twice, naming each", () => {
+    assert.throws(
+      () => parseMailHostConfig({ ...input, senders: [{ login: "x", allowed: ["x@provider.example", "Not An Address"] }, { login: "x", allowed: ["example.com"] }] }),
+      (e: Error) =>
+        /senders\[0\]\.allowed\[0\] = "x@provider\.example": is not in a domain this host signs \(example\.com, example\.org\)/.test(e.message) &&
+        /senders\[0\]\.allowed\[1\] = "not an address": must be an address/.test(e.message) &&
+        /senders\[1\]\.login = "x": is listed twice/.test(e.message),
+    );
+    const strictCom = { ...input, domains: input.domains.map((d, i) => ({ ...d, strictDkimAlignment: i === 0 })) };
+    assert.throws(() => parseMailHostConfig({ ...strictCom, senders: [{ login: "n", allowed: ["news.example.com"] }] }), /senders\[0\]\.allowed\[0\] = "news\.example\.com": is a subdomain of example\.com, whose DMARC asks for strict DKIM alignment \(adkim=s\)/);
+    assert.throws(() => parseMailHostConfig({ ...input, queue: { maximalLifetimeHours: 12, bounceLifetimeHours: 24 } }), /queue\.bounceLifetimeHours = 24: .*must not exceed maximalLifetimeHours/);
   });
 });
 
@@ -179,7 +244,7 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
   before(async () => {
     root = await makeTestRoot();
     dir = root.at(PATHS.postfixDir);
-    await installFiles(root, renderPostfix(config), PORTS);
+    await installFiles(root, renderPostfix(config));
     await preparePostfixDirs(root);
   });
   after(() => root.cleanup());
@@ -199,8 +264,8 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
     assert.equal(settings.get("myhostname"), "mail.example.com");
     assert.equal(settings.get("smtp_helo_name"), "$myhostname");
     assert.equal(settings.get("smtp_tls_security_level"), "may");
-    assert.equal(settings.get("smtpd_milters"), "inet:127.0.0.1:18891, inet:127.0.0.1:18892");
-    assert.equal(settings.get("inet_interfaces"), "loopback-only");
+    assert.equal(settings.get("smtpd_milters"), `unix:${root.at(OPENDKIM_MILTERS.rsa.socket)}, unix:${root.at(OPENDKIM_MILTERS.ed25519.socket)}`);
+    assert.equal(settings.get("inet_interfaces"), LAB.MAIL_HOST);
     assert.match(settings.get("smtpd_recipient_restrictions") ?? "", /reject_unauth_destination$/);
     assert.equal(settings.get("virtual_mailbox_maps"), `texthash:${root.at(PATHS.virtualMailboxes)}`);
   });
@@ -210,11 +275,14 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
     assert.ok(result.ok, result.output);
     const lines = result.stdout.split("\n");
     for (const line of [
-      "127.0.0.1:10587/inet/smtpd_tls_security_level = encrypt",
-      "127.0.0.1:10587/inet/smtpd_sasl_auth_enable = yes",
-      "127.0.0.1:10465/inet/smtpd_tls_wrappermode = yes",
-      "127.0.0.1:10465/inet/smtpd_tls_security_level = encrypt",
-      "127.0.0.1:10465/inet/smtpd_client_restrictions = $postforge_submission_client_restrictions",
+      "submission/inet/smtpd_tls_security_level = encrypt",
+      "submission/inet/smtpd_sasl_auth_enable = yes",
+      "submission/inet/smtpd_forbid_bare_newline = normalize",
+      "submissions/inet/smtpd_tls_wrappermode = yes",
+      "submissions/inet/smtpd_tls_security_level = encrypt",
+      "submissions/inet/smtpd_client_restrictions = $postforge_submission_client_restrictions",
+      "submissions/inet/cleanup_service_name = submission-cleanup",
+      "submission-cleanup/unix/nested_header_checks =",
     ]) {
       assert.ok(lines.includes(line), `postconf -P lacks ${line}:\n${result.stdout}`);
     }
@@ -235,6 +303,38 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
     const domains = `texthash:${root.at(PATHS.sendingDomains)}`;
     assert.equal((await postmapQuery("example.org", domains)).stdout, "OK\n");
     assert.equal((await postmapQuery("example.net", domains)).code, 1);
+    const logins = `texthash:${root.at(PATHS.senderLogins)}`;
+    assert.equal((await postmapQuery("noreply@example.com", logins)).stdout, "webapp\n");
+    assert.equal((await postmapQuery("@example.org", logins)).stdout, "webapp\n");
+    const literal = await postmapQuery("x@[192.0.2.1]", `pcre:${root.at(PATHS.recipientChecks)}`);
+    assert.match(literal.stdout, /^REJECT 5\.1\.2 address literals/);
+    assert.equal((await postmapQuery("x@example.com", `pcre:${root.at(PATHS.recipientChecks)}`)).code, 1);
+  });
+
+  it("the submission header check passes one address in a signed domain, and refuses anything else", async () => {
+    const table = `pcre:${root.at(PATHS.submissionHeaderChecks)}`;
+    const verdict = async (header: string) => (await postmapQuery(header, table)).stdout.trim().split(" ")[0];
+    for (const ok of [
+      "From: noreply@example.com",
+      "From: Shop <noreply@example.com>",
+      'From: "Shop, Inc." <noreply@example.com>',
+      "From: =?utf-8?q?Caf=C3=A9?= <noreply@EXAMPLE.org>",
+      "From: news@news.example.org (News)",
+      "From: Shop\n <noreply@example.com>",
+    ]) {
+      assert.equal(await verdict(ok), "DUNNO", ok);
+    }
+    for (const refused of [
+      "From: someone@provider.example",
+      "From: noreply@example.com, someone@provider.example",
+      'From: "noreply@example.com" <someone@provider.example>',
+      "From: noreply@example.com.provider.example",
+      "From: noreply@notexample.com",
+      "From: undisclosed:;",
+      "From: Shop <noreply@example.com> <x@provider.example>",
+    ]) {
+      assert.equal(await verdict(refused), "REJECT", refused);
+    }
   });
 
   it("has teeth: a broken main.cf or master.cf fails, a misspelt parameter warns", async () => {
@@ -252,7 +352,7 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
       assert.match((await run("postconf", ["-c", dir, "-n"])).stderr, /unused parameter: smtpd_relay_restriction=/);
       await writeFile(mainPath, goodMain);
 
-      await writeFile(masterPath, goodMaster.replace(/^(127\.0\.0\.1:10025 +inet).*$/m, "$1 n - n"));
+      await writeFile(masterPath, goodMaster.replace(/^(smtp +inet).*$/m, "$1 n - n"));
       const badMaster = await postfixCheck(dir);
       assert.equal(badMaster.ok, false);
       assert.match(badMaster.output, /bad field count/);
@@ -313,7 +413,7 @@ describe("Dovecot accepts the rendered configuration (doveconf -n)", () => {
   before(async () => {
     root = await makeTestRoot();
     conf = root.at(PATHS.dovecotConf);
-    await installFiles(root, renderDovecot(config).files, PORTS);
+    await installFiles(root, renderDovecot(config).files);
     await writeSelfSignedCert(root, config.hostname);
   });
   after(() => root.cleanup());
@@ -324,11 +424,18 @@ describe("Dovecot accepts the rendered configuration (doveconf -n)", () => {
     const text = result.stdout;
     assert.match(text, /^protocols = imap lmtp$/m);
     assert.match(text, /^ssl = required$/m);
-    assert.match(text, /inet_listener imaps \{\n\s+port = 10993\n\s+ssl = yes\n/);
+    assert.match(text, /inet_listener imaps \{\n\s+port = 993\n\s+ssl = yes\n/);
     assert.match(text, /inet_listener imap \{\n\s+port = 0\n/);
     assert.ok(text.includes(`unix_listener ${root.root}/var/spool/postfix/private/auth {`), text);
     assert.ok(text.includes(`unix_listener ${root.root}/var/spool/postfix/private/dovecot-lmtp {`), text);
-    assert.match(text, /override_fields = allow_nets=127\.0\.0\.1\/32,::1\/128,10\.20\.0\.0\/16,2001:db8:20::\/48,192\.0\.2\.0\/24/);
+    // IMAP knows the role mailboxes, from loopback and the admin networks; SMTP AUTH the logins, from the submission networks.
+    const block = (header: string) => text.slice(text.indexOf(`${header} {\n`), text.indexOf("\n}\n", text.indexOf(`${header} {\n`)));
+    assert.ok(block("protocol !smtp").includes(`args = scheme=SHA512-CRYPT username_format=%Lu ${root.root}/etc/dovecot/passwd\n`), text);
+    assert.ok(block("protocol !smtp").includes("override_fields = allow_nets=127.0.0.1/32,::1/128,192.0.2.0/24\n"), text);
+    assert.ok(block("protocol smtp").includes(`args = scheme=SHA512-CRYPT username_format=%Lu ${root.root}/etc/dovecot/senders\n`), text);
+    assert.ok(block("protocol smtp").includes("override_fields = allow_nets=10.20.0.0/16,2001:db8:20::/48\n"), text);
+    assert.ok(!block("protocol smtp").includes("/etc/dovecot/passwd"), "role mailboxes may not send unless rolesMaySend");
+    assert.match(text, /^ssl_cipher_list = ECDHE-ECDSA-AES128-GCM-SHA256:.*:DHE-RSA-CHACHA20-POLY1305$/m);
     // doveconf -a also expands `ssl_cert = <file`: the certificate must be readable.
     assert.ok((await run("doveconf", ["-c", conf, "-a"])).ok);
   });
@@ -432,8 +539,8 @@ describe("cloud-init user-data", () => {
       "install_secret postforge/dkim/",
       "install_secret postforge/mailhost/",
       "openssl req -x509",
-      "postfix check",
-      "opendkim -n\n",
+      "postfix -c /etc/postfix check",
+      "opendkim -n -x /etc/opendkim.conf\n",
       "opendkim -n -x /etc/opendkim-ed25519.conf",
       "systemctl restart opendkim opendkim-ed25519 dovecot postfix",
       "find /etc/opendkim/keys -name '*.private'",
@@ -446,13 +553,19 @@ describe("cloud-init user-data", () => {
     // Every configured key is kept; any other key file (retired, revoked) is removed.
     for (const d of config.domains) for (const sel of d.selectors) assert.ok(script.includes(`    /etc/opendkim/keys/${d.domain}/${sel.selector}.private) ;;\n`), sel.selector);
     assert.doesNotMatch(script, /disable --now opendkim-ed25519/, "the Ed25519 signer stays while a domain dual-signs");
-    const rsaOnly = parseMailHostConfig({ ...input, domains: [{ domain: "example.com", selectors: [selector("example.com", "pf2026q4", "rsa")] }] });
+    const rsaOnly = parseMailHostConfig({ ...input, senders: [], domains: [{ domain: "example.com", selectors: [selector("example.com", "pf2026q4", "rsa")] }] });
     assert.match(renderBootScript(rsaOnly), /systemctl disable --now opendkim-ed25519 2>\/dev\/null \|\| true\nsystemctl enable opendkim dovecot postfix\n/);
     // A staging certificate has its own name, so leaving staging fetches a trusted one.
     assert.match(renderBootScript(parseMailHostConfig({ ...input, tls: { ...input.tls, staging: true } })), /--cert-name mail\.example\.com-staging \\\n(.*\n)*? +--staging/);
   });
 
-  it("relocate rewrites only /etc, /var and /run paths", () => {
-    assert.equal(relocate("a = /etc/x <b>/var/y c:/run/z /usr/share/dns/root.key", "/tmp/r"), "a = /tmp/r/etc/x <b>/var/y c:/tmp/r/run/z /usr/share/dns/root.key");
+  it("relocate moves only /etc, /var, /run and /usr/local paths and the listen addresses, and unrelocate undoes it exactly", () => {
+    const text = "a = /etc/x <b>/var/y c:/run/z /usr/share/dns/root.key >/etc/cron.d/x /usr/local/sbin/p\ninet_interfaces = all\nlisten = *, ::\n";
+    const moved = relocate(text, "/tmp/r");
+    assert.equal(
+      moved,
+      `a = /tmp/r/etc/x <b>/tmp/r/var/y c:/tmp/r/run/z /usr/share/dns/root.key >/tmp/r/etc/cron.d/x /tmp/r/usr/local/sbin/p\ninet_interfaces = ${LAB.MAIL_HOST}\nlisten = ${LAB.MAIL_HOST}\n`,
+    );
+    assert.equal(unrelocate(moved, "/tmp/r"), text);
   });
 });

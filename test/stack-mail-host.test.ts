@@ -55,7 +55,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 76);
+    assert.equal(plan.resourceCount, 82);
     assert.deepEqual(plan.resourcesByType, {
       "aws:ec2/eip:Eip": 1,
       "aws:ec2/eipAssociation:EipAssociation": 1,
@@ -69,17 +69,17 @@ describe("stack with its own mail host (selfhosted)", () => {
       "aws:kms/alias:Alias": 1,
       "aws:kms/key:Key": 1,
       "aws:route53/record:Record": 20,
-      // Three DKIM keys, the host's passwd-file and its config manifest.
-      "aws:secretsmanager/secret:Secret": 5,
-      "aws:secretsmanager/secretVersion:SecretVersion": 5,
+      // Three DKIM keys, the host's two passwd-files (role mailboxes, submission logins) and its config manifest.
+      "aws:secretsmanager/secret:Secret": 6,
+      "aws:secretsmanager/secretVersion:SecretVersion": 6,
       "postforge:config:StackSettings": 1,
       "postforge:dkim:DkimKeyring": 2,
       "postforge:dns:MailDomain": 3,
       "postforge:mta:MailHost": 1,
       "pulumi-nodejs:dynamic/dkim:DkimKey": 3,
-      // Six role mailboxes for each of the two domains.
-      "random:index/randomBytes:RandomBytes": 12,
-      "random:index/randomPassword:RandomPassword": 12,
+      // Six role mailboxes for each of the two domains, and the two submission logins.
+      "random:index/randomBytes:RandomBytes": 14,
+      "random:index/randomPassword:RandomPassword": 14,
     });
     const host = byName("mail.example.com");
     assert.equal(host.type, "postforge:mta:MailHost");
@@ -89,6 +89,7 @@ describe("stack with its own mail host (selfhosted)", () => {
       domains: ["example.com", "example.org"],
       mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),
       feedbackLoopAddresses: ["fbl@example.com", "fbl@example.org"],
+      senderLogins: ["webapp", "billing"],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
     });
   });
@@ -129,6 +130,7 @@ describe("stack with its own mail host (selfhosted)", () => {
     const secrets = policy.Statement.filter((s) => [s.Action].flat().includes("secretsmanager:GetSecretValue")).flatMap((s) => [s.Resource].flat());
     const expected = ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"].map((k) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/dkim/${k}-offline`);
     expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/passwd-offline");
+    expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/senders-offline");
     expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/config-offline");
     assert.deepEqual([...secrets].sort(), expected.sort());
     const dnsChange = policy.Statement.filter((s) => [s.Action].flat().includes("route53:ChangeResourceRecordSets")).flatMap((s) => [s.Resource].flat());

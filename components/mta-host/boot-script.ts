@@ -88,7 +88,7 @@ install_secret() {
 
 require_mailbox() {
   grep -q "^$1:" ${PATHS.dovecotPasswd} ||
-    fail "mailbox $1 is missing from secret ${config.mailboxPasswordsSecretName}: add a passwd-file line for it (MailHost writes them: address:{SHA512-CRYPT}hash::::::, and doveadm pw -s SHA512-CRYPT makes a hash by hand)"
+    fail "mailbox $1 is missing from secret ${config.mailboxPasswordsSecretName}: add a passwd-file line for it (MailHost writes one SHA512-CRYPT line per mailbox; doveadm pw -s SHA512-CRYPT makes a hash by hand)"
 }
 
 # Let's Encrypt over DNS-01; until it succeeds the self-signed certificate

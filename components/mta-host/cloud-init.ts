@@ -33,6 +33,7 @@ export function mailHostPackages(config: MailHostConfig): string[] {
     "opendkim",
     "openssl",
     "postfix",
+    "postfix-pcre", // the submission header From check and the port-25 recipient check
     "python3", // postforge-write-files
     dnsPlugin,
   ];

@@ -156,9 +156,15 @@ export const queueSchema = z
     /** Hours a bounce message is retried before it is dropped (bounce_queue_lifetime). Default 24. */
     bounceLifetimeHours: z.number().int().min(1).max(30 * 24).default(24),
   })
-  .refine((q) => q.bounceLifetimeHours <= q.maximalLifetimeHours, {
-    error: "bounceLifetimeHours must not exceed maximalLifetimeHours (Postfix caps it there anyway)",
-    path: ["bounceLifetimeHours"],
+  .superRefine((q, ctx) => {
+    if (q.bounceLifetimeHours > q.maximalLifetimeHours) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["bounceLifetimeHours"],
+        input: q.bounceLifetimeHours,
+        message: `must not exceed maximalLifetimeHours (${q.maximalLifetimeHours}); Postfix would cap it there anyway`,
+      });
+    }
   });
 export const DEFAULT_QUEUE: z.output<typeof queueSchema> = { maximalLifetimeHours: 48, bounceLifetimeHours: 24 };
 
@@ -282,6 +288,11 @@ export function servingDomain(domains: readonly { domain: string }[], name: stri
   return domains.find((d) => name === d.domain || name.endsWith(`.${d.domain}`));
 }
 
+/** The first few names of a list, then how many more. */
+function listSome(names: string[], shown = 5): string {
+  return names.length <= shown ? names.join(", ") : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`;
+}
+
 /** Why a sender entry (address or domain) cannot be allowed, or undefined when it can. */
 function senderEntryProblem(domains: MailHostDomain[], entry: string): string | undefined {
   const at = entry.lastIndexOf("@");
@@ -292,7 +303,7 @@ function senderEntryProblem(domains: MailHostDomain[], entry: string): string | 
   }
   if (!hostname.safeParse(domain).success) return "must be an address such as billing@example.com or a domain such as example.com";
   const served = servingDomain(domains, domain);
-  if (!served) return `is not in a domain this host signs (${domains.map((d) => d.domain).join(", ")}); mail from it would leave unsigned, so it cannot be allowed`;
+  if (!served) return `is not in a domain this host signs (${listSome(domains.map((d) => d.domain))}); mail from it would leave unsigned, so it cannot be allowed`;
   if (served.domain !== domain && served.strictDkimAlignment) {
     return `is a subdomain of ${served.domain}, whose DMARC asks for strict DKIM alignment (adkim=s): signed with ${served.domain}'s key it cannot align; send as @${served.domain}, or set adkim: r on ${served.domain}`;
   }
