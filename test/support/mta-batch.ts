@@ -24,9 +24,12 @@ export interface BatchOptions {
   retryForMs?: number;
   /** Called after every session, with the message index and whether it was accepted. */
   onAttempt?: (index: number, accepted: boolean, at: number) => void;
+  /** Stop taking new messages once this returns true (messages already started still finish). */
+  stopWhen?: () => boolean;
 }
 
 export interface BatchResult {
+  /** The Message-IDs of every message started. */
   ids: string[];
   /** Message-IDs the host answered 250 to. */
   accepted: Set<string>;
@@ -47,7 +50,7 @@ export async function submitBatch(o: BatchOptions): Promise<BatchResult> {
   const startedAt = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(o.concurrency, o.count) }, async () => {
-      while (next < o.count) {
+      while (next < o.count && !o.stopWhen?.()) {
         const i = next++;
         const first = performance.now();
         for (;;) {
@@ -74,7 +77,7 @@ export async function submitBatch(o: BatchOptions): Promise<BatchResult> {
       }
     }),
   );
-  return { ids, accepted, failures, attempts, startedAt, endedAt: performance.now() };
+  return { ids: ids.slice(0, next), accepted, failures, attempts, startedAt, endedAt: performance.now() };
 }
 
 export const messageIdOf = (data: string): string | undefined => /^Message-ID:[ \t]*<([^>\r\n]*)>/im.exec(data)?.[1];
