@@ -128,7 +128,7 @@ describe("MailHost, run by the offline engine", () => {
       domains: ["example.com"],
       mailboxes: MAILBOXES,
       feedbackLoopAddresses: ["fbl@example.com"],
-      senderLogins: ["webapp"],
+      senders: [{ login: "webapp", allowed: ["example.com"] }],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
     });
     // Registration order follows when inputs resolve, so compare by name.
@@ -361,7 +361,7 @@ describe("MailHost, run by the offline engine", () => {
       domains: ["example.com"],
       mailboxes: MAILBOXES,
       feedbackLoopAddresses: ["fbl@example.com"],
-      senderLogins: ["webapp"],
+      senders: [{ login: "webapp", allowed: ["example.com"] }],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e"],
     });
     assert.equal(result.outputs.mailboxPasswordsIsSecret, true);

@@ -5,7 +5,8 @@
  * before any resource exists.
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../cli/plan/engine";
 import { buildPlan, type Plan } from "../cli/plan/plan";
@@ -89,7 +90,10 @@ describe("stack with its own mail host (selfhosted)", () => {
       domains: ["example.com", "example.org"],
       mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),
       feedbackLoopAddresses: ["fbl@example.com", "fbl@example.org"],
-      senderLogins: ["webapp", "billing"],
+      senders: [
+        { login: "webapp", allowed: ["noreply@example.com", "example.org"] },
+        { login: "billing", allowed: ["billing@example.com"] },
+      ],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
     });
   });
@@ -157,11 +161,23 @@ describe("stack with its own mail host (selfhosted)", () => {
       ],
       mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
+      senders: [
+        { login: "webapp", allowed: ["noreply@example.com", "example.org"] },
+        { login: "billing", allowed: ["billing@example.com"] },
+      ],
     });
     assert.ok(userData.startsWith("#cloud-config\n"));
     // The configuration, keys included, travels in the manifest the host fetches, not in user-data.
     assert.doesNotMatch(userData, /postforge\/dkim\//);
     assert.match(config, /postforge\/dkim\/example\.org\/pf2026q4/);
+  });
+
+  it("boots with the user-data of the previous releases, so upgrading Postforge replaces no running instance", async () => {
+    // userDataReplaceOnChange: a change here replaces every deployed host (its queue and mailboxes with it).
+    // Configuration belongs in the manifest, packages in the boot script's CONFIG_PACKAGES. Only if a
+    // replacement is really meant: regenerate the fixture and say so in the release notes.
+    const pinned = await readFile(join(__dirname, "fixtures", "selfhosted.cloud-init.yaml"), "utf8");
+    assert.equal(plan.mailHosts[0].userData, pinned);
   });
 
   it("keeps the mailbox passwords a secret output, and out of every recorded input", () => {

@@ -63,6 +63,8 @@ const planSchema = z.object({
         config: z.string().optional(),
         signingKeys: z.array(z.string()),
         mailboxes: z.array(z.string()),
+        // Plans from before submission logins have none.
+        senders: z.array(z.object({ login: z.string(), allowed: z.array(z.string()) })).default([]),
         ingress: z.array(z.object({ port: z.number(), protocol: z.string(), sources: z.array(z.string()) })),
       }),
     )

@@ -42,7 +42,7 @@ export interface DiffablePlan {
   /** Declared SPF include costs; plans made before they were recorded have none. */
   spfIncludeCosts?: Record<string, number>;
   /** The mail hosts the plan runs; plans made before mail hosts have none. */
-  mailHosts?: { hostname: string; instanceType: string; ami: string; userData: string; config?: string; signingKeys: string[]; mailboxes: string[]; ingress: { port: number; protocol: string; sources: string[] }[] }[];
+  mailHosts?: { hostname: string; instanceType: string; ami: string; userData: string; config?: string; signingKeys: string[]; mailboxes: string[]; senders?: { login: string; allowed: string[] }[]; ingress: { port: number; protocol: string; sources: string[] }[] }[];
   /** The policy pack's verdict on this plan; plans made before policies have none. */
   policyViolations?: { rule: string; enforcementLevel: string; message: string; resource?: string }[];
 }
@@ -141,6 +141,8 @@ function compareMailHosts(base: PlannedHost[], head: PlannedHost[]): MailHostCha
     };
     listDiff("signing keys", b.signingKeys, h.signingKeys);
     listDiff("mailboxes", b.mailboxes, h.mailboxes);
+    const login = (s: { login: string; allowed: string[] }) => `${s.login} as ${s.allowed.join(", ")}`;
+    listDiff("submission logins", (b.senders ?? []).map(login), (h.senders ?? []).map(login));
     const rule = (r: PlannedHost["ingress"][number]) => `${r.protocol}/${r.port} from ${r.sources.join(" ")}`;
     listDiff("inbound rules", b.ingress.map(rule), h.ingress.map(rule));
     if (b.instanceType !== h.instanceType) changes.push(`instance type ${b.instanceType} → ${h.instanceType}`);

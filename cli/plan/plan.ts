@@ -61,6 +61,8 @@ export interface PlannedMailHost {
   mailboxes: string[];
   /** `domain/selector` of every key the host signs with. */
   signingKeys: string[];
+  /** Submission logins and the senders each may use (passwords generated at deploy, stack output `senderPasswords`). */
+  senders: { login: string; allowed: string[] }[];
   /** The cloud-init user-data the instance boots with (no secret in it); a change replaces the instance. */
   userData: string;
   /** The config manifest the host applies itself (no secret in it); a change reconfigures it in place. */
@@ -187,6 +189,7 @@ function plannedMailHosts(resources: CapturedResource[], hostsOutput: unknown): 
         ingress,
         mailboxes: ((host.inputs.mailboxes ?? []) as string[]).map(String),
         signingKeys: ((host.inputs.signingKeys ?? []) as string[]).map(String),
+        senders: ((host.inputs.senders ?? []) as { login: unknown; allowed: unknown[] }[]).map((s) => ({ login: String(s.login), allowed: (s.allowed ?? []).map(String) })),
         userData: String(instance.userData ?? ""),
         config: typeof host.outputs?.configManifest === "string" ? host.outputs.configManifest : "",
       };

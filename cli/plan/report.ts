@@ -55,6 +55,7 @@ function mailHostLines(host: PlannedMailHost): string[] {
     `  instance     ${host.instanceType}, AMI ${host.ami}, IMDSv2 only: ${yes(host.imdsV2Required)}, root volume encrypted: ${yes(host.rootVolumeEncrypted)}`,
     `  signs with   ${host.signingKeys.join(", ")}`,
     `  mailboxes    ${host.mailboxes.join(", ")}`,
+    `  logins       ${host.senders.length === 0 ? "none (no application may submit)" : host.senders.map((s) => `${s.login} as ${s.allowed.join(", ")}`).join("; ")}`,
     "  inbound:",
     ...table(
       ["PORT", "PROTO", "FROM", "WHY"],

@@ -9,6 +9,15 @@ import { opendkimSigners } from "./opendkim";
  * starts the services) and certbot's deploy hook. Pure renderers.
  */
 
+/**
+ * Packages the configuration needs beyond the first boot's (cloud-init.ts
+ * mailHostPackages), installed by the boot script when missing: adding one to
+ * a release reaches running hosts in place instead of replacing them.
+ */
+export const CONFIG_PACKAGES = [
+  "postfix-pcre", // pcre: tables (the submission header From check, the port-25 recipient check)
+] as const;
+
 export function renderCertDeployHook(): string {
   return `#!/bin/sh
 # certbot --deploy-hook: install a new or renewed certificate for Postfix and Dovecot.
@@ -106,6 +115,17 @@ ${cloudflare.join("\n")}${cloudflare.length > 0 ? "\n" : ""}  if ${certbotComman
 if [ "\${1:-}" = certificate ]; then
   certificate
   exit 0
+fi
+
+# 0. Packages this configuration needs beyond the first boot's.
+missing=""
+for package in ${CONFIG_PACKAGES.join(" ")}; do
+  dpkg-query -W -f='\${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+  log "installing$missing"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
 
 # 1. The owner of every mailbox.

@@ -18,7 +18,11 @@ import { syncFiles } from "./sync";
  * config, which has no field for secret material.
  */
 
-/** Debian 12 packages the host runs on. */
+/**
+ * Debian 12 packages the host's first boot installs. Fixed: a package a later
+ * configuration needs goes in the boot script's CONFIG_PACKAGES instead, since
+ * a change here changes user-data, which replaces the instance.
+ */
 export function mailHostPackages(config: MailHostConfig): string[] {
   const dnsPlugin = config.tls.dnsChallenge.provider === "route53" ? "python3-certbot-dns-route53" : "python3-certbot-dns-cloudflare";
   return [
@@ -33,7 +37,6 @@ export function mailHostPackages(config: MailHostConfig): string[] {
     "opendkim",
     "openssl",
     "postfix",
-    "postfix-pcre", // the submission header From check and the port-25 recipient check
     "python3", // postforge-write-files
     dnsPlugin,
   ];

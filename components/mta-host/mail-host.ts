@@ -346,7 +346,7 @@ export function mailHostFacts(config: MailHostConfig): {
   domains: string[];
   mailboxes: string[];
   feedbackLoopAddresses: string[];
-  senderLogins: string[];
+  senders: { login: string; allowed: string[] }[];
   signingKeys: string[];
 } {
   const mailboxes = roleMailboxes(config);
@@ -355,7 +355,7 @@ export function mailHostFacts(config: MailHostConfig): {
     domains: config.domains.map((d) => d.domain),
     mailboxes: mailboxes.map((m) => m.address),
     feedbackLoopAddresses: mailboxes.filter((m) => m.roles.includes("feedbackLoop")).map((m) => m.address),
-    senderLogins: config.senders.map((s) => s.login),
+    senders: config.senders.map((s) => ({ login: s.login, allowed: s.allowed })),
     signingKeys: config.domains.flatMap((d) => d.selectors.map((s) => `${d.domain}/${s.selector}`)),
   };
 }
