@@ -355,7 +355,7 @@ describe("MailHost, run by the offline engine", () => {
       }
     }
     // Nor a hash: the passwd-file reaches the host only through Secrets Manager.
-    assert.doesNotMatch(userData, /\{SSHA512\}/);
+    assert.doesNotMatch(userData, /\{SHA512-CRYPT\}|\$6\$/);
     assert.deepEqual(byName("mx").inputs, {
       hostname: "mail.example.com",
       domains: ["example.com"],

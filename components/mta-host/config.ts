@@ -234,8 +234,8 @@ export const mailHostConfigSchema = z
     /** Region of the host's secrets. */
     awsRegion: z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
     /**
-     * Secret holding the Dovecot passwd-file lines (`user@domain:{SSHA512}...`, written by MailHost) for
-     * every mailbox and SASL user; it must list every role mailbox.
+     * Secret holding the Dovecot passwd-file lines (`user@domain:{SHA512-CRYPT}...`, written by MailHost) for
+     * every role mailbox; it must list them all (LMTP refuses a recipient the userdb lacks).
      */
     mailboxPasswordsSecretName: secretName,
     /** Secret holding the submission logins' passwd-file (`login:{SHA512-CRYPT}...`, written by MailHost). */

@@ -150,73 +150,33 @@ export class MailHost extends pulumi.ComponentResource {
 
     // One generated password per role mailbox, with its own stable salt: the
     // passwd-file (hashes only) changes only when a mailbox is added or removed.
-    const mailboxes = roleMailboxes(config).map((m) => ({
-      address: m.address,
-      password: new RandomPassword(`${name}-password-${m.address}`, { length: MAILBOX_PASSWORD_LENGTH, special: false }, { parent: this }).result,
-      salt: new RandomBytes(`${name}-salt-${m.address}`, { length: MAILBOX_SALT_BYTES }, { parent: this }).base64,
-    }));
-    const passwordsSecret = new Secret(
+    const mailboxFile = this.passwdFileSecret(
       `${name}-mailbox-passwords`,
-      {
-        name: config.mailboxPasswordsSecretName,
-        description: `Dovecot passwd-file (role mailboxes) of Postforge mail host ${config.hostname}`,
-        kmsKeyId: args.kmsKeyArn,
-        tags,
-      },
-      { parent: this },
+      { secretName: config.mailboxPasswordsSecretName, what: "role mailboxes", hostname: config.hostname, kmsKeyArn: args.kmsKeyArn, tags },
+      roleMailboxes(config).map((m) => ({
+        login: m.address,
+        password: new RandomPassword(`${name}-password-${m.address}`, { length: MAILBOX_PASSWORD_LENGTH, special: false }, { parent: this }).result,
+        salt: new RandomBytes(`${name}-salt-${m.address}`, { length: MAILBOX_SALT_BYTES }, { parent: this }).base64,
+      })),
     );
-    const passwordsVersion = new SecretVersion(
-      `${name}-mailbox-passwords-version`,
-      {
-        secretId: passwordsSecret.id,
-        secretString: pulumi.secret(
-          pulumi
-            .all(mailboxes.map((m) => pulumi.all([m.password, m.salt])))
-            .apply((pairs) => renderPasswdFile(pairs.map(([password, saltBase64], i) => ({ address: mailboxes[i].address, password, saltBase64 })))),
-        ),
-      },
-      { parent: this },
-    );
-    this.mailboxPasswords = pulumi.secret(
-      pulumi.all(mailboxes.map((m) => m.password)).apply((passwords) => Object.fromEntries(passwords.map((p, i) => [mailboxes[i].address, p]))),
-    );
-    this.mailboxPasswordsSecretArn = passwordsSecret.arn;
+    this.mailboxPasswords = mailboxFile.passwords;
+    this.mailboxPasswordsSecretArn = mailboxFile.secret.arn;
 
     // The applications' submission logins: like the mailboxes, but a new passwordVersion issues a new
     // password (and salt) for that login alone.
-    const senders = config.senders.map((s) => {
-      const keepers = { passwordVersion: String(s.passwordVersion) };
-      return {
-        login: s.login,
-        password: new RandomPassword(`${name}-sender-${s.login}`, { length: MAILBOX_PASSWORD_LENGTH, special: false, keepers }, { parent: this }).result,
-        salt: new RandomBytes(`${name}-sender-salt-${s.login}`, { length: MAILBOX_SALT_BYTES, keepers }, { parent: this }).base64,
-      };
-    });
-    const sendersSecret = new Secret(
+    const senderFile = this.passwdFileSecret(
       `${name}-sender-passwords`,
-      {
-        name: config.senderPasswordsSecretName,
-        description: `Dovecot passwd-file (submission logins) of Postforge mail host ${config.hostname}`,
-        kmsKeyId: args.kmsKeyArn,
-        tags,
-      },
-      { parent: this },
+      { secretName: config.senderPasswordsSecretName, what: "submission logins", hostname: config.hostname, kmsKeyArn: args.kmsKeyArn, tags },
+      config.senders.map((s) => {
+        const keepers = { passwordVersion: String(s.passwordVersion) };
+        return {
+          login: s.login,
+          password: new RandomPassword(`${name}-sender-${s.login}`, { length: MAILBOX_PASSWORD_LENGTH, special: false, keepers }, { parent: this }).result,
+          salt: new RandomBytes(`${name}-sender-salt-${s.login}`, { length: MAILBOX_SALT_BYTES, keepers }, { parent: this }).base64,
+        };
+      }),
     );
-    const sendersVersion = new SecretVersion(
-      `${name}-sender-passwords-version`,
-      {
-        secretId: sendersSecret.id,
-        secretString: pulumi.secret(
-          pulumi
-            .all(senders.map((s) => pulumi.all([s.password, s.salt])))
-            .apply((pairs) => renderPasswdFile(pairs.map(([password, saltBase64], i) => ({ address: senders[i].login, password, saltBase64 })), "submission logins")),
-        ),
-      },
-      { parent: this },
-    );
-    this.senderPasswords = pulumi.secret(
-      pulumi.all(senders.map((s) => s.password)).apply((passwords) => Object.fromEntries(passwords.map((p, i) => [senders[i].login, p]))),
-    );
+    this.senderPasswords = senderFile.passwords;
 
     // The configuration the host applies itself, every five minutes (./sync.ts): changing it
     // reconfigures the running host instead of replacing it. It holds no secret (the provider
@@ -244,7 +204,7 @@ export class MailHost extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([pulumi.all(args.dkimSecretArns), passwordsSecret.arn, sendersSecret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
+          .all([pulumi.all(args.dkimSecretArns), mailboxFile.secret.arn, senderFile.secret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
           .apply(([dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId]) =>
             JSON.stringify(
               mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId }),
@@ -261,7 +221,7 @@ export class MailHost extends pulumi.ComponentResource {
     const configVersion = new SecretVersion(
       `${name}-config-version`,
       { secretId: configSecret.id, secretString: encodeConfigManifest(configManifestText) },
-      { parent: this, dependsOn: [rolePolicy, passwordsVersion, sendersVersion] },
+      { parent: this, dependsOn: [rolePolicy, mailboxFile.version, senderFile.version] },
     );
     const profile = new InstanceProfile(`${name}-profile`, { role: role.name, tags }, { parent: this });
 
@@ -301,7 +261,7 @@ export class MailHost extends pulumi.ComponentResource {
         tags: { ...tags, Name: config.hostname },
       },
       // The first apply fails if the role, the config manifest or the passwd-file is not in place yet.
-      { parent: this, dependsOn: [passwordsVersion, sendersVersion, configVersion, rolePolicy] },
+      { parent: this, dependsOn: [mailboxFile.version, senderFile.version, configVersion, rolePolicy] },
     );
 
     // The address is the host's sending reputation (receivers' history, DNSBL
@@ -337,6 +297,38 @@ export class MailHost extends pulumi.ComponentResource {
       securityGroupId: this.securityGroupId,
       roleArn: this.roleArn,
     });
+  }
+
+  /**
+   * A Dovecot passwd-file in one KMS-encrypted secret (hashes only, stored as a secret input),
+   * and the generated passwords by login as a secret output.
+   */
+  private passwdFileSecret(
+    resourceName: string,
+    o: { secretName: string; what: string; hostname: string; kmsKeyArn: pulumi.Input<string>; tags: Record<string, string> },
+    credentials: { login: string; password: pulumi.Output<string>; salt: pulumi.Output<string> }[],
+  ): { secret: Secret; version: SecretVersion; passwords: pulumi.Output<Record<string, string>> } {
+    const secret = new Secret(
+      resourceName,
+      { name: o.secretName, description: `Dovecot passwd-file (${o.what}) of Postforge mail host ${o.hostname}`, kmsKeyId: o.kmsKeyArn, tags: o.tags },
+      { parent: this },
+    );
+    const version = new SecretVersion(
+      `${resourceName}-version`,
+      {
+        secretId: secret.id,
+        secretString: pulumi.secret(
+          pulumi
+            .all(credentials.map((c) => pulumi.all([c.password, c.salt])))
+            .apply((pairs) => renderPasswdFile(pairs.map(([password, saltBase64], i) => ({ address: credentials[i].login, password, saltBase64 })), o.what)),
+        ),
+      },
+      { parent: this },
+    );
+    const passwords = pulumi.secret(
+      pulumi.all(credentials.map((c) => c.password)).apply((values) => Object.fromEntries(values.map((p, i) => [credentials[i].login, p]))),
+    );
+    return { secret, version, passwords };
   }
 }
 
