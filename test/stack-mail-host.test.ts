@@ -291,6 +291,24 @@ describe("postforge:mailHost refused before anything is created", () => {
       /mailHost\.submissionClients\[0\] = "10\.0\.0\.1\/16": has host bits set; write the network, 10\.0\.0\.0\/16/,
     ],
     ["an unknown setting", (c) => (c["postforge:mailHost"].sshPort = 2222), /mailHost\.sshPort: unknown setting/],
+    [
+      "a DKIM overlap shorter than the queue lifetime",
+      (c) => {
+        c["postforge:dkim"] = { overlapDays: 2 };
+        c["postforge:mailHost"].queue = { maximalLifetimeHours: 72 };
+      },
+      /dkim\.overlapDays = 2: is shorter than mailHost\.queue\.maximalLifetimeHours \(72 h\): mail queued that long would arrive after its key is revoked; raise overlapDays to at least 3 or shorten the queue lifetime/,
+    ],
+    [
+      "a sender outside the served domains",
+      (c) => c["postforge:mailHost"].senders.push({ login: "crm", allowed: ["crm@example.net"] }),
+      /mailHost senders\[2\]\.allowed\[0\] = "crm@example\.net": is not in a domain this host signs \(example\.com, example\.org\)|senders\[2\]\.allowed\[0\] = "crm@example\.net": is not in a domain this host signs/,
+    ],
+    [
+      "a sender in a subdomain of a domain whose DMARC is adkim=s",
+      (c) => c["postforge:mailHost"].senders.push({ login: "news", allowed: ["news.example.com"] }),
+      /senders\[2\]\.allowed\[0\] = "news\.example\.com": is a subdomain of example\.com, whose DMARC asks for strict DKIM alignment \(adkim=s\)/,
+    ],
   ];
   for (const [what, breakIt, expected] of cases) {
     it(`refuses ${what}, naming the setting, and registers nothing`, async () => {
