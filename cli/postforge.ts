@@ -6,7 +6,7 @@ import { parseOrThrow, ValidationError } from "../components/validation";
 import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
 import { OfflineRunError } from "./plan/engine";
 import { planWithPolicies, POLICY_PROFILES, readPolicyConfig } from "./plan/policies";
-import { diffCommand } from "./diff/command";
+import { DIFF_USAGE, diffCommand } from "./diff/command";
 import { renderPlanTable } from "./plan/report";
 import { VERIFY_USAGE, verifyCommand } from "./verify/command";
 import { findProjectDir, loadProjectStack } from "./plan/stack-files";
@@ -16,18 +16,40 @@ import { findProjectDir, loadProjectStack } from "./plan/stack-files";
  * 2 invalid input (flags or stack config), 3 an unexpected error.
  */
 
-const USAGE = `Usage:
-  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR]
+const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR]
       Run the stack program offline (no Pulumi CLI, credentials or network),
       print the DNS records and mail host \`pulumi up\` would create, and judge
       them with the policy pack (policies/). Exits 1 when a mandatory rule fails.
       --json prints the plan as JSON; --out DIR also writes one RFC 1035 zone
       file per domain. --policy-config takes the JSON file \`pulumi preview
       --policy-pack-config\` takes; --profile adds a shipped profile.
-  postforge diff --base BASE.json --head HEAD.json [--out FILE]
-      Compare two \`plan --json\` outputs and write a Markdown report: what the
-      change means for mail authentication (weakening first), then the records.
-${VERIFY_USAGE}`;
+`;
+
+const USAGE = `Usage:
+${PLAN_USAGE}${DIFF_USAGE.replace(/^Usage:\n/, "")}${VERIFY_USAGE}  postforge --version
+      Print the version.
+  postforge COMMAND --help
+      Print that command's help.
+`;
+
+/** Each command's own help, printed by `postforge COMMAND --help` (or -h). */
+const COMMAND_USAGE: Record<string, string> = {
+  plan: `Usage:\n${PLAN_USAGE}`,
+  diff: DIFF_USAGE,
+  verify: `Usage:\n${VERIFY_USAGE}`,
+};
+
+/** The version of the package this CLI belongs to, from its package.json (found upward from here: source or dist). */
+export function postforgeVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "postforge" && pkg.version) return pkg.version;
+    }
+    if (path.dirname(dir) === dir) return "unknown";
+  }
+}
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, crashed: 3 } as const;
 
@@ -53,8 +75,18 @@ const processIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => p
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
+  // Help wins over every other flag, as in git and npm: `plan --stack x --help` prints help.
+  if (command !== undefined && COMMAND_USAGE[command] && rest.some((a) => a === "--help" || a === "-h")) {
+    io.stdout(COMMAND_USAGE[command]);
+    return EXIT.ok;
+  }
   try {
     switch (command) {
+      case "--version":
+      case "-V":
+      case "version":
+        io.stdout(`postforge ${postforgeVersion()}\n`);
+        return EXIT.ok;
       case "plan":
         return await planCommand(rest, io);
       case "diff":

@@ -18,31 +18,8 @@ const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore: () =
  * without the CLI, credentials or network.
  */
 
-/** Where a secret input stood; its value is never kept. */
-export const SECRET_PLACEHOLDER = "[secret]";
-
-export interface CapturedResource {
-  urn: string;
-  type: string;
-  name: string;
-  /** The parent's URN; the stack itself for top-level resources. */
-  parent?: string;
-  /** false for component resources. */
-  custom: boolean;
-  /** Inputs as the provider would receive them, secrets replaced by SECRET_PLACEHOLDER. */
-  inputs: Record<string, unknown>;
-  /** Dotted paths of inputs that were secrets, e.g. "secretString". */
-  secretInputs: string[];
-  protect: boolean;
-  /** Outputs the engine is told to treat as secrets (`additionalSecretOutputs`). */
-  additionalSecretOutputs: string[];
-  /**
-   * A component's registered outputs (`registerOutputs`), secrets replaced as
-   * in inputs: what the engine records as its state, and what stack policies see.
-   */
-  outputs?: Record<string, unknown>;
-  dependencies: string[];
-}
+export { SECRET_PLACEHOLDER, type CapturedResource } from "../../components/captured-resource";
+import { SECRET_PLACEHOLDER, type CapturedResource } from "../../components/captured-resource";
 
 export interface OfflineRunOptions {
   /** Path of the program's entry module (index.ts). */

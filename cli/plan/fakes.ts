@@ -22,12 +22,9 @@ export function fakeIpv4(seed: string): string {
   return `203.0.113.${(fnv1a(seed) % 254) + 1}`;
 }
 
-/**
- * What a plan shows where a DKIM public key will be: the key is generated in
- * the deployment, so no value exists before it. Recognisable on purpose, so
- * `diff` and `verify` can tell "to be generated" from a real key.
- */
-export const DKIM_KEY_PLACEHOLDER = "<generated-at-deploy>";
+// What a plan shows where a DKIM public key will be (components/captured-resource.ts).
+export { DKIM_KEY_PLACEHOLDER } from "../../components/captured-resource";
+import { DKIM_KEY_PLACEHOLDER } from "../../components/captured-resource";
 
 export function fakeComputedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {

@@ -1,5 +1,4 @@
-import { DKIM_KEY_PLACEHOLDER } from "../../cli/plan/fakes";
-import { SECRET_PLACEHOLDER, type CapturedResource } from "../../cli/plan/engine";
+import { DKIM_KEY_PLACEHOLDER, SECRET_PLACEHOLDER, type CapturedResource } from "../../components/captured-resource";
 import { UNKNOWN, type StackResource } from "./resources";
 
 /**
