@@ -11,3 +11,4 @@ export const DKIM_KEY_MODULE = "dkim";
 export const DKIM_KEY_TYPE_NAME = "DkimKey";
 export const DKIM_KEY_TYPE = `pulumi-nodejs:dynamic/${DKIM_KEY_MODULE}:${DKIM_KEY_TYPE_NAME}`;
 export const STACK_SETTINGS_TYPE = "postforge:config:StackSettings";
+export const MAIL_STACK_TYPE = "postforge:index:MailStack";

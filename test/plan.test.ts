@@ -33,8 +33,10 @@ describe("offline plan of the example stacks", () => {
   it("dev publishes the expected records on Cloudflare", () => {
     const dev = plans.get("dev")!;
     assert.deepEqual(dev.domains.map((d) => [d.domain, d.provider]), [["example.com", "cloudflare"], ["example.net", "cloudflare"], ["example.org", "cloudflare"]]);
-    assert.equal(dev.resourceCount, 37);
+    // The zones, keys and settings, and the MailStack component that holds them.
+    assert.equal(dev.resourceCount, 38);
     assert.deepEqual(dev.resourcesByType, {
+      "postforge:index:MailStack": 1,
       "postforge:config:StackSettings": 1,
       "postforge:dns:MailDomain": 3,
       "cloudflare:index/dnsRecord:DnsRecord": 24,
@@ -175,7 +177,7 @@ describe("postforge plan (command line)", () => {
     assert.match(io.out, /^Plan for stack dev \(project postforge\), offline/);
     assert.match(io.out, /example\.com {2}\[cloudflare, 14 records\]/);
     assert.match(io.out, /_dmarc\.example\.com\s+TXT\s+3600\s+dmarc\s+"v=DMARC1; p=none;/);
-    assert.match(io.out, /Resources: 37 \(1 aws:kms\/alias:Alias, 1 aws:kms\/key:Key, 2 aws:secretsmanager\/secret:Secret, 2 aws:secretsmanager\/secretVersion:SecretVersion, 24 cloudflare:index\/dnsRecord:DnsRecord, 1 postforge:config:StackSettings, 1 postforge:dkim:DkimKeyring, 3 postforge:dns:MailDomain, 2 pulumi-nodejs:dynamic\/dkim:DkimKey\)/);
+    assert.match(io.out, /Resources: 38 \(1 aws:kms\/alias:Alias, 1 aws:kms\/key:Key, 2 aws:secretsmanager\/secret:Secret, 2 aws:secretsmanager\/secretVersion:SecretVersion, 24 cloudflare:index\/dnsRecord:DnsRecord, 1 postforge:config:StackSettings, 1 postforge:dkim:DkimKeyring, 3 postforge:dns:MailDomain, 1 postforge:index:MailStack, 2 pulumi-nodejs:dynamic\/dkim:DkimKey\)/);
     assert.match(io.out, /DKIM keys \(generated at deploy; private halves in Secrets Manager\):\n\s+SELECTOR\s+KEY\s+STATE\s+MEANING\n\s+pf2026q4\s+rsa-2048\s+pending\s+published, not signing yet\n\s+pf2026q4e\s+ed25519\s+pending/);
     assert.equal(io.err, "");
   });
@@ -185,7 +187,7 @@ describe("postforge plan (command line)", () => {
     assert.equal(await main(["plan", "--stack", "prod", "--json", "--cwd", PROJECT_DIR], io), 0);
     const plan = JSON.parse(io.out) as Plan;
     assert.equal(plan.stack, "prod");
-    assert.equal(plan.resourceCount, 59);
+    assert.equal(plan.resourceCount, 60);
     assert.deepEqual(plan, await planExampleStack("prod"));
   });
 

@@ -282,7 +282,7 @@ describe("policy pack: DKIM, reverse DNS, receiving, host hardening, bulk sender
         "mail.example.com-ptr": (r) => (r.dependencies = r.dependencies.filter((d) => !d.includes("postforge:dns:MailDomain"))),
       });
       assertOnly(await runPolicies(resources), "ptr-fcrdns", [
-        /^mail\.example\.com: Elastic IP mail\.example\.com-eip: reverse DNS mail\.example\.com-ptr \(mail\.example\.com\) does not depend on the A record example\.com-mail-a \(mail\.example\.com → 203\.0\.113\.145\), so Pulumi may create it first .*; add dependsOn: \[the MailDomain that publishes it\] to the EipDomainName \(MailHost's forwardRecord\)$/,
+        /^mail\.example\.com: Elastic IP mail\.example\.com-eip: reverse DNS mail\.example\.com-ptr \(mail\.example\.com\) does not depend on the A record example\.com-mail-a \(mail\.example\.com → 203\.0\.113\.145\), so Pulumi may create it first .*; add dependsOn: \[the MailDomain that publishes it\] to the EipDomainName \(MailHost\.publishReverseDns\(<that MailDomain>\)\)$/,
       ]);
       // Depending on the MailDomain component itself is enough.
       const onComponent = changed(resources, {

@@ -56,7 +56,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 82);
+    assert.equal(plan.resourceCount, 83);
     assert.deepEqual(plan.resourcesByType, {
       "aws:ec2/eip:Eip": 1,
       "aws:ec2/eipAssociation:EipAssociation": 1,
@@ -76,6 +76,7 @@ describe("stack with its own mail host (selfhosted)", () => {
       "postforge:config:StackSettings": 1,
       "postforge:dkim:DkimKeyring": 2,
       "postforge:dns:MailDomain": 3,
+      "postforge:index:MailStack": 1,
       "postforge:mta:MailHost": 1,
       "pulumi-nodejs:dynamic/dkim:DkimKey": 3,
       // Six role mailboxes for each of the two domains, and the two submission logins.
@@ -84,7 +85,7 @@ describe("stack with its own mail host (selfhosted)", () => {
     });
     const host = byName("mail.example.com");
     assert.equal(host.type, "postforge:mta:MailHost");
-    assert.equal(host.parent, `urn:pulumi:${STACK}::postforge::pulumi:pulumi:Stack::postforge-${STACK}`);
+    assert.equal(host.parent, `urn:pulumi:${STACK}::postforge::postforge:index:MailStack::postforge`);
     assert.deepEqual(host.inputs, {
       hostname: "mail.example.com",
       domains: ["example.com", "example.org"],

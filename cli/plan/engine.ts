@@ -58,13 +58,19 @@ export class OfflineRunError extends Error {
 
 class RecordingMonitor extends MockMonitor {
   readonly captured: CapturedResource[] = [];
+
+  constructor(mocks: ConstructorParameters<typeof MockMonitor>[0]) {
+    super(mocks);
+    // MockMonitor.newUrn is private in its typings; replace it on the instance (see engineUrn).
+    (this as unknown as { newUrn: typeof engineUrn }).newUrn = engineUrn;
+  }
   private readonly byUrn = new Map<string, CapturedResource>();
 
   async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
     const parent: string = req.getParent();
     const type: string = req.getType();
     const name: string = req.getName();
-    const urn = mockUrn(parent, type, name);
+    const urn = engineUrn(parent, type, name);
     // The real engine refuses a second resource with the same URN; so must a plan.
     if (this.byUrn.has(urn)) return callback(new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`), undefined);
     const { value: inputs, secretPaths } = stripSecrets(
@@ -81,10 +87,31 @@ class RecordingMonitor extends MockMonitor {
       protect: req.getProtect() === true,
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       dependencies: req.getDependenciesList(),
+      aliases: this.aliasUrns(req, parent, type, name),
     };
     this.captured.push(captured);
     this.byUrn.set(urn, captured);
     return super.registerResource(req, callback);
+  }
+
+  /**
+   * Every URN a resource was known by, as the engine works them out: its own
+   * aliases (URNs, or specs resolved against its parent), and for each alias
+   * of its parent the URN it had under that parent, its own aliases moved
+   * there too (a name that began with the parent's old name follows it), and
+   * so on down: a grandchild of an aliased component is aliased as well.
+   */
+  private aliasUrns(req: any, parent: string, type: string, name: string): string[] {
+    const own: string[] = req.getAliasesList().map((a: any) => (a.hasUrn() ? a.getUrn() : specUrn(a.getSpec(), parent, type, name)));
+    const found = new Set(own);
+    const parentResource = parent ? this.byUrn.get(parent) : undefined;
+    for (const parentAlias of parentResource?.aliases ?? []) {
+      const rename = (childName: string) =>
+        childName.startsWith(parentResource!.name) ? `${urnName(parentAlias)}${childName.slice(parentResource!.name.length)}` : childName;
+      found.add(engineUrn(parentAlias, type, rename(name)));
+      for (const alias of own) found.add(engineUrn(parentAlias, urnType(alias), rename(urnName(alias))));
+    }
+    return [...found];
   }
 
   async registerResourceOutputs(req: any, callback: (err: any, resp: any) => void): Promise<void> {
@@ -98,11 +125,26 @@ class RecordingMonitor extends MockMonitor {
   }
 }
 
-/** The URN the mock monitor gives a resource (its parent's type chain, then its own). */
-function mockUrn(parent: string, type: string, name: string): string {
-  const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
-  return `urn:pulumi:${getStack()}::${getProject()}::${qualified}::${name}`;
+/**
+ * The URN the engine gives a resource: its parent's whole type chain, then
+ * its own type (the stack's type is left out), as the SDK computes alias
+ * URNs. Pulumi's MockMonitor keeps only the parent's last type, so a nested
+ * resource's alias would never match; RecordingMonitor answers with this.
+ */
+function engineUrn(parent: string, type: string, name: string, stack = getStack(), project = getProject()): string {
+  const parentType = parent ? parent.split("::")[2] : "";
+  const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
+
+/** An alias spec (name, type, stack, project, parent or no parent; each defaulting to the resource's own) as a URN. */
+function specUrn(spec: any, parent: string, type: string, name: string): string {
+  const aliasParent = spec.getNoparent() ? "" : spec.getParenturn() || parent;
+  return engineUrn(aliasParent, spec.getType() || type, spec.getName() || name, spec.getStack() || getStack(), spec.getProject() || getProject());
+}
+
+const urnName = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+const urnType = (urn: string) => urn.split("::")[2].split("$").pop()!;
 
 /** Replace Pulumi's RPC secret wrappers by a placeholder, remembering where they were. */
 export function stripSecrets(value: unknown, at = ""): { value: unknown; secretPaths: string[] } {

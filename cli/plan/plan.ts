@@ -102,8 +102,10 @@ export function decodeDnsResource(resource: CapturedResource): DnsRecord[] {
 
 export function buildPlan(meta: { project: string; stack: string }, run: OfflineRunResult): Plan {
   const resources = run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
-  const resourcesByType: Record<string, number> = {};
-  for (const r of resources) resourcesByType[r.type] = (resourcesByType[r.type] ?? 0) + 1;
+  // By type name, not registration order (which follows when inputs resolve): the same stack plans the same text.
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  const resourcesByType: Record<string, number> = Object.fromEntries([...counts].sort(([a], [b]) => compareText(a, b)));
 
   // Records belong to the MailDomain that parents them; hand-made records to the longest matching zone.
   const zoneOfComponent = new Map<string, string>();

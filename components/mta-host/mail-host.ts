@@ -39,17 +39,20 @@ export interface MailHostArgs {
   /** Public subnet of the instance (it needs a route to an internet gateway to send and receive mail). */
   subnetId: pulumi.Input<string>;
   /**
-   * The forward record (the MailDomain that publishes `addressRecords`, or the
-   * A record resource itself). The reverse DNS is set only after it, because
-   * EC2 refuses a PTR whose name does not already resolve to the address.
-   * It may be a promise resolved after this component is built (the
-   * MailDomain needs `addressRecords` first):
+   * The forward record: the MailDomain that publishes `addressRecords` (or
+   * the A record resource itself). The reverse DNS is set only after it,
+   * because EC2 refuses a PTR whose name does not already resolve to the
+   * address. The MailDomain needs `addressRecords` first, so it usually
+   * cannot exist yet: leave this out and call `publishReverseDns` once it does
+   * (MailStack does that for you):
    *
-   *     let forward!: (r: pulumi.Resource) => void;
-   *     const host = new MailHost("mx", { ..., forwardRecord: new Promise((r) => (forward = r)) });
-   *     forward(new MailDomain("example.com", { records: [...host.addressRecords, ...], backend }));
+   *     const host = new MailHost("mx", { ... });
+   *     const zone = new MailDomain("example.com", { records: [...host.addressRecords, ...], backend });
+   *     host.publishReverseDns(zone);
+   *
+   * Until then the host has no PTR, which the policy pack's ptr-fcrdns rule refuses.
    */
-  forwardRecord: pulumi.Input<pulumi.Resource>;
+  forwardRecord?: pulumi.Resource;
   /** EC2 instance type. Default `t3.small`. */
   instanceType?: pulumi.Input<string>;
   /** AMI to run. Default: the newest official Debian 12 amd64 image (owner 136693071363). */
@@ -92,7 +95,11 @@ export class MailHost extends pulumi.ComponentResource {
   readonly hostname: string;
   /** The Elastic IP's address. */
   readonly publicIp: pulumi.Output<string>;
-  /** The PTR record EC2 publishes for the address. */
+  /**
+   * The PTR record EC2 publishes for the address. It resolves once
+   * `publishReverseDns` has run (or at once with `forwardRecord`), so it is not
+   * among the component's registered outputs.
+   */
   readonly ptr: pulumi.Output<string>;
   readonly instanceId: pulumi.Output<string>;
   readonly securityGroupId: pulumi.Output<string>;
@@ -274,15 +281,13 @@ export class MailHost extends pulumi.ComponentResource {
 
     this.addressRecords = [{ name: config.hostname, type: "A", ttl: checked.addressTtl, purpose: "host-address", address: eip.publicIp }];
 
-    // The PTR names the HELO name; EC2 checks that name resolves to the address, so the forward record must exist first.
-    const reverse = new EipDomainName(
-      `${name}-ptr`,
-      { allocationId: eip.allocationId, domainName: config.hostname },
-      { parent: this, dependsOn: args.forwardRecord },
-    );
+    // The PTR names the HELO name; EC2 checks that name resolves to the address, so it waits for
+    // the forward record (publishReverseDns).
+    const [ptr, resolvePtr] = pulumi.deferredOutput<string>();
+    this.reverseDns = { allocationId: eip.allocationId, hostname: config.hostname, name: `${name}-ptr`, resolve: resolvePtr };
+    this.ptr = ptr;
 
     this.publicIp = eip.publicIp;
-    this.ptr = reverse.ptrRecord;
     this.instanceId = instance.id;
     this.securityGroupId = securityGroup.id;
     this.roleArn = role.arn;
@@ -292,11 +297,32 @@ export class MailHost extends pulumi.ComponentResource {
       configManifest: configManifestText,
       hostname: this.hostname,
       publicIp: this.publicIp,
-      ptr: this.ptr,
       instanceId: this.instanceId,
       securityGroupId: this.securityGroupId,
       roleArn: this.roleArn,
     });
+    if (args.forwardRecord) this.publishReverseDns(args.forwardRecord);
+  }
+
+  private readonly reverseDns: { allocationId: pulumi.Output<string>; hostname: string; name: string; resolve: (ptr: pulumi.Output<string>) => void };
+  private reverseDnsPublished = false;
+
+  /**
+   * Set the address's reverse DNS (EipDomainName) to the host name, after
+   * `forwardRecord`, the MailDomain or A record resource that publishes
+   * `addressRecords` (FCrDNS: EC2 checks the name resolves to the address).
+   * Once per host.
+   */
+  publishReverseDns(forwardRecord: pulumi.Resource): EipDomainName {
+    if (this.reverseDnsPublished) throw new Error(`MailHost ${this.hostname}: publishReverseDns was already called; a host has one reverse DNS name`);
+    this.reverseDnsPublished = true;
+    const reverse = new EipDomainName(
+      this.reverseDns.name,
+      { allocationId: this.reverseDns.allocationId, domainName: this.reverseDns.hostname },
+      { parent: this, dependsOn: [forwardRecord] },
+    );
+    this.reverseDns.resolve(reverse.ptrRecord);
+    return reverse;
   }
 
   /**
@@ -424,10 +450,11 @@ const argsShape = z
     kmsKeyArn: z.any().refine((v) => v !== undefined && v !== "", { error: "must be the ARN of the KMS key that encrypts the DKIM secrets" }),
     vpcId: z.any().refine((v) => v !== undefined && v !== "", { error: "must be the id of the host's VPC, such as vpc-0123456789abcdef0" }),
     subnetId: z.any().refine((v) => v !== undefined && v !== "", { error: "must be the id of a public subnet, such as subnet-0123456789abcdef0" }),
-    forwardRecord: z.custom<pulumi.Input<pulumi.Resource>>(
-      (v) => pulumi.Resource.isInstance(v) || pulumi.Output.isInstance(v) || v instanceof Promise,
-      { error: "must be the MailDomain (or A record resource) that publishes addressRecords, or a promise of it; reverse DNS waits for it" },
-    ),
+    forwardRecord: z
+      .custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), {
+        error: "must be the MailDomain (or A record resource) that publishes addressRecords; or leave it out and call publishReverseDns once that exists",
+      })
+      .optional(),
     rootVolumeGiB: z.number().int().min(8, { error: "must be at least 8 GiB (the Debian image's size)" }).max(16384).default(20),
     sshCidrs: z.array(z.union([ipv4Range, ipv6Range], { error: "must be an IPv4 or IPv6 CIDR range such as 203.0.113.0/24" })).default([]),
     allowSshFromAnywhere: z.boolean().default(false),

@@ -75,7 +75,7 @@ function judgeReverseDns(view: StackView, eip: StackResource, ptr: StackResource
   const ordered = ptr.dependencies.includes(match.resource.urn) || (mailDomain !== undefined && ptr.dependencies.includes(mailDomain));
   if (!ordered) {
     out.push({
-      message: `${label}: reverse DNS ${ptr.name} (${name}) does not depend on the A record ${match.resource.name} (${name} → ${match.value ?? "the address"}), so Pulumi may create it first and EC2 refuses a PTR whose name does not resolve to the address yet; add dependsOn: [${mailDomain ? "the MailDomain that publishes it" : match.resource.name}] to the EipDomainName (MailHost's forwardRecord)`,
+      message: `${label}: reverse DNS ${ptr.name} (${name}) does not depend on the A record ${match.resource.name} (${name} → ${match.value ?? "the address"}), so Pulumi may create it first and EC2 refuses a PTR whose name does not resolve to the address yet; add dependsOn: [${mailDomain ? "the MailDomain that publishes it" : match.resource.name}] to the EipDomainName (MailHost.publishReverseDns(<that MailDomain>))`,
       urn: ptr.urn,
     });
   }

@@ -1,0 +1,162 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Alias, Key } from "@pulumi/aws/kms";
+import type { StackConfigInput } from "../config/schema";
+import { StackSettings } from "../config/stack-settings";
+import { DkimKeyring } from "../dkim/keyring";
+import { MailDomain } from "../dns/mail-domain";
+import { MailHost } from "../mta-host/mail-host";
+import { MAIL_STACK_TYPE } from "../type-tokens";
+import { planMailStack } from "./plan";
+
+export { MAIL_STACK_TYPE };
+
+export interface MailStackArgs {
+  /**
+   * The stack's email setup, as a stack file holds it: the `postforge:*`
+   * keys without their prefix (`{ environment, dmarcMode, defaultTtl,
+   * domains, parkedDomains, dkim, mailHost }`), the input type of
+   * `stackConfigSchema`. Plain, not `pulumi.Input`: it is validated as a whole
+   * before anything is created, and every record is derived from it at plan
+   * time. It holds no secret (secrets are referenced by Secrets Manager name).
+   */
+  config: StackConfigInput;
+  /** The stack's name: it names the DKIM KMS key's alias (`alias/postforge-dkim-<stack>`) and the tags. Default: `pulumi.getStack()`. */
+  stackName?: string;
+  /** The region of the mail host and its secrets. Default: the `aws:region` config of the stack. Required when the config has a `mailHost`. */
+  awsRegion?: string;
+}
+
+/**
+ * Everything a Postforge stack builds from its config: every zone's
+ * email-authentication records (one `MailDomain` per zone), the DKIM keys
+ * Postforge manages (a `DkimKeyring` per zone, under one protected KMS key
+ * unless the config names its own), the stack's mail host with its reverse
+ * DNS set after its A record, and the `StackSettings` the policy pack reads.
+ * The whole config is validated before the first resource is registered.
+ *
+ * Stacks that ran Postforge before this component existed upgrade without a
+ * replacement: each child keeps its name and carries an alias for its old
+ * place at the top of the stack (children of children inherit it).
+ */
+export class MailStack extends pulumi.ComponentResource {
+  /** The zones this stack publishes, and how many records each holds. */
+  readonly domains: Record<string, number>;
+  /** The mail host by name (HELO, PTR and A name): its Elastic IP and the PTR EC2 publishes. */
+  readonly mailHosts: pulumi.Output<Record<string, { publicIp: string; ptr: string }>> | Record<string, never>;
+  /** Role mailbox passwords by address; a secret. Empty without a mail host. */
+  readonly mailboxPasswords: pulumi.Output<Record<string, string>> | Record<string, never>;
+  /** Submission logins' passwords by login; a secret. Empty without a mail host. */
+  readonly senderPasswords: pulumi.Output<Record<string, string>> | Record<string, never>;
+  /** Declared worst-case DNS-lookup costs of SPF includes, so `postforge diff` counts them as the builder did. */
+  readonly spfIncludeCosts: Record<string, number>;
+  /** MTA-STS policy files to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt, by domain. */
+  readonly mtaStsPolicies: Record<string, string>;
+  /** The stack's mail host, if the config has one. */
+  readonly mailHost: MailHost | undefined;
+  /** One MailDomain per zone, in the config's order. */
+  readonly mailDomains: MailDomain[];
+
+  constructor(name: string, args: MailStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    const stack = args.stackName ?? pulumi.getStack();
+    // Validate everything before super(): a bad config registers nothing at all.
+    const plan = planMailStack(args.config, { stack, awsRegion: args.awsRegion ?? new pulumi.Config("aws").get("region") });
+    super(MAIL_STACK_TYPE, name, {}, opts);
+    const { config, desired } = plan;
+    for (const warning of desired.warnings) pulumi.log.warn(warning);
+
+    // Before this component, these were the stack's own top-level resources: alias each to its old place.
+    const child = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({ ...extra, parent: this, aliases: [{ parent: pulumi.rootStackResource }] });
+
+    // One KMS key encrypts every DKIM private key in Secrets Manager, unless the stack names its own.
+    // Protected: deleting it would make every stored key unreadable.
+    const needsKeys = desired.domains.some((d) => d.dkimKeys.length > 0);
+    let dkimKmsKeyArn: pulumi.Input<string> | undefined = config.dkim.kmsKeyArn;
+    if (!dkimKmsKeyArn && needsKeys) {
+      const key = new Key(
+        "postforge-dkim",
+        { description: `Encrypts Postforge DKIM private keys (stack ${stack})`, enableKeyRotation: true, deletionWindowInDays: 30 },
+        child({ protect: config.dkim.protectActiveKeys }),
+      );
+      new Alias("postforge-dkim-alias", { name: `alias/postforge-dkim-${stack}`, targetKeyId: key.keyId }, child());
+      dkimKmsKeyArn = key.arn;
+    }
+
+    const keyrings = desired.domains.map((zone) =>
+      zone.dkimKeys.length > 0
+        ? new DkimKeyring(
+            zone.domain,
+            {
+              domain: zone.domain,
+              keys: zone.dkimKeys.map(({ selector, algorithm, bits, allowLegacy1024, state }) => ({ selector, algorithm, bits, allowLegacy1024, state })),
+              kmsKeyId: dkimKmsKeyArn!,
+              ttl: zone.ttl,
+              overlapSeconds: config.dkim.overlapDays * 86400,
+              protectActiveKeys: config.dkim.protectActiveKeys,
+            },
+            child(),
+          )
+        : undefined,
+    );
+    const keyringOf = (domain: string) => keyrings[desired.domains.findIndex((d) => d.domain === domain)]!;
+
+    const hostPlan = plan.mailHost;
+    const hostConfig = config.mailHost;
+    const mailHost =
+      hostPlan && hostConfig
+        ? new MailHost(
+            hostPlan.config.hostname,
+            {
+              config: hostPlan.config,
+              dkimSecretArns: hostPlan.signingKeys.map((k) => keyringOf(k.domain).secretArns[k.selector]),
+              kmsKeyArn: dkimKmsKeyArn!,
+              ...(hostPlan.route53HostedZoneIds.length > 0 ? { route53HostedZoneIds: hostPlan.route53HostedZoneIds } : {}),
+              vpcId: hostConfig.vpcId,
+              subnetId: hostConfig.subnetId,
+              instanceType: hostConfig.instanceType,
+              ...(hostConfig.amiId ? { amiId: hostConfig.amiId } : {}),
+              rootVolumeGiB: hostConfig.rootVolumeGiB,
+              sshCidrs: hostConfig.sshCidrs,
+              allowSshFromAnywhere: hostConfig.allowSshFromAnywhere,
+              addressTtl: desired.domains.find((d) => d.domain === hostPlan.zone)!.ttl,
+              protectAddress: true,
+              tags: { "postforge:stack": stack },
+            },
+            child(),
+          )
+        : undefined;
+
+    this.mailDomains = desired.domains.map((zone, i) => {
+      const domain = new MailDomain(
+        zone.domain,
+        {
+          domain: zone.domain,
+          records: [...zone.records, ...(keyrings[i]?.records ?? []), ...(zone.hostAddress && mailHost ? mailHost.addressRecords : [])],
+          backend: plan.backends[i],
+          ...(zone.mtaStsPolicy ? { mtaStsPolicy: zone.mtaStsPolicy } : {}),
+        },
+        child(),
+      );
+      // The host's reverse DNS waits for its A record, which this zone publishes (FCrDNS).
+      if (zone.hostAddress && mailHost) mailHost.publishReverseDns(domain);
+      return domain;
+    });
+
+    this.domains = Object.fromEntries(
+      desired.domains.map((d) => [d.domain, d.records.length + d.dkimKeys.length + (d.hostAddress ? 1 : 0)]),
+    );
+    this.mailHost = mailHost;
+    this.mailHosts = mailHost ? pulumi.output({ [mailHost.hostname]: { publicIp: mailHost.publicIp, ptr: mailHost.ptr } }) : {};
+    this.mailboxPasswords = mailHost ? mailHost.mailboxPasswords : {};
+    this.senderPasswords = mailHost ? mailHost.senderPasswords : {};
+    this.spfIncludeCosts = Object.fromEntries(
+      config.domains.flatMap((d) => d.spf.includes.filter((inc) => inc.lookups !== undefined).map((inc) => [inc.domain, inc.lookups!])),
+    );
+    this.mtaStsPolicies = Object.fromEntries(desired.domains.filter((d) => d.mtaStsPolicy).map((d) => [d.domain, d.mtaStsPolicy!]));
+
+    // What the policy pack needs to know about the stack as a whole.
+    new StackSettings("postforge-settings", { environment: config.environment, dmarcMode: config.dmarcMode, spfIncludeCosts: this.spfIncludeCosts }, child());
+
+    // Public facts only: the passwords stay properties, exported as secrets by the program.
+    this.registerOutputs({ domains: this.domains, spfIncludeCosts: this.spfIncludeCosts, mtaStsPolicies: this.mtaStsPolicies });
+  }
+}

@@ -1,0 +1,40 @@
+import { desiredRecordsForStack, dnsBackendFromConfig, hostAddressPlaceholder, mailHostPlanFor, type MailHostPlan, type StackRecords } from "../config";
+import { stackConfigSchema, type StackConfig, type StackConfigInput } from "../config/schema";
+import { dkimPlaceholderRecord } from "../dkim/records";
+import type { DnsBackend } from "../dns/backend";
+import { prepareOrThrow } from "../dns/mail-domain";
+import { parseOrThrow } from "../validation";
+
+/**
+ * Everything MailStack builds, decided before the first resource exists:
+ * the validated config, every zone's records, the mail host's plan and each
+ * zone's provider backend, with every zone checked to encode for its
+ * provider. Pure apart from constructing the backends (no resource), so a
+ * problem in the last zone cannot leave the first ones half-applied.
+ */
+export interface MailStackPlan {
+  config: StackConfig;
+  desired: StackRecords;
+  mailHost: MailHostPlan | undefined;
+  /** Each zone's backend, in `desired.domains` order. */
+  backends: DnsBackend[];
+}
+
+export function planMailStack(input: StackConfigInput, o: { stack: string; awsRegion: string | undefined }): MailStackPlan {
+  const subject = `stack "${o.stack}" config`;
+  const config = parseOrThrow(stackConfigSchema, input, subject);
+  const desired = desiredRecordsForStack(config, subject);
+  const mailHost = mailHostPlanFor(config, desired, o.awsRegion, subject);
+  // The record rules already ran over the whole stack (desiredRecordsForStack); what is left to know is
+  // whether every zone encodes for its provider (names, TTL ranges). Managed DKIM keys take part
+  // through a placeholder of their record, the host's A record through one of its own.
+  const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend));
+  desired.domains.forEach((zone, i) =>
+    prepareOrThrow(zone.domain, backends[i], [
+      ...zone.records,
+      ...zone.dkimKeys.map((k) => dkimPlaceholderRecord(zone.domain, k.selector, k.algorithm, zone.ttl)),
+      ...(zone.hostAddress ? [hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl)] : []),
+    ]),
+  );
+  return { config, desired, mailHost, backends };
+}

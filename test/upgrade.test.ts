@@ -1,0 +1,80 @@
+/**
+ * Upgrading Postforge changes nothing in a deployed stack. The URNs the
+ * example stacks registered before MailStack existed (test/fixtures/upgrade/,
+ * captured from that release's program by test/support/capture-urns.ts) are
+ * held against what today's program registers: every old URN must still be
+ * registered, or be named by an alias of exactly one new resource (Pulumi
+ * then moves its state there: no replacement, no delete). The only resource
+ * Pulumi would create is the MailStack component itself, which has no cloud
+ * counterpart; and whatever was protected (the Elastic IP, the KMS key, live
+ * DKIM keys) still is.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { runOffline, type CapturedResource } from "../cli/plan/engine";
+import { loadProjectStack } from "../cli/plan/stack-files";
+import { MAIL_STACK_TYPE } from "../components/type-tokens";
+import { PROGRAM, PROJECT_DIR } from "./support/offline";
+
+interface Captured {
+  capturedFrom: string;
+  resources: { urn: string; protect: boolean }[];
+}
+
+/** What `pulumi up` would do with the old state and the new program: moved, kept, created, deleted. */
+export function upgradeMoves(old: Captured["resources"], now: CapturedResource[]): { kept: string[]; moved: Map<string, string>; created: string[]; deleted: string[]; ambiguous: string[] } {
+  const current = new Set(now.map((r) => r.urn));
+  const moved = new Map<string, string>();
+  const ambiguous: string[] = [];
+  const deleted: string[] = [];
+  const kept: string[] = [];
+  for (const { urn } of old) {
+    if (current.has(urn)) {
+      kept.push(urn);
+      continue;
+    }
+    const claimants = now.filter((r) => (r.aliases ?? []).includes(urn));
+    if (claimants.length === 1) moved.set(urn, claimants[0].urn);
+    else if (claimants.length === 0) deleted.push(urn);
+    else ambiguous.push(`${urn} <- ${claimants.map((c) => c.urn).join(", ")}`);
+  }
+  const adopted = new Set([...kept, ...moved.values()]);
+  const created = now.filter((r) => !adopted.has(r.urn)).map((r) => r.urn);
+  return { kept, moved, created, deleted, ambiguous };
+}
+
+for (const stack of ["dev", "prod", "selfhosted"]) {
+  describe(`upgrading the example stack ${stack}`, () => {
+    const fixture = JSON.parse(readFileSync(path.join(__dirname, "fixtures", "upgrade", `${stack}.json`), "utf8")) as Captured;
+
+    it("moves every resource of the previous release to exactly one resource of this one, and creates only the MailStack component", async () => {
+      const project = loadProjectStack(PROJECT_DIR, stack);
+      const now = await runOffline({ programPath: PROGRAM, project: "postforge", stack, config: project.config });
+      const { moved, created, deleted, ambiguous } = upgradeMoves(fixture.resources, now.resources);
+      assert.deepEqual(deleted, [], "resources the upgrade would delete");
+      assert.deepEqual(ambiguous, [], "old URNs claimed by more than one new resource");
+      assert.deepEqual(created.map((urn) => now.resources.find((r) => r.urn === urn)!.type), [MAIL_STACK_TYPE]);
+      // Everything but the stack itself moved under the component.
+      assert.equal(moved.size, fixture.resources.length - 1);
+      for (const [from, to] of moved) assert.equal(from.split("::").pop(), to.split("::").pop(), `${from} renamed to ${to}`);
+      // What was protected still is, where it now lives.
+      for (const { urn, protect } of fixture.resources.filter((r) => r.protect)) {
+        assert.equal(now.resources.find((r) => r.urn === moved.get(urn))?.protect, protect, urn);
+      }
+    });
+  });
+}
+
+describe("upgradeMoves has teeth", () => {
+  it("reports a dropped resource, a renamed one without an alias, and two claims on one old URN", () => {
+    const r = (urn: string, aliases: string[] = []): CapturedResource => ({ urn, type: "t", name: urn, custom: true, inputs: {}, secretInputs: [], protect: false, additionalSecretOutputs: [], dependencies: [], aliases });
+    const old = ["urn:a", "urn:b", "urn:c"].map((urn) => ({ urn, protect: false }));
+    const result = upgradeMoves(old, [r("urn:a2", ["urn:a"]), r("urn:b2"), r("urn:x", ["urn:c"]), r("urn:y", ["urn:c"])]);
+    assert.deepEqual([...result.moved], [["urn:a", "urn:a2"]]);
+    assert.deepEqual(result.deleted, ["urn:b"]);
+    assert.deepEqual(result.ambiguous, ["urn:c <- urn:x, urn:y"]);
+    assert.deepEqual(result.created, ["urn:b2", "urn:x", "urn:y"]);
+  });
+});
