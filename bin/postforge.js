@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so the `postforge` command needs no build step.
-require("tsx/cjs/api").register();
-const { main } = require("../cli/postforge.ts");
+// The postforge command: the compiled CLI (`npm run build`, which npm runs on install from a checkout).
+const { main } = require("../dist/cli/postforge.js");
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    // Let stdout drain before the process ends, whatever it is (file, pipe): exitCode, not exit().
+    process.exitCode = code;
+  },
   (error) => {
     console.error(error);
-    process.exit(3);
+    process.exitCode = 3;
   },
 );

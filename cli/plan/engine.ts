@@ -5,6 +5,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { getProject, getStack, setMockOptions } from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+import { ValidationError } from "../../components/validation";
 import { fakeCall, fakeComputedOutputs } from "./fakes";
 
 // Marked @internal in Pulumi's typings but exported at runtime: drains the RPC queue.
@@ -231,9 +232,41 @@ const RUNTIME_WARNING = "warning: [runtime] ";
  */
 export const OFFLINE_STACK_FRAMES = 0;
 
+/**
+ * A TypeScript program is loaded as `pulumi up` loads it: through the ts-node
+ * that @pulumi/pulumi vendors, with the project's own `typescript` and
+ * tsconfig.json, transpile-only (as PULUMI_NODEJS_TRANSPILE_ONLY=true; the
+ * plan is no type checker). Nothing is registered when a loader for .ts is
+ * already in place (tests run under tsx).
+ */
+function ensureTypeScriptLoader(programPath: string): void {
+  if (!programPath.endsWith(".ts") || require.extensions[".ts"]) return;
+  const projectDir = path.dirname(programPath);
+  let compiler: string;
+  try {
+    compiler = require.resolve("typescript", { paths: [projectDir] });
+  } catch {
+    throw new ValidationError(`stack program ${programPath}`, [
+      "is TypeScript, and the project has no typescript package; install it as Pulumi's Node runtime needs it (npm install --save-dev typescript@~5.9)",
+    ]);
+  }
+  const vendor = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "vendor");
+  const tsNode = fs.readdirSync(vendor).find((d) => d.startsWith("ts-node@"));
+  if (!tsNode) throw new Error(`@pulumi/pulumi vendors no ts-node in ${vendor}`);
+  const tsconfig = path.join(projectDir, "tsconfig.json");
+  require(path.join(vendor, tsNode)).register({
+    compiler,
+    transpileOnly: true,
+    project: tsconfig,
+    skipProject: !fs.existsSync(tsconfig),
+    compilerOptions: { module: "commonjs" },
+  });
+}
+
 async function runProgram(programFile: string, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
   // Node caches modules by real path: a symlinked program must be evicted by that path to run again.
   const programPath = fs.realpathSync(path.resolve(programFile));
+  ensureTypeScriptLoader(programPath);
   delete require.cache[programPath];
   // A program that throws (invalid config) must not reject Pulumi's own stack
   // promises: nothing awaits those, so the error would echo as unhandled

@@ -1,0 +1,2 @@
+export * from "./mail-stack";
+export * from "./plan";
