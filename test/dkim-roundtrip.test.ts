@@ -5,10 +5,10 @@
  * mailauth (sign with the provider's private PEM, verify with a resolver
  * that asks only that knotd).
  *
- * mailauth 7 needs Node >= 22.19 for its main entry (it loads undici 8 for
- * BIMI, which throws on Node 20 at require time), so these tests load only
- * its DKIM modules (`mailauth/lib/dkim/sign`, `mailauth/lib/dkim/verify`),
- * which do no lookups except through the resolver they are given.
+ * These tests use mailauth's DKIM modules alone (`mailauth/lib/dkim/sign`,
+ * `mailauth/lib/dkim/verify`): they judge one signature at a time and do no
+ * lookups except through the resolver they are given. The mail host's
+ * end-to-end test uses mailauth's full `authenticate`.
  *
  * Verification runs in mailauth's strict mode (RFC 6376/8301/8463 exactly,
  * including the key record syntax); the failure cases also pin what the
