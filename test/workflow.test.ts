@@ -70,7 +70,7 @@ describe("the DNS preview workflow's shape", () => {
     assert.deepEqual(offline.permissions, { contents: "read", "pull-requests": "write" });
     const checkouts = offline.steps.filter((s) => s.uses === "actions/checkout@v4").map((s) => s.with?.path);
     assert.deepEqual(checkouts, ["head", "base"]);
-    assert.equal(step(offline, (s) => s.uses === "actions/setup-node@v4").with?.["node-version"], 20);
+    assert.equal(step(offline, (s) => s.uses === "actions/setup-node@v4").with?.["node-version"], 22);
     const preview = step(offline, (s) => s.id === "preview").run!;
     assert.match(preview, /npx postforge plan --stack "\$stack" --json/);
     assert.match(preview, /npx postforge diff --base .* --head /);
