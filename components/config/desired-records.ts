@@ -33,6 +33,7 @@ import type { DnsBackendConfig, ParkedDomainConfig, SendingDomainConfig, StackCo
  * across records (two SPF records at one name) name the settings to change.
  */
 
+/** One zone's desired state: its records, its managed DKIM keys and where they are published. */
 export interface DomainRecords {
   domain: string;
   /** "sending" domains send mail; "parked" ones must never send. */
@@ -66,8 +67,11 @@ export function hostAddressPlaceholder(name: string, ttl: number): DnsRecord {
   return { name, ttl, purpose: "host-address", type: "A", address: "192.0.2.1" };
 }
 
+/** What desiredRecordsForStack returns: every zone's records, where the mail host sits, and the warnings. */
 export interface StackRecords {
+  /** Every zone of the stack, sending domains first, then parked ones, in config order. */
   domains: DomainRecords[];
+  /** Where the stack's mail host sits, when the config has one. */
   mailHost?: MailHostPlacement;
   /** Things the user should know that do not block a deploy (config path first). */
   warnings: string[];
@@ -112,6 +116,11 @@ class Collector {
   }
 }
 
+/**
+ * The records every zone of the stack must hold, with its managed DKIM keys
+ * and the mail host's place. Throws a ValidationError naming every problem
+ * at its config path; `today` dates the DKIM key rotation warnings.
+ */
 export function desiredRecordsForStack(config: StackConfig, subject: string, today: Date = new Date()): StackRecords {
   const c = new Collector();
   const domains: DomainRecords[] = [];

@@ -12,6 +12,7 @@ import type { DkimSettings, SendingDomainConfig } from "./schema";
  * live in the DkimKey provider and run at preview and update.
  */
 
+/** One key Postforge generates and rotates for a domain, its selector resolved. */
 export interface ManagedDkimKey {
   selector: string;
   algorithm: DkimKeyAlgorithm;
@@ -22,12 +23,22 @@ export interface ManagedDkimKey {
   quarter?: string;
 }
 
+/** What resolveManagedDkimKeys returns: the keys, and what is wrong or worth knowing about them. */
 export interface ResolvedDkimKeys {
+  /** The managed keys, selectors resolved, in config order. */
   keys: ManagedDkimKey[];
+  /** Problems that refuse the config, each prefixed with its config path. */
   problems: string[];
+  /** Things that do not block a deploy, such as a key due for rotation. */
   warnings: string[];
 }
 
+/**
+ * A domain's managed DKIM keys, selectors derived from quarters (RSA bits
+ * default 2048), with the rotation rules judged from config alone: one active
+ * key per algorithm, no retiring key without an active one, rotation due
+ * after `settings.rotationMonths` counted to `today`.
+ */
 export function resolveManagedDkimKeys(domain: SendingDomainConfig, path: string, settings: DkimSettings, today: Date): ResolvedDkimKeys {
   const problems: string[] = [];
   const warnings: string[] = [];

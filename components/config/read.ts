@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseOrThrow, ValidationError } from "../validation";
 import { STACK_CONFIG_KEYS, stackConfigSchema, type StackConfig } from "./schema";
 
+/** The Pulumi config namespace of Postforge's keys: `postforge:domains` and the rest. */
 export const CONFIG_NAMESPACE = "postforge";
 
 /**

@@ -22,6 +22,7 @@ import { cidr, DEFAULT_QUEUE, DEFAULT_RATE_LIMITS, DEFAULT_ROLES, messageSizeLim
 const policy = z.enum(["none", "quarantine", "reject"], { error: "must be one of none, quarantine, reject" });
 const alignment = z.enum(["r", "s"], { error: "must be r (relaxed) or s (strict)" });
 
+/** Where a zone's records are published: a Cloudflare zone by `zoneId`, or a Route53 hosted zone by `hostedZoneId`. */
 export const dnsBackendSchema = z.discriminatedUnion(
   "provider",
   [
@@ -30,6 +31,7 @@ export const dnsBackendSchema = z.discriminatedUnion(
   ],
   { error: "must name a provider: cloudflare (with zoneId) or route53 (with hostedZoneId)" },
 );
+/** A zone's validated DNS provider and zone id, from which its DnsBackend is built. */
 export type DnsBackendConfig = z.output<typeof dnsBackendSchema>;
 
 const spfIncludeSchema = z.union(
@@ -48,6 +50,7 @@ const spfIncludeSchema = z.union(
   { error: "must be a domain such as _spf.google.com, or { domain, lookups }" },
 );
 
+/** A sending domain's SPF senders (RFC 7208); every list defaults to empty and `all` to `-all`. */
 export const spfSchema = z.strictObject({
   /** IPv4 addresses or ranges that send for the domain. */
   ip4: z.array(ipv4Range).default([]),
@@ -61,6 +64,7 @@ export const spfSchema = z.strictObject({
   all: z.enum(["-all", "~all"], { error: "must be -all (fail) or ~all (softfail); +all and ?all are not allowed" }).default("-all"),
 });
 
+/** A sending domain's DMARC tags, one field per tag as in DmarcIntent; only `p` is required. */
 export const dmarcSchema = z.strictObject({
   p: policy,
   sp: policy.optional(),
@@ -110,6 +114,7 @@ const dkimManagedKeySchema = z.strictObject({
     error: "must be pending (published, not signing), active, retiring (published, not signing, mail in flight) or revoked",
   }),
 });
+/** One managed DKIM key as the config declares it, validated: selector or quarter, algorithm, size and state. */
 export type DkimManagedKeyConfig = z.output<typeof dkimManagedKeySchema>;
 
 const domainDkimSchema = z.strictObject({
@@ -129,6 +134,11 @@ const mtaStsSchema = z.strictObject({
   maxAge: z.number().int().min(0).default(604800),
 });
 
+/**
+ * One sending domain of the stack (`postforge:domains`): its zone and DNS
+ * provider, MX, hosts, SPF, DKIM, DMARC and the optional MTA-STS, TLS-RPT,
+ * BIMI and CAA records.
+ */
 export const sendingDomainSchema = z.strictObject({
   name: hostname,
   dns: dnsBackendSchema,
@@ -148,6 +158,7 @@ export const sendingDomainSchema = z.strictObject({
   bimi: z.strictObject({ selector: z.string().optional(), logo: httpsUrl, evidence: httpsUrl.optional() }).optional(),
   caa: z.strictObject({ issue: z.array(z.string()).min(1), issuewild: z.array(z.string()).optional(), iodef: z.array(z.string()).optional() }).optional(),
 });
+/** One sending domain's validated config, defaults filled in. */
 export type SendingDomainConfig = z.output<typeof sendingDomainSchema>;
 
 /** A domain that must never send mail: it gets null MX, `v=spf1 -all`, DMARC reject and a revoked DKIM wildcard. */
@@ -158,6 +169,7 @@ export const parkedDomainSchema = z.strictObject({
   /** Where to send aggregate reports of spoofing attempts. */
   rua: z.array(z.string()).optional(),
 });
+/** One parked domain's validated config. */
 export type ParkedDomainConfig = z.output<typeof parkedDomainSchema>;
 
 /** Stack-wide DKIM key lifecycle settings. */
@@ -171,6 +183,7 @@ export const dkimSettingsSchema = z.strictObject({
   /** Protect active keys and their secrets from deletion. Default true. */
   protectActiveKeys: z.boolean().default(true),
 });
+/** The stack-wide DKIM settings, validated, defaults filled in. */
 export type DkimSettings = z.output<typeof dkimSettingsSchema>;
 
 /**
@@ -226,8 +239,13 @@ export const mailHostStackSchema = z.strictObject({
   /** Secrets Manager name of the submission logins' passwd-file; default `postforge/mail-host/<hostname>/senders`. */
   senderPasswordsSecretName: secretName.optional(),
 });
+/** The stack's mail host as its config declares it, validated, defaults filled in. */
 export type MailHostStackConfig = z.output<typeof mailHostStackSchema>;
 
+/**
+ * The whole stack config: every `postforge:*` key without its prefix. Also
+ * refuses a DKIM overlap shorter than the mail host's queue lifetime.
+ */
 export const stackConfigSchema = z.strictObject({
   /** Production stacks are held to DMARC enforcement by the policy packs. */
   environment: z.enum(["production", "staging", "development"], { error: "must be production, staging or development" }).default("development"),
@@ -251,7 +269,9 @@ export const stackConfigSchema = z.strictObject({
     });
   }
 });
+/** The validated stack config, defaults filled in: what every record and resource is derived from. */
 export type StackConfig = z.output<typeof stackConfigSchema>;
+/** The stack config as a stack file holds it, before validation: keys with a default may be left out. */
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 
 /** The `postforge:*` keys the program reads, in the order Pulumi.yaml declares them. */

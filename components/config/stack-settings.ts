@@ -3,6 +3,7 @@ import { STACK_SETTINGS_TYPE } from "../type-tokens";
 
 export { STACK_SETTINGS_TYPE };
 
+/** The arguments of a StackSettings: the stack-wide facts the policy pack reads. */
 export interface StackSettingsArgs {
   /** `postforge:environment`: production stacks are held to DMARC enforcement. */
   environment: "production" | "staging" | "development";

@@ -6,6 +6,7 @@ import {
   type DkimKeyState,
 } from "./provider";
 
+/** The arguments of a DkimKey: which key to generate and where it is in its rotation. */
 export interface DkimKeyArgs {
   /** The signing domain (DKIM `d=`). */
   domain: pulumi.Input<string>;

@@ -8,17 +8,21 @@ import { parseOrThrow, ValidationError } from "../validation";
 import { DkimKey } from "./dkim-key";
 import { DEFAULT_OVERLAP_SECONDS, dkimInputProblems, type DkimKeyAlgorithm, type DkimKeyState } from "./provider";
 
+/** One key of a DkimKeyring: its selector, type, size and rotation state. */
 export interface DkimKeySpec {
   /** The selector; the record is `<selector>._domainkey.<domain>`. */
   selector: string;
+  /** The key type: `rsa` or `ed25519`. */
   algorithm: DkimKeyAlgorithm;
   /** RSA size; 0 for Ed25519. */
   bits: number;
   /** Accept 1024-bit RSA (legacy receivers only). */
   allowLegacy1024?: boolean;
+  /** The key's rotation state (see ./provider.ts). */
   state: DkimKeyState;
 }
 
+/** The arguments of a DkimKeyring: one domain's keys and how their private halves are stored. */
 export interface DkimKeyringArgs {
   /** The signing domain. Plain: it names the children. */
   domain: string;

@@ -18,26 +18,34 @@ import type * as pulumi from "@pulumi/pulumi";
  * - `revoked`: published with an empty `p=` (RFC 6376 §3.6.1), then removed from config.
  */
 export type DkimKeyState = "pending" | "active" | "retiring" | "revoked";
+/** Every DkimKeyState, in rotation order. */
 export const DKIM_KEY_STATES: readonly DkimKeyState[] = ["pending", "active", "retiring", "revoked"];
 
+/** The key types the provider generates: RSA, or Ed25519 (RFC 8463) for dual signing. */
 export type DkimKeyAlgorithm = "rsa" | "ed25519";
 
 /** Seven days: Postfix gives up on queued mail after five (maximal_queue_lifetime), plus DNS caching. */
 export const DEFAULT_OVERLAP_SECONDS = 7 * 24 * 3600;
 
+/** A DkimKey's inputs as the provider receives them, defaults already filled in by the DkimKey class. */
 export interface DkimKeyInputs {
+  /** The signing domain (DKIM `d=`). */
   domain: string;
+  /** The selector; its record is `<selector>._domainkey.<domain>`. */
   selector: string;
+  /** The key type. */
   algorithm: DkimKeyAlgorithm;
   /** RSA modulus size; 0 for Ed25519. */
   bits: number;
   /** 1024-bit RSA is refused unless this is set (legacy receivers only). */
   allowLegacy1024: boolean;
+  /** The key's rotation state. */
   state: DkimKeyState;
   /** How long a key stays `retiring` before it may be revoked. */
   overlapSeconds: number;
 }
 
+/** A DkimKey's state as the provider stores it: the inputs plus the generated key and when its state began. */
 export interface DkimKeyOutputs extends DkimKeyInputs {
   /** The `p=` value: base64 SPKI DER (RSA) or the raw 32-byte key (Ed25519). */
   publicKey: string;
@@ -45,6 +53,7 @@ export interface DkimKeyOutputs extends DkimKeyInputs {
   privateKeyPem: string;
   /** The exact TXT value to publish at `<selector>._domainkey.<domain>` (empty `p=` once revoked). */
   dnsValue: string;
+  /** When the key was generated (ISO 8601). */
   createdAt: string;
   /** When the key entered its current state (ISO 8601). */
   stateSince: string;
@@ -153,6 +162,11 @@ function now(): string {
   return new Date().toISOString();
 }
 
+/**
+ * The dynamic provider behind DkimKey: `check` refuses a state change that
+ * would leave a gap in verification, `create` generates the key pair, `update`
+ * keeps it and moves its state, and `delete` refuses to drop a key mail may still need.
+ */
 export const dkimKeyProvider: pulumi.dynamic.ResourceProvider = {
   async check(olds: Partial<DkimKeyInputs>, news: DkimKeyInputs) {
     const failures = dkimInputProblems(news).map((reason) => ({ property: "", reason }));

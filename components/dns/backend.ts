@@ -34,12 +34,17 @@ export interface DnsBackend {
   prepare(args: PrepareArgs): PreparedRecords;
 }
 
+/** What a backend is given to prepare one zone's records. */
 export interface PrepareArgs {
+  /** The MailDomain's name: the prefix of every provider resource's logical name. */
   baseName: string;
+  /** The zone apex the records are in; resource names use each record's name relative to it. */
   apex: string;
+  /** The zone's records, each inside `apex`; values may be outputs of other resources. */
   records: DnsRecordInput[];
 }
 
+/** A zone's records encoded for its provider and named, ready to be registered. */
 export interface PreparedRecords {
   /** Logical names of the resources `create` will register, in order. */
   readonly names: string[];

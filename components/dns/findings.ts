@@ -2,11 +2,14 @@
  * Results are data, not prints: every protocol rule reports findings, and the
  * builders, the policy packs and `verify` each present them their own way.
  */
+/** How bad a finding is: an error refuses the record; a warning or info is only reported. */
 export type Severity = "error" | "warning" | "info";
 
+/** One problem (or note) a protocol rule found in a record or an intent. */
 export interface Finding {
   /** Stable machine-readable code, e.g. "spf.lookups.over-limit". */
   code: string;
+  /** How bad it is (see Severity). */
   severity: Severity;
   /** Human message naming the record, the value and the fix. */
   message: string;
@@ -14,6 +17,7 @@ export interface Finding {
   path?: string;
 }
 
+/** The findings that are errors, in their order; warnings and info are left out. */
 export function errorsOf(findings: readonly Finding[]): Finding[] {
   return findings.filter((f) => f.severity === "error");
 }

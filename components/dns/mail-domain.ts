@@ -6,6 +6,7 @@ import { isDeferred, type DnsBackend, type DnsRecordInput, type PreparedRecords 
 import type { DnsRecord } from "./model";
 import { isDnsName, publishingProblems, recordProblems, recordSetProblems } from "./record-rules";
 
+/** The arguments of a MailDomain: one zone, its records and the provider that publishes them. */
 export interface MailDomainArgs {
   /**
    * The zone apex, e.g. `example.com`. A plain string, not an Input: it names

@@ -6,6 +6,7 @@
  * exact value back.
  */
 
+/** The record types Postforge models: what email authentication and its hosts need. */
 export type RecordType = "A" | "AAAA" | "CNAME" | "MX" | "TXT" | "CAA";
 
 /** What a record is for; builders set it so logical names and reports stay meaningful. */
@@ -45,8 +46,10 @@ export interface TxtRecord<Strings = string[]> extends RecordBase {
   strings: Strings;
 }
 
+/** An MX record (RFC 5321 §5): where mail for the owner name is delivered, lowest priority first. */
 export interface MxRecord extends RecordBase {
   type: "MX";
+  /** Preference: lower values are tried first. */
   priority: number;
   /** Mail exchanger host name without trailing dot; "." (empty root) for null MX. */
   exchange: string;
@@ -62,19 +65,28 @@ export interface AddressRecord<Address = string> extends RecordBase {
   address: Address;
 }
 
+/** A CNAME record: the owner name is an alias of `target` (it can hold no other record, RFC 1034 §3.6.2). */
 export interface CnameRecord extends RecordBase {
   type: "CNAME";
   /** Canonical name without trailing dot. */
   target: string;
 }
 
+/** A CAA record (RFC 8659): which certificate authorities may issue for the owner name. */
 export interface CaaRecord extends RecordBase {
   type: "CAA";
+  /** Flags octet; 128 is the critical bit. */
   flags: number;
+  /** The property: `issue`, `issuewild` or `iodef` (where CAs report violations). */
   tag: "issue" | "issuewild" | "iodef";
+  /** The property value, e.g. a CA's domain such as `letsencrypt.org`. */
   value: string;
 }
 
+/**
+ * Any record Postforge models, one of the types above. The type parameters
+ * let MailDomain accept addresses and TXT strings known only after deploy.
+ */
 export type DnsRecord<Address = string, Strings = string[]> =
   | TxtRecord<Strings>
   | MxRecord

@@ -8,8 +8,10 @@
  * so a 2048-bit key takes two strings, not three.
  */
 
+/** The longest RFC 1035 character-string, in octets. */
 export const MAX_CHARACTER_STRING_OCTETS = 255;
 
+/** The length of `value` in UTF-8 octets, the unit RFC 1035 character-string limits count in. */
 export function octets(value: string): number {
   return Buffer.byteLength(value, "utf8");
 }

@@ -19,6 +19,7 @@ import {
 } from "./model";
 import { recordProblems } from "./record-rules";
 
+/** Options of `renderZoneFile`: the SOA and NS data a record list does not hold. */
 export interface ZoneFileOptions {
   /**
    * Authoritative name servers (host names, trailing dot optional). The first

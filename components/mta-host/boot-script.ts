@@ -18,6 +18,7 @@ export const CONFIG_PACKAGES = [
   "postfix-pcre", // pcre: tables (the submission header From check, the port-25 recipient check)
 ] as const;
 
+/** certbot's deploy hook: installs a new or renewed certificate where Postfix and Dovecot read it, then reloads both. */
 export function renderCertDeployHook(): string {
   return `#!/bin/sh
 # certbot --deploy-hook: install a new or renewed certificate for Postfix and Dovecot.
@@ -46,6 +47,11 @@ function certbotCommand(config: MailHostConfig): string {
   return args.join(" \\\n    ");
 }
 
+/**
+ * The boot script: installs missing packages, fetches DKIM keys and passwd-files
+ * from Secrets Manager, serves a self-signed certificate, checks and starts the
+ * services, removes keys no longer configured, then asks Let's Encrypt. Holds no secret.
+ */
 export function renderBootScript(config: MailHostConfig): string {
   const dovecot = renderDovecot(config);
   const signers = opendkimSigners(config);

@@ -47,6 +47,10 @@ function cloudInitFile(file: RenderedFile): Record<string, unknown> {
   return { path: file.path, owner: file.owner, permissions: file.permissions, defer: true, content: file.content };
 }
 
+/**
+ * The host's user-data as a `#cloud-config` document: the packages, the sync
+ * machinery, and commands that enable its timer and run it once. Holds no secret.
+ */
 export function renderCloudInit(config: MailHostConfig): string {
   const document = {
     package_update: true,

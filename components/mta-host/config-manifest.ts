@@ -16,11 +16,16 @@ import { renderPostfix } from "./postfix";
  * script in it fetches those by name.
  */
 
+/** The format tag of a config manifest; the host's write-files script refuses any other. */
 export const CONFIG_MANIFEST_FORMAT = "postforge-mail-host-config/1";
 
+/** The config manifest: every file of one host's configuration, tagged with its format and the host it is for. */
 export interface ConfigManifest {
+  /** The manifest format, CONFIG_MANIFEST_FORMAT; the host refuses any other. */
   format: typeof CONFIG_MANIFEST_FORMAT;
+  /** The host the manifest is for; the host refuses one for another name. */
   hostname: string;
+  /** The files to write, with their owner and mode (see mailHostFiles). */
   files: RenderedFile[];
 }
 
@@ -40,6 +45,7 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
   ];
 }
 
+/** The host's config manifest as data: its format, its host name and every file of its configuration. */
 export function configManifest(config: MailHostConfig): ConfigManifest {
   return { format: CONFIG_MANIFEST_FORMAT, hostname: config.hostname, files: mailHostFiles(config) };
 }

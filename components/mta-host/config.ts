@@ -67,6 +67,7 @@ const selectorSchema = z.strictObject({
   /** Where the private half is, from `dkimSecretName(domain, selector)`. */
   secretName,
 });
+/** One signing DKIM selector of a sending domain, with where its private key is kept. */
 export type MailHostSelector = z.output<typeof selectorSchema>;
 
 /**
@@ -84,6 +85,7 @@ export const rolesSchema = z.strictObject({
   tlsReports: localPart.default("tls-rpt"),
 });
 
+/** The role mailboxes' local parts when the config names none: fbl, dmarc-rua, dmarc-ruf, tls-rpt. */
 export const DEFAULT_ROLES: z.output<typeof rolesSchema> = { feedbackLoop: "fbl", dmarcAggregate: "dmarc-rua", dmarcFailure: "dmarc-ruf", tlsReports: "tls-rpt" };
 
 const domainSchema = z.strictObject({
@@ -99,8 +101,13 @@ const domainSchema = z.strictObject({
    */
   strictDkimAlignment: z.boolean().default(false),
 });
+/** One sending domain of a mail host, validated: its signing selectors, role mailboxes and DKIM alignment. */
 export type MailHostDomain = z.output<typeof domainSchema>;
 
+/**
+ * Postfix's per-client limits (anvil), on port 25 and on submission. Each
+ * default is the DEFAULT_RATE_LIMITS figure.
+ */
 export const rateLimitsSchema = z.strictObject({
   // Port 25 (other MTAs delivering to the role mailboxes): anvil limits per client address.
   /** New connections per client per minute (anvil; smtpd_client_connection_rate_limit). */
@@ -132,6 +139,7 @@ export const messageSizeLimitSchema = z
   .min(1_048_576, { error: "must be at least 1048576 bytes (1 MiB): DMARC and ARF reports need room" })
   .max(157_286_400, { error: "must be at most 157286400 bytes (150 MiB)" });
 
+/** The rate limits a host gets when its config sets none: the defaults of rateLimitsSchema. */
 export const DEFAULT_RATE_LIMITS: z.output<typeof rateLimitsSchema> = {
   connectionsPerMinute: 60,
   concurrentConnections: 20,
@@ -166,6 +174,7 @@ export const queueSchema = z
       });
     }
   });
+/** The queue lifetimes when the config sets none: 48 hours for mail, 24 for bounces. */
 export const DEFAULT_QUEUE: z.output<typeof queueSchema> = { maximalLifetimeHours: 48, bounceLifetimeHours: 24 };
 
 /** A SASL login name for an application: lower-case letters, digits and . _ -, no @ (so it is never a mailbox). */
@@ -187,6 +196,7 @@ export const senderSchema = z.strictObject({
   /** Raise to issue a new generated password (the old one stops working once the host applies it). Default 1. */
   passwordVersion: z.number().int().min(1).default(1),
 });
+/** One application's validated submission credentials: its login, allowed senders and password version. */
 export type SenderIdentity = z.output<typeof senderSchema>;
 
 const dnsChallengeSchema = z.discriminatedUnion(
@@ -213,6 +223,11 @@ const tlsSchema = z.strictObject({
 
 const AWS_REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
+/**
+ * The schema of a mail host's configuration: its name, sending domains,
+ * networks, limits, submission logins, secret names and TLS. Defaults fill in
+ * what is left out; MailHostConfig is what it outputs.
+ */
 export const mailHostConfigSchema = z
   .strictObject({
     /** The host's FQDN: myhostname, the HELO/EHLO name and the PTR name (RFC 5321 §4.1.4). */
@@ -310,13 +325,17 @@ function senderEntryProblem(domains: MailHostDomain[], entry: string): string | 
   return undefined;
 }
 
+/** A mail host's configuration as written, before validation: optional fields may be left out. */
 export type MailHostConfigInput = z.input<typeof mailHostConfigSchema>;
+/** A mail host's validated configuration, defaults filled in: what its boot files are rendered from. */
 export type MailHostConfig = z.output<typeof mailHostConfigSchema>;
 
+/** Validate a mail host configuration and return it with defaults filled in; throws a ValidationError listing every problem. */
 export function parseMailHostConfig(input: unknown, subject = "MailHost config"): MailHostConfig {
   return parseOrThrow(mailHostConfigSchema, input, subject);
 }
 
+/** What a role mailbox receives: postmaster@ and abuse@ mail (RFC 2142), or one kind of report. */
 export type MailboxRole = "postmaster" | "abuse" | "feedbackLoop" | "dmarcAggregate" | "dmarcFailure" | "tlsReports";
 
 /** One role mailbox, e.g. `{ address: "abuse@example.com", roles: ["abuse"] }`; one address may serve several roles. */

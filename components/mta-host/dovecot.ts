@@ -23,6 +23,7 @@ import { renderRestartDropIn } from "./systemd";
 
 const POSTFIX_QUEUE_PRIVATE = `${PATHS.postfixQueue}/private`;
 
+/** The host's dovecot.conf: role mailboxes over LMTP and IMAPS, and the SASL service for submission (see above). */
 export function renderDovecotConf(config: MailHostConfig): string {
   const imapNets = ["127.0.0.1/32", "::1/128", ...config.adminClients];
   const submissionNets = config.submissionClients;
@@ -150,15 +151,19 @@ export function renderPasswdFetchStep(config: MailHostConfig): string {
   ].join("\n");
 }
 
+/** What renderDovecot returns: the config, the role mailboxes it serves and the boot step that fetches their passwords. */
 export interface DovecotFiles {
+  /** The rendered dovecot.conf. */
   conf: string;
   /** Every role mailbox of every domain; each must be in the passwd-file secret. */
   mailboxes: RoleMailbox[];
   /** Boot script lines that fetch the passwd-file (see renderPasswdFetchStep). */
   bootStep: string;
+  /** dovecot.conf and the restart drop-in, for cloud-init's write_files. */
   files: RenderedFile[];
 }
 
+/** Every Dovecot file the host needs, with the role mailboxes and the passwd-file boot step. */
 export function renderDovecot(config: MailHostConfig): DovecotFiles {
   const conf = renderDovecotConf(config);
   return {

@@ -85,6 +85,7 @@ export const OPENDKIM_MILTERS = {
   ed25519: { socket: "/var/spool/postfix/opendkim/ed25519.sock" },
 } as const;
 
+/** Where OpenDKIM reads the private key of one domain's selector, fetched there at boot. */
 export function dkimKeyPath(domain: string, selector: string): string {
   return `${PATHS.dkimKeysDir}/${domain}/${selector}.private`;
 }

@@ -15,6 +15,7 @@ import { configManifestSecretName, encodeConfigManifest, renderConfigManifest, S
 import { mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
 import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
 
+/** The arguments of a MailHost: its configuration, its DKIM secrets, and where and how it runs on EC2. */
 export interface MailHostArgs {
   /**
    * What the host's boot configuration is rendered from (see ./config.ts):
@@ -391,6 +392,7 @@ export const MANAGED_POLICIES = {
   cloudwatch: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
 } as const;
 
+/** One inline security group rule, in the shape both `ingress` and `egress` take. */
 export type FirewallRule = inputs.ec2.SecurityGroupIngress & inputs.ec2.SecurityGroupEgress;
 
 /**

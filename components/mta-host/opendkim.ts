@@ -17,6 +17,7 @@ import { renderRestartDropIn } from "./systemd";
  * instance exists only when some domain has an Ed25519 selector.
  */
 
+/** The algorithm an OpenDKIM instance signs with; one instance per algorithm. */
 export type DkimAlgorithm = "rsa" | "ed25519";
 
 /** The OpenDKIM instances this host runs: always the RSA one (it also verifies), then Ed25519 if any domain has such a selector. */
@@ -84,6 +85,7 @@ const TABLES = {
   ed25519: { keyTable: PATHS.keyTableEd25519, signingTable: PATHS.signingTableEd25519, pid: "opendkim-ed25519.pid", mode: "s", signatureAlgorithm: "ed25519-sha256" },
 } as const;
 
+/** The opendkim.conf of one signer: the RSA one signs and verifies (Mode sv), the Ed25519 one only signs. */
 export function renderOpenDkimConf(config: MailHostConfig, algorithm: DkimAlgorithm): string {
   const t = TABLES[algorithm];
   const milter = OPENDKIM_MILTERS[algorithm];
@@ -139,12 +141,15 @@ WantedBy=multi-user.target
 `;
 }
 
+/** What renderOpenDkim returns: the signers the host runs and the files they need. */
 export interface OpenDkimFiles {
   /** The signers this host runs, RSA first. */
   signers: DkimAlgorithm[];
+  /** Configs, key and signing tables, trusted hosts and units, for cloud-init's write_files. */
   files: RenderedFile[];
 }
 
+/** Every OpenDKIM file the host needs: the RSA signer's, and the Ed25519 signer's when a domain has such a selector. */
 export function renderOpenDkim(config: MailHostConfig): OpenDkimFiles {
   const signers = opendkimSigners(config);
   const file = (path: string, content: string): RenderedFile => ({ path, content, owner: "root:root", permissions: "0644" });

@@ -45,6 +45,7 @@ export const MOZILLA_INTERMEDIATE_TLS12_CIPHERS = [
 /** The name of the cleanup service submitted mail goes through (header From checks apply there only). */
 export const SUBMISSION_CLEANUP = "submission-cleanup";
 
+/** The host's main.cf: identity, virtual delivery to Dovecot, port 25 and submission restrictions, TLS, milters and limits. */
 export function renderPostfixMainCf(config: MailHostConfig): string {
   const limits = config.rateLimits;
   const domains = config.domains.map((d) => d.domain);
@@ -351,10 +352,12 @@ export function renderSenderLogins(config: MailHostConfig): string {
   return ["# Envelope sender -> the submission logins that may use it, rendered by Postforge.", ...rows, ""].join("\n");
 }
 
+/** The cidr table of networks that may connect to 587/465, one `<network> OK` line each. */
 export function renderSubmissionClients(config: MailHostConfig): string {
   return config.submissionClients.map((c) => `${c} OK`).join("\n") + "\n";
 }
 
+/** The table of envelope sender domains authenticated clients may use: exactly the signing domains, sorted. */
 export function renderSendingDomains(config: MailHostConfig): string {
   return [...config.domains.map((d) => d.domain)].sort(codeUnitOrder).map((d) => `${d} OK`).join("\n") + "\n";
 }

@@ -79,6 +79,11 @@ if __name__ == "__main__":
 /** Tries of one configuration before the sync stops re-applying it (each try restarts the services). */
 export const MAX_ATTEMPTS = 3;
 
+/**
+ * The sync script: fetches and decodes the config manifest and, when it changed
+ * since the last apply, writes its files and runs its boot script, giving up on a
+ * configuration after MAX_ATTEMPTS failures.
+ */
 export function renderSyncScript(config: MailHostConfig): string {
   return `#!/bin/bash
 # Keep the Postforge mail host ${config.hostname} configured: fetch its config
@@ -132,6 +137,7 @@ log "applied configuration $digest"
 `;
 }
 
+/** The oneshot systemd service that runs the sync script. */
 export function renderSyncService(): string {
   return `[Unit]
 Description=Apply the Postforge mail host configuration from Secrets Manager
@@ -146,6 +152,7 @@ TimeoutStartSec=30min
 `;
 }
 
+/** The systemd timer that runs the sync service five minutes after boot and every five minutes after that. */
 export function renderSyncTimer(): string {
   return `[Unit]
 Description=Look for a new Postforge mail host configuration every five minutes

@@ -10,6 +10,7 @@ import { planMailStack } from "./plan";
 
 export { MAIL_STACK_TYPE };
 
+/** The arguments of a MailStack: the stack's config, and the stack name and region it is built for. */
 export interface MailStackArgs {
   /**
    * The stack's email setup, as a stack file holds it: the `postforge:*`

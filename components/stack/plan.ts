@@ -13,13 +13,21 @@ import { parseOrThrow } from "../validation";
  * problem in the last zone cannot leave the first ones half-applied.
  */
 export interface MailStackPlan {
+  /** The validated config, defaults filled in. */
   config: StackConfig;
+  /** Every zone's records and managed DKIM keys, with the warnings. */
   desired: StackRecords;
+  /** The mail host's plan, when the config has a mail host. */
   mailHost: MailHostPlan | undefined;
   /** Each zone's backend, in `desired.domains` order. */
   backends: DnsBackend[];
 }
 
+/**
+ * The MailStackPlan of a stack config: validates it, derives every zone's
+ * records and the mail host's plan, and checks each zone encodes for its
+ * provider. Throws a ValidationError on any problem; creates no resource.
+ */
 export function planMailStack(input: StackConfigInput, o: { stack: string; awsRegion: string | undefined }): MailStackPlan {
   const subject = `stack "${o.stack}" config`;
   const config = parseOrThrow(stackConfigSchema, input, subject);

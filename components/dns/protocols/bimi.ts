@@ -8,6 +8,7 @@ import { Finding, throwOnErrors } from "../findings";
 import { finding, httpsUrlHref, isAscii, isSelector, ownerName, parseHttpsUrl, parseTagList, txtRecord } from "./common";
 import { DmarcIntent, DmarcMode } from "./dmarc";
 
+/** What a domain's BIMI record says: the selector, the logo and its evidence document. */
 export interface BimiIntent {
   /** Selector; defaults to "default". */
   selector?: string;

@@ -6,6 +6,7 @@ import { CaaRecord } from "../model";
 import { Finding, throwOnErrors } from "../findings";
 import { asciiMailtoFix, finding, httpsUrlHref, isAscii, isDomainName, isMailAddress, ownerName, parseHttpsUrl, recordTtl } from "./common";
 
+/** Which certificate authorities a domain's CAA records allow, and where they report refused requests. */
 export interface CaaIntent {
   /** CAs allowed to issue, e.g. ["amazon.com", "letsencrypt.org"]; [";"] forbids issuance. */
   issue: string[];

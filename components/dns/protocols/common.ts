@@ -25,6 +25,7 @@ const TOP_LABEL = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 /** A last label that URL parsers and inet_aton read as a number (WHATWG URL "ends in a number"). */
 const NUMERIC_LABEL = /^(?:[0-9]+|0x[0-9a-f]*)$/i;
 
+/** Options of `isDomainName`: which names a caller accepts beyond plain host names. */
 export interface DomainNameOptions {
   /** Allow `_` in labels other than the last (for SPF include targets like `_spf.google.com`). */
   allowUnderscore?: boolean;

@@ -9,11 +9,14 @@ import { TxtRecord } from "../model";
 import { Finding, RecordBuildError, throwOnErrors } from "../findings";
 import { finding, isSelector, ownerName, parseTagList, txtRecord } from "./common";
 
+/** A DKIM key type, the record's `k=` tag: RSA (RFC 8301) or Ed25519 (RFC 8463). */
 export type DkimAlgorithm = "rsa" | "ed25519";
 
+/** One DKIM public key to publish: its selector, algorithm and key material. */
 export interface DkimPublicKey {
   /** Selector, e.g. "s2026a": the record lives at `<selector>._domainkey.<domain>`. */
   selector: string;
+  /** The key type, published as `k=`. */
   algorithm: DkimAlgorithm;
   /** PEM SPKI, base64 SPKI DER (rsa), or base64 of the raw 32-byte key (ed25519). */
   publicKey: string;
@@ -21,6 +24,7 @@ export interface DkimPublicKey {
   testing?: boolean;
 }
 
+/** Options of the DKIM builders and `checkDkim`: which key sizes to accept. */
 export interface DkimKeyOptions {
   /** Accept exactly-1024-bit RSA keys (with a warning) for receivers or signers stuck on them. */
   allowLegacy1024?: boolean;

@@ -9,9 +9,12 @@ import { TxtRecord, canonicalName } from "../model";
 import { Finding, throwOnErrors } from "../findings";
 import { Tag, asciiMailtoFix, finding, isAscii, isMailAddress, ownerName, parseTagList, txtRecord } from "./common";
 
+/** The DMARC dialect records are built and judged by: DMARCbis (RFC 9989) or the original RFC 7489. */
 export type DmarcMode = "rfc9989" | "rfc7489";
+/** What receivers do with mail that fails DMARC: nothing, treat it as suspicious, or refuse it. */
 export type DmarcPolicy = "none" | "quarantine" | "reject";
 
+/** What a domain's DMARC record says, one field per tag; the builder turns it into a `v=DMARC1` value. */
 export interface DmarcIntent {
   /** Policy for the domain itself. */
   p: DmarcPolicy;
@@ -101,6 +104,7 @@ export function checkDmarcUri(uri: string, mode: DmarcMode, path: string): Findi
   return findings;
 }
 
+/** Options of `checkDmarc`. */
 export interface CheckDmarcOptions {
   /**
    * How to treat tags RFC 9989 removed (`pct`, `rf`, `ri`) in rfc9989 mode.

@@ -9,8 +9,10 @@ import { TxtRecord, canonicalName } from "../model";
 import { Finding, throwOnErrors } from "../findings";
 import { finding, isDomainName, ownerName, txtRecord } from "./common";
 
+/** An MTA-STS policy mode (RFC 8461 §5): enforce TLS, only report failures, or withdraw the policy. */
 export type MtaStsMode = "enforce" | "testing" | "none";
 
+/** What a domain's MTA-STS policy says: the mode, the MX hosts it covers and how long senders may cache it. */
 export interface MtaStsIntent {
   /** enforce: refuse delivery without valid TLS; testing: report only; none: withdraw the policy. */
   mode: MtaStsMode;

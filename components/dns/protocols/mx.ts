@@ -7,6 +7,7 @@ import { MxRecord, canonicalName } from "../model";
 import { Finding, throwOnErrors } from "../findings";
 import { finding, isDomainName, ownerName, recordTtl } from "./common";
 
+/** One mail exchanger a domain's MX records name, with its preference. */
 export interface MxHost {
   /** Mail exchanger host name, e.g. "inbound-smtp.eu-west-1.amazonaws.com". */
   host: string;

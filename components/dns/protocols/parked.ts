@@ -9,6 +9,7 @@ import { nullMxRecord } from "./mx";
 import { nullSpfRecord } from "./spf";
 import { ownerName, txtRecord } from "./common";
 
+/** What a parked domain's record set needs beyond the fixed M3AAWG records: where DMARC reports go. */
 export interface ParkedDomainIntent {
   /** Aggregate report destinations (`mailto:` URIs) for spoofing attempts; none when omitted. */
   rua?: string[];

@@ -84,6 +84,7 @@ export const SPF_SIZE_WARNING_OCTETS = 450;
  * a /0 network authorizes the whole internet, like "+all", and is an error.
  */
 export const SPF_WIDE_IP4_PREFIX = 16;
+/** The IPv6 counterpart of SPF_WIDE_IP4_PREFIX: a network wider than /32 gets a warning. */
 export const SPF_WIDE_IP6_PREFIX = 32;
 
 /**
@@ -120,31 +121,42 @@ function networkBreadthFindings(subject: string, family: "ip4" | "ip6", prefix: 
   return [];
 }
 
+/** An SPF mechanism's qualifier (RFC 7208 §4.6.2): pass, fail, softfail, neutral; "+" when none is written. */
 export type SpfQualifier = "+" | "-" | "~" | "?";
+/** The mechanisms RFC 7208 §5 defines. */
 export type SpfMechanismName = "all" | "include" | "a" | "mx" | "ptr" | "ip4" | "ip6" | "exists";
 
+/** One parsed SPF mechanism, e.g. `-all` or `ip4:192.0.2.0/24`. */
 export interface SpfMechanism {
   kind: "mechanism";
+  /** The result when the mechanism matches; "+" when none is written. */
   qualifier: SpfQualifier;
+  /** The mechanism, lower-cased. */
   name: SpfMechanismName;
   /** Target domain-spec (include, exists, and a/mx/ptr when given). */
   domain?: string;
   /** Network address for ip4/ip6. */
   ip?: string;
+  /** IPv4 prefix length (ip4, a, mx), when given. */
   cidr4?: number;
+  /** IPv6 prefix length (ip6, a, mx), when given. */
   cidr6?: number;
   /** The term as written. */
   text: string;
 }
 
+/** One parsed SPF modifier (`name=value`), e.g. `redirect=_spf.example.com`. */
 export interface SpfModifier {
   kind: "modifier";
   /** Lower-cased modifier name, e.g. "redirect". */
   name: string;
+  /** The value after "=", as written. */
   value: string;
+  /** The term as written. */
   text: string;
 }
 
+/** One term of an SPF record: a mechanism or a modifier. */
 export type SpfTerm = SpfMechanism | SpfModifier;
 
 /** Terms that each cost one DNS lookup toward the limit. */
@@ -252,6 +264,7 @@ export function parseSpf(value: string): { terms: SpfTerm[] } | { error: string 
   return { terms };
 }
 
+/** Options of `checkSpf` and the lookup count: what is known of include targets. */
 export interface CheckSpfOptions {
   /** Worst-case lookup cost (include term counted) of include/redirect targets, beyond KNOWN_SPF_INCLUDES. */
   knownIncludes?: Record<string, number>;

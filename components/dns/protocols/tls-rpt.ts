@@ -6,6 +6,7 @@ import { TxtRecord } from "../model";
 import { Finding, throwOnErrors } from "../findings";
 import { asciiMailtoFix, finding, httpsUrlHref, isAscii, isMailAddress, ownerName, parseHttpsUrl, txtRecord } from "./common";
 
+/** What a domain's TLS-RPT record says: where senders send their reports. */
 export interface TlsRptIntent {
   /** Report destinations: `mailto:` (ASCII addresses) or `https:` URIs (published as their URL href). */
   rua: string[];

@@ -10,6 +10,7 @@ import { parseCharacterStrings, splitTxtValue } from "../txt";
  * we chose is the split Cloudflare serves (unquoted content would be re-split
  * by Cloudflare at its own boundaries).
  */
+/** The inputs of one Cloudflare `DnsRecord`: `content` for most types, `data` for CAA, `priority` for MX. */
 export interface CloudflareRecordInputs {
   name: string;
   type: string;
@@ -19,6 +20,7 @@ export interface CloudflareRecordInputs {
   data?: { flags: number; tag: string; value: string };
 }
 
+/** The inputs of the Cloudflare DnsRecord that publishes `record`; a TXT value stays an Output if it is one. */
 export function encodeCloudflareRecord(record: DnsRecordInput): CloudflareRecordInputs {
   const base = { name: record.name, type: record.type, ttl: record.ttl };
   switch (record.type) {
@@ -36,13 +38,13 @@ export function encodeCloudflareRecord(record: DnsRecordInput): CloudflareRecord
   }
 }
 
-/** The inputs of a Cloudflare DnsRecord (ours or hand-made) as a canonical record. */
 /** The character-strings Cloudflare serves for a TXT record's content: quoted strings as given, unquoted content split at 255 octets. */
 export function cloudflareTxtStrings(content: string): string[] {
   const strings = parseCharacterStrings(content);
   return strings.length === 1 && !content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
 }
 
+/** The inputs of a Cloudflare DnsRecord (ours or hand-made) as a canonical record. */
 export function decodeCloudflareRecord(inputs: Record<string, unknown>): DnsRecord {
   const name = canonicalName(String(inputs.name));
   const ttl = Number(inputs.ttl ?? 1);

@@ -4,6 +4,7 @@ import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecord
 import { assertUniqueNames, recordValueResourceName } from "../naming";
 import { encodeCloudflareRecord } from "./cloudflare-encoding";
 
+/** The arguments of a CloudflareBackend: which zone, through which provider. */
 export interface CloudflareBackendArgs {
   /** The Cloudflare zone id of the domain. */
   zoneId: pulumi.Input<string>;

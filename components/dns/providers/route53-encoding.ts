@@ -8,6 +8,7 @@ import { canonicalName, type DnsRecord, type RecordType } from "../model";
  * itself; a TXT value of several character-strings is written `a""b`, and `"`
  * and `\` inside a string are backslash-escaped.
  */
+/** The inputs of one Route53 `Record`: a name and type, their one TTL, and every value in presentation form. */
 export interface Route53RecordSetInputs {
   name: string;
   type: RecordType;
@@ -15,6 +16,10 @@ export interface Route53RecordSetInputs {
   records: pulumi.Input<string>[];
 }
 
+/**
+ * The inputs of the one Route53 Record that holds `records`, which must share
+ * a name, a type and a TTL (Route53 keeps one TTL per record set); throws otherwise.
+ */
 export function encodeRoute53RecordSet(records: DnsRecordInput[]): Route53RecordSetInputs {
   const [first] = records;
   if (!first) throw new Error("a Route53 record set needs at least one record");

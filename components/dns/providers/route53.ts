@@ -5,6 +5,7 @@ import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecord
 import { assertUniqueNames, recordSetResourceName } from "../naming";
 import { encodeRoute53RecordSet } from "./route53-encoding";
 
+/** The arguments of a Route53Backend: which hosted zone, through which provider. */
 export interface Route53BackendArgs {
   /** The Route53 hosted zone id of the domain. */
   hostedZoneId: pulumi.Input<string>;
