@@ -68,7 +68,7 @@ describe("SPF evaluation over live DNS", () => {
     ["198.51.100.1", "atlimit.spf.test", "pass"],
     ["198.51.100.1", "over.spf.test", "permerror", "allows 10"],
     ["198.51.100.1", "void.spf.test", "permerror", "void lookup 3"],
-    ["198.51.100.1", "incnone.spf.test", "permerror", "no SPF record at host.spf.test"],
+    ["198.51.100.1", "incnone.spf.test", "permerror", "host.spf.test has no SPF record"],
     ["198.51.100.1", "redirnone.spf.test", "permerror", "RFC 7208 §6.1"],
     ["192.0.2.5", "redirect.spf.test", "pass"],
     ["192.0.2.5", "redirall.spf.test", "neutral"],

@@ -140,7 +140,8 @@ async function verifyPlannedDomain(plan: Plan, planned: PlannedDomain, options: 
     );
     const helo = await Promise.all(
       has("helo-spf").flatMap((r) =>
-        plannedAddresses(plan, r.name).map(async (ip) => spfSenderCheck(domain, ip, await evaluateSpf(ip, r.name, dns), `spf.helo.${r.name}`)),
+        // The HELO identity (RFC 7208 §2.3): an empty sender, the HELO name as <domain> and %{h}.
+        plannedAddresses(plan, r.name).map(async (ip) => spfSenderCheck(domain, ip, await evaluateSpf(ip, r.name, dns, "", r.name), `spf.helo.${r.name}`)),
       ),
     );
     return [...checks, ...tree, ...senders, ...helo];

@@ -1,31 +1,27 @@
-import { BlockList, isIPv4, isIPv6 } from "node:net";
+import { isIPv4, isIPv6 } from "node:net";
 import { canonicalName } from "../../components/dns/model";
 import {
-  SPF_LOOKUP_LIMIT,
   checkSpfRecordSet,
   isSpfValue,
   parseSpf,
-  type SpfMechanism,
   type SpfModifier,
   type SpfTerm,
 } from "../../components/dns/protocols/spf";
+import { checkSpf } from "../../components/dns/protocols/spf-eval";
 import type { DnsLookup, Lookup } from "./dns";
 
 /**
- * A small SPF evaluator over live DNS (RFC 7208 §4-§6), built on the protocol
- * module's parser: `evaluateSpf` runs check_host() for one IP the way a
- * receiver does (stopping at the first match), and `analyzeSpf` walks every
- * evaluated term, includes and redirect recursively, to find the worst-case
- * lookup count a receiver may need. Syntax and record-set rules come from
- * components/dns/protocols/spf.ts; only the evaluation lives here.
+ * SPF over live DNS for `verify`: `evaluateSpf` runs check_host() for one IP
+ * through the one evaluator (components/dns/protocols/spf-eval.ts), and
+ * `analyzeSpf` walks every evaluated term, includes and redirect recursively,
+ * to find the worst-case lookup count a receiver may need, as static checkers
+ * do. Syntax and record-set rules come from components/dns/protocols/spf.ts.
  */
 
 /** RFC 7208 §4.6.4: more than two void lookups SHOULD be a permerror. */
 export const SPF_VOID_LOOKUP_LIMIT = 2;
 /** RFC 7208 §4.6.4: an mx mechanism may look up at most 10 exchange names. */
 export const SPF_MX_NAME_LIMIT = 10;
-/** RFC 7208 §5.5: ptr uses at most the first 10 names. */
-const SPF_PTR_NAME_LIMIT = 10;
 
 export type SpfResult = "pass" | "fail" | "softfail" | "neutral" | "none" | "permerror" | "temperror";
 
@@ -36,6 +32,8 @@ export interface SpfEvaluation {
   voidLookups: number;
   /** Why: the matching term, or what made it an error. */
   reason: string;
+  /** A fail's explanation from the domain's exp= (RFC 7208 §6.2). */
+  explanation?: string;
 }
 
 class SpfAbort extends Error {
@@ -47,10 +45,6 @@ class SpfAbort extends Error {
   }
 }
 
-interface State {
-  lookups: number;
-  voidLookups: number;
-}
 
 type Fetched = { none: string } | { terms: SpfTerm[]; value: string };
 
@@ -70,167 +64,17 @@ async function fetchSpf(domain: string, dns: DnsLookup): Promise<Fetched> {
   return { terms: parsed.terms, value: spf[0] };
 }
 
-function countLookup(state: State, term: string): void {
-  state.lookups++;
-  if (state.lookups > SPF_LOOKUP_LIMIT) {
-    throw new SpfAbort("permerror", `"${term}" is DNS lookup ${state.lookups}; RFC 7208 §4.6.4 allows ${SPF_LOOKUP_LIMIT}`);
-  }
-}
-
-/** Void lookups count toward their own limit; other failures are temperrors. */
-function orVoid<T>(answer: Lookup<T[]>, state: State, term: string): T[] {
-  if (answer.ok) return answer.value;
-  if (answer.failure === "nodata" || answer.failure === "nxdomain") {
-    state.voidLookups++;
-    if (state.voidLookups > SPF_VOID_LOOKUP_LIMIT) {
-      throw new SpfAbort("permerror", `"${term}" is void lookup ${state.voidLookups} (no answer); RFC 7208 §4.6.4 allows ${SPF_VOID_LOOKUP_LIMIT}`);
-    }
-    return [];
-  }
-  throw new SpfAbort("temperror", answer.message);
-}
-
-function inNetwork(ip: string, network: string, prefix: number | undefined): boolean {
-  const family = isIPv4(ip) ? "ipv4" : "ipv6";
-  if ((family === "ipv4") !== isIPv4(network)) return false;
-  const list = new BlockList();
-  list.addSubnet(network, prefix ?? (family === "ipv4" ? 32 : 128), family);
-  return list.check(ip, family);
-}
-
-const RESULT_OF: Record<string, SpfResult> = { "+": "pass", "-": "fail", "~": "softfail", "?": "neutral" };
-
-interface Context {
-  ip: string;
-  /** MAIL FROM address used for %{s}, %{l}, %{o} macros. */
-  sender: string;
-}
-
 /**
- * RFC 7208 §7 macro expansion for domain-specs (no %{c}, %{r}, %{t}: those are
- * exp-only). %{p} is "unknown": validating it would cost uncounted lookups.
+ * check_host(ip, domain, sender) as a receiver runs it, by the one SPF
+ * evaluator (components/dns/protocols/spf-eval.ts, which passes the RFC 7208
+ * suite) over verify's DNS. The sender defaults to postmaster@domain; an
+ * empty sender checks the HELO identity, with `helo` as the domain's HELO name.
  */
-export function expandMacros(spec: string, domain: string, ctx: Context): string {
-  const [local, senderDomain] = ctx.sender.includes("@") ? [ctx.sender.slice(0, ctx.sender.lastIndexOf("@")), ctx.sender.slice(ctx.sender.lastIndexOf("@") + 1)] : ["postmaster", ctx.sender];
-  return spec.replace(/%\{([a-z])(\d*)(r?)([.\-+,/_=]*)\}|%%|%_|%-/gi, (whole, letter?: string, digits?: string, reverse?: string, delimiters?: string) => {
-    if (whole === "%%") return "%";
-    if (whole === "%_") return " ";
-    if (whole === "%-") return "%20";
-    const values: Record<string, string> = {
-      s: ctx.sender.includes("@") ? ctx.sender : `postmaster@${ctx.sender}`,
-      l: local,
-      o: senderDomain,
-      d: domain,
-      i: isIPv4(ctx.ip) ? ctx.ip : expandIPv6Dots(ctx.ip),
-      p: "unknown",
-      v: isIPv4(ctx.ip) ? "in-addr" : "ip6",
-      h: senderDomain,
-    };
-    const value = values[letter!.toLowerCase()] ?? "";
-    const split = new RegExp(`[${(delimiters || ".").replace(/[-\\\]]/g, "\\$&")}]`);
-    let parts = value.split(split);
-    if (reverse) parts = parts.reverse();
-    if (digits) parts = parts.slice(-Math.max(1, Number(digits)));
-    return parts.join(".");
-  });
-}
-
-function expandIPv6Dots(ip: string): string {
-  // The nibble form, as %{i} gives for IPv6 (RFC 7208 §7.3).
-  const groups = ip.includes("::") ? fillGroups(ip) : ip.split(":");
-  return groups.map((g) => g.padStart(4, "0")).join("").split("").join(".");
-}
-
-function fillGroups(ip: string): string[] {
-  const [head, tail] = ip.split("::");
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  return [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-}
-
-async function matches(term: SpfMechanism, domain: string, ctx: Context, dns: DnsLookup, state: State): Promise<boolean> {
-  const family = isIPv4(ctx.ip) ? 4 : 6;
-  const target = term.domain === undefined ? domain : canonicalName(expandMacros(term.domain, domain, ctx));
-  const addressesOf = async (host: string) => orVoid(family === 4 ? await dns.a(host) : await dns.aaaa(host), state, term.text);
-  const cidr = family === 4 ? term.cidr4 : term.cidr6;
-  switch (term.name) {
-    case "all":
-      return true;
-    case "ip4":
-    case "ip6":
-      return inNetwork(ctx.ip, term.ip!, term.name === "ip4" ? term.cidr4 : term.cidr6);
-    case "include": {
-      countLookup(state, term.text);
-      const inner = await checkHost(target, ctx, dns, state);
-      if (inner.result === "pass") return true;
-      if (inner.result === "temperror") throw new SpfAbort("temperror", inner.reason);
-      if (inner.result === "permerror") throw new SpfAbort("permerror", inner.reason);
-      if (inner.result === "none") throw new SpfAbort("permerror", `"${term.text}": ${inner.reason} (RFC 7208 §5.2)`);
-      return false;
-    }
-    case "a": {
-      countLookup(state, term.text);
-      return (await addressesOf(target)).some((address) => inNetwork(ctx.ip, address, cidr));
-    }
-    case "mx": {
-      countLookup(state, term.text);
-      const hosts = orVoid(await dns.mx(target), state, term.text).filter((m) => m.exchange !== ".");
-      if (hosts.length > SPF_MX_NAME_LIMIT) {
-        throw new SpfAbort("permerror", `"${term.text}": ${target} has ${hosts.length} MX names; RFC 7208 §4.6.4 allows ${SPF_MX_NAME_LIMIT}`);
-      }
-      for (const host of hosts) {
-        const answer = family === 4 ? await dns.a(host.exchange) : await dns.aaaa(host.exchange);
-        if (!answer.ok && answer.failure !== "nodata" && answer.failure !== "nxdomain") throw new SpfAbort("temperror", answer.message);
-        if (answer.ok && answer.value.some((address) => inNetwork(ctx.ip, address, cidr))) return true;
-      }
-      return false;
-    }
-    case "ptr": {
-      countLookup(state, term.text);
-      const names = orVoid(await dns.ptr(ctx.ip), state, term.text).slice(0, SPF_PTR_NAME_LIMIT);
-      for (const name of names) {
-        const answer = family === 4 ? await dns.a(name) : await dns.aaaa(name);
-        const validated = answer.ok && answer.value.includes(ctx.ip);
-        if (validated && (name === target || name.endsWith(`.${target}`))) return true;
-      }
-      return false;
-    }
-    case "exists": {
-      countLookup(state, term.text);
-      return orVoid(await dns.a(target), state, term.text).length > 0;
-    }
-  }
-}
-
-async function checkHost(domain: string, ctx: Context, dns: DnsLookup, state: State): Promise<SpfEvaluation> {
-  const done = (result: SpfResult, reason: string): SpfEvaluation => ({ result, reason, lookups: state.lookups, voidLookups: state.voidLookups });
-  try {
-    const record = await fetchSpf(domain, dns);
-    if ("none" in record) return done("none", record.none);
-    for (const term of record.terms) {
-      if (term.kind !== "mechanism") continue;
-      if (await matches(term, domain, ctx, dns, state)) return done(RESULT_OF[term.qualifier], `${domain}: "${term.text}" matched`);
-    }
-    const redirect = record.terms.find((t): t is SpfModifier => t.kind === "modifier" && t.name === "redirect");
-    if (redirect) {
-      countLookup(state, redirect.text);
-      const target = canonicalName(expandMacros(redirect.value, domain, ctx));
-      const inner = await checkHost(target, ctx, dns, state);
-      if (inner.result === "none") return done("permerror", `"${redirect.text}": ${inner.reason} (RFC 7208 §6.1)`);
-      return inner;
-    }
-    return done("neutral", `${domain}: no term matched and there is no "all" or "redirect=" (RFC 7208 §4.7)`);
-  } catch (error) {
-    if (error instanceof SpfAbort) return done(error.result, error.message);
-    throw error;
-  }
-}
-
-/** check_host(ip, domain, sender) as a receiver runs it; the sender defaults to postmaster@domain. */
-export async function evaluateSpf(ip: string, domain: string, dns: DnsLookup, sender?: string): Promise<SpfEvaluation> {
+export async function evaluateSpf(ip: string, domain: string, dns: DnsLookup, sender?: string, helo?: string): Promise<SpfEvaluation> {
   if (!isIPv4(ip) && !isIPv6(ip)) throw new Error(`evaluateSpf: "${ip}" is not an IP address`);
   const d = canonicalName(domain);
-  return checkHost(d, { ip, sender: sender ?? `postmaster@${d}` }, dns, { lookups: 0, voidLookups: 0 });
+  const checked = await checkSpf({ ip, domain: d, sender: sender ?? `postmaster@${d}`, ...(helo ? { helo } : {}) }, dns);
+  return { result: checked.result, lookups: checked.lookups, voidLookups: checked.voidLookups, reason: checked.reason, ...(checked.explanation !== undefined ? { explanation: checked.explanation } : {}) };
 }
 
 export interface SpfAnalysis {

@@ -30,6 +30,19 @@ export interface SpfLookup {
   ptr(ip: string): Promise<SpfLookupAnswer<string[]>>;
 }
 
+/** A lookup that answers at once: a stack's own records. */
+export type SpfSyncLookup = { [K in keyof SpfLookup]: (name: string) => Awaited<ReturnType<SpfLookup[K]>> };
+
+/** One DNS question the evaluator asks; drivers answer it from an SpfLookup or an SpfSyncLookup. */
+type Question = { type: keyof SpfLookup; name: string };
+type Answer = SpfLookupAnswer<unknown[]>;
+/** The evaluator is written once, as generators that yield their questions: the same steps run over async or sync lookups. */
+type Steps<T> = Generator<Question, T, Answer>;
+
+function* ask<K extends keyof SpfLookup>(type: K, name: string): Steps<Awaited<ReturnType<SpfLookup[K]>>> {
+  return (yield { type, name }) as Awaited<ReturnType<SpfLookup[K]>>;
+}
+
 export interface SpfCheckInput {
   /** The SMTP client's address. */
   ip: string;
@@ -279,21 +292,20 @@ interface Context {
   helo: string;
   receiver: string;
   now: number;
-  dns: SpfLookup;
   lookups: number;
   voidLookups: number;
   /** %{p}, worked out once when first needed. */
   validatedName?: string;
 }
 
-async function validatedName(ctx: Context, domain: string): Promise<string> {
+function* validatedName(ctx: Context, domain: string): Steps<string> {
   if (ctx.validatedName !== undefined) return ctx.validatedName;
-  const names = await ctx.dns.ptr(ctx.ip);
+  const names = yield* ask("ptr", ctx.ip);
   let found = "unknown";
   if (names.ok) {
     const confirmed: string[] = [];
     for (const name of names.value.slice(0, SPF_PTR_LIMIT)) {
-      const forward = isIPv4(ctx.ip) ? await ctx.dns.a(name) : await ctx.dns.aaaa(name);
+      const forward = yield* ask(isIPv4(ctx.ip) ? "a" : "aaaa", name);
       if (forward.ok && forward.value.some((a) => sameAddress(a, ctx.ip))) confirmed.push(name.replace(/\.$/, ""));
     }
     // Prefer the domain itself, then a subdomain of it, then any (RFC 7208 §7.3).
@@ -310,8 +322,8 @@ function sameAddress(a: string, b: string): boolean {
 }
 
 /** Expand a macro-string (§7.3); `domain` is <domain> of the current check. */
-async function expand(spec: string, domain: string, ctx: Context, explain: boolean): Promise<string> {
-  const parts: (string | Promise<string>)[] = [];
+function* expand(spec: string, domain: string, ctx: Context, explain: boolean): Steps<string> {
+  const parts: string[] = [];
   let last = 0;
   for (const match of spec.matchAll(MACRO_EXPAND)) {
     parts.push(spec.slice(last, match.index));
@@ -320,29 +332,29 @@ async function expand(spec: string, domain: string, ctx: Context, explain: boole
     if (whole === "%%") parts.push("%");
     else if (whole === "%_") parts.push(" ");
     else if (whole === "%-") parts.push("%20");
-    else parts.push(macroValue(letter, digits, reverse, delimiters, domain, ctx, explain));
+    else parts.push(yield* macroValue(letter, digits, reverse, delimiters, domain, ctx, explain));
   }
   parts.push(spec.slice(last));
-  return (await Promise.all(parts)).join("");
+  return parts.join("");
 }
 
-async function macroValue(letter: string, digits: string, reverse: string, delimiters: string, domain: string, ctx: Context, explain: boolean): Promise<string> {
+function* macroValue(letter: string, digits: string, reverse: string, delimiters: string, domain: string, ctx: Context, explain: boolean): Steps<string> {
   const lower = letter.toLowerCase();
   if (!(explain ? EXP_LETTERS : DOMAIN_LETTERS).includes(lower)) throw new Abort("permerror", `macro %{${letter}} is not allowed here`);
-  const raw: Record<string, () => string | Promise<string>> = {
+  const raw: Record<string, () => string> = {
     s: () => ctx.sender,
     l: () => ctx.localPart,
     o: () => ctx.senderDomain,
     d: () => domain,
     i: () => (isIPv4(ctx.ip) ? ctx.ip : ipv6Nibbles(ctx.ip)),
-    p: () => validatedName(ctx, domain),
+    p: () => "",
     v: () => (isIPv4(ctx.ip) ? "in-addr" : "ip6"),
     h: () => ctx.helo,
     c: () => readableIp(ctx.ip),
     r: () => ctx.receiver,
     t: () => String(ctx.now),
   };
-  const value = await raw[lower]();
+  const value = lower === "p" ? yield* validatedName(ctx, domain) : raw[lower]();
   const split = new RegExp(`[${(delimiters || ".").replace(/[-\\\]^]/g, "\\$&")}]`);
   let pieces = value.split(split);
   if (reverse) pieces = pieces.reverse();
@@ -357,8 +369,8 @@ async function macroValue(letter: string, digits: string, reverse: string, delim
 }
 
 /** An expanded domain-spec as a name to query: at most 253 octets, cut from the left by whole labels (§7.3). */
-async function targetName(spec: string, domain: string, ctx: Context): Promise<string> {
-  let name = (await expand(spec, domain, ctx, false)).replace(/\.$/, "");
+function* targetName(spec: string, domain: string, ctx: Context): Steps<string> {
+  let name = (yield* expand(spec, domain, ctx, false)).replace(/\.$/, "");
   while (name.length > 253 && name.includes(".")) name = name.slice(name.indexOf(".") + 1);
   return name.toLowerCase();
 }
@@ -381,8 +393,8 @@ function values<T>(answer: SpfLookupAnswer<T[]>, ctx: Context, term: string): T[
 }
 
 /** The one SPF record at `domain` (§4.4, §4.5), or none. */
-async function fetchRecord(domain: string, ctx: Context): Promise<string | undefined> {
-  const answer = await ctx.dns.txt(domain);
+function* fetchRecord(domain: string): Steps<string | undefined> {
+  const answer = yield* ask("txt", domain);
   if (!answer.ok) {
     if (answer.failure === "nodata" || answer.failure === "nxdomain") return undefined;
     throw new Abort("temperror", answer.message);
@@ -392,11 +404,11 @@ async function fetchRecord(domain: string, ctx: Context): Promise<string | undef
   return records[0];
 }
 
-async function matches(term: Mechanism, domain: string, ctx: Context): Promise<boolean> {
+function* matches(term: Mechanism, domain: string, ctx: Context): Steps<boolean> {
   const v4 = isIPv4(ctx.ip);
-  const target = term.domainSpec === undefined ? domain : await targetName(term.domainSpec, domain, ctx);
+  const target = term.domainSpec === undefined ? domain : yield* targetName(term.domainSpec, domain, ctx);
   const cidr = v4 ? term.cidr4 : term.cidr6;
-  const addressesOf = async (host: string) => values(v4 ? await ctx.dns.a(host) : await ctx.dns.aaaa(host), ctx, term.text);
+  const family = v4 ? "a" : "aaaa";
   switch (term.name) {
     case "all":
       return true;
@@ -405,7 +417,7 @@ async function matches(term: Mechanism, domain: string, ctx: Context): Promise<b
       return inNetwork(ctx.ip, term.network!, term.name === "ip4" ? term.cidr4 : term.cidr6);
     case "include": {
       count(ctx, term.text);
-      const inner = await check(target, ctx);
+      const inner = yield* check(target, ctx);
       if (inner.result === "pass") return true;
       if (inner.result === "temperror") throw new Abort("temperror", inner.reason);
       if (inner.result === "permerror") throw new Abort("permerror", inner.reason);
@@ -414,14 +426,14 @@ async function matches(term: Mechanism, domain: string, ctx: Context): Promise<b
     }
     case "a":
       count(ctx, term.text);
-      return (await addressesOf(target)).some((address) => inNetwork(ctx.ip, address, cidr));
+      return values(yield* ask(family, target), ctx, term.text).some((address) => inNetwork(ctx.ip, address, cidr));
     case "mx": {
       count(ctx, term.text);
-      const hosts = values(await ctx.dns.mx(target), ctx, term.text);
+      const hosts = values(yield* ask("mx", target), ctx, term.text);
       if (hosts.length > SPF_MX_LIMIT) throw new Abort("permerror", `"${term.text}": ${target} has ${hosts.length} MX names; RFC 7208 §4.6.4 allows ${SPF_MX_LIMIT}`);
       for (const host of hosts) {
         if (host.exchange === "." || host.exchange === "") continue;
-        const answer = v4 ? await ctx.dns.a(host.exchange) : await ctx.dns.aaaa(host.exchange);
+        const answer = yield* ask(family, host.exchange);
         if (!answer.ok && answer.failure !== "nodata" && answer.failure !== "nxdomain") throw new Abort("temperror", answer.message);
         if (answer.ok && answer.value.some((address) => inNetwork(ctx.ip, address, cidr))) return true;
       }
@@ -429,12 +441,12 @@ async function matches(term: Mechanism, domain: string, ctx: Context): Promise<b
     }
     case "ptr": {
       count(ctx, term.text);
-      const answer = await ctx.dns.ptr(ctx.ip);
+      const answer = yield* ask("ptr", ctx.ip);
       if (!answer.ok) return false;
       for (const name of answer.value.slice(0, SPF_PTR_LIMIT)) {
         const bare = name.replace(/\.$/, "").toLowerCase();
         if (bare !== target && !bare.endsWith(`.${target}`)) continue;
-        const forward = v4 ? await ctx.dns.a(bare) : await ctx.dns.aaaa(bare);
+        const forward = yield* ask(family, bare);
         if (forward.ok && forward.value.some((a) => sameAddress(a, ctx.ip))) return true;
       }
       return false;
@@ -442,7 +454,7 @@ async function matches(term: Mechanism, domain: string, ctx: Context): Promise<b
     case "exists": {
       count(ctx, term.text);
       // Always an A query, whatever the client's family (§5.7).
-      return values(await ctx.dns.a(target), ctx, term.text).length > 0;
+      return values(yield* ask("a", target), ctx, term.text).length > 0;
     }
   }
 }
@@ -459,24 +471,24 @@ function isIdentityDomain(name: string): boolean {
   return isSpfDomain(name) && name.replace(/\.$/, "").split(".").every((l) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/.test(l));
 }
 
-async function check(domain: string, ctx: Context, initial = false): Promise<Evaluated> {
+function* check(domain: string, ctx: Context, initial = false): Steps<Evaluated> {
   try {
     if (!(initial ? isIdentityDomain(domain) : isSpfDomain(domain))) return { result: "none", reason: `"${domain}" is not a valid multi-label domain name (RFC 7208 §4.3)` };
-    const record = await fetchRecord(domain, ctx);
+    const record = yield* fetchRecord(domain);
     if (record === undefined) return { result: "none", reason: `no SPF record at ${domain}` };
     const terms = parseSpfTerms(record);
     const exp = terms.find((t): t is Modifier => t.kind === "modifier" && t.name === "exp");
     const decided = (result: SpfCheckResult, reason: string): Evaluated => ({ result, reason, ...(result === "fail" && exp ? { exp: { spec: exp.value, domain } } : {}) });
     for (const term of terms) {
       if (term.kind !== "mechanism") continue;
-      if (await matches(term, domain, ctx)) return decided(RESULT_OF[term.qualifier], `${domain}: "${term.text}" matched`);
+      if (yield* matches(term, domain, ctx)) return decided(RESULT_OF[term.qualifier], `${domain}: "${term.text}" matched`);
     }
     const redirect = terms.find((t): t is Modifier => t.kind === "modifier" && t.name === "redirect");
     // redirect= is followed only when no mechanism matched and the record has no "all" (§6.1).
     if (redirect && !terms.some((t) => t.kind === "mechanism" && t.name === "all")) {
       count(ctx, redirect.text);
-      const target = await targetName(redirect.value, domain, ctx);
-      const inner = await check(target, ctx);
+      const target = yield* targetName(redirect.value, domain, ctx);
+      const inner = yield* check(target, ctx);
       if (inner.result === "none") return { result: "permerror", reason: `"${redirect.text}": ${target} has no SPF record (RFC 7208 §6.1)` };
       return inner;
     }
@@ -490,28 +502,24 @@ async function check(domain: string, ctx: Context, initial = false): Promise<Eva
 const RESULT_OF: Record<string, SpfCheckResult> = { "+": "pass", "-": "fail", "~": "softfail", "?": "neutral" };
 
 /** A fail's explanation (§6.2): exactly one TXT record at the expanded exp= name, macro-expanded; anything wrong, none. */
-async function explain(exp: { spec: string; domain: string }, ctx: Context): Promise<string | undefined> {
+function* explain(exp: { spec: string; domain: string }, ctx: Context): Steps<string | undefined> {
   try {
-    const name = await targetName(exp.spec, exp.domain, ctx);
+    const name = yield* targetName(exp.spec, exp.domain, ctx);
     if (!isSpfDomain(name)) return undefined;
-    const answer = await ctx.dns.txt(name);
+    const answer = yield* ask("txt", name);
     if (!answer.ok || answer.value.length !== 1) return undefined;
     const text = answer.value[0];
     checkMacroString(text.replace(/ /g, "%_"), EXP_LETTERS, "exp");
-    return await expand(text, exp.domain, ctx, true);
+    return yield* expand(text, exp.domain, ctx, true);
   } catch {
     return undefined;
   }
 }
 
-/**
- * check_host() as a receiver runs it: for the MAIL FROM identity, or for the
- * HELO identity when the sender is empty (RFC 7208 §2.3, §2.4).
- */
-export async function checkSpf(input: SpfCheckInput, dns: SpfLookup): Promise<SpfCheck> {
+/** check_host() and, for a fail, its explanation, as steps. */
+function* checkHost(input: SpfCheckInput): Steps<SpfCheck> {
   const ip = normalizeClientIp(input.ip);
   if (!isIPv4(ip) && !isIPv6(ip)) throw new Error(`checkSpf: "${input.ip}" is not an IP address`);
-  const helo = input.helo ?? "unknown";
   let sender = input.sender ?? "";
   if (sender === "") sender = `postmaster@${input.domain}`;
   const at = sender.lastIndexOf("@");
@@ -523,16 +531,14 @@ export async function checkSpf(input: SpfCheckInput, dns: SpfLookup): Promise<Sp
     sender,
     localPart,
     senderDomain,
-    helo,
+    helo: input.helo ?? "unknown",
     receiver: input.receiver ?? "unknown",
     now: input.now ?? Math.floor(Date.now() / 1000),
-    dns,
     lookups: 0,
     voidLookups: 0,
   };
-  const domain = input.domain.replace(/\.$/, "").toLowerCase();
-  const evaluated = await check(domain, ctx, true);
-  const explanation = evaluated.result === "fail" && evaluated.exp ? await explain(evaluated.exp, ctx) : undefined;
+  const evaluated = yield* check(input.domain.replace(/\.$/, "").toLowerCase(), ctx, true);
+  const explanation = evaluated.result === "fail" && evaluated.exp ? yield* explain(evaluated.exp, ctx) : undefined;
   return {
     result: evaluated.result,
     reason: evaluated.reason,
@@ -540,4 +546,24 @@ export async function checkSpf(input: SpfCheckInput, dns: SpfLookup): Promise<Sp
     voidLookups: ctx.voidLookups,
     ...(explanation !== undefined ? { explanation } : {}),
   };
+}
+
+/**
+ * check_host() as a receiver runs it, over DNS that answers asynchronously
+ * (live DNS): for the MAIL FROM identity, or for the HELO identity when the
+ * sender is empty (RFC 7208 §2.3, §2.4).
+ */
+export async function checkSpf(input: SpfCheckInput, dns: SpfLookup): Promise<SpfCheck> {
+  const steps = checkHost(input);
+  let next = steps.next();
+  while (!next.done) next = steps.next((await dns[next.value.type](next.value.name)) as Answer);
+  return next.value;
+}
+
+/** The same check over answers known at once (a stack's own records, for the policy pack and the builders). */
+export function checkSpfSync(input: SpfCheckInput, dns: SpfSyncLookup): SpfCheck {
+  const steps = checkHost(input);
+  let next = steps.next();
+  while (!next.done) next = steps.next(dns[next.value.type](next.value.name) as Answer);
+  return next.value;
 }
