@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
-import { checkSpf, type SpfLookup, type SpfLookupAnswer } from "../components/dns/protocols/spf-eval";
+import { checkSpf, checkSpfSync, type SpfLookup, type SpfLookupAnswer, type SpfSyncLookup } from "../components/dns/protocols/spf-eval";
 
 type Record_ = Record<string, unknown> | "TIMEOUT";
 
@@ -100,5 +100,20 @@ describe("SPF evaluator on the RFC 7208 test suite", () => {
     assert.equal((await checkSpf({ ip: "192.0.2.7", domain: "example.com", sender: "a@example.com" }, dns)).result, "pass");
     assert.equal((await checkSpf({ ip: "198.51.100.7", domain: "example.com", sender: "a@example.com" }, dns)).result, "fail");
     assert.equal((await checkSpf({ ip: "::ffff:192.0.2.7", domain: "example.com", sender: "a@example.com" }, dns)).result, "pass", "an IPv4-mapped IPv6 client is IPv4");
+  });
+
+  it("runs the same steps over answers known at once, and calls a check on an address known only after deploy undetermined, not failed", () => {
+    const zone: Record<string, string[]> = { "example.com": ["v=spf1 a:mail.example.com -all"], "example.org": ["v=spf1 ip4:192.0.2.1 -all"], "example.net": ["v=spf1 ip4:0.0.0.0/0 -all"] };
+    const sync: SpfSyncLookup = {
+      txt: (name) => (zone[name] ? { ok: true, value: zone[name] } : { ok: false, failure: "nxdomain", message: name }),
+      a: (name) => (name === "mail.example.com" ? { ok: true, value: ["240.0.0.1"] } : { ok: false, failure: "nxdomain", message: name }),
+      aaaa: (name) => ({ ok: false, failure: "nodata", message: name }),
+      mx: (name) => ({ ok: false, failure: "nodata", message: name }),
+      ptr: (ip) => ({ ok: false, failure: "unknown", message: ip }),
+    };
+    const check = (domain: string) => checkSpfSync({ ip: "240.0.0.1", clientIpUnknown: true, domain, sender: `postmaster@${domain}` }, sync);
+    assert.equal(check("example.com").result, "pass", "the host's own name gives its (stand-in) address");
+    assert.deepEqual([check("example.org").result, check("example.org").undetermined], ["temperror", true], "a literal network may or may not hold the address");
+    assert.equal(check("example.net").result, "pass", "a /0 holds every address");
   });
 });

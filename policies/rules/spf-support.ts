@@ -6,9 +6,10 @@ import { quote as quoteText } from "./text";
  * mail-host rule asks. Unknown values (an address known only after deploy)
  * make an answer "unknown", never a guess.
  */
-import { BlockList, isIPv4 } from "node:net";
+import { isIPv4 } from "node:net";
 import { canonicalName } from "../../components/dns/model";
-import { KNOWN_SPF_INCLUDES, isSpfValue, parseSpf, spfTermsLookupCount, type SpfMechanism, type SpfTerm } from "../../components/dns/protocols";
+import { KNOWN_SPF_INCLUDES, isSpfValue, parseSpf, spfTermsLookupCount, type SpfTerm } from "../../components/dns/protocols";
+import { checkSpfSync, type SpfSyncLookup } from "../../components/dns/protocols/spf-eval";
 import { EIP, type StackView, type ViewMailHost, type ViewRecord } from "../model/view";
 
 /** Each SPF record in the stack (a TXT starting `v=spf1`), once. */
@@ -179,74 +180,72 @@ export function hostAddresses(view: StackView, host: ViewMailHost): string[] | "
   return eips.length > 0 ? "unknown" : [];
 }
 
-function within(address: string, network: string, prefix: number | undefined): boolean {
-  if (!isIPv4(network)) return false;
-  const list = new BlockList();
-  list.addSubnet(network, prefix ?? 32, "ipv4");
-  return list.check(address, "ipv4");
+/**
+ * Where the host's address stands while it is unknown (before deploy): an
+ * address from 240.0.0.0/4 (reserved), given for the host's own name; the
+ * evaluator, told the client address is unknown, calls any other comparison
+ * undetermined (clientIpUnknown).
+ */
+export const HOST_ADDRESS_STAND_IN = "240.0.0.1";
+
+/**
+ * The stack's own records as SPF's DNS, for the mail host `host`: its name
+ * resolves to its address (the stand-in while unknown); a value known only
+ * after deploy is an "unknown" answer; a name outside the stack's zones has
+ * no record of ours to give, and a third party's SPF does not list our host,
+ * so its TXT reads as "v=spf1 ?all" and its addresses as nothing.
+ */
+export function stackSpfLookup(view: StackView, host: ViewMailHost, hostIp: string): SpfSyncLookup {
+  const unknown = (name: string, type: string) => ({ ok: false as const, failure: "unknown" as const, message: `${type} at ${name} is known only after deploy` });
+  const none = (name: string, type: string, failure: "nodata" | "nxdomain" = "nodata") => ({ ok: false as const, failure, message: `no ${type} at ${name}` });
+  const answer = <T>(name: string, type: string, map: (value: string) => T | undefined) => {
+    const records = view.recordsAt(name, type);
+    if (records.some((r) => r.value === undefined)) return unknown(name, type);
+    const values = records.map((r) => map(r.value!)).filter((v): v is T => v !== undefined);
+    return values.length > 0 ? { ok: true as const, value: values } : view.recordsAt(name).length > 0 ? none(name, type) : none(name, type, "nxdomain");
+  };
+  const address = (family: "A" | "AAAA") => (name: string) => {
+    const canonical = canonicalName(name);
+    if (canonical === host.hostname) return family === "A" ? { ok: true as const, value: [hostIp] } : none(name, family);
+    if (!view.manages(canonical)) return none(name, family);
+    return answer(canonical, family, (v) => v);
+  };
+  return {
+    txt: (name) => {
+      const canonical = canonicalName(name);
+      if (!view.manages(canonical)) return { ok: true, value: ["v=spf1 ?all"] };
+      return answer(canonical, "TXT", (v) => v);
+    },
+    a: address("A"),
+    aaaa: address("AAAA"),
+    mx: (name) => {
+      const canonical = canonicalName(name);
+      if (!view.manages(canonical)) return none(name, "MX");
+      return answer(canonical, "MX", (v) => {
+        const [priority, exchange] = v.split(" ");
+        return { priority: Number(priority), exchange: canonicalName(exchange ?? "") };
+      });
+    },
+    // Reverse DNS is EC2's, not the stack's records: an SPF that depends on it cannot be judged before deploy.
+    ptr: (ip) => unknown(ip, "PTR"),
+  };
 }
 
 /**
- * Whether the SPF record at `name` (its parsed terms) authorizes the host:
- * a passing `a` or `a:<host>`, `mx`/`mx:` naming it among the exchanges, an
- * `ip4` network or `a:` name holding its address, or an include (or redirect)
- * of an SPF record in the stack that does. Includes outside the stack are not
- * counted: a third party's record does not list your own host.
+ * Whether the SPF record at `name` authorizes the mail host: check_host()
+ * (the one evaluator, components/dns/protocols/spf-eval.ts) for the host's
+ * address and `postmaster@<name>`, over the stack's own records. "yes" on
+ * pass; "unknown" when the answer hangs on a value known only after deploy;
+ * "no" otherwise. Includes outside the stack count as authorizing nothing:
+ * a third party's record does not list your own host.
  */
-export function authorizesHost(view: StackView, name: string, terms: SpfTerm[], host: ViewMailHost, visiting = new Set<string>()): Verdict {
+export function authorizesHost(view: StackView, name: string, host: ViewMailHost): Verdict {
   const addresses = hostAddresses(view, host);
-  let unknown = false;
-  const addressIn = (records: ViewRecord[]): Verdict => {
-    if (records.length === 0) return "no";
-    if (addresses === "unknown" || records.some((r) => r.value === undefined)) return "unknown";
-    return records.some((r) => addresses.includes(r.value!)) ? "yes" : "no";
-  };
-  const passing = evaluatedTerms(terms).filter((t): t is SpfMechanism => t.kind === "mechanism" && t.qualifier === "+");
-  for (const t of passing) {
-    let verdict: Verdict = "no";
-    const target = t.domain === undefined ? canonicalName(name) : hasMacro(t.domain) ? undefined : canonicalName(t.domain);
-    if (t.name === "ip4") {
-      verdict = addresses === "unknown" ? "unknown" : addresses.some((a) => within(a, t.ip!, t.cidr4)) ? "yes" : "no";
-    } else if (t.name === "a") {
-      verdict = target === undefined ? "unknown" : target === host.hostname ? "yes" : addressIn(view.recordsAt(target, "A"));
-    } else if (t.name === "mx") {
-      if (target === undefined) verdict = "unknown";
-      else {
-        const mx = view.recordsAt(target, "MX");
-        if (mx.some((r) => r.value === undefined)) verdict = "unknown";
-        else {
-          const exchanges = mx.map((r) => canonicalName(r.value!.split(" ")[1] ?? ""));
-          verdict = exchanges.includes(host.hostname) ? "yes" : "no";
-          if (verdict === "no") {
-            for (const exchange of exchanges) {
-              const v = addressIn(view.recordsAt(exchange, "A"));
-              if (v === "yes") verdict = "yes";
-              else if (v === "unknown" && verdict === "no") verdict = "unknown";
-            }
-          }
-        }
-      }
-    } else if (t.name === "include") {
-      verdict = target === undefined ? "unknown" : includedVerdict(view, target, host, visiting);
-    } else if (t.name === "exists" || t.name === "ptr") {
-      verdict = "unknown";
-    }
-    if (verdict === "yes") return "yes";
-    if (verdict === "unknown") unknown = true;
-  }
-  const redirect = effectiveRedirect(terms);
-  if (redirect !== undefined) {
-    const verdict = hasMacro(redirect) ? "unknown" : includedVerdict(view, canonicalName(redirect), host, visiting);
-    if (verdict === "yes") return "yes";
-    if (verdict === "unknown") unknown = true;
-  }
-  return unknown ? "unknown" : "no";
-}
-
-function includedVerdict(view: StackView, target: string, host: ViewMailHost, visiting: Set<string>): Verdict {
-  if (visiting.has(target)) return "no";
-  if (view.hasUnknownTxt(target)) return "unknown";
-  const published = stackSpfAt(view, target);
-  if (!published) return "no";
-  return authorizesHost(view, target, published.terms, host, new Set([...visiting, target]));
+  const ip = addresses === "unknown" || addresses.length === 0 ? HOST_ADDRESS_STAND_IN : addresses[0];
+  const checked = checkSpfSync(
+    { ip, clientIpUnknown: ip === HOST_ADDRESS_STAND_IN, domain: canonicalName(name), sender: `postmaster@${canonicalName(name)}`, helo: host.hostname },
+    stackSpfLookup(view, host, ip),
+  );
+  if (checked.result === "pass") return "yes";
+  return checked.undetermined ? "unknown" : "no";
 }

@@ -290,7 +290,7 @@ export const spfCoversMailHosts: Rule = {
         if (spf.length !== 1) continue;
         const terms = spfTerms(spf[0].value!);
         if (!terms) continue;
-        if (authorizesHost(view, domain, terms, host, new Set([canonicalName(domain)])) !== "no") continue;
+        if (authorizesHost(view, domain, host) !== "no") continue;
         const addresses = hostAddresses(view, host);
         const all = terms.find((t) => t.kind === "mechanism" && t.name === "all")?.text;
         const term = domain === host.hostname ? "a" : `a:${host.hostname}`;

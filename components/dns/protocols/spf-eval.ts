@@ -15,8 +15,12 @@ import { BlockList, isIPv4, isIPv6 } from "node:net";
 
 export type SpfCheckResult = "pass" | "fail" | "softfail" | "neutral" | "none" | "permerror" | "temperror";
 
-/** Why a lookup found nothing, or failed. */
-export type SpfLookupFailure = "nodata" | "nxdomain" | "timeout" | "error";
+/**
+ * Why a lookup found nothing, or failed. "unknown": the answer exists but is
+ * known only after deploy (a stack's record whose value a provider computes);
+ * a check that needs it is undetermined, not failed.
+ */
+export type SpfLookupFailure = "nodata" | "nxdomain" | "timeout" | "error" | "unknown";
 export type SpfLookupAnswer<T> = { ok: true; value: T } | { ok: false; failure: SpfLookupFailure; message: string };
 
 /** The DNS questions check_host() asks. Live DNS (cli/verify/dns.ts) implements it as it is. */
@@ -56,6 +60,13 @@ export interface SpfCheckInput {
   receiver?: string;
   /** Seconds since the epoch, for %{t}. Default: now. */
   now?: number;
+  /**
+   * The client's address is known only after deploy (an Elastic IP to be
+   * allocated): `ip` is then a stand-in that the lookups give for the host's
+   * own name. Any other address or network can neither be said to hold it
+   * nor not (but a /0, which holds every address): the check is undetermined.
+   */
+  clientIpUnknown?: boolean;
 }
 
 export interface SpfCheck {
@@ -67,6 +78,8 @@ export interface SpfCheck {
   reason: string;
   /** A fail's explanation from the domain's exp= (RFC 7208 §6.2), when it has a usable one. */
   explanation?: string;
+  /** The result hangs on an answer known only after deploy (result is then "temperror"). */
+  undetermined?: true;
 }
 
 /** RFC 7208 §4.6.4 */
@@ -82,9 +95,15 @@ class Abort extends Error {
   constructor(
     readonly result: "permerror" | "temperror",
     message: string,
+    readonly undetermined = false,
   ) {
     super(message);
   }
+}
+
+/** A failed lookup that is no "nothing there": a temperror, undetermined when the answer is only known after deploy. */
+function lookupFailed(answer: { failure: SpfLookupFailure; message: string }): Abort {
+  return new Abort("temperror", answer.message, answer.failure === "unknown");
 }
 
 interface Mechanism {
@@ -294,6 +313,7 @@ interface Context {
   now: number;
   lookups: number;
   voidLookups: number;
+  clientIpUnknown: boolean;
   /** %{p}, worked out once when first needed. */
   validatedName?: string;
 }
@@ -385,7 +405,7 @@ function values<T>(answer: SpfLookupAnswer<T[]>, ctx: Context, term: string): T[
   if (answer.ok) {
     if (answer.value.length > 0) return answer.value;
   } else if (answer.failure !== "nodata" && answer.failure !== "nxdomain") {
-    throw new Abort("temperror", answer.message);
+    throw lookupFailed(answer);
   }
   ctx.voidLookups++;
   if (ctx.voidLookups > SPF_VOID_LIMIT) throw new Abort("permerror", `"${term}" is void lookup ${ctx.voidLookups}; RFC 7208 §4.6.4 allows ${SPF_VOID_LIMIT}`);
@@ -397,11 +417,21 @@ function* fetchRecord(domain: string): Steps<string | undefined> {
   const answer = yield* ask("txt", domain);
   if (!answer.ok) {
     if (answer.failure === "nodata" || answer.failure === "nxdomain") return undefined;
-    throw new Abort("temperror", answer.message);
+    throw lookupFailed(answer);
   }
   const records = answer.value.filter((v) => /^v=spf1(?: |$)/i.test(v));
   if (records.length > 1) throw new Abort("permerror", `${domain} publishes ${records.length} SPF records (RFC 7208 §4.5)`);
   return records[0];
+}
+
+/** Whether the client's address is in the network; with the address unknown, only its stand-in or a /0 can say. */
+function clientIn(ctx: Context, network: string, prefix: number | undefined): boolean {
+  if (ctx.clientIpUnknown && !sameAddress(network, ctx.ip)) {
+    if (prefix === 0 && isIPv4(network) === isIPv4(ctx.ip)) return true;
+    if (isIPv4(network) !== isIPv4(ctx.ip)) return false;
+    throw new Abort("temperror", `whether the address known only after deploy is in ${network}${prefix === undefined ? "" : `/${prefix}`} cannot be told`, true);
+  }
+  return inNetwork(ctx.ip, network, prefix);
 }
 
 function* matches(term: Mechanism, domain: string, ctx: Context): Steps<boolean> {
@@ -414,19 +444,19 @@ function* matches(term: Mechanism, domain: string, ctx: Context): Steps<boolean>
       return true;
     case "ip4":
     case "ip6":
-      return inNetwork(ctx.ip, term.network!, term.name === "ip4" ? term.cidr4 : term.cidr6);
+      return clientIn(ctx, term.network!, term.name === "ip4" ? term.cidr4 : term.cidr6);
     case "include": {
       count(ctx, term.text);
       const inner = yield* check(target, ctx);
       if (inner.result === "pass") return true;
-      if (inner.result === "temperror") throw new Abort("temperror", inner.reason);
+      if (inner.result === "temperror") throw new Abort("temperror", inner.reason, inner.undetermined === true);
       if (inner.result === "permerror") throw new Abort("permerror", inner.reason);
       if (inner.result === "none") throw new Abort("permerror", `"${term.text}": ${target} has no SPF record (RFC 7208 §5.2)`);
       return false;
     }
     case "a":
       count(ctx, term.text);
-      return values(yield* ask(family, target), ctx, term.text).some((address) => inNetwork(ctx.ip, address, cidr));
+      return values(yield* ask(family, target), ctx, term.text).some((address) => clientIn(ctx, address, cidr));
     case "mx": {
       count(ctx, term.text);
       const hosts = values(yield* ask("mx", target), ctx, term.text);
@@ -434,14 +464,15 @@ function* matches(term: Mechanism, domain: string, ctx: Context): Steps<boolean>
       for (const host of hosts) {
         if (host.exchange === "." || host.exchange === "") continue;
         const answer = yield* ask(family, host.exchange);
-        if (!answer.ok && answer.failure !== "nodata" && answer.failure !== "nxdomain") throw new Abort("temperror", answer.message);
-        if (answer.ok && answer.value.some((address) => inNetwork(ctx.ip, address, cidr))) return true;
+        if (!answer.ok && answer.failure !== "nodata" && answer.failure !== "nxdomain") throw lookupFailed(answer);
+        if (answer.ok && answer.value.some((address) => clientIn(ctx, address, cidr))) return true;
       }
       return false;
     }
     case "ptr": {
       count(ctx, term.text);
       const answer = yield* ask("ptr", ctx.ip);
+      if (!answer.ok && answer.failure === "unknown") throw lookupFailed(answer);
       if (!answer.ok) return false;
       for (const name of answer.value.slice(0, SPF_PTR_LIMIT)) {
         const bare = name.replace(/\.$/, "").toLowerCase();
@@ -464,6 +495,7 @@ interface Evaluated {
   reason: string;
   /** The exp= domain-spec of the record that decided a fail, and that record's <domain>. */
   exp?: { spec: string; domain: string };
+  undetermined?: boolean;
 }
 
 /** The identity's own domain (§4.3), before anything is looked up: a host name of two labels or more. */
@@ -494,7 +526,7 @@ function* check(domain: string, ctx: Context, initial = false): Steps<Evaluated>
     }
     return decided("neutral", `${domain}: no term matched (RFC 7208 §4.7)`);
   } catch (error) {
-    if (error instanceof Abort) return { result: error.result, reason: error.message };
+    if (error instanceof Abort) return { result: error.result, reason: error.message, ...(error.undetermined ? { undetermined: true } : {}) };
     throw error;
   }
 }
@@ -536,6 +568,7 @@ function* checkHost(input: SpfCheckInput): Steps<SpfCheck> {
     now: input.now ?? Math.floor(Date.now() / 1000),
     lookups: 0,
     voidLookups: 0,
+    clientIpUnknown: input.clientIpUnknown === true,
   };
   const evaluated = yield* check(input.domain.replace(/\.$/, "").toLowerCase(), ctx, true);
   const explanation = evaluated.result === "fail" && evaluated.exp ? yield* explain(evaluated.exp, ctx) : undefined;
@@ -545,6 +578,7 @@ function* checkHost(input: SpfCheckInput): Steps<SpfCheck> {
     lookups: ctx.lookups,
     voidLookups: ctx.voidLookups,
     ...(explanation !== undefined ? { explanation } : {}),
+    ...(evaluated.undetermined ? { undetermined: true as const } : {}),
   };
 }
 
