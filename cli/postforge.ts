@@ -115,6 +115,32 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
+/** Make `--out` a writable directory, or refuse it naming why (and never write into /proc, /sys or /dev). */
+function prepareOutDir(out: string): void {
+  const resolved = path.resolve(out);
+  const refuse = (why: string) => {
+    throw new ValidationError("command line", [`--out = ${JSON.stringify(out)}: ${why}; name a directory you can write, such as plan-out/`]);
+  };
+  if (/^\/(proc|sys|dev)(\/|$)/.test(resolved)) refuse(`${resolved} is a kernel file system, not a place for zone files`);
+  try {
+    fs.mkdirSync(resolved, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    refuse(
+      code === "EEXIST" || code === "ENOTDIR"
+        ? "a file is in the way (the path, or a directory above it, is a file, not a directory)"
+        : code === "EACCES" || code === "EPERM"
+          ? "permission denied"
+          : `cannot be created (${code ?? (error as Error).message})`,
+    );
+  }
+  try {
+    fs.accessSync(resolved, fs.constants.W_OK);
+  } catch {
+    refuse("is not writable");
+  }
+}
+
 // The program may load its own copy of a module in odd setups; match by name as well.
 function isValidationError(error: unknown): error is ValidationError {
   return error instanceof ValidationError || (error as Error)?.name === "ValidationError";
@@ -141,6 +167,8 @@ async function planCommand(args: string[], io: Io): Promise<number> {
     }),
     "command line",
   );
+  // A directory that cannot be written is refused before the plan runs, not after.
+  if (flags.out) prepareOutDir(flags.out);
   const projectDir = findProjectDir(flags.cwd ?? process.cwd());
   const project = loadProjectStack(projectDir, flags.stack);
   const policyConfig = readPolicyConfig(projectDir, flags["policy-config"], flags.profile);

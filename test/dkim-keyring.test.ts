@@ -124,6 +124,8 @@ describe("DkimKeyring under mocks", () => {
 describe("DKIM keys in the offline plan of the real program", () => {
   it("shows no private key material in the plan, keeps secret inputs secret, and protects active keys", async () => {
     const config = {
+      // The keys' secrets live in Secrets Manager, which needs a region.
+      "aws:region": "eu-west-1",
       environment: "development",
       domains: [
         {

@@ -31,9 +31,14 @@ describe("the program under Pulumi's Node runtime", () => {
         project: ${JSON.stringify(path.join(root, "tsconfig.json"))},
         compilerOptions: {},
       });
-      require(${JSON.stringify(path.join(root, "index.ts"))});
+      try {
+        require(${JSON.stringify(path.join(root, "index.ts"))});
+      } catch (error) {
+        // Outside an engine the program sees no config, which it refuses (an empty stack would delete every record);
+        // a type error would have thrown TSxxxx before it ran.
+        if (error.name !== "ValidationError" || !/parkedDomains are both empty/.test(error.message)) throw error;
+      }
       console.log("compiled");`;
-    // Outside an engine the program sees no config and registers nothing; a type error would throw TSxxxx here.
     const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", cwd: root, timeout: 240_000 });
     assert.match(out, /compiled/);
   });

@@ -14,10 +14,11 @@ import type { Io } from "../postforge";
  */
 
 export const DIFF_USAGE = `Usage:
-  postforge diff --base BASE.json --head HEAD.json [--out FILE]
+  postforge diff --base BASE.json --head HEAD.json [--out FILE] [--across-stacks]
       Compare two plans written by \`postforge plan --json\` (say, the base
       branch's and a pull request's) and print a Markdown report of what the
       DNS change means for mail authentication, then the records that change.
+      Both plans must be of the same project and stack, unless --across-stacks.
 `;
 
 const planFile = (flag: string) =>
@@ -29,11 +30,14 @@ const diffFlags = z.strictObject({
   base: planFile("base"),
   head: planFile("head"),
   out: z.string().min(1, { error: "must be a file path" }).optional(),
+  "across-stacks": z.boolean().default(false),
 });
 
 /** What the diff reads from a plan file; anything else in it is dropped here, so it can never be printed. */
 const planSchema = z.object({
   formatVersion: z.literal(1, { error: "must be 1: this plan was written by another postforge version; plan both sides with the same one" }),
+  // Plans written before the project was recorded have none.
+  project: z.string().optional(),
   stack: z.string(),
   domains: z.array(
     z.object({
@@ -74,7 +78,19 @@ const planSchema = z.object({
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {
   const flags = parseOrThrow(diffFlags, parseDiffArgs(args), "command line");
-  const report = renderDiffMarkdown(comparePlans(readPlan("--base", flags.base), readPlan("--head", flags.head)));
+  const base = readPlan("--base", flags.base);
+  const head = readPlan("--head", flags.head);
+  // A pull request's diff compares one stack before and after; two different stacks differ in everything.
+  const mismatch = [
+    ...(base.project !== undefined && head.project !== undefined && base.project !== head.project ? [`projects (${base.project} and ${head.project})`] : []),
+    ...(base.stack !== head.stack ? [`stacks (${base.stack} and ${head.stack})`] : []),
+  ];
+  if (mismatch.length > 0 && !flags["across-stacks"]) {
+    throw new ValidationError("command line", [
+      `--base and --head are plans of different ${mismatch.join(" and ")}: a diff compares one stack's plan before and after a change; plan both sides with the same --stack, or pass --across-stacks to compare them anyway`,
+    ]);
+  }
+  const report = renderDiffMarkdown(comparePlans(base, head));
   if (flags.out) {
     try {
       fs.writeFileSync(flags.out, report);
@@ -89,7 +105,7 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
 
 function parseDiffArgs(args: string[]): Record<string, unknown> {
   try {
-    return parseArgs({ args, options: { base: { type: "string" }, head: { type: "string" }, out: { type: "string" } }, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options: { base: { type: "string" }, head: { type: "string" }, out: { type: "string" }, "across-stacks": { type: "boolean" } }, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new ValidationError("command line", [`${(error as Error).message}\n\n${DIFF_USAGE}`]);
   }

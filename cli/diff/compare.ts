@@ -35,6 +35,8 @@ export interface DiffRecord {
 }
 
 export interface DiffablePlan {
+  /** Plans written before the project was recorded have none. */
+  project?: string;
   stack: string;
   domains: { domain: string; records: DiffRecord[] }[];
   dkimKeys: { domain: string; selector: string; algorithm: string; bits: number; state: string }[];

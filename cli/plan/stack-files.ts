@@ -76,10 +76,64 @@ export function loadProjectStack(projectDir: string, stack: string): ProjectStac
       put(key, declaration);
     }
   }
-  const stackYaml = (readYamlFile(stackFile) ?? {}) as Record<string, unknown>;
+  const stackYaml = checkStackFileShape(readYamlFile(stackFile), path.relative(projectDir, stackFile) || stackFile);
   for (const [key, value] of Object.entries((stackYaml.config ?? {}) as Record<string, unknown>)) put(key, value);
+  const secretSettings = secretKeys.filter((k) => k.startsWith("postforge:"));
+  if (secretSettings.length > 0) {
+    throw new ValidationError(
+      path.relative(projectDir, stackFile) || stackFile,
+      secretSettings.map(
+        (k) =>
+          `${k} is stored as a secret (secure:); Postforge settings hold no secret (secrets are referenced by their Secrets Manager name), so the offline plan cannot read it; set it in plain text with \`pulumi config set ${k} <value>\``,
+      ),
+    );
+  }
   const main = typeof project.main === "string" ? project.main : "index.ts";
   return { projectDir, project: name, stack, programPath: path.join(projectDir, main), stackFile, config, secretKeys };
+}
+
+/** The top-level keys a Pulumi stack file may hold. */
+const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
+
+/**
+ * A stack file must be a mapping with a `config:` of `postforge:*` keys: an
+ * empty or comment-only file, a list, or a typo such as `confg:` would plan
+ * as a stack with no zones, and deploying it would delete every record the
+ * stack had published.
+ */
+function checkStackFileShape(parsed: unknown, file: string): Record<string, unknown> {
+  if (parsed === null || parsed === undefined) {
+    throw new ValidationError(file, ["is empty (or only comments): a stack file holds `config:` with the postforge:* settings; deploying an empty stack would delete every record it published"]);
+  }
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ValidationError(file, [`is a ${Array.isArray(parsed) ? "list" : typeof parsed}, not a mapping: a stack file holds \`config:\` with the postforge:* settings`]);
+  }
+  const problems = Object.keys(parsed).flatMap((key) => {
+    if (STACK_FILE_KEYS.includes(key)) return [];
+    const near = STACK_FILE_KEYS.find((k) => editDistance(k, key.toLowerCase()) <= 2);
+    return [`${key}: not a key of a Pulumi stack file${near ? `; did you mean ${near}?` : ""} (the keys are ${STACK_FILE_KEYS.join(", ")})`];
+  });
+  if (problems.length > 0) throw new ValidationError(file, problems);
+  const config = (parsed as Record<string, unknown>).config;
+  if (config === null || config === undefined || typeof config !== "object" || !Object.keys(config).some((k) => k.startsWith("postforge:"))) {
+    throw new ValidationError(file, ["config: holds no postforge:* setting, so the stack would publish nothing, and deploying it would delete every record it published; add postforge:domains (see stacks/ for examples)"]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
 }
 
 function readYamlFile(file: string): unknown {

@@ -1,3 +1,5 @@
+import { dmarcIntentFindings } from "../dns/protocols/dmarc";
+import { getPublicSuffix } from "tldts";
 import {
   bimiRecord,
   caaRecords,
@@ -127,6 +129,10 @@ export function desiredRecordsForStack(config: StackConfig, subject: string, tod
   const reportAuthorizations: DnsRecord[] = [];
   const claimed = new Map<string, string>();
   const claim = (name: string, path: string) => {
+    // A public suffix (co.uk, github.io) is no one's to send from: receivers find no organizational domain for it.
+    if (getPublicSuffix(name, { allowPrivateDomains: true }) === name) {
+      c.problem(`${path}.name`, `"${name}" is a public suffix (Public Suffix List): no one owns it, so it cannot be a sending or parked domain; use a domain registered under it, such as example.${name}`);
+    }
     const previous = claimed.get(name);
     if (previous) c.problem(`${path}.name`, `"${name}" is already configured at ${previous}; each domain appears once`);
     else claimed.set(name, path);
@@ -239,8 +245,17 @@ function sendingDomainRecords(
   } else if (domain.mx) {
     c.add(records, `${path}.mx`, () => mxRecords(name, domain.mx!, ttl));
     domain.mx.forEach((mx, j) => {
-      if (inZone(mx.host) && !addressed.has(mx.host)) {
-        c.warn(`${path}.mx[${j}].host`, `"${mx.host}" is in this zone but has no address; add it to hosts, or mail for ${name} cannot be delivered`);
+      // An MX target in one of the stack's zones must have an address there: a sender finds no host to
+      // deliver to otherwise, and mail to the domain bounces (RFC 5321 §5.1).
+      const zone = [...config.domains].filter((d) => mx.host === d.name || mx.host.endsWith(`.${d.name}`)).sort((a, b) => b.name.length - a.name.length)[0];
+      if (!zone) return;
+      const zoneIndex = config.domains.indexOf(zone);
+      const zoneAddressed = zone === configured ? addressed : new Set([...zone.hosts.map((h) => h.name), ...(config.mailHost?.hostname ? [config.mailHost.hostname] : [])]);
+      if (!zoneAddressed.has(mx.host) && !(host?.hostname === mx.host)) {
+        c.problem(
+          `${path}.mx[${j}].host`,
+          `"${mx.host}" has no address in ${zone.name}, a zone of this stack, so mail for ${name} cannot be delivered (RFC 5321 §5.1); add it to domains[${zoneIndex}].hosts with its ipv4, or name a host that has one`,
+        );
       }
     });
   } else if (domain.nullMx) {
@@ -282,6 +297,7 @@ function sendingDomainRecords(
 
   const dmarcIntent = stripUndefined(domain.dmarc) as DmarcIntent;
   c.add(records, `${path}.dmarc`, () => dmarcRecord(name, dmarcIntent, config.dmarcMode as DmarcMode, ttl));
+  c.warnFindings(`${path}.dmarc`, dmarcIntentFindings(dmarcIntent, config.dmarcMode as DmarcMode));
   if (config.environment === "production" && dmarcIntent.p === "none") {
     c.warn(`${path}.dmarc.p`, `production domain ${name} has DMARC p=none, which protects nothing; move to quarantine, then reject, once reports show your mail aligned`);
   }

@@ -257,6 +257,14 @@ export const stackConfigSchema = z.strictObject({
   dkim: dkimSettingsSchema.default({ overlapDays: 7, rotationMonths: 6, protectActiveKeys: true }),
   mailHost: mailHostStackSchema.optional(),
 }).superRefine((config, ctx) => {
+  if (config.domains.length === 0 && config.parkedDomains.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["domains"],
+      input: config.domains,
+      message: "and parkedDomains are both empty: the stack would publish no zone, and deploying it would delete every record it published; list at least one domain",
+    });
+  }
   // A message signed just before its key retires may wait in the queue for the whole lifetime and is
   // verified on arrival: the key must stay published (retiring) at least that long.
   const queue = config.mailHost?.queue;

@@ -7,6 +7,7 @@ import { Eip, EipAssociation, EipDomainName, getAmiOutput, Instance, SecurityGro
 import type { input as inputs } from "@pulumi/aws/types";
 import { InstanceProfile, Role, RolePolicy, RolePolicyAttachment } from "@pulumi/aws/iam";
 import { z } from "zod";
+import { familiesCoveredWhole } from "../address-ranges";
 import { ipv4Range, ipv6Range } from "../config/fields";
 import type { DnsRecordInput } from "../dns/backend";
 import { parseOrThrow, ValidationError } from "../validation";
@@ -475,6 +476,39 @@ const argsShape = z
     }
   });
 
+/**
+ * What a mail host's config must also pass beyond its schema, creating
+ * nothing: SSH is not open to the whole internet (by 0.0.0.0/0, or by ranges
+ * that together hold every address) unless allowSshFromAnywhere, and the
+ * config manifest fits Secrets Manager. MailStack runs it before its first
+ * resource; MailHost before it registers. `fields` names the settings as
+ * the caller's input spells them.
+ */
+export function mailHostPreflightProblems(
+  config: MailHostConfig,
+  o: { sshCidrs: string[]; allowSshFromAnywhere: boolean },
+  fields: { sshCidrs: string; allowSshFromAnywhere: string; domains: string } = { sshCidrs: "sshCidrs", allowSshFromAnywhere: "allowSshFromAnywhere", domains: "config.domains" },
+): string[] {
+  const problems: string[] = [];
+  if (!o.allowSshFromAnywhere) {
+    o.sshCidrs.forEach((range, i) => {
+      if (WORLD.has(range)) {
+        problems.push(`${fields.sshCidrs}[${i}] = "${range}": opens SSH to the whole internet; list your admin networks, use SSM Session Manager, or set ${fields.allowSshFromAnywhere}: true`);
+      }
+    });
+    for (const family of familiesCoveredWhole(o.sshCidrs.filter((r) => !WORLD.has(r)))) {
+      problems.push(
+        `${fields.sshCidrs} = ${JSON.stringify(o.sshCidrs)}: together these ranges hold every ${family} address, which opens SSH to the whole internet; list your admin networks, use SSM Session Manager, or set ${fields.allowSshFromAnywhere}: true`,
+      );
+    }
+  }
+  const stored = encodeConfigManifest(renderConfigManifest(config)).length;
+  if (stored > SECRET_VALUE_LIMIT) {
+    problems.push(`${fields.domains}: ${config.domains.length} domains make a config manifest of ${stored} bytes (compressed), over Secrets Manager's ${SECRET_VALUE_LIMIT}; serve them from several hosts`);
+  }
+  return problems;
+}
+
 /** Validate a MailHost's arguments, creating nothing: what the constructor does before it registers. */
 export function checkMailHostArgs(
   name: string,
@@ -482,19 +516,7 @@ export function checkMailHostArgs(
 ): { config: MailHostConfig; sshCidrs: string[]; rootVolumeGiB: number; addressTtl: number } {
   const subject = `MailHost "${name}"`;
   const checked = parseOrThrow(argsShape, args, subject);
-  if (!checked.allowSshFromAnywhere) {
-    const problems = checked.sshCidrs.flatMap((range, i) =>
-      WORLD.has(range)
-        ? [`sshCidrs[${i}] = "${range}": opens SSH to the whole internet; list your admin networks, use SSM Session Manager, or set allowSshFromAnywhere: true`]
-        : [],
-    );
-    if (problems.length > 0) throw new ValidationError(subject, problems);
-  }
-  const stored = encodeConfigManifest(renderConfigManifest(checked.config)).length;
-  if (stored > SECRET_VALUE_LIMIT) {
-    throw new ValidationError(subject, [
-      `config.domains: ${checked.config.domains.length} domains make a config manifest of ${stored} bytes (compressed), over Secrets Manager's ${SECRET_VALUE_LIMIT}; serve them from several hosts`,
-    ]);
-  }
+  const problems = mailHostPreflightProblems(checked.config, { sshCidrs: checked.sshCidrs, allowSshFromAnywhere: checked.allowSshFromAnywhere });
+  if (problems.length > 0) throw new ValidationError(subject, problems);
   return { config: checked.config, sshCidrs: checked.sshCidrs, rootVolumeGiB: checked.rootVolumeGiB, addressTtl: checked.addressTtl };
 }

@@ -3,7 +3,8 @@ import { stackConfigSchema, type StackConfig, type StackConfigInput } from "../c
 import { dkimPlaceholderRecord } from "../dkim/records";
 import type { DnsBackend } from "../dns/backend";
 import { prepareOrThrow } from "../dns/mail-domain";
-import { parseOrThrow } from "../validation";
+import { mailHostPreflightProblems } from "../mta-host/mail-host";
+import { parseOrThrow, ValidationError } from "../validation";
 
 /**
  * Everything MailStack builds, decided before the first resource exists:
@@ -33,6 +34,22 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
   const config = parseOrThrow(stackConfigSchema, input, subject);
   const desired = desiredRecordsForStack(config, subject);
   const mailHost = mailHostPlanFor(config, desired, o.awsRegion, subject);
+  // Managed keys live in Secrets Manager: without a region their secrets cannot be created.
+  if (!o.awsRegion && desired.domains.some((d) => d.dkimKeys.length > 0)) {
+    const first = config.domains.findIndex((d) => d.dkim.keys.length > 0);
+    throw new ValidationError(subject, [
+      `aws:region = nothing: domains[${first}].dkim.keys are generated into Secrets Manager, which needs a region, whatever the DNS provider; set it with \`pulumi config set aws:region eu-west-1\``,
+    ]);
+  }
+  // The mail host's own checks (SSH, manifest size) too, before the KMS key and the keys exist.
+  if (mailHost && config.mailHost) {
+    const problems = mailHostPreflightProblems(
+      mailHost.config,
+      { sshCidrs: config.mailHost.sshCidrs, allowSshFromAnywhere: config.mailHost.allowSshFromAnywhere },
+      { sshCidrs: "mailHost.sshCidrs", allowSshFromAnywhere: "mailHost.allowSshFromAnywhere", domains: "mailHost.domains" },
+    );
+    if (problems.length > 0) throw new ValidationError(subject, problems);
+  }
   // The record rules already ran over the whole stack (desiredRecordsForStack); what is left to know is
   // whether every zone encodes for its provider (names, TTL ranges). Managed DKIM keys take part
   // through a placeholder of their record, the host's A record through one of its own.

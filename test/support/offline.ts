@@ -7,13 +7,13 @@ import { loadProjectStack } from "../../cli/plan/stack-files";
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 export const PROGRAM = path.join(PROJECT_DIR, "index.ts");
 
-/** Run the real index.ts offline with a config given as objects (stringified like the Pulumi CLI does). */
+/** Run the real index.ts offline with a config given as objects (stringified like the Pulumi CLI does); keys without a namespace are postforge:*. */
 export async function runProgramWith(
   config: Record<string, unknown>,
   stack = "test",
   computed?: (type: string, inputs: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>,
 ): Promise<OfflineRunResult> {
-  const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [`postforge:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+  const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `postforge:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
   return runOffline({ programPath: PROGRAM, project: "postforge", stack, config: flat, computed: computed && ((type, _name, inputs) => computed(type, inputs)) });
 }
 

@@ -246,8 +246,37 @@ export function checkDmarc(value: string, mode: DmarcMode, options: CheckDmarcOp
   if (!tags.some((t) => t.key === "rua")) {
     findings.push(finding("dmarc.rua.missing", "info", `DMARC record has no "rua", so no aggregate reports arrive; add rua=mailto:<address>`, "rua"));
   }
+  // RFC 7489 §6.2: receivers MAY limit the URIs they honour, to as few as two; the rest are silently dropped.
+  for (const tag of tags.filter((t) => t.key === "rua" || t.key === "ruf")) {
+    const uris = tag.value.split(",").filter((u) => u.trim() !== "");
+    if (uris.length > DMARC_URIS_HONOURED) {
+      findings.push(
+        finding(
+          `dmarc.${tag.key}.too-many`,
+          "warning",
+          `DMARC "${tag.key}" lists ${uris.length} report URIs; receivers may honour only the first ${DMARC_URIS_HONOURED} (RFC 7489 §6.2), so later destinations may get nothing; keep at most ${DMARC_URIS_HONOURED}`,
+          tag.key,
+        ),
+      );
+    }
+  }
+  const length = Buffer.byteLength(value, "utf8");
+  if (length > DMARC_SIZE_LIMIT_OCTETS) {
+    findings.push(
+      finding(
+        "dmarc.size",
+        "error",
+        `DMARC record is ${length} octets; Postforge keeps a DMARC answer within ${DMARC_SIZE_LIMIT_OCTETS} octets so it fits one 512-octet UDP response (a receiver that cannot retry over TCP sees no policy; Postforge's rule, stricter than RFC 7489); list fewer report URIs`,
+      ),
+    );
+  }
   return findings;
 }
+
+/** RFC 7489 §6.2: a receiver may honour as few as two report URIs per tag. */
+export const DMARC_URIS_HONOURED = 2;
+/** Postforge's limit on a DMARC record, like SPF's (SPF_SIZE_WARNING_OCTETS): room for the rest of a 512-octet UDP answer. */
+export const DMARC_SIZE_LIMIT_OCTETS = 450;
 
 /** A DMARC record anywhere but `_dmarc.<domain>` (or a report authorization name) has no effect. */
 export function checkDmarcLocation(name: string, value: string): Finding[] {

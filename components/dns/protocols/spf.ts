@@ -4,6 +4,7 @@
  * The builder validates its intent with the same rules `verify` uses, so a
  * value we build is one we would accept.
  */
+import { familiesCoveredWhole } from "../../address-ranges";
 import { isIPv4, isIPv6 } from "node:net";
 import { TxtRecord, canonicalName } from "../model";
 import { Finding, throwOnErrors } from "../findings";
@@ -312,6 +313,21 @@ export function checkSpf(value: string, options: CheckSpfOptions = {}): Finding[
       finding("spf.all.neutral", "warning", `SPF term "?all" gives unlisted senders a neutral result, which protects nothing; use "-all" or "~all"`),
     );
   }
+  // Networks that pass, taken together: two halves authorize the internet as surely as one /0 does.
+  const evaluatedTerms = allIndex >= 0 ? terms.slice(0, allIndex) : terms;
+  const passingNetworks = evaluatedTerms.filter((t): t is SpfMechanism => t.kind === "mechanism" && t.qualifier === "+" && (t.name === "ip4" || t.name === "ip6") && t.ip !== undefined);
+  const whole = familiesCoveredWhole(
+    passingNetworks.filter((t) => (t.name === "ip4" ? t.cidr4 : t.cidr6) !== 0).map((t) => `${t.ip}/${(t.name === "ip4" ? t.cidr4 : t.cidr6) ?? (t.name === "ip4" ? 32 : 128)}`),
+  );
+  for (const family of whole) {
+    findings.push(
+      finding(
+        "spf.network.everything",
+        "error",
+        `SPF terms ${passingNetworks.filter((t) => (family === "IPv4") === (t.name === "ip4")).map((t) => `"${t.text}"`).join(", ")} together authorize every ${family} address on the internet, as "+all" does; list only your senders' addresses or networks`,
+      ),
+    );
+  }
   if (all && terms.slice(allIndex + 1).some((t) => t.kind === "mechanism")) {
     findings.push(
       finding("spf.terms.after-all", "warning", `SPF mechanisms after "${all.text}" are never evaluated (RFC 7208 §5.1); move them before "${all.text}" or remove them`),
@@ -477,6 +493,20 @@ function renderTerms(intent: SpfIntent): { term: string; path: string }[] {
 /** Every finding for an SPF intent: its own fields first, then the rules on the value it builds. */
 export function spfIntentFindings(intent: SpfIntent): Finding[] {
   const findings: Finding[] = [...networkFindings(intent.ip4, "ip4"), ...networkFindings(intent.ip6, "ip6")];
+  // Networks taken together: two halves authorize the internet as surely as one /0 does.
+  for (const [field, list] of [["ip4", intent.ip4], ["ip6", intent.ip6]] as const) {
+    const ranges = (list ?? []).filter((r) => !/\/0$/.test(r.trim()));
+    for (const family of familiesCoveredWhole(ranges)) {
+      findings.push(
+        finding(
+          "spf.network.everything",
+          "error",
+          `SPF terms ${ranges.map((r) => `"${field}:${r}"`).join(", ")} together authorize every ${family} address on the internet, as "+all" does; list only your senders' addresses or networks`,
+          field,
+        ),
+      );
+    }
+  }
   (intent.a ?? []).forEach((host, i) => {
     if (!isDomainName(canonicalName(host))) {
       findings.push(
