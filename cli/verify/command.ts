@@ -8,7 +8,7 @@ import { runOffline } from "../plan/engine";
 import { buildPlan } from "../plan/plan";
 import { findProjectDir, loadProjectStack } from "../plan/stack-files";
 import type { Check } from "./checks/check";
-import { createDnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./dns";
+import { createDnsLookup, type DnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./dns";
 import { renderChecklist, renderJson } from "./report";
 import { verifyDomains, verifyPlan, type VerifyOptions } from "./run";
 
@@ -120,13 +120,40 @@ function readFlags(args: string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`--${k}`, v]));
 }
 
+/**
+ * While a run lasts more than a few seconds, say on stderr how far it is, when
+ * stderr is a terminal (a pipe or a CI log gets only the result).
+ */
+function reportProgress(dns: DnsLookup, stream: NodeJS.WriteStream = process.stderr): { stop(): void } {
+  if (!stream.isTTY) return { stop: () => undefined };
+  let shown = false;
+  const tick = () => {
+    shown = true;
+    stream.write(`\rverify: ${dns.stats.answered} of ${dns.stats.sent} DNS queries answered${dns.stats.unreachable ? " (resolver unreachable: the rest is not run)" : ""}\x1b[K`);
+  };
+  let interval: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    tick();
+    interval = setInterval(tick, 1000);
+  }, 3000);
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(interval);
+      if (shown) stream.write("\r\x1b[K");
+    },
+  };
+}
+
 export async function verifyCommand(args: string[], io: Io, overrides: VerifyOverrides = {}): Promise<number> {
   const flags = parseOrThrow(verifyFlags, readFlags(args), "command line");
   const timeoutMs = flags["--timeout"] ?? DEFAULT_TIMEOUT_MS;
   const dns = createDnsLookup({ server: flags["--resolver"], timeoutMs, concurrency: DEFAULT_CONCURRENCY });
   const base = { dns, tls: flags["--tls"], timeoutMs, smtp: overrides.smtp ?? { port: 25 }, policyUrl: overrides.policyUrl };
+  const progress = reportProgress(dns);
   let checks: Check[];
   let title: string;
+  try {
   if (flags["--stack"] !== undefined) {
     const project = loadProjectStack(findProjectDir(flags["--cwd"] ?? process.cwd()), flags["--stack"]);
     const plan = buildPlan(project, await runOffline(project));
@@ -137,6 +164,9 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
     const domains = flags["--domain"]!;
     checks = await verifyDomains(domains, flags["--dkim-selector"] ?? [], { ...base, dmarcMode: flags["--dmarc-mode"] ?? "rfc9989" });
     title = `Verify ${domains.join(", ")} against ${dns.where}`;
+  }
+  } finally {
+    progress.stop();
   }
   io.stdout(flags["--json"] ? renderJson(checks) : renderChecklist(checks, title));
   return checks.some((c) => c.status === "fail") ? 1 : 0;

@@ -38,6 +38,8 @@ export interface DnsLookup {
   /** Where queries go, for messages: "127.0.0.1:5300" or "the system resolver". */
   readonly where: string;
   readonly timeoutMs: number;
+  /** Queries sent and answered (any answer, failures included), for progress. */
+  readonly stats: { sent: number; answered: number; unreachable: boolean };
 }
 
 export interface DnsLookupOptions {
@@ -50,6 +52,13 @@ export interface DnsLookupOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 3000;
+/**
+ * After this many queries in a row time out, the resolver is taken for
+ * unreachable and every query not yet sent fails at once ("not run"): a dead
+ * resolver then costs verify about two timeouts, not (queries ÷ concurrency)
+ * timeouts. Any other answer resets the count.
+ */
+export const UNREACHABLE_AFTER_TIMEOUTS = 8;
 export const DEFAULT_CONCURRENCY = 8;
 
 /** A counting semaphore: at most `limit` tasks run at once, the rest wait in order. */
@@ -74,6 +83,8 @@ export function createDnsLookup(options: DnsLookupOptions): DnsLookup {
   const run = limiter(options.concurrency);
   const cache = new Map<string, Promise<Lookup<unknown>>>();
   const where = options.server ?? "the system resolver";
+  const stats = { sent: 0, answered: 0, unreachable: false };
+  let timeoutsInARow = 0;
 
   const query = <T>(name: string, kind: RecordKind, ask: (r: Resolver, name: string) => Promise<T>): Promise<Lookup<T>> => {
     const key = `${canonicalName(name)} ${kind}`;
@@ -86,6 +97,21 @@ export function createDnsLookup(options: DnsLookupOptions): DnsLookup {
   };
 
   const ask1 = async <T>(name: string, kind: RecordKind, ask: (r: Resolver, name: string) => Promise<T>): Promise<Lookup<T>> => {
+    if (stats.unreachable) {
+      return { ok: false, failure: "timeout", message: `not run: resolver unreachable (${where}: ${UNREACHABLE_AFTER_TIMEOUTS} queries in a row timed out after ${options.timeoutMs} ms each); ${name} ${kind} was not asked` };
+    }
+    stats.sent++;
+    const answer = await askOnce(name, kind, ask);
+    stats.answered++;
+    if (!answer.ok && answer.failure === "timeout") {
+      if (++timeoutsInARow >= UNREACHABLE_AFTER_TIMEOUTS) stats.unreachable = true;
+    } else {
+      timeoutsInARow = 0;
+    }
+    return answer;
+  };
+
+  const askOnce = async <T>(name: string, kind: RecordKind, ask: (r: Resolver, name: string) => Promise<T>): Promise<Lookup<T>> => {
     // A Resolver per query, so a timeout cancels this query only.
     const resolver = new Resolver({ timeout: options.timeoutMs, tries: 1 });
     if (options.server) resolver.setServers([options.server]);
@@ -122,6 +148,7 @@ export function createDnsLookup(options: DnsLookupOptions): DnsLookup {
   return {
     where,
     timeoutMs: options.timeoutMs,
+    stats,
     txt: (name) => query(name, "TXT", async (r, n) => (await r.resolveTxt(n)).map((strings) => strings.join(""))),
     mx: (name) =>
       query(name, "MX", async (r, n) =>
