@@ -235,7 +235,7 @@ async function verifyPublishedDomain(domain: string, selectors: string[], option
     const { checks, value } = spfRecordChecks(domain, await dns.txt(domain));
     return value === undefined ? checks : [...checks, ...spfTreeChecks(domain, await analyzeSpf(domain, dns))];
   })();
-  const dkim = Promise.all(selectors.map(async (s) => dkimChecks(domain, s, await dns.txt(`${s}._domainkey.${domain}`)))).then((c) => c.flat());
+  const dkim = Promise.all(selectors.map(async (s) => dkimChecks(domain, s, await dns.txt(`${s}._domainkey.${domain}`), undefined, { askedByName: true }))).then((c) => c.flat());
   const dmarc = dmarcChecksFor(domain, options, true);
   // Independent questions are asked together, so a dead resolver costs one timeout, not a chain of them.
   const transport = (async (): Promise<Check[]> => {

@@ -99,6 +99,8 @@ const dkimPublicKeySchema = z.strictObject({
   /** PEM (SPKI) or base64; the private half never enters config. */
   publicKey: z.string().min(1, { error: "must be the selector's public key (PEM or base64)" }),
   testing: z.boolean().optional(),
+  /** Publish an exactly-1024-bit RSA key for legacy receivers (Postforge refuses under 2048 otherwise). Default false. */
+  allowLegacy1024RsaForOldReceivers: z.boolean().default(false),
 });
 
 /** A key Postforge generates and rotates (see components/dkim). Name it by `selector`, or by `quarter` with the domain's selector scheme. */

@@ -10,7 +10,7 @@ import { check, fromFindings, isEmpty, type Check } from "./check";
  * deploy show as a placeholder in the plan: for those only the tags before
  * p= are compared, and the key itself is judged by checkDkim.
  */
-export function dkimChecks(domain: string, selector: string, observed: Lookup<string[]>, plannedValue?: string): Check[] {
+export function dkimChecks(domain: string, selector: string, observed: Lookup<string[]>, plannedValue?: string, options: { askedByName?: boolean } = {}): Check[] {
   const name = `${selector}._domainkey.${domain}`;
   const present = `dkim.${selector}.present`;
   const valid = `dkim.${selector}.valid`;
@@ -40,6 +40,11 @@ export function dkimChecks(domain: string, selector: string, observed: Lookup<st
         ? check(present, domain, "pass", `DKIM key record at ${name} as planned`)
         : check(present, domain, "fail", `DKIM record at ${name} differs from the plan; run pulumi up to publish the planned key`),
     );
+  }
+  // A selector asked for by name is expected to sign: revoked (p= empty) is never a pass for it.
+  if (options.askedByName && /(?:^|;)\s*p\s*=\s*(?:;|$)/.test(value)) {
+    checks.push(check(valid, domain, "fail", `the DKIM key at ${name} is revoked (empty p=): signatures with selector "${selector}" fail at every receiver (RFC 6376 §3.6.1); publish its key, or sign with another selector`));
+    return checks;
   }
   checks.push(fromFindings(valid, domain, checkDkim(value), `DKIM key record at ${name} is valid`));
   return checks;

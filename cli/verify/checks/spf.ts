@@ -53,7 +53,10 @@ export function spfTreeChecks(domain: string, analysis: SpfAnalysis): Check[] {
   const includes =
     analysis.problems.length > 0
       ? check("spf.includes", domain, "fail", analysis.problems.join("; "))
-      : check("spf.includes", domain, "pass", `every include and redirect target publishes valid SPF (${analysis.visited.length} record${analysis.visited.length === 1 ? "" : "s"} read)`);
+      : analysis.unanswered.length > 0
+        ? // Not known to be valid is not valid: a receiver asking the same gets temperror.
+          check("spf.includes", domain, "fail", `some include or redirect target could not be read, so receivers may get temperror: ${analysis.unanswered.join("; ")}`)
+        : check("spf.includes", domain, "pass", `every include and redirect target publishes valid SPF (${analysis.visited.length} record${analysis.visited.length === 1 ? "" : "s"} read)`);
   return [lookups, voids, includes];
 }
 

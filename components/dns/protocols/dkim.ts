@@ -22,12 +22,20 @@ export interface DkimPublicKey {
   publicKey: string;
   /** Publish `t=y`: receivers must not treat failures differently from unsigned mail. */
   testing?: boolean;
+  /** Publish an exactly-1024-bit RSA key for legacy receivers, which Postforge's rule refuses otherwise. Default false. */
+  allowLegacy1024RsaForOldReceivers?: boolean;
 }
 
 /** Options of the DKIM builders and `checkDkim`: which key sizes to accept. */
 export interface DkimKeyOptions {
   /** Accept exactly-1024-bit RSA keys (with a warning) for receivers or signers stuck on them. */
   allowLegacy1024?: boolean;
+  /**
+   * Judge by Postforge's rule for keys it publishes (RSA of 2048 bits or more;
+   * 1024 only with allowLegacy1024), not by RFC 8301 alone (2048 a SHOULD: a
+   * warning). The builders set it; `verify` judges other people's keys without.
+   */
+  postforgeRule?: boolean;
 }
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -137,7 +145,8 @@ function buildDkimValue(key: DkimPublicKey, options: DkimKeyOptions): { value?: 
   const value = renderDkim(key.algorithm, p, key.testing);
   // Tag names in the value map onto intent fields.
   const intentPath: Record<string, string> = { p: "publicKey", k: "algorithm", t: "testing" };
-  const findings = checkDkim(value, options).map((f) => (f.path && intentPath[f.path] ? { ...f, path: intentPath[f.path] } : f));
+  const judged = { ...options, postforgeRule: options.postforgeRule ?? true, allowLegacy1024: options.allowLegacy1024 ?? key.allowLegacy1024RsaForOldReceivers ?? false };
+  const findings = checkDkim(value, judged).map((f) => (f.path && intentPath[f.path] ? { ...f, path: intentPath[f.path] } : f));
   return { value, findings };
 }
 
@@ -239,14 +248,18 @@ export function checkDkim(value: string, options: DkimKeyOptions = {}): Finding[
   } else if (bits < 2048) {
     if (bits === 1024 && options.allowLegacy1024) {
       findings.push(finding("dkim.rsa.legacy-1024", "warning", `DKIM RSA key is 1024 bits; RFC 8301 says signers SHOULD use at least 2048. Rotate to a 2048-bit key`, "p"));
-    } else {
+    } else if (options.postforgeRule) {
       findings.push(
         finding(
           "dkim.rsa.below-2048",
           "error",
-          `DKIM RSA key is ${bits} bits; use at least 2048 bits (RFC 8301 §3.2)${bits === 1024 ? ", or set allowLegacy1024 to accept this 1024-bit key" : ""}`,
+          `DKIM RSA key is ${bits} bits; Postforge publishes RSA keys of at least 2048 bits (its rule: RFC 8301 §3.2 makes 2048 a SHOULD)${bits === 1024 ? "; replace it, or set allowLegacy1024RsaForOldReceivers: true on this key to publish a 1024-bit key for legacy receivers" : "; replace it with a 2048-bit key"}`,
           "p",
         ),
+      );
+    } else {
+      findings.push(
+        finding("dkim.rsa.below-2048", "warning", `DKIM RSA key is ${bits} bits; RFC 8301 §3.2 says signers SHOULD use at least 2048 (verifiers still accept 1024 and up). Rotate to a 2048-bit key`, "p"),
       );
     }
   } else if (bits > 4096) {
