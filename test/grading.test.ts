@@ -11,6 +11,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import { dkimChecks } from "../cli/verify/checks/dkim";
 import { spfTreeChecks } from "../cli/verify/checks/spf";
+import { starttlsCheck } from "../cli/verify/checks/tls";
 import { checkDkim, dkimRecord } from "../components/dns/protocols/dkim";
 import { RecordBuildError } from "../components/dns/findings";
 
@@ -49,5 +50,13 @@ describe("grades", () => {
     const includes = checks.find((c) => c.id === "spf.includes")!;
     assert.equal(includes.status, "fail");
     assert.match(includes.message, /could not be read, so receivers may get temperror: DNS query for _spf\.esp\.example TXT timed out/);
+  });
+
+  it("an MX without STARTTLS warns (RFC 3207 makes TLS optional), and fails under an enforced MTA-STS policy (RFC 8461 §5)", () => {
+    const probe = { target: "192.0.2.25:25", extensions: ["PIPELINING", "8BITMIME"] };
+    assert.equal(starttlsCheck("example.com", "mx.example.com", probe).status, "warn");
+    const enforced = starttlsCheck("example.com", "mx.example.com", probe, true);
+    assert.equal(enforced.status, "fail");
+    assert.match(enforced.message, /MTA-STS policy is enforce: senders refuse to deliver to it \(RFC 8461 §5\)/);
   });
 });

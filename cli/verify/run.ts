@@ -170,7 +170,9 @@ async function verifyPlannedDomain(plan: Plan, planned: PlannedDomain, options: 
     }
     if (has("tls-rpt").length > 0) checks.push(tlsRptCheck(domain, await dns.txt(`_smtp._tls.${domain}`), true));
     const exchanges = has("mx").flatMap((r) => (r.type === "MX" && r.name === domain ? [r.exchange] : []));
-    const smtp = await Promise.all(exchanges.map((host) => smtpChecks(domain, host, options, probe)));
+    // Under an enforced MTA-STS policy senders refuse an MX without TLS (RFC 8461 §5); otherwise STARTTLS is optional (RFC 3207).
+    const enforced = /^mode:\s*enforce\s*$/m.test(plan.mtaStsPolicies[domain] ?? "");
+    const smtp = await Promise.all(exchanges.map((host) => smtpChecks(domain, host, options, probe, enforced)));
     return [...checks, ...smtp.flat()];
   })();
 
@@ -204,7 +206,7 @@ async function fcrdnsFor(domain: string, ip: string, dns: DnsLookup, expectedNam
   return fcrdnsCheck(domain, ip, ptr, forward, expectedNames);
 }
 
-async function smtpChecks(domain: string, host: string, options: VerifyOptions, probe: Probe): Promise<Check[]> {
+async function smtpChecks(domain: string, host: string, options: VerifyOptions, probe: Probe, mtaStsEnforced = false): Promise<Check[]> {
   let address = options.smtp.connectTo;
   if (!address) {
     const [v4, v6] = await Promise.all([options.dns.a(host), options.dns.aaaa(host)]);
@@ -217,7 +219,7 @@ async function smtpChecks(domain: string, host: string, options: VerifyOptions, 
   const result = await probe(() =>
     probeSmtp(host, address!, { port: options.smtp.port, timeoutMs: options.timeoutMs, tls: options.tls, ehloName: ehloName(), tlsOptions: options.smtp.tlsOptions }),
   );
-  return [starttlsCheck(domain, host, result), certificateCheck(domain, host, result, options.tls)];
+  return [starttlsCheck(domain, host, result, mtaStsEnforced), certificateCheck(domain, host, result, options.tls)];
 }
 
 function ehloName(): string {

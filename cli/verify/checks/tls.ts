@@ -62,12 +62,21 @@ export interface SmtpProbeResult {
   certificate?: { ok: true; subject: string } | { ok: false; message: string };
 }
 
-/** `starttls.<mx host>`: the MX must offer STARTTLS. Unreachable warns (port 25 is often blocked where verify runs). */
-export function starttlsCheck(domain: string, host: string, probe: SmtpProbeResult): Check {
+/**
+ * `starttls.<mx host>`: the MX offers STARTTLS. Without it mail to the domain
+ * travels in clear text: a best-practice gap (RFC 3207 makes STARTTLS
+ * optional), so a warning; under an enforced MTA-STS policy senders refuse
+ * the MX altogether (RFC 8461 §5), so a failure. Unreachable warns (port 25
+ * is often blocked where verify runs).
+ */
+export function starttlsCheck(domain: string, host: string, probe: SmtpProbeResult, mtaStsEnforced = false): Check {
   const id = `starttls.${host}`;
   if (probe.error !== undefined) return check(id, domain, "warn", `could not read EHLO from ${host} at ${probe.target}: ${probe.error}; STARTTLS not checked (outbound port 25 may be blocked here)`);
   if (probe.extensions!.includes("STARTTLS")) return check(id, domain, "pass", `${host} offers STARTTLS`);
-  return check(id, domain, "fail", `${host} at ${probe.target} does not offer STARTTLS in its EHLO answer (${probe.extensions!.join(", ") || "no extensions"}); senders deliver in clear text or, under MTA-STS, not at all. Enable TLS on the server`);
+  const offered = probe.extensions!.join(", ") || "no extensions";
+  return mtaStsEnforced
+    ? check(id, domain, "fail", `${host} at ${probe.target} does not offer STARTTLS in its EHLO answer (${offered}), and ${domain}'s MTA-STS policy is enforce: senders refuse to deliver to it (RFC 8461 §5). Enable TLS on the server`)
+    : check(id, domain, "warn", `${host} at ${probe.target} does not offer STARTTLS in its EHLO answer (${offered}); mail to ${domain} travels in clear text (RFC 3207 makes TLS optional). Enable TLS on the server`);
 }
 
 /** `tls.cert.<mx host>`: the certificate must be valid for the MX host name; "not checked" without --tls. */
