@@ -132,7 +132,7 @@ describe("policy pack: DKIM, reverse DNS, receiving, host hardening, bulk sender
         "example.co.uk-partner2026._domainkey-txt": (r) => (r.inputs.records = [route53Txt(`v=DKIM1; k=rsa; p=${rsa1024}`)]),
       });
       assertOnly(await runPolicies(resources), "dkim-key-strength", [
-        /^example\.co\.uk: DKIM key record partner2026\._domainkey\.example\.co\.uk \(TXT "v=DKIM1; k=rsa; p=MIGf[^"]*"\) is a 1024-bit RSA key; keys must have at least 2048 bits \(minRsaBits; RFC 8301 §3\.2.*\); rotate to a 2048-bit key under a new selector, or, for legacy receivers only, set allowLegacy1024 on its key or list partner2026\._domainkey\.example\.co\.uk in legacy1024Selectors$/,
+        /^example\.co\.uk: DKIM key record partner2026\._domainkey\.example\.co\.uk \(TXT "v=DKIM1; k=rsa; p=MIGf[^"]*"\) is a 1024-bit RSA key; keys must have at least 2048 bits \(minRsaBits; RFC 8301 §3\.2.*\); rotate to a 2048-bit key under a new selector, or, for legacy receivers only, set allowLegacy1024RsaForOldReceivers: true on its key in the stack config \(domains\[\]\.dkim\.keys\[\] or publicKeys\[\]\) or list partner2026\._domainkey\.example\.co\.uk in this rule's legacy1024Selectors$/,
       ]);
       assertNone(await runPolicies(resources, { "dkim-key-strength": { legacy1024Selectors: ["partner2026._domainkey.example.co.uk."] } }));
       // The list names records: another selector stays refused.
@@ -150,7 +150,7 @@ describe("policy pack: DKIM, reverse DNS, receiving, host hardening, bulk sender
     it("dkim-key-strength: a DkimKey asked for 1024 bits is caught at preview, while its record is still unknown", async () => {
       const weak = changed(selfhosted, { "example.org-pf2026q4": (r) => (r.inputs.bits = 1024) });
       assertOnly(await runPolicies(weak), "dkim-key-strength", [
-        /^example\.org: DkimKey example\.org-pf2026q4 \(selector pf2026q4\) generates a 1024-bit RSA key; keys must have at least 2048 bits .*, or, for legacy receivers only, set allowLegacy1024 on its key or list pf2026q4\._domainkey\.example\.org in legacy1024Selectors$/,
+        /^example\.org: DkimKey example\.org-pf2026q4 \(selector pf2026q4\) generates a 1024-bit RSA key; keys must have at least 2048 bits .*, or, for legacy receivers only, set allowLegacy1024RsaForOldReceivers: true on its key in the stack config \(domains\[\]\.dkim\.keys\[\] or publicKeys\[\]\) or list pf2026q4\._domainkey\.example\.org in this rule's legacy1024Selectors$/,
       ]);
       const allowed = changed(weak, { "example.org-pf2026q4": (r) => (r.inputs.allowLegacy1024 = true) });
       assertNone(await runPolicies(allowed));

@@ -51,7 +51,7 @@ describe("DMARC builder", () => {
         code: "dmarc.np.unsupported",
         severity: "warning",
         message:
-          'DMARC tag "np=reject" is not part of RFC 7489 (it comes from RFC 9091 and RFC 9989): RFC 7489 receivers ignore it, so it only takes effect with RFC 9989 receivers; keep it for those, or remove np, or set dmarcMode: rfc9989',
+          'DMARC tag "np=reject" is not part of RFC 7489 (it comes from RFC 9091 and RFC 9989): RFC 7489 receivers ignore it, so it only takes effect with RFC 9989 receivers; keep it for those, or remove np, or judge by RFC 9989 (postforge:dmarcMode: rfc9989 in the stack config, --dmarc-mode rfc9989 with verify --domain)',
         path: "np",
       },
     ]);
@@ -82,7 +82,7 @@ describe("DMARC builder", () => {
       {
         code: "dmarc.tag.removed",
         severity: "error",
-        message: 'DMARC tag "pct=50" was removed in RFC 9989 and its receivers ignore it; remove it or set dmarcMode: rfc7489',
+        message: 'DMARC tag "pct=50" was removed in RFC 9989 and its receivers ignore it; remove it, or judge by RFC 7489 (postforge:dmarcMode: rfc7489 in the stack config, --dmarc-mode rfc7489 with verify --domain)',
         path: "pct",
       },
     ]);
@@ -96,7 +96,7 @@ describe("DMARC builder", () => {
       ["dmarc.tag.removed", "error", "rf"],
       ["dmarc.tag.removed", "error", "ri"],
     ]);
-    for (const f of strict) assert.match(f.message, /was removed in RFC 9989 .*; remove it or set dmarcMode: rfc7489$/);
+    for (const f of strict) assert.match(f.message, /was removed in RFC 9989 .*; remove it, or judge by RFC 7489 \(postforge:dmarcMode: rfc7489 in the stack config, --dmarc-mode rfc7489 with verify --domain\)$/);
     const lenient = checkDmarc(value, "rfc9989");
     assert.deepEqual(lenient.map((f) => [f.code, f.severity, f.path]), [
       ["dmarc.tag.removed", "warning", "pct"],
@@ -129,7 +129,7 @@ describe("DMARC builder", () => {
         ["dmarc.t.unsupported", "t"],
       ],
     );
-    assert.match(errors[1].message, /remove t or set dmarcMode: rfc9989/);
+    assert.match(errors[1].message, /remove t, or judge by RFC 9989 \(postforge:dmarcMode: rfc9989 in the stack config/);
   });
 
   it("refuses bad report URIs with their index", () => {

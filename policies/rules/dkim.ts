@@ -145,7 +145,7 @@ function weakRsa(bits: number, minRsaBits: number, legacy1024: boolean, name: st
     return `receivers MUST NOT accept keys under 1024 bits (RFC 8301 §3.2), so every signature fails; rotate to a ${Math.max(minRsaBits, 2048)}-bit key under a new selector and revoke ${name}`;
   }
   if (bits >= minRsaBits || (bits === 1024 && legacy1024)) return undefined;
-  const legacy = bits === 1024 ? `, or, for legacy receivers only, set allowLegacy1024 on its key or list ${name} in legacy1024Selectors` : "";
+  const legacy = bits === 1024 ? `, or, for legacy receivers only, set allowLegacy1024RsaForOldReceivers: true on its key in the stack config (domains[].dkim.keys[] or publicKeys[]) or list ${name} in this rule's legacy1024Selectors` : "";
   return `keys must have at least ${minRsaBits} bits (minRsaBits; RFC 8301 §3.2: signers SHOULD use 2048 or more); rotate to a ${minRsaBits}-bit key under a new selector${legacy}`;
 }
 

@@ -127,7 +127,7 @@ function checkTag(tag: Tag, mode: DmarcMode, options: CheckDmarcOptions): Findin
     finding(
       `dmarc.${key}.unsupported`,
       "error",
-      `DMARC tag "${tag.name}=${value}" is not part of RFC 7489 and its receivers ignore it; remove ${key} or set dmarcMode: rfc9989`,
+      `DMARC tag "${tag.name}=${value}" is not part of RFC 7489 and its receivers ignore it; remove ${key}, or judge by RFC 9989 (postforge:dmarcMode: rfc9989 in the stack config, --dmarc-mode rfc9989 with verify --domain)`,
       key,
     ),
   ];
@@ -135,7 +135,7 @@ function checkTag(tag: Tag, mode: DmarcMode, options: CheckDmarcOptions): Findin
     finding(
       "dmarc.tag.removed",
       options.strict ? "error" : "warning",
-      `DMARC tag "${tag.name}=${value}" was removed in RFC 9989 and its receivers ignore it; remove it or set dmarcMode: rfc7489`,
+      `DMARC tag "${tag.name}=${value}" was removed in RFC 9989 and its receivers ignore it; remove it, or judge by RFC 7489 (postforge:dmarcMode: rfc7489 in the stack config, --dmarc-mode rfc7489 with verify --domain)`,
       key,
     ),
   ];
@@ -151,7 +151,7 @@ function checkTag(tag: Tag, mode: DmarcMode, options: CheckDmarcOptions): Findin
             finding(
               "dmarc.np.unsupported",
               "warning",
-              `DMARC tag "${tag.name}=${value}" is not part of RFC 7489 (it comes from RFC 9091 and RFC 9989): RFC 7489 receivers ignore it, so it only takes effect with RFC 9989 receivers; keep it for those, or remove np, or set dmarcMode: rfc9989`,
+              `DMARC tag "${tag.name}=${value}" is not part of RFC 7489 (it comes from RFC 9091 and RFC 9989): RFC 7489 receivers ignore it, so it only takes effect with RFC 9989 receivers; keep it for those, or remove np, or judge by RFC 9989 (postforge:dmarcMode: rfc9989 in the stack config, --dmarc-mode rfc9989 with verify --domain)`,
               key,
             ),
           ]
