@@ -9,6 +9,7 @@
  * written, and `diff` of plans of two different stacks.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -112,6 +113,30 @@ describe("refused before anything exists", () => {
       assert.deepEqual(await registeredBeforeRefusal(c.stack, config), []);
     });
   }
+
+  it("a mail host serving more domains than its config manifest can hold: refused before the KMS key and the keys, naming the count", async () => {
+    const config = exampleStackConfig("selfhosted");
+    // Random-looking selectors, so compression cannot hide the size.
+    const extra = Array.from({ length: 1200 }, (_, i) => {
+      const tag = createHash("sha256").update(String(i)).digest("hex");
+      return {
+        name: `d${i}-${tag.slice(0, 16)}.example.com`,
+        dns: { provider: "route53", hostedZoneId: "Z0123456789ABCDEFGHIJ" },
+        spf: { all: "-all" },
+        dmarc: { p: "reject" },
+        dkim: { selectorPrefix: `s${tag.slice(16, 30)}`, keys: [{ quarter: "2026q4", state: "active" }] },
+      };
+    });
+    config["postforge:domains"].push(...extra);
+    config["postforge:mailHost"].domains.push(...extra.map((d) => d.name));
+    const registered = await registeredBeforeRefusal("selfhosted", config).catch((e: Error) => e);
+    assert.deepEqual(registered, []);
+    const dir = project("selfhosted", stringify({ config }));
+    made.push(dir);
+    const planned = await planIn(dir, "selfhosted");
+    assert.equal(planned.code, EXIT.invalid);
+    assert.match(planned.err, /mailHost\.domains: 1202 domains make a config manifest of \d+ bytes \(compressed\), over Secrets Manager's 65536; serve them from several hosts/);
+  });
 
   it("warns that receivers may honour only two DMARC report URIs", async () => {
     const config = exampleStackConfig("dev");
