@@ -21,9 +21,9 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { spawn } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
 import { ALL_RULES } from "../policies/rules";
+import { startPolicyPack } from "./support/policy-pack-process";
 
 const root = path.resolve(__dirname, "..");
 const pkg = JSON.parse(require("node:fs").readFileSync(path.join(root, "package.json"), "utf8")) as {
@@ -190,33 +190,18 @@ describe("the package, installed into another team's project", { timeout: 600_00
   it("(e) serves the policy pack from the installed package, as pulumi preview --policy-pack node_modules/postforge/dist/policies runs it", async () => {
     const packDir = path.join(project, "node_modules", "postforge", "dist", "policies");
     const runner = path.join(project, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
-    const pack = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    pack.stderr!.on("data", (chunk) => (stderr += chunk));
+    const pack = await startPolicyPack(packDir, runner, 60_000);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`the pack printed no port in 60 s:\n${stderr}`)), 60_000);
-        pack.stdout!.on("data", (chunk) => {
-          out += chunk;
-          const line = /^(\d+)\s*$/m.exec(out);
-          if (line) {
-            clearTimeout(timer);
-            resolve(Number(line[1]));
-          }
-        });
-        pack.on("exit", (code) => reject(new Error(`the pack exited with ${code} before serving:\n${stderr}`)));
-      });
       // A client built from this checkout's copy of the analyzer protocol: any client will do.
       const analyzerRpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
       const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
-      const client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${pack.port}`, grpc.credentials.createInsecure());
       const info = await new Promise<any>((resolve, reject) => client.getAnalyzerInfo(new Empty(), (e: Error | null, r: any) => (e ? reject(e) : resolve(r.toObject()))));
       client.close();
       assert.equal(info.name, "postforge-email-auth");
       assert.deepEqual(info.policiesList.map((p: { name: string }) => p.name), ALL_RULES.map((r) => r.name));
     } finally {
-      pack.kill();
+      pack.stop();
     }
   });
 });

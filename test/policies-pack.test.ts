@@ -8,7 +8,6 @@
  * unknown value), clean and broken.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
@@ -18,6 +17,7 @@ import { propsAsEngineSees } from "../policies/model/from-captured";
 import { ALL_RULES } from "../policies/rules";
 import { captureStack, handMadeResource } from "./support/policy-harness";
 import { PROJECT_DIR } from "./support/offline";
+import { startPolicyPack, type PolicyPackProcess } from "./support/policy-pack-process";
 
 // The analyzer protocol as @pulumi/pulumi ships it (generated CommonJS, no types worth importing).
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -67,36 +67,23 @@ interface Diagnostic {
 }
 
 describe("the policy pack, served by its real entry point", { timeout: 240_000 }, () => {
-  let pack: ChildProcess;
+  let pack: PolicyPackProcess;
   let client: any;
-  let stderr = "";
+  let stderr = () => "";
   const call = <T>(method: string, request: unknown) =>
     new Promise<T>((resolve, reject) => client[method](request, (error: Error | null, response: T) => (error ? reject(error) : resolve(response))));
 
   before(async () => {
     const packDir = path.join(PROJECT_DIR, "policies");
     // As pulumi-analyzer-policy does: run-policy-pack <engine address> <pack path>, in the pack's directory.
-    pack = spawn(process.execPath, [path.join(PROJECT_DIR, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
-    pack.stderr!.on("data", (chunk) => (stderr += chunk));
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`the pack printed no port in 180 s:\n${stderr}`)), 180_000);
-      pack.stdout!.on("data", (chunk) => {
-        out += chunk;
-        const line = /^(\d+)\s*$/m.exec(out);
-        if (line) {
-          clearTimeout(timer);
-          resolve(Number(line[1]));
-        }
-      });
-      pack.on("exit", (code) => reject(new Error(`the pack exited with ${code} before serving:\n${stderr}`)));
-    });
-    client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    pack = await startPolicyPack(packDir, path.join(PROJECT_DIR, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"));
+    stderr = pack.stderr;
+    client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${pack.port}`, grpc.credentials.createInsecure());
   });
 
   after(() => {
     client?.close();
-    pack?.kill();
+    pack?.stop();
   });
 
   it("serves postforge-email-auth with every rule as a stack policy at its default level", async () => {
@@ -113,7 +100,7 @@ describe("the policy pack, served by its real entry point", { timeout: 240_000 }
     for (const stack of ["dev", "prod", "selfhosted"]) {
       const response = (await call<any>("analyzeStack", analyzeStackRequest(await captureStack(stack)))).toObject();
       const diagnostics = response.diagnosticsList as Diagnostic[];
-      assert.deepEqual(diagnostics.map((d) => `[${d.policyname}] ${d.message}`), [], `${stack}\n${stderr}`);
+      assert.deepEqual(diagnostics.map((d) => `[${d.policyname}] ${d.message}`), [], `${stack}\n${stderr()}`);
     }
   });
 
