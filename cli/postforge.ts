@@ -7,6 +7,7 @@ import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
 import { OfflineRunError } from "./plan/engine";
 import { planWithPolicies, POLICY_PROFILES, readPolicyConfig } from "./plan/policies";
 import { DIFF_USAGE, diffCommand } from "./diff/command";
+import { modelRecord } from "./plan/plan";
 import { renderPlanTable } from "./plan/report";
 import { VERIFY_USAGE, verifyCommand } from "./verify/command";
 import { findProjectDir, loadProjectStack } from "./plan/stack-files";
@@ -176,7 +177,7 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   if (flags.out) {
     fs.mkdirSync(flags.out, { recursive: true });
     for (const domain of plan.domains) {
-      fs.writeFileSync(path.join(flags.out, zoneFileName(domain.domain)), renderZoneFile(domain.domain, domain.records));
+      fs.writeFileSync(path.join(flags.out, zoneFileName(domain.domain)), renderZoneFile(domain.domain, domain.records.map(modelRecord)));
     }
     for (const [domain, policy] of Object.entries(plan.mtaStsPolicies)) {
       // The path it is served under, so the folder can be copied to the policy host as it is.

@@ -23,7 +23,17 @@ export type PlannedRecord = DnsRecord & {
   resource: string;
   /** Presentation-format rdata, as in a zone file. */
   value: string;
+  /** A CAA record's own value (`value` above is its whole rdata, which replaced it). */
+  caaValue?: string;
 };
+
+/** The model record a planned one came from: a CAA record gets its own value back (`value` holds the rdata). */
+export function modelRecord(planned: PlannedRecord): DnsRecord {
+  const { resource: _resource, caaValue, ...record } = planned;
+  if (record.type === "CAA") return { ...record, value: caaValue ?? record.value } as DnsRecord;
+  const { value: _value, ...rest } = record as DnsRecord & { value?: string };
+  return rest as DnsRecord;
+}
 
 export interface PlannedDomain {
   domain: string;
@@ -124,7 +134,7 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
       let planned = domains.get(zone);
       if (!planned) domains.set(zone, (planned = { domain: zone, provider, records: [] }));
       else if (planned.provider !== provider) planned.provider = "mixed";
-      planned.records.push({ ...record, resource: resource.name, value: rdataText(record) });
+      planned.records.push({ ...record, resource: resource.name, value: rdataText(record), ...(record.type === "CAA" ? { caaValue: record.value } : {}) });
     }
   }
   const sorted = [...domains.values()].sort((a, b) => compareText(a.domain, b.domain));
