@@ -4,8 +4,6 @@ import { z } from "zod";
 import { parseOrThrow, ValidationError } from "../../components/validation";
 import { isDomainName, isSelector } from "../../components/dns/protocols/common";
 import type { DmarcMode } from "../../components/dns/protocols/dmarc";
-import { runOffline } from "../plan/engine";
-import { buildPlan } from "../plan/plan";
 import { findProjectDir, loadProjectStack } from "../plan/stack-files";
 import type { Check } from "./checks/check";
 import { createDnsLookup, type DnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./dns";
@@ -156,6 +154,9 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
   try {
   if (flags["--stack"] !== undefined) {
     const project = loadProjectStack(findProjectDir(flags["--cwd"] ?? process.cwd()), flags["--stack"]);
+    // The Pulumi SDK loads only here: verify --domain never runs a program.
+    const { runOffline } = require("../plan/engine") as typeof import("../plan/engine");
+    const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
     const plan = buildPlan(project, await runOffline(project));
     const dmarcMode = (project.config[`${project.project}:dmarcMode`] ?? "rfc9989") as DmarcMode;
     checks = await verifyPlan(plan, { ...base, dmarcMode });

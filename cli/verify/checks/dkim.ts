@@ -1,5 +1,5 @@
 import { checkDkim } from "../../../components/dns/protocols/dkim";
-import { DKIM_KEY_PLACEHOLDER } from "../../plan/fakes";
+import { DKIM_KEY_PLACEHOLDER } from "../../../components/captured-resource";
 import type { Lookup } from "../dns";
 import { check, fromFindings, isEmpty, type Check } from "./check";
 
