@@ -94,6 +94,30 @@ describe("the DNS preview workflow's shape", () => {
     assert.equal(pulumi.env?.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
   });
 
+  it("keeps the whole report as an artifact, and the job summary within GitHub's 1 MiB, pointing at it", () => {
+    const artifact = step(offline, (s) => s.uses === "actions/upload-artifact@v4");
+    assert.match(artifact.if!, /always\(\)/);
+    assert.deepEqual(artifact.with, { name: "dns-preview-report", path: "preview/report.md" });
+    const summary = step(offline, (s) => s.run?.includes("GITHUB_STEP_SUMMARY") === true);
+    const summarise = (report: string) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-summary-"));
+      fs.mkdirSync(path.join(dir, "preview"));
+      fs.writeFileSync(path.join(dir, "preview", "report.md"), report);
+      const out = path.join(dir, "summary.md");
+      execFileSync("bash", ["-c", summary.run!], { cwd: dir, env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: out, RUN_URL: "https://github.example/o/r/actions/runs/7" } });
+      return fs.readFileSync(out, "utf8");
+    };
+    const small = "## DNS preview\n\n| a | b |\n";
+    assert.equal(summarise(small), small);
+    const large = "x".repeat(1_200_000);
+    const cut = summarise(large);
+    assert.ok(Buffer.byteLength(cut) < 1024 * 1024, `summary is ${Buffer.byteLength(cut)} bytes`);
+    assert.ok(cut.startsWith("x".repeat(1_000_000)));
+    assert.match(cut, /truncated at 1000000 of 1200000 bytes: the whole report is the artifact dns-preview-report of https:\/\/github\.example\/o\/r\/actions\/runs\/7/);
+    const post = String(step(offline, (s) => s.uses === "actions/github-script@v7").with?.script);
+    assert.match(post, /artifact dns-preview-report/);
+  });
+
   it("the gate says no without credentials or for a fork, and lists the stacks on disk", () => {
     const script = step(gate, (s) => s.id === "gate").run!;
     const run = (env: Record<string, string>) => {
