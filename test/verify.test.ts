@@ -238,6 +238,30 @@ describe("postforge verify against a real authoritative server", () => {
     });
   });
 
+  describe("the lookup layer", () => {
+    it("reuses its resolvers: the prod stack's queries run on at most as many Resolvers as may be in flight", async () => {
+      const opts = options(good.port, { port: starttls.port, connectTo: "127.0.0.1" });
+      const checks = await verifyPlan(prod, opts);
+      assert.deepEqual(checks.filter((c) => c.status === "fail"), []);
+      assert.ok(opts.dns.stats.sent > 30, `only ${opts.dns.stats.sent} queries`);
+      assert.ok(opts.dns.stats.resolvers <= 8, `${opts.dns.stats.resolvers} Resolvers for ${opts.dns.stats.sent} queries`);
+    });
+
+    it("a pooled Resolver cancelled by a timeout is asked again, not left cancelled", async () => {
+      const timeout = 200;
+      const dns = createDnsLookup({ server: `127.0.0.1:${silent.port}`, timeoutMs: timeout, concurrency: 1 });
+      assert.equal((await dns.txt("good.test")).ok, false);
+      // The second question runs on the Resolver the first one cancelled: it must wait its own timeout.
+      const started = Date.now();
+      const second = await dns.mx("good.test");
+      const waited = Date.now() - started;
+      assert.equal(second.ok, false);
+      assert.ok(waited >= timeout - 20, `the second query ended after ${waited} ms: it was never sent`);
+      assert.equal(dns.stats.resolvers, 1);
+      assert.equal(dns.stats.sent, 2);
+    });
+  });
+
   describe("a resolver that never answers", () => {
     it("fails clearly within the timeout instead of hanging", async () => {
       const timeout = 400;

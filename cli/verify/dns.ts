@@ -10,7 +10,9 @@ import { canonicalName } from "../../components/dns/model";
  *
  * A broken resolver must never hang verify: c-ares has its own timeout
  * (`tries: 1`), and each query also races its own timer, which cancels the
- * query's private Resolver when it fires.
+ * Resolver it ran on when it fires. Resolvers are pooled, one per slot in
+ * flight: a query holds its Resolver alone, so a cancel ends that query only,
+ * and a pooled Resolver costs a quarter of a new one per question.
  */
 
 export type LookupFailure = "nodata" | "nxdomain" | "timeout" | "error";
@@ -38,8 +40,8 @@ export interface DnsLookup {
   /** Where queries go, for messages: "127.0.0.1:5300" or "the system resolver". */
   readonly where: string;
   readonly timeoutMs: number;
-  /** Queries sent and answered (any answer, failures included), for progress. */
-  readonly stats: { sent: number; answered: number; unreachable: boolean };
+  /** Queries sent and answered (any answer, failures included), for progress; Resolvers created, at most the concurrency. */
+  readonly stats: { sent: number; answered: number; unreachable: boolean; resolvers: number };
 }
 
 export interface DnsLookupOptions {
@@ -83,8 +85,17 @@ export function createDnsLookup(options: DnsLookupOptions): DnsLookup {
   const run = limiter(options.concurrency);
   const cache = new Map<string, Promise<Lookup<unknown>>>();
   const where = options.server ?? "the system resolver";
-  const stats = { sent: 0, answered: 0, unreachable: false };
+  const stats = { sent: 0, answered: 0, unreachable: false, resolvers: 0 };
   let timeoutsInARow = 0;
+  const idle: Resolver[] = [];
+  const takeResolver = (): Resolver => {
+    const pooled = idle.pop();
+    if (pooled) return pooled;
+    stats.resolvers++;
+    const resolver = new Resolver({ timeout: options.timeoutMs, tries: 1 });
+    if (options.server) resolver.setServers([options.server]);
+    return resolver;
+  };
 
   const query = <T>(name: string, kind: RecordKind, ask: (r: Resolver, name: string) => Promise<T>): Promise<Lookup<T>> => {
     const key = `${canonicalName(name)} ${kind}`;
@@ -112,9 +123,8 @@ export function createDnsLookup(options: DnsLookupOptions): DnsLookup {
   };
 
   const askOnce = async <T>(name: string, kind: RecordKind, ask: (r: Resolver, name: string) => Promise<T>): Promise<Lookup<T>> => {
-    // A Resolver per query, so a timeout cancels this query only.
-    const resolver = new Resolver({ timeout: options.timeoutMs, tries: 1 });
-    if (options.server) resolver.setServers([options.server]);
+    // This query holds the Resolver alone until it returns, so a cancel reaches no other query.
+    const resolver = takeResolver();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), options.timeoutMs);
@@ -142,6 +152,7 @@ export function createDnsLookup(options: DnsLookupOptions): DnsLookup {
       }
     } finally {
       clearTimeout(timer);
+      idle.push(resolver);
     }
   };
 
