@@ -158,7 +158,7 @@ describe("stack files that would plan an empty stack", () => {
     ["a comment-only file", "# config:\n#   postforge:domains: []\n", /is empty \(or only comments\)/],
     ["a top-level list", "- config: {}\n", /is a list, not a mapping: a stack file holds `config:` with the postforge:\* settings/],
     ["a typo in the top-level key", "confg:\n  postforge:environment: production\n", /confg: not a key of a Pulumi stack file; did you mean config\? \(the keys are config, secretsprovider, encryptedkey, encryptionsalt, environment\)/],
-    ["a config without a postforge setting", "config:\n  aws:region: eu-west-1\n", /config: holds no postforge:\* setting, so the stack would publish nothing, and deploying it would delete every record it published; add postforge:domains/],
+    ["a config without a postforge setting", "config:\n  aws:region: eu-west-1\n", /config: holds no postforge:\* setting \(nor does Pulumi.yaml.s config: set postforge:domains\), so the stack would publish nothing, and deploying it would delete every record it published; add postforge:domains/],
     ["postforge settings with no domain", "config:\n  postforge:environment: production\n", /domains = \[\]: and parkedDomains are both empty: the stack would publish no zone, and deploying it would delete every record it published; list at least one domain/],
     ["a postforge setting stored as a secret", "config:\n  postforge:environment:\n    secure: AAABAKkw\n  postforge:domains: []\n", /postforge:environment is stored as a secret \(secure:\); Postforge settings hold no secret .*; set it in plain text with `pulumi config set postforge:environment <value>`/],
   ];
@@ -172,6 +172,22 @@ describe("stack files that would plan an empty stack", () => {
       assert.match(planned.err, message);
     });
   }
+});
+
+describe("settings Pulumi reads from Pulumi.yaml", () => {
+  it("domains in Pulumi.yaml's config: plan with a stack file of other settings, or an empty one", async () => {
+    const domains = exampleStackConfig("dev")["postforge:domains"];
+    for (const stackFile of ["config:\n  aws:region: eu-west-1\n", "", "encryptionsalt: v1:abc\n"]) {
+      const dir = project("x", stackFile);
+      made.push(dir);
+      const pulumiYaml = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8").replace(/^config:\n/m, `config:\n  postforge:domains:\n    value: ${JSON.stringify(domains)}\n`);
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), pulumiYaml);
+      const planned = await planIn(dir, "x", ["--json"]);
+      assert.equal(planned.code, EXIT.ok, `${JSON.stringify(stackFile)}: ${planned.err}`);
+      assert.deepEqual((JSON.parse(planned.out).domains as { domain: string }[]).map((d) => d.domain), ["example.com", "example.org"]);
+      assert.equal(domains.length, 2);
+    }
+  });
 });
 
 describe("command-line refusals", () => {

@@ -135,27 +135,30 @@ export function dkimDnsValue(algorithm: DkimKeyAlgorithm, publicKey: string, sta
   return `v=DKIM1; k=${algorithm}; p=${state === "revoked" ? "" : publicKey}`;
 }
 
-/** Generate a key pair with node-forge (RSA through Node's native generator when available). */
+/**
+ * Generate a key pair with Node's native generator. The public key is what the
+ * DKIM record's p= carries: for RSA the base64 of the SubjectPublicKeyInfo
+ * (RFC 6376 §3.6.1), for Ed25519 the base64 of the bare 32-byte key (RFC 8463
+ * §4.2). The private key is PKCS#8 PEM with LF line ends, as the mail host's files use.
+ */
 export function generateDkimKeyPair(algorithm: DkimKeyAlgorithm, bits: number): { publicKey: string; privateKeyPem: string } {
-  const forge = require("node-forge");
+  // Required here: a dynamic provider's code is serialized, so it carries no module-level imports.
+  const { generateKeyPairSync } = require("node:crypto") as typeof import("node:crypto");
   if (algorithm === "rsa") {
-    // Without a callback, forge uses crypto.generateKeyPairSync when Node offers it.
-    const pair = forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
-    const spkiDer = forge.asn1.toDer(forge.pki.publicKeyToAsn1(pair.publicKey)).getBytes();
-    // forge writes PEM with CRLF; the mail host's files use LF.
-    const privateKeyPem = forge.pki
-      .privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(pair.privateKey)))
-      .replace(/\r\n/g, "\n");
-    return { publicKey: forge.util.encode64(spkiDer), privateKeyPem };
+    const pair = generateKeyPairSync("rsa", {
+      modulusLength: bits,
+      publicExponent: 0x10001,
+      publicKeyEncoding: { type: "spki", format: "der" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
+    return { publicKey: pair.publicKey.toString("base64"), privateKeyPem: pair.privateKey };
   }
-  const pair = forge.pki.ed25519.generateKeyPair();
-  // PKCS#8 for Ed25519 (RFC 8410): a fixed prefix, then the 32-byte seed (the first half of forge's private key);
-  // Node's crypto writes the PEM armour.
-  const { createPrivateKey } = require("node:crypto");
-  const seed = Buffer.from(pair.privateKey).subarray(0, 32);
-  const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]);
-  const privateKeyPem = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }) as string;
-  return { publicKey: Buffer.from(pair.publicKey).toString("base64"), privateKeyPem };
+  const pair = generateKeyPairSync("ed25519", {
+    publicKeyEncoding: { type: "spki", format: "der" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
+  // An Ed25519 SPKI is a fixed 12-byte prefix, then the key (RFC 8410 §4).
+  return { publicKey: pair.publicKey.subarray(12).toString("base64"), privateKeyPem: pair.privateKey };
 }
 
 function now(): string {
