@@ -177,10 +177,10 @@ describe("stack files that would plan an empty stack", () => {
 describe("settings Pulumi reads from Pulumi.yaml", () => {
   it("domains in Pulumi.yaml's config: plan with a stack file of other settings, or an empty one", async () => {
     const domains = exampleStackConfig("dev")["postforge:domains"];
-    for (const stackFile of ["config:\n  aws:region: eu-west-1\n", "", "encryptionsalt: v1:abc\n"]) {
+    for (const stackFile of ["config:\n  aws:region: eu-west-2\n", "", "encryptionsalt: v1:abc\n"]) {
       const dir = project("x", stackFile);
       made.push(dir);
-      const pulumiYaml = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8").replace(/^config:\n/m, `config:\n  postforge:domains:\n    value: ${JSON.stringify(domains)}\n`);
+      const pulumiYaml = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8").replace(/^config:\n/m, `config:\n  aws:region:\n    value: eu-west-1\n  postforge:domains:\n    value: ${JSON.stringify(domains)}\n`);
       fs.writeFileSync(path.join(dir, "Pulumi.yaml"), pulumiYaml);
       const planned = await planIn(dir, "x", ["--json"]);
       assert.equal(planned.code, EXIT.ok, `${JSON.stringify(stackFile)}: ${planned.err}`);

@@ -76,7 +76,9 @@ export function loadProjectStack(projectDir: string, stack: string): ProjectStac
       put(key, declaration);
     }
   }
-  const stackYaml = checkStackFileShape(readYamlFile(stackFile), path.relative(projectDir, stackFile) || stackFile);
+  // Declared defaults (environment, dmarcMode) publish nothing; domains set in Pulumi.yaml do.
+  const projectSetsPostforge = "postforge:domains" in config || "postforge:parkedDomains" in config;
+  const stackYaml = checkStackFileShape(readYamlFile(stackFile), path.relative(projectDir, stackFile) || stackFile, projectSetsPostforge);
   for (const [key, value] of Object.entries((stackYaml.config ?? {}) as Record<string, unknown>)) put(key, value);
   const secretSettings = secretKeys.filter((k) => k.startsWith("postforge:"));
   if (secretSettings.length > 0) {
@@ -96,12 +98,14 @@ export function loadProjectStack(projectDir: string, stack: string): ProjectStac
 const STACK_FILE_KEYS = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
 
 /**
- * A stack file must be a mapping with a `config:` of `postforge:*` keys: an
- * empty or comment-only file, a list, or a typo such as `confg:` would plan
- * as a stack with no zones, and deploying it would delete every record the
- * stack had published.
+ * A stack file must be a mapping of Pulumi's stack-file keys, and the stack
+ * must get `postforge:*` settings from it or from Pulumi.yaml's `config:`
+ * (project defaults): an empty or comment-only file with no defaults, a list,
+ * or a typo such as `confg:` would plan as a stack with no zones, and
+ * deploying it would delete every record the stack had published.
  */
-function checkStackFileShape(parsed: unknown, file: string): Record<string, unknown> {
+function checkStackFileShape(parsed: unknown, file: string, projectSetsPostforge: boolean): Record<string, unknown> {
+  if ((parsed === null || parsed === undefined) && projectSetsPostforge) return {};
   if (parsed === null || parsed === undefined) {
     throw new ValidationError(file, ["is empty (or only comments): a stack file holds `config:` with the postforge:* settings; deploying an empty stack would delete every record it published"]);
   }
@@ -115,8 +119,15 @@ function checkStackFileShape(parsed: unknown, file: string): Record<string, unkn
   });
   if (problems.length > 0) throw new ValidationError(file, problems);
   const config = (parsed as Record<string, unknown>).config;
-  if (config === null || config === undefined || typeof config !== "object" || !Object.keys(config).some((k) => k.startsWith("postforge:"))) {
-    throw new ValidationError(file, ["config: holds no postforge:* setting, so the stack would publish nothing, and deploying it would delete every record it published; add postforge:domains (see stacks/ for examples)"]);
+  if (config !== null && config !== undefined && (typeof config !== "object" || Array.isArray(config))) {
+    throw new ValidationError(file, [`config: is a ${Array.isArray(config) ? "list" : typeof config}, not a mapping of settings`]);
+  }
+  const stackSetsPostforge = typeof config === "object" && config !== null && Object.keys(config).some((k) => k.startsWith("postforge:"));
+  if (!stackSetsPostforge && !projectSetsPostforge) {
+    const esc = (parsed as Record<string, unknown>).environment !== undefined;
+    throw new ValidationError(file, [
+      `config: holds no postforge:* setting (nor does Pulumi.yaml's config: set postforge:domains), so the stack would publish nothing, and deploying it would delete every record it published; add postforge:domains (see stacks/ for examples)${esc ? "; settings from a Pulumi ESC environment: cannot be read by the offline plan, so set them in the stack file or Pulumi.yaml" : ""}`,
+    ]);
   }
   return parsed as Record<string, unknown>;
 }
