@@ -305,6 +305,8 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
         ["Someone <someone@provider.example>", /header From must be one address in a domain this host signs \(example\.com, example\.org\)/],
         ["noreply@example.com, someone@provider.example", /header From must be one address/],
         ['"noreply@example.com" <someone@provider.example>', /header From must be one address/],
+        // An escaped ")" inside a comment (RFC 5322 §3.2.2): a mail parser reads ceo@provider.example as the address.
+        ['(\\) " ) <ceo@provider.example> " <noreply@example.com>', /header From must be one address/],
         ["News <news@news.example.com>", /subdomain of example\.com, whose DMARC policy asks for strict DKIM alignment \(adkim=s\)/],
       ];
       for (const [headerFrom, why] of cases) {

@@ -312,20 +312,22 @@ function regexQuote(text: string): string {
 export function renderSubmissionHeaderChecks(config: MailHostConfig): string {
   const domains = config.domains.map((d) => d.domain);
   const anyDomain = `(?:[a-z0-9-]+\\.)*(?:${domains.map(regexQuote).join("|")})`;
+  // A comment, with RFC 5322's quoted-pairs: an escaped ")" does not end it (a parser reads on past it), no nesting.
+  const comment = `\\((?:[^()\\\\]|\\\\.)*\\)`;
   // A display name: quoted strings, comments and atom text; no unquoted @ , ; : < > (which would make it several addresses or a group).
-  const phrase = `(?:"(?:[^"\\\\]|\\\\.)*"|\\([^()]*\\)|[^"<>@,;:\\\\()])*`;
+  const phrase = `(?:"(?:[^"\\\\]|\\\\.)*"|${comment}|[^"<>@,;:\\\\()])*`;
   const local = `[^\\s"<>@,;:()\\[\\]\\\\]+`;
   const strict = config.domains
     .filter((d) => d.strictDkimAlignment)
     .map(
       (d) =>
-        `/^From:.*@(?:[a-z0-9-]+\\.)+${regexQuote(d.domain)}>?\\s*(?:\\([^()]*\\)\\s*)?$/ REJECT 5.7.1 header From is in a subdomain of ${d.domain}, whose DMARC policy asks for strict DKIM alignment (adkim=s): it cannot be signed so it aligns; send as an address @${d.domain}`,
+        `/^From:.*@(?:[a-z0-9-]+\\.)+${regexQuote(d.domain)}>?\\s*(?:${comment}\\s*)?$/ REJECT 5.7.1 header From is in a subdomain of ${d.domain}, whose DMARC policy asks for strict DKIM alignment (adkim=s): it cannot be signed so it aligns; send as an address @${d.domain}`,
     );
   return [
     "# Header From of submitted mail, rendered by Postforge. First match wins; pcre tables match case-insensitively.",
     ...strict,
-    `/^From:\\s*${phrase}<${local}@${anyDomain}>\\s*(?:\\([^()]*\\)\\s*)?$/ DUNNO`,
-    `/^From:\\s*${local}@${anyDomain}\\s*(?:\\([^()]*\\)\\s*)?$/ DUNNO`,
+    `/^From:\\s*${phrase}<${local}@${anyDomain}>\\s*(?:${comment}\\s*)?$/ DUNNO`,
+    `/^From:\\s*${local}@${anyDomain}\\s*(?:${comment}\\s*)?$/ DUNNO`,
     `/^From:/ REJECT 5.7.1 header From must be one address in a domain this host signs (${domains.join(", ")}); mail From anywhere else would leave unsigned`,
     "",
   ].join("\n");
