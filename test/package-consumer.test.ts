@@ -181,6 +181,18 @@ describe("the package, installed into another team's project", { timeout: 600_00
     assert.equal(version.stdout, `postforge ${pkg.version}\n`);
   });
 
+  it("(c) plans a project whose tsconfig.json asks for NodeNext modules (the @tsconfig/node22 style), as Pulumi loads it", async () => {
+    const nodeNext = { ...TSCONFIG, compilerOptions: { ...TSCONFIG.compilerOptions, module: "nodenext", moduleResolution: "nodenext" } };
+    await writeFile(path.join(project, "tsconfig.json"), JSON.stringify(nodeNext, null, 2));
+    try {
+      const out = await run("npx", ["--offline", "postforge", "plan", "--stack", "dev"], project);
+      assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`);
+      assert.match(out.stdout, /^example\.com  \[route53, 3 records\]$/m);
+    } finally {
+      await writeFile(path.join(project, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
+    }
+  });
+
   it("(d) importing the package and every subpath registers nothing", async () => {
     const out = await run(process.execPath, ["run-under-mocks.js", "import", ...subpaths], project);
     assert.equal(out.code, 0, out.stderr);

@@ -25,6 +25,8 @@ import { SECRET_PLACEHOLDER, type CapturedResource } from "../../components/capt
 export interface OfflineRunOptions {
   /** Path of the program's entry module (index.ts). */
   programPath: string;
+  /** The directory of Pulumi.yaml, where `pulumi up` runs the program and finds tsconfig.json; the program's directory when absent. */
+  projectDir?: string;
   project: string;
   stack: string;
   /** Flat Pulumi config: `"postforge:domains": "<JSON>"`, as the CLI passes it to a program. */
@@ -209,7 +211,7 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     process.setSourceMapsEnabled(false);
     Error.stackTraceLimit = Number(process.env.POSTFORGE_STACK_FRAMES ?? OFFLINE_STACK_FRAMES);
     try {
-      return { ...(await runProgram(options.programPath, monitor)), warnings };
+      return { ...(await runProgram(options.programPath, options.projectDir, monitor)), warnings };
     } catch (error) {
       throw new OfflineRunError(error, monitor.captured);
     } finally {
@@ -233,15 +235,16 @@ const RUNTIME_WARNING = "warning: [runtime] ";
 export const OFFLINE_STACK_FRAMES = 0;
 
 /**
- * A TypeScript program is loaded as `pulumi up` loads it: through the ts-node
- * that @pulumi/pulumi vendors, with the project's own `typescript` and
- * tsconfig.json, transpile-only (as PULUMI_NODEJS_TRANSPILE_ONLY=true; the
- * plan is no type checker). Nothing is registered when a loader for .ts is
- * already in place (tests run under tsx).
+ * A TypeScript program is loaded as `pulumi up` loads it (@pulumi/pulumi's
+ * cmd/run): through the ts-node that @pulumi/pulumi vendors, with the
+ * project's own `typescript` and the tsconfig.json of the project root (or
+ * PULUMI_NODEJS_TSCONFIG_PATH), whose compilerOptions win over Pulumi's
+ * defaults (ES2020, nodenext); transpile-only (as
+ * PULUMI_NODEJS_TRANSPILE_ONLY=true; the plan is no type checker). Nothing is
+ * registered when a loader for .ts is already in place (tests run under tsx).
  */
-function ensureTypeScriptLoader(programPath: string): void {
+function ensureTypeScriptLoader(programPath: string, projectDir: string): void {
   if (!programPath.endsWith(".ts") || require.extensions[".ts"]) return;
-  const projectDir = path.dirname(programPath);
   let compiler: string;
   try {
     compiler = require.resolve("typescript", { paths: [projectDir] });
@@ -253,20 +256,22 @@ function ensureTypeScriptLoader(programPath: string): void {
   const vendor = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "vendor");
   const tsNode = fs.readdirSync(vendor).find((d) => d.startsWith("ts-node@"));
   if (!tsNode) throw new Error(`@pulumi/pulumi vendors no ts-node in ${vendor}`);
-  const tsconfig = path.join(projectDir, "tsconfig.json");
+  const tsconfig = path.resolve(projectDir, process.env.PULUMI_NODEJS_TSCONFIG_PATH ?? "tsconfig.json");
+  const ts = require(compiler) as typeof import("typescript");
+  const own = fs.existsSync(tsconfig) ? (ts.parseConfigFileTextToJson(tsconfig, fs.readFileSync(tsconfig, "utf8")).config?.compilerOptions ?? {}) : {};
   require(path.join(vendor, tsNode)).register({
     compiler,
     transpileOnly: true,
     project: tsconfig,
     skipProject: !fs.existsSync(tsconfig),
-    compilerOptions: { module: "commonjs" },
+    compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...own },
   });
 }
 
-async function runProgram(programFile: string, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
+async function runProgram(programFile: string, projectDir: string | undefined, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
   // Node caches modules by real path: a symlinked program must be evicted by that path to run again.
   const programPath = fs.realpathSync(path.resolve(programFile));
-  ensureTypeScriptLoader(programPath);
+  ensureTypeScriptLoader(programPath, projectDir ?? path.dirname(programPath));
   delete require.cache[programPath];
   // A program that throws (invalid config) must not reject Pulumi's own stack
   // promises: nothing awaits those, so the error would echo as unhandled
