@@ -126,13 +126,26 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
+/** The real path of `target`, resolving symlinks in the part of it that exists. */
+function realPathOfNearestExisting(target: string): string {
+  let existing = target;
+  const rest: string[] = [];
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) {
+    rest.unshift(path.basename(existing));
+    existing = path.dirname(existing);
+  }
+  return path.join(fs.realpathSync(existing), ...rest);
+}
+
 /** Make `--out` a writable directory, or refuse it naming why (and never write into /proc, /sys or /dev). */
 function prepareOutDir(out: string): void {
   const resolved = path.resolve(out);
   const refuse = (why: string) => {
     throw new ValidationError("command line", [`--out = ${JSON.stringify(out)}: ${why}; name a directory you can write, such as plan-out/`]);
   };
-  if (/^\/(proc|sys|dev)(\/|$)/.test(resolved)) refuse(`${resolved} is a kernel file system, not a place for zone files`);
+  // Judged where it really lands: a symlink into /proc is /proc. /dev/shm is an ordinary tmpfs.
+  const real = realPathOfNearestExisting(resolved);
+  if (/^\/(proc|sys)(\/|$)|^\/dev(\/(?!shm(\/|$))|$)/.test(real)) refuse(`${real === resolved ? resolved : `${resolved} (really ${real})`} is a kernel file system, not a place for zone files`);
   try {
     fs.mkdirSync(resolved, { recursive: true });
   } catch (error) {

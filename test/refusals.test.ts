@@ -200,10 +200,12 @@ describe("command-line refusals", () => {
   it("plan --out where a file is in the way, or in procfs: exit 2 before the plan runs, no stack trace", async () => {
     const file = path.join(work, "a-file");
     fs.writeFileSync(file, "x");
+    fs.symlinkSync("/proc/self", path.join(work, "into-proc"));
     for (const [out, why] of [
       [path.join(file, "zones"), /a file is in the way \(the path, or a directory above it, is a file, not a directory\)/],
       [file, /a file is in the way/],
-      ["/proc/self/postforge", /\/proc\/self\/postforge is a kernel file system, not a place for zone files/],
+      ["/proc/self/postforge", /\/proc\/self\/postforge \(really \/proc\/\d+\/postforge\) is a kernel file system, not a place for zone files/],
+      [path.join(work, "into-proc", "postforge"), /into-proc\/postforge \(really \/proc\/\d+\/postforge\) is a kernel file system/],
     ] as const) {
       const io = captureIo();
       const started = Date.now();
@@ -215,6 +217,14 @@ describe("command-line refusals", () => {
       assert.doesNotMatch(io.err, /\n\s+at /, "no stack trace");
       assert.ok(Date.now() - started < 2_000, "refused before planning");
     }
+  });
+
+  it("plan --out in /dev/shm (an ordinary tmpfs) writes the zones", async () => {
+    const out = fs.mkdtempSync("/dev/shm/postforge-out-");
+    made.push(out);
+    const io = captureIo();
+    assert.equal(await main(["plan", "--stack", "dev", "--cwd", PROJECT_DIR, "--out", path.join(out, "zones")], io), EXIT.ok, io.err);
+    assert.ok(fs.readdirSync(path.join(out, "zones")).includes("example.com.zone"), fs.readdirSync(path.join(out, "zones")).join(", "));
   });
 
   it("diff of plans of two different stacks: exit 2, unless --across-stacks", async () => {
