@@ -61,4 +61,43 @@ describe("SPF evaluator on the RFC 7208 test suite", () => {
     assert.deepEqual([check("example.org").result, check("example.org").undetermined], ["temperror", true], "a literal network may or may not hold the address");
     assert.equal(check("example.net").result, "pass", "a /0 holds every address");
   });
+
+  it("leaves undetermined what the address known after deploy decides: macros of it, and any one network among definite ones", () => {
+    const zone: Record<string, string[]> = {
+      "macro.example": ["v=spf1 -exists:%{ir}.bl.example.com a:mail.example.com -all"],
+      "two.example": ["v=spf1 a:both.example.com -all"],
+    };
+    const addresses: Record<string, string[]> = { "mail.example.com": ["240.0.0.1"], "both.example.com": ["203.0.113.5", "240.0.0.1"] };
+    const sync: SpfSyncLookup = {
+      txt: (name) => (zone[name] ? { ok: true, value: zone[name] } : { ok: false, failure: "nxdomain", message: name }),
+      a: (name) => (addresses[name] ? { ok: true, value: addresses[name] } : { ok: false, failure: "nxdomain", message: name }),
+      aaaa: (name) => ({ ok: false, failure: "nodata", message: name }),
+      mx: (name) => ({ ok: false, failure: "nodata", message: name }),
+      ptr: (ip) => ({ ok: false, failure: "unknown", message: ip }),
+    };
+    const check = (domain: string) => checkSpfSync({ ip: "240.0.0.1", clientIpUnknown: true, domain, sender: `postmaster@${domain}` }, sync);
+    const macro = check("macro.example");
+    assert.deepEqual([macro.result, macro.undetermined], ["temperror", true], macro.reason);
+    assert.match(macro.reason, /macro %\{i\} expands the address known only after deploy/);
+    assert.equal(check("two.example").result, "pass", "the host's own address among the answers decides, whatever comes first");
+  });
+
+  it("reads an IPv4-mapped client in every spelling as IPv4, refuses zone IDs, and takes a garbage AAAA answer as no match", () => {
+    const zone: Record<string, string[]> = { "v4.example": ["v=spf1 ip4:1.2.3.4 -all"], "zone.example": ["v=spf1 ip6:fe80::1%eth0 -all"], "aaaa.example": ["v=spf1 aaaa:x a:host.aaaa.example ?all"] };
+    const sync: SpfSyncLookup = {
+      txt: (name) => (zone[name] ? { ok: true, value: zone[name] } : { ok: false, failure: "nxdomain", message: name }),
+      a: (name) => ({ ok: false, failure: "nodata", message: name }),
+      aaaa: (name) => (name === "host.aaaa.example" ? { ok: true, value: ["1.2.3.4"] } : { ok: false, failure: "nodata", message: name }),
+      mx: (name) => ({ ok: false, failure: "nodata", message: name }),
+      ptr: (ip) => ({ ok: false, failure: "nxdomain", message: ip }),
+    };
+    for (const ip of ["::ffff:1.2.3.4", "::ffff:102:304", "0:0:0:0:0:ffff:1.2.3.4", "::FFFF:0102:0304"]) {
+      assert.equal(checkSpfSync({ ip, domain: "v4.example" }, sync).result, "pass", ip);
+    }
+    assert.equal(checkSpfSync({ ip: "::ffff:1.2.3.5", domain: "v4.example" }, sync).result, "fail");
+    assert.equal(checkSpfSync({ ip: "fe80::1", domain: "zone.example" }, sync).result, "permerror");
+    assert.throws(() => checkSpfSync({ ip: "fe80::1%eth0", domain: "v4.example" }, sync), /"fe80::1%eth0" is not an IP address/);
+    zone["aaaa.example"] = ["v=spf1 a:host.aaaa.example ?all"];
+    assert.equal(checkSpfSync({ ip: "2001:db8::1", domain: "aaaa.example" }, sync).result, "neutral");
+  });
 });

@@ -226,7 +226,7 @@ export function parseSpfTerms(record: string): Term[] {
         }
         case "ip6": {
           const match = /^:([^/]+)(?:\/(\d+))?$/.exec(rest);
-          if (!match || !isIPv6(match[1])) throw new Abort("permerror", `${where}: not an IPv6 network (RFC 7208 §5.6)`);
+          if (!match || !isIPv6(match[1]) || match[1].includes("%")) throw new Abort("permerror", `${where}: not an IPv6 network (RFC 7208 §5.6)`);
           if (match[2] !== undefined && !CIDR6.test(match[2])) throw new Abort("permerror", `${where}: /${match[2]} is not an IPv6 prefix length`);
           mechanism.network = match[1];
           if (match[2] !== undefined) mechanism.cidr6 = Number(match[2]);
@@ -261,11 +261,25 @@ export function isSpfDomain(name: string): boolean {
 
 /** The client address as the check sees it: an IPv4-mapped IPv6 address is IPv4 (RFC 7208 §5). */
 export function normalizeClientIp(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped && isIPv4(mapped[1]) ? mapped[1] : ip;
+  if (!isIPv6(ip) || ip.includes("%")) return ip;
+  // Any spelling of ::ffff:0:0/96: "::ffff:1.2.3.4", "::ffff:102:304", "0:0:0:0:0:ffff:1.2.3.4".
+  const nibbles = ipv6Nibbles(dottedTailToHex(ip)).replace(/\./g, "");
+  if (!/^0{20}ffff/i.test(nibbles)) return ip;
+  const v4 = nibbles.slice(24);
+  return [0, 2, 4, 6].map((i) => parseInt(v4.slice(i, i + 2), 16)).join(".");
+}
+
+/** An IPv6 address whose last 32 bits are written as a dotted quad, with them in hex. */
+function dottedTailToHex(ip: string): string {
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (!tail) return ip;
+  const [a, b, c, d] = tail.slice(1).map(Number);
+  return `${ip.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
 function inNetwork(ip: string, network: string, prefix: number | undefined): boolean {
+  // An answer that is no address (a resolver's garbage, a zone ID) holds no client.
+  if ((!isIPv4(network) && !isIPv6(network)) || network.includes("%")) return false;
   const family = isIPv4(ip) ? "ipv4" : "ipv6";
   if ((family === "ipv4") !== isIPv4(network)) return false;
   const list = new BlockList();
@@ -374,6 +388,10 @@ function* macroValue(letter: string, digits: string, reverse: string, delimiters
     r: () => ctx.receiver,
     t: () => String(ctx.now),
   };
+  // The stand-in's own digits would give a definite answer about an address nobody knows yet.
+  if (ctx.clientIpUnknown && (lower === "i" || lower === "c" || lower === "p")) {
+    throw new Abort("temperror", `macro %{${letter}} expands the address known only after deploy`, true);
+  }
   const value = lower === "p" ? yield* validatedName(ctx, domain) : raw[lower]();
   const split = new RegExp(`[${(delimiters || ".").replace(/[-\\\]^]/g, "\\$&")}]`);
   let pieces = value.split(split);
@@ -434,6 +452,22 @@ function clientIn(ctx: Context, network: string, prefix: number | undefined): bo
   return inNetwork(ctx.ip, network, prefix);
 }
 
+/** Whether `ip` is in the network for certain: always answerable, false when it cannot be told. */
+function definitelyIn(ctx: Context, network: string, prefix: number | undefined): boolean {
+  try {
+    return clientIn(ctx, network, prefix);
+  } catch (error) {
+    if (error instanceof Abort) return false;
+    throw error;
+  }
+}
+
+/** Whether the client is in any of the networks: a definite match wins over one that cannot be told. */
+function clientInAny(ctx: Context, networks: string[], prefix: number | undefined): boolean {
+  if (networks.some((n) => definitelyIn(ctx, n, prefix))) return true;
+  return networks.some((n) => clientIn(ctx, n, prefix));
+}
+
 function* matches(term: Mechanism, domain: string, ctx: Context): Steps<boolean> {
   const v4 = isIPv4(ctx.ip);
   const target = term.domainSpec === undefined ? domain : yield* targetName(term.domainSpec, domain, ctx);
@@ -456,18 +490,21 @@ function* matches(term: Mechanism, domain: string, ctx: Context): Steps<boolean>
     }
     case "a":
       count(ctx, term.text);
-      return values(yield* ask(family, target), ctx, term.text).some((address) => clientIn(ctx, address, cidr));
+      return clientInAny(ctx, values(yield* ask(family, target), ctx, term.text), cidr);
     case "mx": {
       count(ctx, term.text);
       const hosts = values(yield* ask("mx", target), ctx, term.text);
       if (hosts.length > SPF_MX_LIMIT) throw new Abort("permerror", `"${term.text}": ${target} has ${hosts.length} MX names; RFC 7208 §4.6.4 allows ${SPF_MX_LIMIT}`);
+      const addresses: string[] = [];
       for (const host of hosts) {
         if (host.exchange === "." || host.exchange === "") continue;
         const answer = yield* ask(family, host.exchange);
         if (!answer.ok && answer.failure !== "nodata" && answer.failure !== "nxdomain") throw lookupFailed(answer);
-        if (answer.ok && answer.value.some((address) => clientIn(ctx, address, cidr))) return true;
+        if (answer.ok) addresses.push(...answer.value);
+        // Stop at the first definite match, as a receiver does; an undeterminable one waits for the rest.
+        if (answer.ok && answer.value.some((address) => definitelyIn(ctx, address, cidr))) return true;
       }
-      return false;
+      return clientInAny(ctx, addresses, cidr);
     }
     case "ptr": {
       count(ctx, term.text);
@@ -551,7 +588,7 @@ function* explain(exp: { spec: string; domain: string }, ctx: Context): Steps<st
 /** check_host() and, for a fail, its explanation, as steps. */
 function* checkHost(input: SpfCheckInput): Steps<SpfCheck> {
   const ip = normalizeClientIp(input.ip);
-  if (!isIPv4(ip) && !isIPv6(ip)) throw new Error(`checkSpf: "${input.ip}" is not an IP address`);
+  if ((!isIPv4(ip) && !isIPv6(ip)) || ip.includes("%")) throw new Error(`checkSpf: "${input.ip}" is not an IP address`);
   let sender = input.sender ?? "";
   if (sender === "") sender = `postmaster@${input.domain}`;
   const at = sender.lastIndexOf("@");
