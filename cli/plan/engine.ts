@@ -247,7 +247,9 @@ function ensureTypeScriptLoader(programPath: string, projectDir: string): void {
   if (!programPath.endsWith(".ts") || require.extensions[".ts"]) return;
   let compiler: string;
   try {
-    compiler = require.resolve("typescript", { paths: [projectDir] });
+    // Pulumi requires typescript from where @pulumi/pulumi is installed; the project's own comes first.
+    const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    compiler = require.resolve("typescript", { paths: [projectDir, path.dirname(programPath), pulumiDir] });
   } catch {
     throw new ValidationError(`stack program ${programPath}`, [
       "is TypeScript, and the project has no typescript package; install it as Pulumi's Node runtime needs it (npm install --save-dev typescript@~5.9)",
