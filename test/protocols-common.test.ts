@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { RecordBuildError } from "../components/dns/findings";
-import type { TxtRecord } from "../components/dns/model";
+import { enclosingZone, type TxtRecord } from "../components/dns/model";
 import {
   bimiRecord,
   dkimRecord,
@@ -100,5 +100,18 @@ describe("ASCII TXT values", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("enclosingZone", () => {
+  const zones = new Map([["example.com", "com-zone"], ["eu.example.com", "eu-zone"], ["example.org", "org-zone"]]);
+  it("finds the longest zone that is the name or a parent of it, and none for a name outside every zone", () => {
+    assert.equal(enclosingZone("example.com", zones), "com-zone");
+    assert.equal(enclosingZone("_dmarc.example.com", zones), "com-zone");
+    assert.equal(enclosingZone("a._report._dmarc.eu.example.com", zones), "eu-zone");
+    assert.equal(enclosingZone("eu.example.com", zones), "eu-zone");
+    assert.equal(enclosingZone("notexample.com", zones), undefined);
+    assert.equal(enclosingZone("example.net", zones), undefined);
+    assert.equal(enclosingZone("com", zones), undefined);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from "../../components/dns/protocols";
 import { parseTagList } from "../../components/dns/protocols/common";
 import type { Finding } from "../../components/dns/findings";
+import { enclosingZone } from "../../components/dns/model";
 
 /**
  * What changes between two plans (`postforge plan --json` of the base branch
@@ -164,15 +165,10 @@ function zoneSides(plan: DiffablePlan): Map<string, ZoneSide> {
   const zones = new Map<string, ZoneSide>();
   const spfIncludeCosts = plan.spfIncludeCosts ?? {};
   for (const d of plan.domains) zones.set(d.domain, { records: d.records, dkimKeys: [], mtaStsPolicies: new Map(), spfIncludeCosts });
-  const zoneOf = (name: string) => zones.get(enclosingZone(name, [...zones.keys()]) ?? "");
+  const zoneOf = (name: string) => enclosingZone(name, zones);
   for (const key of plan.dkimKeys) zoneOf(key.domain)?.dkimKeys.push(key);
   for (const [domain, policy] of Object.entries(plan.mtaStsPolicies)) zoneOf(domain)?.mtaStsPolicies.set(domain, policy);
   return zones;
-}
-
-/** The longest zone that is the name or one of its parents. */
-function enclosingZone(name: string, zones: string[]): string | undefined {
-  return zones.filter((z) => name === z || name.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
 }
 
 function compareZone(zone: string, base: ZoneSide | undefined, head: ZoneSide | undefined): DomainDiff {

@@ -22,7 +22,7 @@ import {
 } from "../dns/protocols";
 import { dkimPlaceholderRecord } from "../dkim/records";
 import { RecordBuildError, type Finding } from "../dns/findings";
-import { rdataText, type DnsRecord } from "../dns/model";
+import { enclosingZone, rdataText, type DnsRecord } from "../dns/model";
 import { publishingProblems, recordProblems, recordSetProblems } from "../dns/record-rules";
 import { ValidationError } from "../validation";
 import { resolveManagedDkimKeys, type ManagedDkimKey } from "./dkim-keys";
@@ -368,17 +368,22 @@ function parkedRecords(parked: ParkedDomainConfig, path: string, config: StackCo
  * receivers drop the reports (RFC 7489 §7.1), so we say so.
  */
 function placeReportAuthorizations(domains: DomainRecords[], authorizations: DnsRecord[], c: Collector): void {
-  const byApex = [...domains].sort((a, b) => b.domain.length - a.domain.length);
+  const byApex = new Map(domains.map((d) => [d.domain, d]));
+  // What each zone already holds, by "name rdata", built when a zone first receives one.
+  const held = new Map<DomainRecords, Set<string>>();
   for (const record of authorizations) {
     const path = c.origin.get(record) ?? "(report authorization)";
-    const zone = byApex.find((d) => record.name === d.domain || record.name.endsWith(`.${d.domain}`));
+    const zone = enclosingZone(record.name, byApex);
     if (!zone) {
       c.warn(path, `reports go outside this stack; ask the owner of ${record.name.split("._report._dmarc.")[1]} to publish TXT ${record.name} "v=DMARC1", or receivers will not send them`);
       continue;
     }
     const placed = { ...record, ttl: zone.ttl };
     const identity = `${placed.name} ${rdataText(placed)}`;
-    if (!zone.records.some((r) => `${r.name} ${rdataText(r)}` === identity)) {
+    let identities = held.get(zone);
+    if (!identities) held.set(zone, (identities = new Set(zone.records.map((r) => `${r.name} ${rdataText(r)}`))));
+    if (!identities.has(identity)) {
+      identities.add(identity);
       c.origin.set(placed, path);
       zone.records.push(placed);
     }

@@ -105,6 +105,21 @@ export function canonicalName(name: string): string {
   return lower.endsWith(".") && lower !== "." ? lower.slice(0, -1) : lower;
 }
 
+/**
+ * The longest of `zones` that is `name` or one of its parents, found by
+ * walking up the name's labels (a lookup per label, not a scan of every zone:
+ * planning and diffing call this once per record).
+ */
+export function enclosingZone<T>(name: string, zones: ReadonlyMap<string, T>): T | undefined {
+  for (let suffix = name; ; ) {
+    const zone = zones.get(suffix);
+    if (zone !== undefined) return zone;
+    const dot = suffix.indexOf(".");
+    if (dot < 0) return undefined;
+    suffix = suffix.slice(dot + 1);
+  }
+}
+
 /** The owner name relative to a zone apex: "@" for the apex itself. */
 export function relativeName(name: string, apex: string): string {
   if (name === apex) return "@";
