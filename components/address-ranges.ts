@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from "node:net";
+import { ipv6Groups } from "./ip-address";
 
 /**
  * Address ranges as intervals: whether a set of CIDR ranges together holds
@@ -9,11 +10,7 @@ import { isIPv4, isIPv6 } from "node:net";
 
 function toBigInt(address: string): bigint {
   if (isIPv4(address)) return address.split(".").reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
-  const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+  return ipv6Groups(address).reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
 /** The first and last address of a range ("10.0.0.0/8", or a bare address), as numbers of its family. */

@@ -1,5 +1,6 @@
 import { Resolver } from "node:dns/promises";
 import { canonicalName } from "../../components/dns/model";
+import { ipv6Groups } from "../../components/ip-address";
 
 /**
  * The lookup layer for `verify`: every DNS question verify asks goes through
@@ -187,15 +188,5 @@ export function reverseName(ip: string): string {
 
 /** Full 8-group form of an IPv6 address, each group 4 hex digits. */
 export function expandIPv6(ip: string): string {
-  let text = ip.toLowerCase();
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4[1].split(".").map(Number);
-    text = text.slice(0, -v4[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
-  const fill = tail === undefined ? [] : Array(8 - h.length - t.length).fill("0");
-  return [...h, ...fill, ...t].map((g) => g.padStart(4, "0")).join(":");
+  return ipv6Groups(ip.toLowerCase()).join(":");
 }

@@ -1,4 +1,5 @@
 import { isIPv4 } from "node:net";
+import { ipv6Groups } from "../ip-address";
 import { z } from "zod";
 import { hostname, ipv4Range, ipv6Range } from "../config/fields";
 import { isSelector } from "../dns/protocols/common";
@@ -41,7 +42,7 @@ export function networkOf(range: string): string {
   if (prefix === undefined) return range;
   const bits = Number(prefix);
   const v4 = isIPv4(address);
-  const groups = v4 ? address.split(".").map(Number) : expandIPv6(address);
+  const groups = v4 ? address.split(".").map(Number) : ipv6Groups(address).map((g) => parseInt(g, 16));
   const width = v4 ? 8 : 16;
   const cleared = groups.map((g, i) => {
     const keep = Math.max(0, Math.min(width, bits - i * width));
@@ -49,15 +50,6 @@ export function networkOf(range: string): string {
   });
   if (cleared.every((g, i) => g === groups[i])) return range;
   return `${v4 ? cleared.join(".") : cleared.map((g) => g.toString(16)).join(":").replace(/(^|:)0(:0)+(:|$)/, "::")}/${prefix}`;
-}
-
-function expandIPv6(address: string): number[] {
-  const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
-  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => parseInt(g, 16)));
-  const left = parse(head);
-  if (tail === undefined) return left;
-  const right = parse(tail);
-  return [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
 }
 
 const selectorSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
+import { ipv6Groups } from "../../ip-address";
 
 /**
  * SPF's check_host() (RFC 7208 §4-§7) over any source of DNS answers: live
@@ -263,18 +264,10 @@ export function isSpfDomain(name: string): boolean {
 export function normalizeClientIp(ip: string): string {
   if (!isIPv6(ip) || ip.includes("%")) return ip;
   // Any spelling of ::ffff:0:0/96: "::ffff:1.2.3.4", "::ffff:102:304", "0:0:0:0:0:ffff:1.2.3.4".
-  const nibbles = ipv6Nibbles(dottedTailToHex(ip)).replace(/\./g, "");
+  const nibbles = ipv6Groups(ip).join("");
   if (!/^0{20}ffff/i.test(nibbles)) return ip;
   const v4 = nibbles.slice(24);
   return [0, 2, 4, 6].map((i) => parseInt(v4.slice(i, i + 2), 16)).join(".");
-}
-
-/** An IPv6 address whose last 32 bits are written as a dotted quad, with them in hex. */
-function dottedTailToHex(ip: string): string {
-  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (!tail) return ip;
-  const [a, b, c, d] = tail.slice(1).map(Number);
-  return `${ip.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
 function inNetwork(ip: string, network: string, prefix: number | undefined): boolean {
@@ -289,11 +282,7 @@ function inNetwork(ip: string, network: string, prefix: number | undefined): boo
 
 /** The 32 nibbles of an IPv6 address, dot-separated (%{i} for IPv6), keeping the case the address was written in. */
 function ipv6Nibbles(ip: string): string {
-  const [head, tail] = ip.includes("::") ? ip.split("::") : [ip, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  return groups.map((g) => g.padStart(4, "0")).join("").split("").join(".");
+  return ipv6Groups(ip).join("").split("").join(".");
 }
 
 /** The address in its usual text form (%{c}): dotted quad, or RFC 5952 IPv6. */
