@@ -1,7 +1,7 @@
 import { decodeCloudflareRecord } from "../../components/dns/providers/cloudflare-encoding";
 import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-encoding";
 import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
-import { compareRecords, compareText, rdataText, type DnsRecord } from "../../components/dns/model";
+import { compareRecords, compareText, enclosingZone, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
 import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
 import { MAIL_HOST_TYPE } from "../../components/mta-host/mail-host";
@@ -120,7 +120,7 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
   // Records belong to the MailDomain that parents them; hand-made records to the longest matching zone.
   const zoneOfComponent = new Map<string, string>();
   for (const r of resources) if (r.type === MAIL_DOMAIN_TYPE) zoneOfComponent.set(r.urn, String(r.inputs.domain));
-  const zonesByLength = [...new Set(zoneOfComponent.values())].sort((a, b) => b.length - a.length);
+  const zones = new Map([...zoneOfComponent.values()].map((z) => [z, z]));
 
   const domains = new Map<string, PlannedDomain>();
   for (const resource of resources) {
@@ -129,7 +129,7 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
     for (const record of decodeDnsResource(resource)) {
       const zone =
         (resource.parent && zoneOfComponent.get(resource.parent)) ??
-        zonesByLength.find((z) => record.name === z || record.name.endsWith(`.${z}`)) ??
+        enclosingZone(record.name, zones) ??
         record.name;
       let planned = domains.get(zone);
       if (!planned) domains.set(zone, (planned = { domain: zone, provider, records: [] }));

@@ -139,11 +139,14 @@ export function desiredRecordsForStack(config: StackConfig, subject: string, tod
   };
 
   const host = config.mailHost ? placeMailHost(config, c) : undefined;
+  // The stack's zones by name, for finding the zone a name falls in (the first of a name listed twice, which is refused).
+  const zones = new Map<string, SendingDomainConfig>();
+  for (const d of config.domains) if (!zones.has(d.name)) zones.set(d.name, d);
   config.domains.forEach((domain, i) => {
     const path = `domains[${i}]`;
     claim(domain.name, path);
     const role = host && { ...host, serves: host.domains.includes(domain.name), holdsAddress: host.zone === domain.name };
-    const built = sendingDomainRecords(domain, path, config, c, role);
+    const built = sendingDomainRecords(domain, path, config, zones, c, role);
     const dkim = resolveManagedDkimKeys(domain, path, config.dkim, today);
     dkim.problems.forEach((p) => c.problems.push(p));
     dkim.warnings.forEach((w) => c.warnings.push(w));
@@ -230,6 +233,7 @@ function sendingDomainRecords(
   configured: SendingDomainConfig,
   path: string,
   config: StackConfig,
+  zones: ReadonlyMap<string, SendingDomainConfig>,
   c: Collector,
   host?: HostRole,
 ): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number; mtaStsPolicy?: string } {
@@ -247,7 +251,7 @@ function sendingDomainRecords(
     domain.mx.forEach((mx, j) => {
       // An MX target in one of the stack's zones must have an address there: a sender finds no host to
       // deliver to otherwise, and mail to the domain bounces (RFC 5321 §5.1).
-      const zone = [...config.domains].filter((d) => mx.host === d.name || mx.host.endsWith(`.${d.name}`)).sort((a, b) => b.name.length - a.name.length)[0];
+      const zone = enclosingZone(mx.host, zones);
       if (!zone) return;
       const zoneIndex = config.domains.indexOf(zone);
       const zoneAddressed = zone === configured ? addressed : new Set([...zone.hosts.map((h) => h.name), ...(config.mailHost?.hostname ? [config.mailHost.hostname] : [])]);
