@@ -199,7 +199,7 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   const policyConfig = policies.readPolicyConfig(projectDir, flags["policy-config"], flags.profile);
   const plan = await policies.planWithPolicies(project, policyConfig);
   if (flags.out) {
-    fs.mkdirSync(flags.out, { recursive: true });
+    // prepareOutDir made the directory before the plan ran.
     for (const domain of plan.domains) {
       fs.writeFileSync(path.join(flags.out, zoneFileName(domain.domain)), renderZoneFile(domain.domain, domain.records.map(planModule.modelRecord)));
     }

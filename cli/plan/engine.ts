@@ -245,27 +245,28 @@ export const OFFLINE_STACK_FRAMES = 0;
  */
 function ensureTypeScriptLoader(programPath: string, projectDir: string): void {
   if (!programPath.endsWith(".ts") || require.extensions[".ts"]) return;
+  const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
   let compiler: string;
   try {
     // Pulumi requires typescript from where @pulumi/pulumi is installed; the project's own comes first.
-    const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
     compiler = require.resolve("typescript", { paths: [projectDir, path.dirname(programPath), pulumiDir] });
   } catch {
     throw new ValidationError(`stack program ${programPath}`, [
       "is TypeScript, and the project has no typescript package; install it as Pulumi's Node runtime needs it (npm install --save-dev typescript@~5.9)",
     ]);
   }
-  const vendor = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "vendor");
+  const vendor = path.join(pulumiDir, "vendor");
   const tsNode = fs.readdirSync(vendor).find((d) => d.startsWith("ts-node@"));
   if (!tsNode) throw new Error(`@pulumi/pulumi vendors no ts-node in ${vendor}`);
   const tsconfig = path.resolve(projectDir, process.env.PULUMI_NODEJS_TSCONFIG_PATH ?? "tsconfig.json");
   const ts = require(compiler) as typeof import("typescript");
-  const own = fs.existsSync(tsconfig) ? (ts.parseConfigFileTextToJson(tsconfig, fs.readFileSync(tsconfig, "utf8")).config?.compilerOptions ?? {}) : {};
+  const hasTsconfig = fs.existsSync(tsconfig);
+  const own = hasTsconfig ? (ts.parseConfigFileTextToJson(tsconfig, fs.readFileSync(tsconfig, "utf8")).config?.compilerOptions ?? {}) : {};
   require(path.join(vendor, tsNode)).register({
     compiler,
     transpileOnly: true,
     project: tsconfig,
-    skipProject: !fs.existsSync(tsconfig),
+    skipProject: !hasTsconfig,
     compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...own },
   });
 }

@@ -7,7 +7,7 @@ import {
   type SpfModifier,
   type SpfTerm,
 } from "../../components/dns/protocols/spf";
-import { checkSpf } from "../../components/dns/protocols/spf-eval";
+import { SPF_MX_LIMIT, SPF_VOID_LIMIT, checkSpf, type SpfCheck } from "../../components/dns/protocols/spf-eval";
 import type { DnsLookup, Lookup } from "./dns";
 
 /**
@@ -18,23 +18,13 @@ import type { DnsLookup, Lookup } from "./dns";
  * do. Syntax and record-set rules come from components/dns/protocols/spf.ts.
  */
 
-/** RFC 7208 §4.6.4: more than two void lookups SHOULD be a permerror. */
-export const SPF_VOID_LOOKUP_LIMIT = 2;
-/** RFC 7208 §4.6.4: an mx mechanism may look up at most 10 exchange names. */
-export const SPF_MX_NAME_LIMIT = 10;
+/** RFC 7208 §4.6.4: more than two void lookups SHOULD be a permerror (the evaluator's limit). */
+export const SPF_VOID_LOOKUP_LIMIT = SPF_VOID_LIMIT;
+/** RFC 7208 §4.6.4: an mx mechanism may look up at most 10 exchange names (the evaluator's limit). */
+export const SPF_MX_NAME_LIMIT = SPF_MX_LIMIT;
 
-export type SpfResult = "pass" | "fail" | "softfail" | "neutral" | "none" | "permerror" | "temperror";
-
-export interface SpfEvaluation {
-  result: SpfResult;
-  /** DNS-lookup terms used (include, a, mx, ptr, exists, redirect). */
-  lookups: number;
-  voidLookups: number;
-  /** Why: the matching term, or what made it an error. */
-  reason: string;
-  /** A fail's explanation from the domain's exp= (RFC 7208 §6.2). */
-  explanation?: string;
-}
+/** The evaluator's result over live DNS, where no answer is "known only after deploy". */
+export type SpfEvaluation = Omit<SpfCheck, "undetermined">;
 
 class SpfAbort extends Error {
   constructor(
@@ -74,7 +64,8 @@ export async function evaluateSpf(ip: string, domain: string, dns: DnsLookup, se
   if (!isIPv4(ip) && !isIPv6(ip)) throw new Error(`evaluateSpf: "${ip}" is not an IP address`);
   const d = canonicalName(domain);
   const checked = await checkSpf({ ip, domain: d, sender: sender ?? `postmaster@${d}`, ...(helo ? { helo } : {}) }, dns);
-  return { result: checked.result, lookups: checked.lookups, voidLookups: checked.voidLookups, reason: checked.reason, ...(checked.explanation !== undefined ? { explanation: checked.explanation } : {}) };
+  const { undetermined: _notOverLiveDns, ...evaluation } = checked;
+  return evaluation;
 }
 
 export interface SpfAnalysis {
