@@ -24,7 +24,7 @@ import { after, before, describe, it } from "node:test";
 import type { DNSResolver } from "mailauth";
 import { authenticate as mailauthAuthenticate } from "mailauth";
 import { renderZoneFile } from "../components/dns/zonefile";
-import { mailHostFiles, OVERSIGNED_HEADERS, PATHS, roleMailboxes, SIGNED_HEADERS, syncFiles } from "../components/mta-host";
+import { mailHostFiles, PATHS, roleMailboxes, syncFiles } from "../components/mta-host";
 import { namedCheckzone, type KnotServer } from "./support/dns-tools";
 import { dkimpyVerify } from "./support/dkimpy";
 import { LAB, requireLab } from "./support/lab";
@@ -40,6 +40,10 @@ let receiver: SmtpReceiver | undefined;
 let host: MailHostDaemons | undefined;
 let dns: DNSResolver;
 
+// The header lists the signatures must carry, written out here (as mta-renderers.test.ts pins the
+// rendered config), not read from the renderer's constants, so a header dropped there fails here.
+const SIGNED = ["From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "Sender", "In-Reply-To", "References", "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID"];
+const OVERSIGNED = ["From", "To", "Subject", "Date", "List-Unsubscribe", "List-Unsubscribe-Post"];
 const credential = (login: string): Credential => ({ login, password: passwordOf(login) });
 const WEBAPP = credential("webapp");
 const BILLING = credential("billing");
@@ -347,10 +351,10 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
         ]);
         for (const signature of second) {
           const signed = signature.h.map((h) => h.toLowerCase());
-          for (const name of SIGNED_HEADERS) {
+          for (const name of SIGNED) {
             const present = got.data.split("\r\n\r\n")[0].split(/\r\n(?![ \t])/).filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`)).length;
             const count = signed.filter((h) => h === name.toLowerCase()).length;
-            const expected = (OVERSIGNED_HEADERS as readonly string[]).includes(name) ? present + 1 : present;
+            const expected = OVERSIGNED.includes(name) ? present + 1 : present;
             assert.equal(count, expected, `${signature.a} h= has ${name} ${count} times, want ${expected}: ${signature.h.join(":")}`);
           }
         }

@@ -11,12 +11,20 @@
 import { execFile } from "node:child_process";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, getCiphers, type SecureVersion } from "node:tls";
-import { MOZILLA_INTERMEDIATE_TLS12_CIPHERS } from "../../components/mta-host";
+
+/**
+ * A strong TLS 1.2 suite, judged by what it is rather than by the list the
+ * renderer configures (which would only compare production with itself):
+ * forward-secret key exchange (ECDHE, DHE), certificate authentication and an
+ * AEAD cipher (AES-GCM, CHACHA20-POLY1305), as Mozilla's intermediate profile
+ * (https://wiki.mozilla.org/Security/Server_Side_TLS) requires.
+ */
+const STRONG_TLS12_SUITE = /^(?:ECDHE-(?:RSA|ECDSA)|DHE-RSA)-(?:AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)$/;
 
 export interface TlsProbe {
   /** Versions a handshake succeeded with, oldest first. */
   protocols: string[];
-  /** TLS 1.2 suites accepted that Mozilla's intermediate profile does not list. */
+  /** TLS 1.2 suites accepted that are not forward-secret AEAD suites (Mozilla intermediate). */
   weakCiphers: string[];
   /** Accepted suites without authentication (aNULL). */
   anonymousCiphers: string[];
@@ -114,7 +122,6 @@ export async function tlsProbe(host: string, port: number, localAddress: string,
     if (await handshake(host, port, localAddress, { minVersion: "TLSv1", maxVersion: "TLSv1.2", ciphers: suite })) accepted.push(suite);
   }
   raw += `TLS 1.2 suites tried: ${suites.length}; accepted: ${accepted.join(" ")}\n`;
-  const mozilla = new Set<string>(MOZILLA_INTERMEDIATE_TLS12_CIPHERS);
   const anonymous = new Set(await opensslCiphers("aNULL:@SECLEVEL=0"));
-  return { protocols, weakCiphers: accepted.filter((c) => !mozilla.has(c)), anonymousCiphers: accepted.filter((c) => anonymous.has(c)), accepted, raw };
+  return { protocols, weakCiphers: accepted.filter((c) => !STRONG_TLS12_SUITE.test(c)), anonymousCiphers: accepted.filter((c) => anonymous.has(c)), accepted, raw };
 }
