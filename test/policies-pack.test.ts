@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import type { CapturedResource } from "../cli/plan/engine";
-import { DKIM_KEY_PLACEHOLDER } from "../cli/plan/fakes";
+import { DKIM_KEY_PLACEHOLDER } from "../components/captured-resource";
 import { propsAsEngineSees } from "../policies/model/from-captured";
 import { ALL_RULES } from "../policies/rules";
 import { captureStack, handMadeResource } from "./support/policy-harness";

@@ -22,8 +22,7 @@ export function fakeIpv4(seed: string): string {
   return `203.0.113.${(fnv1a(seed) % 254) + 1}`;
 }
 
-// What a plan shows where a DKIM public key will be (components/captured-resource.ts).
-export { DKIM_KEY_PLACEHOLDER } from "../../components/captured-resource";
+// What a plan shows where a DKIM public key will be.
 import { DKIM_KEY_PLACEHOLDER } from "../../components/captured-resource";
 
 export function fakeComputedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {

@@ -21,9 +21,6 @@ export interface PlannedViolation {
   resource?: string;
 }
 
-// Profiles shipped with the pack (policies/profiles/<name>.json): cli/plan/profiles.ts.
-export { POLICY_PROFILES } from "./profiles";
-
 /** Read a policy config file (the JSON `pulumi preview --policy-pack-config` takes), or a shipped profile. */
 export function readPolicyConfig(projectDir: string, file: string | undefined, profile: string | undefined): PolicyPackConfig {
   const load = (where: string, flag: string): PolicyPackConfig => {

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { runOffline, SECRET_PLACEHOLDER, type CapturedResource } from "../../cli/plan/engine";
-import { DKIM_KEY_PLACEHOLDER } from "../../cli/plan/fakes";
+import { DKIM_KEY_PLACEHOLDER } from "../../components/captured-resource";
 import { loadProjectStack } from "../../cli/plan/stack-files";
 import { postforgePolicies } from "../../policies/pulumi";
 import { ALL_RULES } from "../../policies/rules";

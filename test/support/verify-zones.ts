@@ -11,7 +11,7 @@ import { quoteCharacterString, type DnsRecord } from "../../components/dns/model
 import { dkimPublicKeyBase64 } from "../../components/dns/protocols/dkim";
 import { splitTxtValue } from "../../components/dns/txt";
 import { renderZoneFile } from "../../components/dns/zonefile";
-import { DKIM_KEY_PLACEHOLDER } from "../../cli/plan/fakes";
+import { DKIM_KEY_PLACEHOLDER } from "../../components/captured-resource";
 import type { Plan } from "../../cli/plan/plan";
 import type { ZoneSource } from "./dns-tools";
 
