@@ -6,6 +6,9 @@ process.stdout.on("error", (error) => {
   if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
   throw error;
 });
+// V8's code cache for the CLI's modules (Node 22.1+; NODE_DISABLE_COMPILE_CACHE=1 turns it off):
+// the Pulumi SDK, the providers and TypeScript load from it, not from source, after the first run.
+require("node:module").enableCompileCache?.();
 const { main } = require("../dist/cli/postforge.js");
 main(process.argv.slice(2)).then(
   (code) => {

@@ -83,4 +83,8 @@ describe("parseCharacterStrings", () => {
   it("refuses an unterminated string", () => {
     assert.throws(() => parseCharacterStrings('"abc'), /unterminated/);
   });
+
+  it("reads escapes as RFC 1035 writes them: \\X is X (a whole character, even outside the BMP), \\DDD a byte", () => {
+    assert.deepEqual(parseCharacterStrings('"a\\"b\\\\c" "\\😀x" "caf\\195\\169"'), ['a"b\\c', "😀x", "café"]);
+  });
 });

@@ -206,18 +206,31 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
     // Pulumi captures a stack trace for every resource and most promises; with
     // source maps on (tsx turns them on) each frame is mapped, which is most of
     // the cost of a large plan. Positions in the plan are not needed.
+    const programPath = fs.realpathSync(path.resolve(options.programPath));
+    ensureTypeScriptLoader(programPath, options.projectDir ?? path.dirname(programPath));
     const sourceMaps = process.sourceMapsEnabled;
     const stackTraceLimit = Error.stackTraceLimit;
+    const prepareStackTrace = Error.prepareStackTrace;
+    const callsites = resourceStatics.callsites;
     process.setSourceMapsEnabled(false);
     Error.stackTraceLimit = Number(process.env.POSTFORGE_STACK_FRAMES ?? OFFLINE_STACK_FRAMES);
+    if (Error.stackTraceLimit === 0) {
+      // Pulumi still takes a whole stack for each resource (Resource.callsites lifts the
+      // limit to record where it was declared), and ts-node's source-map hook maps every
+      // frame of it: a third of a large plan's time, for positions nobody reads offline.
+      (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+      resourceStatics.callsites = () => [];
+    }
     try {
-      return { ...(await runProgram(options.programPath, options.projectDir, monitor)), warnings };
+      return { ...(await runProgram(programPath, monitor)), warnings };
     } catch (error) {
       throw new OfflineRunError(error, monitor.captured);
     } finally {
       console.warn = originalWarn;
       process.setSourceMapsEnabled(sourceMaps);
       Error.stackTraceLimit = stackTraceLimit;
+      Error.prepareStackTrace = prepareStackTrace;
+      resourceStatics.callsites = callsites;
     }
   } finally {
     running = false;
@@ -225,6 +238,9 @@ export async function runOffline(options: OfflineRunOptions): Promise<OfflineRun
 }
 
 const RUNTIME_WARNING = "warning: [runtime] ";
+
+// Private in Pulumi's typings; where each resource is declared (sourcePosition, stackTrace) comes from it.
+const resourceStatics = pulumi.Resource as unknown as { callsites: () => unknown[] };
 
 /**
  * Frames kept per captured stack during a run. Pulumi records a stack for
@@ -271,10 +287,8 @@ function ensureTypeScriptLoader(programPath: string, projectDir: string): void {
   });
 }
 
-async function runProgram(programFile: string, projectDir: string | undefined, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
-  // Node caches modules by real path: a symlinked program must be evicted by that path to run again.
-  const programPath = fs.realpathSync(path.resolve(programFile));
-  ensureTypeScriptLoader(programPath, projectDir ?? path.dirname(programPath));
+/** Run the program at `programPath` (a real path: Node caches modules by it, so a symlinked program is evicted by it to run again). */
+async function runProgram(programPath: string, monitor: RecordingMonitor): Promise<Omit<OfflineRunResult, "warnings">> {
   delete require.cache[programPath];
   // A program that throws (invalid config) must not reject Pulumi's own stack
   // promises: nothing awaits those, so the error would echo as unhandled

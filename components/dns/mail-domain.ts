@@ -46,8 +46,11 @@ export class MailDomain extends pulumi.ComponentResource {
   readonly dnsRecords: pulumi.CustomResource[];
 
   constructor(name: string, args: MailDomainArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Validate and encode before super() so a bad argument registers nothing at all.
-    const checked = checkMailDomainArgs(name, args);
+    // Validate and encode before super() so a bad argument registers nothing at all
+    // (unless MailStack already did, for the whole stack at once).
+    const checked = vouched.has(args)
+      ? { domain: args.domain, prepared: vouched.get(args) ?? prepareOrThrow(name, args.backend, args.records, args.domain) }
+      : checkMailDomainArgs(name, args);
     // Public facts, recorded in state and registered as outputs (what stack policies see of a component).
     const facts = { domain: checked.domain, provider: args.backend.provider, ...(args.mtaStsPolicy !== undefined ? { mtaStsPolicy: args.mtaStsPolicy } : {}) };
     super(MAIL_DOMAIN_TYPE, name, facts, opts);
@@ -94,6 +97,24 @@ export function checkMailDomainArgs(name: string, args: MailDomainArgs): { domai
   for (const p of recordSetProblems(plain)) problems.push(p.message);
   if (problems.length > 0) throw new ValidationError(subject, problems);
   return { domain, prepared: prepareOrThrow(name, args.backend, args.records, domain) };
+}
+
+/**
+ * Arguments MailStack validated with the whole stack's config (the same
+ * record rules, over every zone at once) before creating anything, with
+ * their encoding when it could make it then: MailDomain does neither again.
+ * Module-private; MailStack reaches it through vouchForMailDomainArgs.
+ */
+const vouched = new WeakMap<MailDomainArgs, PreparedRecords | undefined>();
+
+/**
+ * For MailStack (not exported by the package): mark `args` as validated,
+ * and encoded as `prepared` when given, so the MailDomain built from them
+ * takes them as they are. Each record is then checked and encoded once.
+ */
+export function vouchForMailDomainArgs(args: MailDomainArgs, prepared?: PreparedRecords): MailDomainArgs {
+  vouched.set(args, prepared);
+  return args;
 }
 
 /** Encode records for their provider and name their resources, creating nothing; a problem is a ValidationError. */

@@ -74,28 +74,48 @@ export function parseCharacterStrings(text: string): string[] {
     while (trimmed[i] === " " || trimmed[i] === "\t") i++;
     if (i >= trimmed.length) break;
     if (trimmed[i] !== '"') throw new Error(`malformed TXT content at offset ${i}: ${trimmed}`);
-    i++;
-    const bytes: number[] = [];
-    while (i < trimmed.length && trimmed[i] !== '"') {
-      if (trimmed[i] === "\\") {
-        const decimal = /^\d{3}/.exec(trimmed.slice(i + 1, i + 4));
-        if (decimal) {
-          bytes.push(Number(decimal[0]));
-          i += 4;
-        } else {
-          bytes.push(...Buffer.from(trimmed[i + 1] ?? "", "utf8"));
-          i += 2;
-        }
-      } else {
-        const codePoint = trimmed.codePointAt(i)!;
-        const char = String.fromCodePoint(codePoint);
-        bytes.push(...Buffer.from(char, "utf8"));
-        i += char.length;
-      }
-    }
-    if (trimmed[i] !== '"') throw new Error(`unterminated character-string in TXT content: ${trimmed}`);
-    i++;
-    strings.push(Buffer.from(bytes).toString("utf8"));
+    const close = closingQuote(trimmed, i + 1);
+    if (close < 0) throw new Error(`unterminated character-string in TXT content: ${trimmed}`);
+    strings.push(unescapeCharacterString(trimmed.slice(i + 1, close)));
+    i = close + 1;
   }
   return strings;
+}
+
+/** The index of the quote that ends a character-string whose text starts at `from` (skipping escaped quotes), or -1. */
+function closingQuote(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
+}
+
+/**
+ * The text of one character-string between its quotes, unescaped: `\X` is X,
+ * `\DDD` the byte DDD (which may be part of a UTF-8 sequence, so such a
+ * string is decoded as bytes). Most strings have no escape and are returned as they are.
+ */
+function unescapeCharacterString(body: string): string {
+  if (!body.includes("\\")) return body;
+  if (!/\\\d{3}/.test(body)) return body.replace(/\\([\s\S])/g, "$1");
+  const bytes: number[] = [];
+  for (let i = 0; i < body.length; ) {
+    if (body[i] === "\\") {
+      const decimal = /^\d{3}/.exec(body.slice(i + 1, i + 4));
+      if (decimal) {
+        bytes.push(Number(decimal[0]));
+        i += 4;
+      } else {
+        const char = String.fromCodePoint(body.codePointAt(i + 1) ?? 0);
+        if (i + 1 < body.length) bytes.push(...Buffer.from(char, "utf8"));
+        i += 1 + char.length;
+      }
+    } else {
+      const char = String.fromCodePoint(body.codePointAt(i)!);
+      bytes.push(...Buffer.from(char, "utf8"));
+      i += char.length;
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
 }

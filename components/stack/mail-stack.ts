@@ -3,7 +3,7 @@ import { Alias, Key } from "@pulumi/aws/kms";
 import type { StackConfigInput } from "../config/schema";
 import { StackSettings } from "../config/stack-settings";
 import { DkimKeyring } from "../dkim/keyring";
-import { MailDomain } from "../dns/mail-domain";
+import { MailDomain, vouchForMailDomainArgs } from "../dns/mail-domain";
 import { MailHost } from "../mta-host/mail-host";
 import { MAIL_STACK_TYPE } from "../type-tokens";
 import { planMailStack } from "./plan";
@@ -127,16 +127,17 @@ export class MailStack extends pulumi.ComponentResource {
         : undefined;
 
     this.mailDomains = desired.domains.map((zone, i) => {
-      const domain = new MailDomain(
-        zone.domain,
+      // planMailStack checked every record of every zone, and encoded those it could: not again.
+      const args = vouchForMailDomainArgs(
         {
           domain: zone.domain,
           records: [...zone.records, ...(keyrings[i]?.records ?? []), ...(zone.hostAddress && mailHost ? mailHost.addressRecords : [])],
           backend: plan.backends[i],
           ...(zone.mtaStsPolicy ? { mtaStsPolicy: zone.mtaStsPolicy } : {}),
         },
-        child(),
+        plan.prepared[i],
       );
+      const domain = new MailDomain(zone.domain, args, child());
       // The host's reverse DNS waits for its A record, which this zone publishes (FCrDNS).
       if (zone.hostAddress && mailHost) mailHost.publishReverseDns(domain);
       return domain;

@@ -1,7 +1,7 @@
 import { desiredRecordsForStack, dnsBackendFromConfig, hostAddressPlaceholder, mailHostPlanFor, type MailHostPlan, type StackRecords } from "../config";
 import { stackConfigSchema, type StackConfig, type StackConfigInput } from "../config/schema";
 import { dkimPlaceholderRecord } from "../dkim/records";
-import type { DnsBackend } from "../dns/backend";
+import type { DnsBackend, PreparedRecords } from "../dns/backend";
 import { prepareOrThrow } from "../dns/mail-domain";
 import { mailHostPreflightProblems } from "../mta-host/mail-host";
 import { parseOrThrow, ValidationError } from "../validation";
@@ -22,6 +22,12 @@ export interface MailStackPlan {
   mailHost: MailHostPlan | undefined;
   /** Each zone's backend, in `desired.domains` order. */
   backends: DnsBackend[];
+  /**
+   * Each zone's records encoded for its provider, in `desired.domains` order;
+   * undefined for a zone that also publishes records made at deploy (managed
+   * DKIM keys, the host's address), which were encoded with placeholders here.
+   */
+  prepared: (PreparedRecords | undefined)[];
 }
 
 /**
@@ -54,12 +60,14 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
   // whether every zone encodes for its provider (names, TTL ranges). Managed DKIM keys take part
   // through a placeholder of their record, the host's A record through one of its own.
   const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend));
-  desired.domains.forEach((zone, i) =>
-    prepareOrThrow(zone.domain, backends[i], [
+  const prepared = desired.domains.map((zone, i) => {
+    const madeAtDeploy = zone.dkimKeys.length > 0 || zone.hostAddress !== undefined;
+    const records = prepareOrThrow(zone.domain, backends[i], [
       ...zone.records,
       ...zone.dkimKeys.map((k) => dkimPlaceholderRecord(zone.domain, k.selector, k.algorithm, zone.ttl)),
       ...(zone.hostAddress ? [hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl)] : []),
-    ]),
-  );
-  return { config, desired, mailHost, backends };
+    ]);
+    return madeAtDeploy ? undefined : records;
+  });
+  return { config, desired, mailHost, backends, prepared };
 }

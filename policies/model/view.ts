@@ -104,6 +104,7 @@ export class StackView {
   private readonly byUrn = new Map<string, StackResource>();
   private readonly byName = new Map<string, ViewRecord[]>();
   private readonly byParent = new Map<string, StackResource[]>();
+  private readonly mailDomainByUrn = new Map<string, ViewMailDomain>();
   // Computed once: rules ask for these per domain, and a stack may have a thousand domains.
   private zoneSet?: Set<string>;
   private liveSelectors?: Map<string, string[]>;
@@ -113,11 +114,13 @@ export class StackView {
     this.stack = resources.length > 0 ? stackOfUrn(resources[0].urn) : "";
     for (const r of resources) {
       this.byUrn.set(r.urn, r);
-      if (r.parent) this.byParent.set(r.parent, [...(this.byParent.get(r.parent) ?? []), r]);
+      if (r.parent) pushTo(this.byParent, r.parent, r);
     }
     for (const r of resources) {
       if (r.type === MAIL_DOMAIN_TYPE && typeof r.props.domain === "string") {
-        this.mailDomains.push({ resource: r, domain: canonicalName(r.props.domain), mtaStsPolicy: stringOrUndefined(r.props.mtaStsPolicy) });
+        const mailDomain = { resource: r, domain: canonicalName(r.props.domain), mtaStsPolicy: stringOrUndefined(r.props.mtaStsPolicy) };
+        this.mailDomains.push(mailDomain);
+        this.mailDomainByUrn.set(r.urn, mailDomain);
       } else if ((r.type === ROUTE53_ZONE || r.type === CLOUDFLARE_ZONE) && typeof (r.props.name ?? r.props.zone) === "string") {
         this.zoneResources.set(r.urn, canonicalName(String(r.props.name ?? r.props.zone)));
       } else if (r.type === STACK_SETTINGS_TYPE) {
@@ -202,7 +205,7 @@ export class StackView {
    */
   answeredTogether(records: ViewRecord[]): ViewRecord[] {
     const groups = new Map<string, ViewRecord[]>();
-    for (const r of records) groups.set(r.setIdentifier ?? "", [...(groups.get(r.setIdentifier ?? "") ?? []), r]);
+    for (const r of records) pushTo(groups, r.setIdentifier ?? "", r);
     return [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? [];
   }
 
@@ -283,7 +286,7 @@ export class StackView {
     for (const v of values) {
       const record: ViewRecord = { name, type, ttl, ...v, ...(proxied ? { proxied } : {}), ...(setIdentifier !== undefined ? { setIdentifier } : {}), resource };
       this.records.push(record);
-      this.byName.set(name, [...(this.byName.get(name) ?? []), record]);
+      pushTo(this.byName, name, record);
     }
   }
 
@@ -295,7 +298,7 @@ export class StackView {
    */
   private absoluteName(name: string, resource: StackResource): string | undefined {
     const zone =
-      this.mailDomains.find((d) => d.resource.urn === resource.parent)?.domain ??
+      (resource.parent !== undefined ? this.mailDomainByUrn.get(resource.parent)?.domain : undefined) ??
       resource.dependencies.map((urn) => this.zoneResources.get(urn)).find((z) => z !== undefined);
     const n = canonicalName(name);
     if (zone) return n === "@" ? zone : n === zone || n.endsWith(`.${zone}`) ? n : `${n}.${zone}`;
@@ -384,4 +387,11 @@ function stringOrUndefined(value: unknown): string | undefined {
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** Append to the list under `key`, making it when absent (in place: lists here grow to thousands). */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
