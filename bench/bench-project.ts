@@ -36,3 +36,22 @@ export function writeStackFile(file: string, settings: Record<string, string>): 
   for (const [key, value] of Object.entries(settings)) config[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
   fs.writeFileSync(file, dump({ config }, { lineWidth: -1 }));
 }
+
+/**
+ * A project for a sharded estate: the same generated domains in an estate
+ * file (estate.yaml) to be split by `postforge shard` into `shardCount` stacks.
+ */
+export function writeEstateProject(projectDir: string, domainCount: number, shardCount: number): BenchProject & { estateFile: string } {
+  const project = writeBenchProject(projectDir, "bench", 1);
+  fs.rmSync(path.join(projectDir, "stacks", "Pulumi.bench.yaml"));
+  const settings = generateStackConfig(domainCount, "cloudflare");
+  const estateFile = path.join(projectDir, "estate.yaml");
+  fs.writeFileSync(
+    estateFile,
+    dump(
+      { stackPrefix: "estate", shardCount, config: { "postforge:environment": settings["postforge:environment"] }, domains: JSON.parse(settings["postforge:domains"]) },
+      { lineWidth: -1 },
+    ),
+  );
+  return { ...project, stack: "estate-*", estateFile };
+}

@@ -8,6 +8,8 @@ import type { OfflineRunError } from "./plan/engine";
 import { POLICY_PROFILES } from "./plan/profiles";
 import { DIFF_USAGE, diffCommand } from "./diff/command";
 import { VERIFY_USAGE, verifyCommand } from "./verify/command";
+import { SHARD_USAGE, shardCommand } from "./shard/command";
+import { defaultJobs, isStackPattern, runPerStack, stacksMatching, worstStatus } from "./fan-out";
 import { findProjectDir, loadProjectStack } from "./plan/stack-files";
 
 /*
@@ -26,17 +28,20 @@ const planModules = () => ({
  * 2 invalid input (flags or stack config), 3 an unexpected error.
  */
 
-const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR]
+const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR] [--jobs N]
       Run the stack program offline (no Pulumi CLI, credentials or network),
       print the DNS records and mail host \`pulumi up\` would create, and judge
       them with the policy pack (policies/). Exits 1 when a mandatory rule fails.
       --json prints the plan as JSON; --out DIR also writes one RFC 1035 zone
       file per domain. --policy-config takes the JSON file \`pulumi preview
       --policy-pack-config\` takes; --profile adds a shipped profile.
+      A pattern (--stack 'estate-*') plans every matching stack, each in its
+      own process, --jobs at a time (default: one per core); --json then
+      prints {"formatVersion":1,"stacks":[plan, ...]}, --out DIR/<stack>/.
 `;
 
 const USAGE = `Usage:
-${PLAN_USAGE}${DIFF_USAGE.replace(/^Usage:\n/, "")}${VERIFY_USAGE}  postforge --version
+${PLAN_USAGE}${DIFF_USAGE.replace(/^Usage:\n/, "")}${VERIFY_USAGE}${SHARD_USAGE}  postforge --version
       Print the version.
   postforge COMMAND --help
       Print that command's help.
@@ -47,6 +52,7 @@ const COMMAND_USAGE: Record<string, string> = {
   plan: `Usage:\n${PLAN_USAGE}`,
   diff: DIFF_USAGE,
   verify: `Usage:\n${VERIFY_USAGE}`,
+  shard: `Usage:\n${SHARD_USAGE}`,
 };
 
 /** The version of the package this CLI belongs to, from its package.json (found upward from here: source or dist). */
@@ -68,7 +74,10 @@ const stackName = z
   .regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a stack name of letters, digits, '.', '_' or '-'" });
 
 const planFlags = z.strictObject({
-  stack: stackName,
+  stack: z.string({ error: "is required: name a stack such as dev (see stacks/Pulumi.<stack>.yaml)" }).refine((s) => isStackPattern(s) || stackName.safeParse(s).success, {
+    error: "must be a stack name of letters, digits, '.', '_' or '-', or a pattern of them with * (estate-*)",
+  }),
+  jobs: z.coerce.number({ error: "must be a number of processes" }).int().min(1, { error: "must be at least 1" }).max(64, { error: "must be at most 64" }).optional(),
   json: z.boolean().default(false),
   out: z.string().min(1, { error: "must be a directory path" }).optional(),
   "policy-config": z.string().min(1, { error: "must be the path of a JSON policy config file" }).optional(),
@@ -103,6 +112,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await diffCommand(rest, io);
       case "verify":
         return await verifyCommand(rest, io);
+      case "shard":
+        return await shardCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
@@ -124,6 +135,38 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     if (!process.env.POSTFORGE_STACK_FRAMES) io.stderr("(rerun with POSTFORGE_STACK_FRAMES=50 for a full stack trace)\n");
     return EXIT.crashed;
   }
+}
+
+/** `plan --stack PATTERN`: every matching stack planned in its own process, the results put together. */
+async function planStacks(flags: z.output<typeof planFlags>, io: Io): Promise<number> {
+  if (flags.out) prepareOutDir(flags.out);
+  const projectDir = findProjectDir(flags.cwd ?? process.cwd());
+  const stacks = stacksMatching(projectDir, flags.stack);
+  const pass = [
+    "--json",
+    "--cwd",
+    projectDir,
+    ...(flags["policy-config"] ? ["--policy-config", path.resolve(flags["policy-config"])] : []),
+    ...(flags.profile ? ["--profile", flags.profile] : []),
+  ];
+  const runs = await runPerStack("plan", stacks, pass, flags.jobs ?? defaultJobs(), (stack) => (flags.out ? ["--out", path.join(path.resolve(flags.out), stack)] : []));
+  const plans = runs.map((run) => (run.status <= EXIT.failed ? (JSON.parse(run.stdout) as { domains: { records: unknown[] }[]; resourceCount: number; policyViolations: { enforcementLevel: string }[] }) : undefined));
+  if (flags.json) {
+    // Each plan's own text, put together as written: the estate plan \`postforge diff\` reads.
+    io.stdout(`{"formatVersion":1,"stacks":[${runs.filter((_, i) => plans[i]).map((r) => r.stdout.trim()).join(",\n")}]}\n`);
+  } else {
+    const rows = runs.map((run, i) => {
+      const plan = plans[i];
+      if (!plan) return `  ${run.stack}  failed (exit ${run.status})`;
+      const mandatory = plan.policyViolations.filter((v) => v.enforcementLevel === "mandatory").length;
+      const records = plan.domains.reduce((n, d) => n + d.records.length, 0);
+      return `  ${run.stack}  ${plan.domains.length} domains, ${records} records, ${plan.resourceCount} resources, ${mandatory} mandatory and ${plan.policyViolations.length - mandatory} advisory violations`;
+    });
+    io.stdout(`Plans of ${stacks.length} stacks (${flags.stack}):\n${rows.join("\n")}\n`);
+    if (flags.out) io.stdout(`Zone files: under ${flags.out}/<stack>/\n`);
+  }
+  for (const run of runs) if (run.status > EXIT.failed || run.stderr) io.stderr(run.stderr.replace(/^(?=.)/gm, `[${run.stack}] `));
+  return worstStatus(runs.map((r) => r.status));
 }
 
 /** The real path of `target`, resolving symlinks in the part of it that exists. */
@@ -188,9 +231,12 @@ async function planCommand(args: string[], io: Io): Promise<number> {
       "policy-config": { type: "string" },
       profile: { type: "string" },
       cwd: { type: "string" },
+      jobs: { type: "string" },
     }),
     "command line",
   );
+  if (isStackPattern(flags.stack)) return planStacks(flags, io);
+  if (flags.jobs !== undefined) throw new ValidationError("command line", ["--jobs: applies to a pattern of stacks (--stack 'estate-*'), not to one stack"]);
   // A directory that cannot be written is refused before the plan runs, not after.
   if (flags.out) prepareOutDir(flags.out);
   const projectDir = findProjectDir(flags.cwd ?? process.cwd());

@@ -4,6 +4,8 @@
 // JSON. No config reading, no validation, no components, no policy pack, no report:
 // what any tool that produced this plan would have to pay at the least.
 "use strict";
+// The same V8 code cache bin/postforge.js turns on, so start-up is measured alike.
+require("node:module").enableCompileCache?.();
 const { runOffline } = require("../../dist/cli/plan/engine");
 
 runOffline({ programPath: require.resolve("./program.cjs"), project: "postforge", stack: "bench", config: {} }).then((run) => {

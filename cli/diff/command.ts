@@ -19,6 +19,8 @@ export const DIFF_USAGE = `Usage:
       branch's and a pull request's) and print a Markdown report of what the
       DNS change means for mail authentication, then the records that change.
       Both plans must be of the same project and stack, unless --across-stacks.
+      Plans of several stacks (--stack 'PATTERN') are compared stack by stack,
+      after the domains that change stack.
 `;
 
 const planFile = (flag: string) =>
@@ -78,8 +80,16 @@ const planSchema = z.object({
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {
   const flags = parseOrThrow(diffFlags, parseDiffArgs(args), "command line");
-  const base = readPlan("--base", flags.base);
-  const head = readPlan("--head", flags.head);
+  const baseFile = readPlanFile("--base", flags.base);
+  const headFile = readPlanFile("--head", flags.head);
+  if (baseFile.kind !== headFile.kind) {
+    throw new ValidationError("command line", [
+      `--base is ${baseFile.kind === "estate" ? "the plan of several stacks" : "one stack's plan"} and --head ${headFile.kind === "estate" ? "the plan of several stacks" : "one stack's plan"}; plan both sides the same way (--stack NAME, or --stack 'PATTERN')`,
+    ]);
+  }
+  if (baseFile.kind === "estate" && headFile.kind === "estate") return writeReport(renderEstateDiff(baseFile.plans, headFile.plans), flags.out, io);
+  const base = (baseFile as { plan: DiffablePlan }).plan;
+  const head = (headFile as { plan: DiffablePlan }).plan;
   // A pull request's diff compares one stack before and after; two different stacks differ in everything.
   const mismatch = [
     ...(base.project !== undefined && head.project !== undefined && base.project !== head.project ? [`projects (${base.project} and ${head.project})`] : []),
@@ -90,17 +100,62 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
       `--base and --head are plans of different ${mismatch.join(" and ")}: a diff compares one stack's plan before and after a change; plan both sides with the same --stack, or pass --across-stacks to compare them anyway`,
     ]);
   }
-  const report = renderDiffMarkdown(comparePlans(base, head));
-  if (flags.out) {
+  return writeReport(renderDiffMarkdown(comparePlans(base, head)), flags.out, io);
+}
+
+function writeReport(report: string, out: string | undefined, io: Io): number {
+  if (out) {
     try {
-      fs.writeFileSync(flags.out, report);
+      fs.writeFileSync(out, report);
     } catch (error) {
-      throw new ValidationError("command line", [`--out = ${JSON.stringify(flags.out)}: cannot write the report (${(error as Error).message}); pass a path in an existing, writable directory`]);
+      throw new ValidationError("command line", [`--out = ${JSON.stringify(out)}: cannot write the report (${(error as Error).message}); pass a path in an existing, writable directory`]);
     }
   } else {
     io.stdout(report);
   }
   return 0;
+}
+
+/**
+ * The diff of two plans of several stacks (a sharded estate): the domains
+ * that change stack, then one diff of the estate as a whole, so a domain that
+ * only moves shows no change of its records, and one removed from the estate
+ * shows as removed.
+ */
+export function renderEstateDiff(base: DiffablePlan[], head: DiffablePlan[]): string {
+  const stackOf = (plans: DiffablePlan[]) => new Map(plans.flatMap((p) => p.domains.map((d) => [d.domain, p.stack] as const)));
+  const [bDomains, hDomains] = [stackOf(base), stackOf(head)];
+  const moved = [...hDomains].filter(([d, s]) => bDomains.has(d) && bDomains.get(d) !== s).sort(([x], [y]) => (x < y ? -1 : 1));
+  const label = (plans: DiffablePlan[]) => `${plans.length} stacks (${plans.map((p) => p.stack).join(", ")})`;
+  const lines = [`# Postforge DNS diff of an estate: ${label(base)} → ${label(head)}`, ""];
+  if (moved.length > 0) {
+    lines.push(
+      `**${moved.length} domain(s) change stack.** Unless its resources are moved first (\`pulumi state move --source FROM --dest TO URN...\`), deploying deletes its records from one stack and creates them in the other: a gap in DNS, and new DKIM keys where Postforge manages them.`,
+      "",
+      "| domain | from | to |",
+      "|---|---|---|",
+      ...moved.map(([d, s]) => `| \`${d}\` | \`${bDomains.get(d)}\` | \`${s}\` |`),
+      "",
+    );
+  } else {
+    lines.push("No domain changes stack.", "");
+  }
+  lines.push(renderDiffMarkdown(comparePlans(mergePlans(base, "estate"), mergePlans(head, "estate"))));
+  return `${lines.join("\n")}\n`;
+}
+
+/** The plans of several stacks as one (their domains, keys, hosts and findings together). */
+function mergePlans(plans: DiffablePlan[], stack: string): DiffablePlan {
+  return {
+    project: plans[0]?.project,
+    stack,
+    domains: plans.flatMap((p) => p.domains),
+    dkimKeys: plans.flatMap((p) => p.dkimKeys),
+    mtaStsPolicies: Object.assign({}, ...plans.map((p) => p.mtaStsPolicies)),
+    spfIncludeCosts: Object.assign({}, ...plans.map((p) => p.spfIncludeCosts)),
+    mailHosts: plans.flatMap((p) => p.mailHosts ?? []),
+    policyViolations: plans.flatMap((p) => (p.policyViolations ?? []).map((v) => ({ ...v, message: `[${p.stack}] ${v.message}` }))),
+  };
 }
 
 function parseDiffArgs(args: string[]): Record<string, unknown> {
@@ -111,7 +166,9 @@ function parseDiffArgs(args: string[]): Record<string, unknown> {
   }
 }
 
-function readPlan(flag: string, file: string): DiffablePlan {
+type PlanFile = { kind: "stack"; plan: DiffablePlan } | { kind: "estate"; plans: DiffablePlan[] };
+
+function readPlanFile(flag: string, file: string): PlanFile {
   const fix = "write it with `postforge plan --stack NAME --json > FILE`";
   let text: string;
   try {
@@ -125,5 +182,10 @@ function readPlan(flag: string, file: string): DiffablePlan {
   } catch (error) {
     throw new ValidationError("command line", [`${flag} = ${JSON.stringify(file)}: not JSON (${(error as Error).message}); ${fix}`]);
   }
-  return parseOrThrow(planSchema, json, `${flag} plan ${JSON.stringify(file)}`);
+  // `postforge plan --stack 'PATTERN' --json` writes {"formatVersion":1,"stacks":[plan, ...]}.
+  if (json && typeof json === "object" && Array.isArray((json as { stacks?: unknown }).stacks)) {
+    const plans = (json as { stacks: unknown[] }).stacks.map((p, i) => parseOrThrow(planSchema, p, `${flag} plan ${JSON.stringify(file)} stacks[${i}]`));
+    return { kind: "estate", plans };
+  }
+  return { kind: "stack", plan: parseOrThrow(planSchema, json, `${flag} plan ${JSON.stringify(file)}`) };
 }

@@ -4,7 +4,7 @@ import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
 import { compareRecords, compareText, enclosingZone, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
 import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
-import { MAIL_HOST_TYPE } from "../../components/mta-host/mail-host";
+import { MAIL_HOST_TYPE } from "../../components/type-tokens";
 import type { CapturedResource, OfflineRunResult } from "./engine";
 import type { PlannedViolation } from "./policies";
 

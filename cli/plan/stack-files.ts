@@ -34,9 +34,14 @@ export function findProjectDir(start: string): string {
   }
 }
 
-export function listStacks(projectDir: string): string[] {
+/** Where the project's stack files are: Pulumi.yaml's `stackConfigDir`, or the project directory. */
+export function stackConfigDirOf(projectDir: string): string {
   const project = readYamlFile(path.join(projectDir, "Pulumi.yaml")) as Record<string, unknown>;
-  const dir = path.join(projectDir, String(project.stackConfigDir ?? "."));
+  return path.join(projectDir, String(project.stackConfigDir ?? "."));
+}
+
+export function listStacks(projectDir: string): string[] {
+  const dir = stackConfigDirOf(projectDir);
   return fs
     .readdirSync(dir)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
@@ -152,7 +157,7 @@ function editDistance(a: string, b: string): number {
  * string and `<<` is an ordinary key. js-yaml, not \`yaml\`: a 1,000-domain
  * stack file parses in a seventh of the time.
  */
-function readYamlFile(file: string): unknown {
+export function readYamlFile(file: string): unknown {
   try {
     return loadYaml(fs.readFileSync(file, "utf8"), { schema: CORE_SCHEMA, filename: path.basename(file) });
   } catch (error) {

@@ -5,6 +5,7 @@ import { parseOrThrow, ValidationError } from "../../components/validation";
 import { isDomainName, isSelector } from "../../components/dns/protocols/common";
 import type { DmarcMode } from "../../components/dns/protocols/dmarc";
 import { findProjectDir, loadProjectStack } from "../plan/stack-files";
+import { defaultJobs, isStackPattern, runPerStack, stacksMatching, worstStatus } from "../fan-out";
 import type { Check } from "./checks/check";
 import { createDnsLookup, type DnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./dns";
 import { renderChecklist, renderJson } from "./report";
@@ -17,14 +18,15 @@ import { verifyDomains, verifyPlan, type VerifyOptions } from "./run";
  * 2 on bad flags; the caller (cli/postforge.ts) maps thrown ValidationErrors to 2.
  */
 
-export const VERIFY_USAGE = `  postforge verify --stack NAME [--resolver HOST:PORT] [--timeout MS] [--tls] [--json] [--cwd DIR]
+export const VERIFY_USAGE = `  postforge verify --stack NAME|PATTERN [--resolver HOST:PORT] [--timeout MS] [--tls] [--json] [--cwd DIR]
   postforge verify --domain NAME [--domain NAME ...] [--dkim-selector S ...] [--dmarc-mode rfc9989|rfc7489]
                    [--resolver HOST:PORT] [--timeout MS] [--tls] [--json]
       Query DNS and check the live records: against the stack's plan (--stack), or
       against the standards alone (--domain). SPF is evaluated through includes,
       DMARC report authorization, FCrDNS, MTA-STS, TLS-RPT, BIMI and STARTTLS are
       checked. --tls also fetches MTA-STS policies and checks MX certificates.
-      Exit 1 when any check fails.
+      Exit 1 when any check fails. A pattern (--stack 'estate-*') verifies
+      every matching stack, each in its own process, one per core at a time.
 `;
 
 interface Io {
@@ -52,7 +54,7 @@ function validPort(port: string | undefined): boolean {
 
 const verifyFlags = z
   .strictObject({
-    "--stack": z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a stack name of letters, digits, '.', '_' or '-', e.g. --stack prod" }).optional(),
+    "--stack": z.string().regex(/^[A-Za-z0-9_.*-]+$/, { error: "must be a stack name of letters, digits, '.', '_' or '-' (or a pattern with *), e.g. --stack prod" }).optional(),
     "--domain": z
       .array(z.string().refine((d) => isDomainName(d), { error: "must be a domain name such as example.com (ASCII; IDNs in xn-- form)" }))
       .optional(),
@@ -145,6 +147,7 @@ function reportProgress(dns: DnsLookup, stream: NodeJS.WriteStream = process.std
 
 export async function verifyCommand(args: string[], io: Io, overrides: VerifyOverrides = {}): Promise<number> {
   const flags = parseOrThrow(verifyFlags, readFlags(args), "command line");
+  if (flags["--stack"] !== undefined && isStackPattern(flags["--stack"])) return verifyStacks(flags["--stack"], args, flags["--json"], flags["--cwd"], io);
   const timeoutMs = flags["--timeout"] ?? DEFAULT_TIMEOUT_MS;
   const dns = createDnsLookup({ server: flags["--resolver"], timeoutMs, concurrency: DEFAULT_CONCURRENCY });
   const base = { dns, tls: flags["--tls"], timeoutMs, smtp: overrides.smtp ?? { port: 25 }, policyUrl: overrides.policyUrl };
@@ -171,4 +174,29 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
   }
   io.stdout(flags["--json"] ? renderJson(checks) : renderChecklist(checks, title));
   return checks.some((c) => c.status === "fail") ? 1 : 0;
+}
+
+/** `verify --stack PATTERN`: each matching stack verified by its own process, the reports one after another. */
+async function verifyStacks(pattern: string, args: string[], json: boolean, cwd: string | undefined, io: Io): Promise<number> {
+  const projectDir = findProjectDir(cwd ?? process.cwd());
+  const stacks = stacksMatching(projectDir, pattern);
+  const rest = withoutFlag(withoutFlag(args, "--stack"), "--cwd");
+  const runs = await runPerStack("verify", stacks, [...rest, "--cwd", projectDir], defaultJobs());
+  if (json) {
+    io.stdout(`{"stacks":[${runs.map((r) => `{"stack":${JSON.stringify(r.stack)},"status":${r.status},"report":${r.stdout.trim() || "null"}}`).join(",\n")}]}\n`);
+  } else {
+    for (const run of runs) io.stdout(run.stdout.endsWith("\n") || run.stdout === "" ? run.stdout : `${run.stdout}\n`);
+  }
+  for (const run of runs) if (run.stderr) io.stderr(run.stderr.replace(/^(?=.)/gm, `[${run.stack}] `));
+  return worstStatus(runs.map((r) => r.status));
+}
+
+/** The arguments without a flag and its value (`--flag V` or `--flag=V`). */
+function withoutFlag(args: string[], flag: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === flag) i++;
+    else if (!args[i].startsWith(`${flag}=`)) out.push(args[i]);
+  }
+  return out;
 }

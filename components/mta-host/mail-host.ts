@@ -1,7 +1,8 @@
 import { isIPv4 } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomBytes, RandomPassword } from "@pulumi/random";
-import { getCallerIdentityOutput } from "@pulumi/aws";
+// The module itself, not @pulumi/aws's index, which loads every service's (a tenth of a small plan).
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
 import { Eip, EipAssociation, EipDomainName, getAmiOutput, Instance, SecurityGroup } from "@pulumi/aws/ec2";
 import type { input as inputs } from "@pulumi/aws/types";

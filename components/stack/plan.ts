@@ -5,6 +5,7 @@ import type { DnsBackend, PreparedRecords } from "../dns/backend";
 import { prepareOrThrow } from "../dns/mail-domain";
 import { mailHostPreflightProblems } from "../mta-host/mail-host";
 import { parseOrThrow, ValidationError } from "../validation";
+import { stackSizeProblem } from "./size-limit";
 
 /**
  * Everything MailStack builds, decided before the first resource exists:
@@ -60,6 +61,7 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
   // whether every zone encodes for its provider (names, TTL ranges). Managed DKIM keys take part
   // through a placeholder of their record, the host's A record through one of its own.
   const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend));
+  const preparedCounts: number[] = [];
   const prepared = desired.domains.map((zone, i) => {
     const madeAtDeploy = zone.dkimKeys.length > 0 || zone.hostAddress !== undefined;
     const records = prepareOrThrow(zone.domain, backends[i], [
@@ -67,7 +69,23 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
       ...zone.dkimKeys.map((k) => dkimPlaceholderRecord(zone.domain, k.selector, k.algorithm, zone.ttl)),
       ...(zone.hostAddress ? [hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl)] : []),
     ]);
+    preparedCounts.push(records.names.length);
     return madeAtDeploy ? undefined : records;
   });
+  // Past what one Pulumi program can hold, refuse now, not by V8's out-of-memory abort mid-run.
+  const sizeProblem = stackSizeProblem(estimatedResourceCount(desired, preparedCounts, mailHost !== undefined), desired.domains.length);
+  if (sizeProblem) throw new ValidationError(subject, [sizeProblem]);
   return { config, desired, mailHost, backends, prepared };
+}
+
+/**
+ * About how many resources the stack registers: its DNS records, a MailDomain
+ * per zone, a DkimKeyring per zone with keys and three resources per key (the
+ * key, its secret and version), the mail host's (about 30) and the stack's own few.
+ */
+function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number[], hasMailHost: boolean): number {
+  const dns = dnsRecordsPerZone.reduce((n, c) => n + c, 0);
+  const keys = desired.domains.reduce((n, d) => n + d.dkimKeys.length, 0);
+  const keyrings = desired.domains.filter((d) => d.dkimKeys.length > 0).length;
+  return dns + desired.domains.length + keyrings + 3 * keys + (hasMailHost ? 30 : 0) + 4;
 }

@@ -1,0 +1,158 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { dump } from "js-yaml";
+import { z } from "zod";
+import { parseOrThrow, ValidationError } from "../../components/validation";
+import { findProjectDir, listStacks, readYamlFile, stackConfigDirOf } from "../plan/stack-files";
+import { assignShards, shardNames, type ShardAssignment } from "./assign";
+import { readEstate, type Estate } from "./estate";
+
+/**
+ * `postforge shard --estate FILE`: split an estate across stacks. Writes one
+ * stack file per shard (`stacks/Pulumi.<prefix>-NN.yaml`) from the estate
+ * file; `--check` writes nothing and fails when a file is out of date (for
+ * CI). A domain already in one shard is never moved to another unless
+ * `--allow-moves`: a move deletes its records from one stack and creates them
+ * in the other, so DNS has a gap, and managed DKIM keys are made anew.
+ */
+
+export const SHARD_USAGE = `  postforge shard --estate FILE [--check] [--allow-moves] [--list] [--cwd DIR]
+      Split an estate too large for one stack (README, "Large estates") into
+      shard stacks: writes stacks/Pulumi.<prefix>-NN.yaml for each, every
+      domain in the same shard on every run, a mail host's domains together.
+      Then \`postforge plan|verify --stack '<prefix>-*'\` runs every shard.
+      --check only reports files that would change (exit 1 if any).
+      --list prints the shard stacks as a JSON list (a CI matrix) and writes nothing.
+      --allow-moves lets a domain change shard (move its resources with
+      \`pulumi state move\` before deploying, or they are deleted and recreated).
+`;
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const shardFlags = z.strictObject({
+  estate: z.string({ error: "is required: the estate file, e.g. --estate estate.yaml" }).min(1, { error: "must be a file path" }),
+  check: z.boolean().default(false),
+  list: z.boolean().default(false),
+  "allow-moves": z.boolean().default(false),
+  cwd: z.string().optional(),
+});
+
+const GENERATED = "# Written by `postforge shard` from the estate file; edit that, then run it again.\n";
+
+export async function shardCommand(args: string[], io: Io): Promise<number> {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args, options: { estate: { type: "string" }, check: { type: "boolean" }, list: { type: "boolean" }, "allow-moves": { type: "boolean" }, cwd: { type: "string" } }, strict: true }).values;
+  } catch (error) {
+    throw new ValidationError("command line", [`${(error as Error).message}\n\nUsage:\n${SHARD_USAGE}`]);
+  }
+  const flags = parseOrThrow(shardFlags, values, "command line");
+  const projectDir = findProjectDir(flags.cwd ?? process.cwd());
+  const estateFile = path.resolve(flags.cwd ?? process.cwd(), flags.estate);
+  if (!fs.existsSync(estateFile)) throw new ValidationError("command line", [`--estate = ${JSON.stringify(flags.estate)}: no such file (${estateFile})`]);
+  const estate = readEstate(estateFile);
+  const shards = shardNames(estate.stackPrefix, estate.shardCount);
+  let assignment: ShardAssignment;
+  try {
+    // Parked domains take part too: one joins its parent or subdomains' unit, else it is a unit of its own.
+    assignment = assignShards([...estate.domains, ...estate.parkedDomains], estate.mailHosts, shards);
+  } catch (error) {
+    throw new ValidationError(`estate ${flags.estate}`, [(error as Error).message]);
+  }
+
+  const dir = stackConfigDirOf(projectDir);
+  const current = currentAssignment(projectDir, dir, estate.stackPrefix);
+  const moves = [...assignment.domainShard].filter(([domain, shard]) => current.has(domain) && current.get(domain) !== shard);
+  if (moves.length > 0 && !flags["allow-moves"]) {
+    throw new ValidationError(`estate ${flags.estate}`, [
+      `${moves.length} domain(s) would change shard: ${moves
+        .slice(0, 20)
+        .map(([d, s]) => `${d} (${current.get(d)} -> ${s})`)
+        .join(", ")}${moves.length > 20 ? ", ..." : ""}. Deployed as it is, a move deletes a domain's records from one stack and creates them in the other (a gap in DNS; managed DKIM keys are made anew). Keep shardCount as it was, or pass --allow-moves and first move each domain's resources between the stacks' states (pulumi state move --source FROM --dest TO URN...), so nothing is deleted or created`,
+    ]);
+  }
+
+  const files = renderShardFiles(estate, assignment);
+  if (flags.list) {
+    // The shards that have domains, as a GitHub Actions matrix takes them: fromJSON(...).
+    io.stdout(`${JSON.stringify(shards.filter((s) => files.has(s)))}\n`);
+    return 0;
+  }
+  const stale: string[] = [];
+  const lines: string[] = [];
+  for (const shard of shards) {
+    const file = path.join(dir, `Pulumi.${shard}.yaml`);
+    const text = files.get(shard);
+    const count = [...assignment.domainShard.values()].filter((s) => s === shard).length;
+    const host = [...assignment.hostShard].find(([, s]) => s === shard);
+    if (text === undefined) {
+      lines.push(`  ${shard}  no domains (no stack file written)`);
+      continue;
+    }
+    const before = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+    const state = before === text ? "unchanged" : before === undefined ? "new" : "changed";
+    if (state !== "unchanged") stale.push(path.relative(projectDir, file));
+    if (!flags.check && state !== "unchanged") fs.writeFileSync(file, text);
+    lines.push(`  ${shard}  ${String(count).padStart(6)} domains${host ? `, mail host ${estate.mailHosts[host[0]].hostname}` : ""}  ${state}`);
+  }
+  // A unit is never split: one that outgrows its share (every domain reporting to one estate
+  // domain, say) makes its shard larger than the rest. Said here, before a plan hits the size limit.
+  const share = Math.ceil(assignment.domainShard.size / shards.length);
+  const large = shards.length > 1 ? assignment.units.filter((u) => u.length > 1.5 * share) : [];
+  const leftover = listStacks(projectDir).filter((s) => isShardOf(s, estate.stackPrefix) && !shards.includes(s));
+  io.stdout(`Estate ${flags.estate}: ${assignment.domainShard.size} domains in ${shards.length} shards (${assignment.units.length} units kept together)\n${lines.join("\n")}\n`);
+  for (const unit of large) {
+    io.stdout(
+      `${unit.length} domains (${unit.slice(0, 3).join(", ")}, ...) reference each other (MX hosts, SPF a:, report addresses, a mail host) and stay in ${assignment.domainShard.get(unit[0])}, over its share of ${share}; send their reports to a domain outside the estate to let them spread.\n`,
+    );
+  }
+  if (moves.length > 0) io.stdout(`${moves.length} domain(s) change shard (--allow-moves): move their resources with \`pulumi state move --source FROM --dest TO URN...\` before deploying, or they are deleted and created anew.\n`);
+  if (leftover.length > 0) io.stdout(`No longer shards of the estate: ${leftover.join(", ")}; destroy each (pulumi destroy --stack NAME) once its domains are deployed elsewhere, then remove its file.\n`);
+  if (flags.check) {
+    if (stale.length > 0) io.stdout(`Out of date: ${stale.join(", ")}; run \`postforge shard --estate ${flags.estate}\`\n`);
+    return stale.length > 0 ? 1 : 0;
+  }
+  return 0;
+}
+
+function isShardOf(stack: string, prefix: string): boolean {
+  return stack.startsWith(`${prefix}-`) && /^\d+$/.test(stack.slice(prefix.length + 1));
+}
+
+/** Domain → shard, as the shard stack files already on disk have it. */
+function currentAssignment(projectDir: string, dir: string, prefix: string): Map<string, string> {
+  const current = new Map<string, string>();
+  for (const stack of listStacks(projectDir).filter((s) => isShardOf(s, prefix))) {
+    const parsed = readYamlFile(path.join(dir, `Pulumi.${stack}.yaml`)) as { config?: Record<string, unknown> } | null;
+    for (const key of ["postforge:domains", "postforge:parkedDomains"]) {
+      const list = parsed?.config?.[key];
+      if (!Array.isArray(list)) continue;
+      for (const d of list) if (d && typeof (d as { name?: unknown }).name === "string") current.set((d as { name: string }).name.toLowerCase().replace(/\.$/, ""), stack);
+    }
+  }
+  return current;
+}
+
+/** Each shard's stack file text (shards without a domain have none), domains in the estate's order. */
+export function renderShardFiles(estate: Estate, assignment: ShardAssignment): Map<string, string> {
+  const files = new Map<string, string>();
+  const shardOf = (name: string) => assignment.domainShard.get(name.toLowerCase().replace(/\.$/, ""));
+  for (const shard of assignment.shards) {
+    const domains = estate.domains.filter((d) => shardOf(d.name) === shard);
+    const parked = estate.parkedDomains.filter((d) => shardOf(d.name) === shard);
+    if (domains.length + parked.length === 0) continue;
+    const host = [...assignment.hostShard].find(([, s]) => s === shard);
+    const config: Record<string, unknown> = {
+      ...estate.config,
+      ...(domains.length > 0 ? { "postforge:domains": domains } : {}),
+      ...(parked.length > 0 ? { "postforge:parkedDomains": parked } : {}),
+      ...(host ? { "postforge:mailHost": estate.mailHosts[host[0]] } : {}),
+    };
+    files.set(shard, GENERATED + dump({ config }, { lineWidth: -1, noRefs: true }));
+  }
+  return files;
+}
