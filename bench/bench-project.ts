@@ -18,13 +18,13 @@ export interface BenchProject {
   policyConfigFile: string;
 }
 
-export function writeBenchProject(projectDir: string, stack: string, domainCount: number): BenchProject {
+export function writeBenchProject(projectDir: string, stack: string, domainCount: number, address?: (i: number) => string): BenchProject {
   fs.mkdirSync(path.join(projectDir, "stacks"), { recursive: true });
   for (const file of ["Pulumi.yaml", "index.ts", "tsconfig.json"]) {
     const link = path.join(projectDir, file);
     if (!fs.existsSync(link)) fs.symlinkSync(path.join(REPO, file), link);
   }
-  writeStackFile(path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`), generateStackConfig(domainCount, "cloudflare"));
+  writeStackFile(path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`), generateStackConfig(domainCount, "cloudflare", address));
   const policyConfigFile = path.join(projectDir, "policy-config.json");
   fs.writeFileSync(policyConfigFile, JSON.stringify({ "dmarc-reporting": { externalReportDestinations: ["reports.example.com"] } }));
   return { projectDir, stack, policyConfigFile };

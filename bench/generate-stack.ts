@@ -5,12 +5,17 @@ import { generateKeyPairSync } from "node:crypto";
  * own mail host, HELO SPF, SPF with a third-party include, RSA and Ed25519
  * DKIM keys, DMARC with external reports, MTA-STS, TLS-RPT and CAA.
  */
-export function generateStackConfig(domainCount: number, provider: "cloudflare" | "route53"): Record<string, string> {
+export function generateStackConfig(
+  domainCount: number,
+  provider: "cloudflare" | "route53",
+  /** The i-th domain's host address (default in 198.51.0.0/16, documentation space). */
+  address: (i: number) => string = (i) => `198.51.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+): Record<string, string> {
   const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "der" }).toString("base64");
   const ed = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "der" }).subarray(12).toString("base64");
   const domains = Array.from({ length: domainCount }, (_, i) => {
     const name = `sender${i}.example`;
-    const ip = `198.51.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    const ip = address(i);
     return {
       name,
       dns: provider === "cloudflare" ? { provider, zoneId: i.toString(16).padStart(32, "0") } : { provider, hostedZoneId: `Z${i.toString().padStart(20, "0")}` },

@@ -1,9 +1,11 @@
 /**
  * Whole-process measurement for the benchmarks: each sample is one fresh
- * `node` process, its wall time taken around it by the parent, its CPU time
- * (user + system) and peak RSS reported by the process itself on exit
- * (./usage-probe.cjs, preloaded). A subject and its floor are interleaved,
- * the order swapped every round, so drift in the machine's speed hits both.
+ * `node` process (and any it starts), its wall time taken around it by the
+ * parent, CPU time (user + system) summed over every node process of the
+ * run, and peak RSS the largest of theirs, each reported by the process
+ * itself on exit (./usage-probe.cjs, preloaded through NODE_OPTIONS, which
+ * children inherit). A subject and its floor are interleaved, the order
+ * swapped every round, so drift in the machine's speed hits both.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,6 +17,8 @@ export interface ProcessSample {
   wallMs: number;
   cpuMs: number;
   peakRssMiB: number;
+  /** Node processes in the run. */
+  processes: number;
 }
 
 export interface ProcessRun {
@@ -36,9 +40,9 @@ export function measureProcess(run: ProcessRun): ProcessSample {
   fs.rmSync(usageFile, { force: true });
   const out = fs.openSync(run.stdoutFile, "w");
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ["--require", PROBE, ...run.args], {
+  const result = spawnSync(process.execPath, run.args, {
     cwd: run.cwd,
-    env: { ...process.env, ...run.env, BENCH_USAGE_FILE: usageFile },
+    env: { ...process.env, ...run.env, BENCH_USAGE_FILE: usageFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${PROBE}`.trim() },
     stdio: ["ignore", out, "pipe"],
     maxBuffer: 1 << 26,
   });
@@ -47,9 +51,18 @@ export function measureProcess(run: ProcessRun): ProcessSample {
   if (!(run.okStatus ?? [0]).includes(result.status ?? -1)) {
     throw new Error(`node ${run.args.join(" ")} exited ${result.status ?? result.signal}:\n${result.stderr.toString().slice(-4000)}`);
   }
-  const usage = JSON.parse(fs.readFileSync(usageFile, "utf8")) as { cpuMicros: number; maxRssKiB: number };
+  const usage = fs
+    .readFileSync(usageFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { cpuMicros: number; maxRssKiB: number });
   fs.rmSync(usageFile, { force: true });
-  return { wallMs, cpuMs: usage.cpuMicros / 1000, peakRssMiB: usage.maxRssKiB / 1024 };
+  return {
+    wallMs,
+    cpuMs: usage.reduce((n, u) => n + u.cpuMicros, 0) / 1000,
+    peakRssMiB: Math.max(...usage.map((u) => u.maxRssKiB)) / 1024,
+    processes: usage.length,
+  };
 }
 
 export interface Comparison {
@@ -77,6 +90,7 @@ export function compareProcesses(rounds: number, subject: () => ProcessSample, f
     wallMs: median(xs.map((x) => x.wallMs)),
     cpuMs: median(xs.map((x) => x.cpuMs)),
     peakRssMiB: median(xs.map((x) => x.peakRssMiB)),
+    processes: xs[0].processes,
   });
   return { subject: summary(a), floor: summary(b), rounds };
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the offline plan as users run it, whole processes against
- * the floor, and the README's benchmark table rewritten from the figures.
+ * The plan benchmark (`npm run bench`, with ./commands.ts): the offline plan
+ * as users run it, whole processes against the floor.
  *
  * - Postforge: `node bin/postforge.js plan --stack bench --json --cwd DIR`,
  *   stdout to a file: start-up, the YAML stack file, the program (index.ts
@@ -9,55 +9,92 @@
  *   resources with precomputed inputs under the same engine and mocks, its
  *   resources printed as JSON.
  *
+ * - A sharded estate (BENCH_ESTATE_DOMAINS, default 10,000, in
+ *   BENCH_ESTATE_SHARDS stacks, default 10): `postforge shard`, then
+ *   `postforge plan --stack 'estate-*' --json`, one process per shard, one per
+ *   core at a time; the floor runs its program per shard the same way.
+ *
  * Both run on the same node with the same flags; rounds interleaved, medians.
- * Exits 1 when Postforge is over 1.25x the floor in wall or CPU time.
- * BENCH_SIZES (default 100,1000) and BENCH_ROUNDS (default 5) change the runs;
- * BENCH_README=0 leaves the README alone.
+ * Over 1.25x the floor in wall or CPU time for one stack is over the ceiling.
+ * BENCH_SIZES (default 100,1000), BENCH_ROUNDS (5) and BENCH_ESTATE_ROUNDS (3)
+ * change the runs; BENCH_ESTATE_DOMAINS=0 leaves the estate out.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { writeBenchProject } from "./bench-project";
-import { compareProcesses, measureProcess, type Comparison } from "./measure";
-import { updateReadmeTable, type BenchRow } from "./readme-table";
+import { writeBenchProject, writeEstateProject } from "./bench-project";
+import { compareProcesses, measureProcess } from "./measure";
+import type { BenchRow } from "./readme-table";
 
 const REPO = path.resolve(__dirname, "..");
-const SIZES = (process.env.BENCH_SIZES ?? "100,1000").split(",").map(Number);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const BIN = path.join(REPO, "bin", "postforge.js");
 const CEILING = 1.25;
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-bench-"));
-const bin = path.join(REPO, "bin", "postforge.js");
-const rows: BenchRow[] = [];
-let over = false;
+/** Provider resources the program registers for a project's stack, for the floor (in a process of its own). */
+function floorRecords(projectDir: string, stack: string, out: string): number {
+  execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "floor", "records.ts"), projectDir, stack, out], { stdio: "inherit" });
+  return (JSON.parse(fs.readFileSync(out, "utf8")) as unknown[]).length;
+}
 
-console.log(`Offline plan, whole processes, median of ${ROUNDS} interleaved rounds (node ${process.version}, ${os.cpus().length} cores)`);
-for (const domains of SIZES) {
-  const project = writeBenchProject(path.join(work, `d${domains}`), "bench", domains);
-  const floorRecords = path.join(work, `d${domains}-floor.json`);
-  execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "floor", "records.ts"), project.projectDir, "bench", floorRecords], { stdio: "inherit" });
-  const resources = (JSON.parse(fs.readFileSync(floorRecords, "utf8")) as unknown[]).length;
+export interface PlanBenchResult {
+  rows: BenchRow[];
+  over: boolean;
+}
+
+export function runPlanBench(work: string): PlanBenchResult {
+  const sizes = (process.env.BENCH_SIZES ?? "100,1000").split(",").filter(Boolean).map(Number);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const rows: BenchRow[] = [];
+  let over = false;
+  console.log(`Offline plan, whole processes, median of ${rounds} interleaved rounds (node ${process.version}, ${os.availableParallelism()} cores)`);
+  for (const domains of sizes) {
+    const project = writeBenchProject(path.join(work, `d${domains}`), "bench", domains);
+    const records = path.join(work, `d${domains}-floor.json`);
+    const resources = floorRecords(project.projectDir, "bench", records);
+    const result = compareProcesses(
+      rounds,
+      () => measureProcess({ args: [BIN, "plan", "--stack", "bench", "--json", "--cwd", project.projectDir, "--policy-config", project.policyConfigFile], stdoutFile: path.join(work, "plan.json") }),
+      () => measureProcess({ args: [path.join(__dirname, "floor", "process.cjs")], env: { BENCH_FLOOR_RECORDS: records }, stdoutFile: path.join(work, "floor.json") }),
+    );
+    const row = { label: `plan, ${domains.toLocaleString("en-US")} domains, one stack (${resources.toLocaleString("en-US")} DNS records)`, ...result };
+    rows.push(row);
+    printRow(row);
+    if (result.subject.wallMs / result.floor.wallMs > CEILING || result.subject.cpuMs / result.floor.cpuMs > CEILING) over = true;
+  }
+  const estateDomains = Number(process.env.BENCH_ESTATE_DOMAINS ?? 10000);
+  if (estateDomains > 0) rows.push(estateRow(work, estateDomains, Number(process.env.BENCH_ESTATE_SHARDS ?? 10), Number(process.env.BENCH_ESTATE_ROUNDS ?? 3)));
+  console.log(over ? `over the ceiling: a one-stack plan costs more than ${CEILING}x the floor` : `every one-stack plan within ${CEILING}x of the floor`);
+  return { rows, over };
+}
+
+function estateRow(work: string, domains: number, shards: number, rounds: number): BenchRow {
+  const project = writeEstateProject(path.join(work, "estate"), domains, shards);
+  const started = process.hrtime.bigint();
+  execFileSync(process.execPath, [BIN, "shard", "--estate", project.estateFile, "--cwd", project.projectDir], { stdio: "ignore" });
+  const shardSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const stacks = JSON.parse(execFileSync(process.execPath, [BIN, "shard", "--estate", project.estateFile, "--cwd", project.projectDir, "--list"], { encoding: "utf8" })) as string[];
+  let resources = 0;
+  const files = stacks.map((stack) => {
+    const out = path.join(work, `estate-${stack}-floor.json`);
+    resources += floorRecords(project.projectDir, stack, out);
+    return out;
+  });
+  const jobs = String(os.availableParallelism());
   const result = compareProcesses(
-    ROUNDS,
-    () => measureProcess({ args: [bin, "plan", "--stack", "bench", "--json", "--cwd", project.projectDir, "--policy-config", project.policyConfigFile], stdoutFile: path.join(work, "plan.json") }),
-    () => measureProcess({ args: [path.join(__dirname, "floor", "process.cjs")], env: { BENCH_FLOOR_RECORDS: floorRecords }, stdoutFile: path.join(work, "floor.json") }),
+    rounds,
+    () => measureProcess({ args: [BIN, "plan", "--stack", "estate-*", "--json", "--cwd", project.projectDir, "--policy-config", project.policyConfigFile], stdoutFile: path.join(work, "estate.json") }),
+    () => measureProcess({ args: [path.join(__dirname, "floor", "estate.cjs"), ...files], env: { BENCH_JOBS: jobs }, stdoutFile: path.join(work, "estate-floor.json") }),
   );
-  const row = { label: `${domains.toLocaleString("en-US")} domains, one stack (${resources.toLocaleString("en-US")} DNS records)`, ...result };
-  rows.push(row);
+  const row = {
+    label: `plan, ${domains.toLocaleString("en-US")} domains in ${stacks.length} shards (${resources.toLocaleString("en-US")} DNS records; ${jobs} at a time; \`postforge shard\` ${shardSeconds.toFixed(1)} s before)`,
+    ...result,
+  };
   printRow(row);
-  if (result.subject.wallMs / result.floor.wallMs > CEILING || result.subject.cpuMs / result.floor.cpuMs > CEILING) over = true;
+  return row;
 }
-fs.rmSync(work, { recursive: true, force: true });
 
-if (process.env.BENCH_README !== "0") {
-  updateReadmeTable(path.join(REPO, "README.md"), "plan", rows, `node ${process.version}, ${os.cpus().length} cores, median of ${ROUNDS} interleaved rounds`);
-  console.log("README.md: benchmark table updated");
-}
-console.log(over ? `over the ceiling: Postforge costs more than ${CEILING}x the floor` : `every ratio within ${CEILING}x of the floor`);
-if (over) process.exitCode = 1;
-
-function printRow(row: BenchRow & Comparison): void {
+export function printRow(row: BenchRow): void {
   const r = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   const { subject: s, floor: f } = row;
   console.log(`  ${row.label}`);

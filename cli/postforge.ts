@@ -3,20 +3,20 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseOrThrow, ValidationError } from "../components/validation";
-import { renderZoneFile, zoneFileName } from "../components/dns/zonefile";
 import type { OfflineRunError } from "./plan/engine";
 import { POLICY_PROFILES } from "./plan/profiles";
-import { DIFF_USAGE, diffCommand } from "./diff/command";
-import { VERIFY_USAGE, verifyCommand } from "./verify/command";
-import { SHARD_USAGE, shardCommand } from "./shard/command";
-import { defaultJobs, isStackPattern, runPerStack, stacksMatching, worstStatus } from "./fan-out";
-import { findProjectDir, loadProjectStack } from "./plan/stack-files";
+import { DIFF_USAGE, PLAN_USAGE, SHARD_USAGE, VERIFY_USAGE } from "./usage";
 
 /*
- * The Pulumi SDK and the cloud providers load only for the commands that run a
+ * Each command's modules load when it runs (help texts are in ./usage.ts), and
+ * the Pulumi SDK and the cloud providers only for the commands that run a
  * stack program (plan, verify --stack): `verify --domain` and `diff` start in
  * a fraction of the time (see README, "Fast commands").
  */
+const stackFiles = () => require("./plan/stack-files") as typeof import("./plan/stack-files");
+/** Whether a --stack value names several stacks (a `*` pattern; see ./fan-out.ts). */
+const isStackPattern = (stack: string) => stack.includes("*");
+
 const planModules = () => ({
   policies: require("./plan/policies") as typeof import("./plan/policies"),
   plan: require("./plan/plan") as typeof import("./plan/plan"),
@@ -28,17 +28,6 @@ const planModules = () => ({
  * 2 invalid input (flags or stack config), 3 an unexpected error.
  */
 
-const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR] [--jobs N]
-      Run the stack program offline (no Pulumi CLI, credentials or network),
-      print the DNS records and mail host \`pulumi up\` would create, and judge
-      them with the policy pack (policies/). Exits 1 when a mandatory rule fails.
-      --json prints the plan as JSON; --out DIR also writes one RFC 1035 zone
-      file per domain. --policy-config takes the JSON file \`pulumi preview
-      --policy-pack-config\` takes; --profile adds a shipped profile.
-      A pattern (--stack 'estate-*') plans every matching stack, each in its
-      own process, --jobs at a time (default: one per core); --json then
-      prints {"formatVersion":1,"stacks":[plan, ...]}, --out DIR/<stack>/.
-`;
 
 const USAGE = `Usage:
 ${PLAN_USAGE}${DIFF_USAGE.replace(/^Usage:\n/, "")}${VERIFY_USAGE}${SHARD_USAGE}  postforge --version
@@ -109,11 +98,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case "plan":
         return await planCommand(rest, io);
       case "diff":
-        return await diffCommand(rest, io);
+        return await (require("./diff/command") as typeof import("./diff/command")).diffCommand(rest, io);
       case "verify":
-        return await verifyCommand(rest, io);
+        return await (require("./verify/command") as typeof import("./verify/command")).verifyCommand(rest, io);
       case "shard":
-        return await shardCommand(rest, io);
+        return await (require("./shard/command") as typeof import("./shard/command")).shardCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
@@ -140,7 +129,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 /** `plan --stack PATTERN`: every matching stack planned in its own process, the results put together. */
 async function planStacks(flags: z.output<typeof planFlags>, io: Io): Promise<number> {
   if (flags.out) prepareOutDir(flags.out);
-  const projectDir = findProjectDir(flags.cwd ?? process.cwd());
+  const projectDir = stackFiles().findProjectDir(flags.cwd ?? process.cwd());
+  const { defaultJobs, runPerStack, stacksMatching, worstStatus } = require("./fan-out") as typeof import("./fan-out");
   const stacks = stacksMatching(projectDir, flags.stack);
   const pass = [
     "--json",
@@ -239,15 +229,17 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   if (flags.jobs !== undefined) throw new ValidationError("command line", ["--jobs: applies to a pattern of stacks (--stack 'estate-*'), not to one stack"]);
   // A directory that cannot be written is refused before the plan runs, not after.
   if (flags.out) prepareOutDir(flags.out);
+  const { findProjectDir, loadProjectStack } = stackFiles();
   const projectDir = findProjectDir(flags.cwd ?? process.cwd());
   const project = loadProjectStack(projectDir, flags.stack);
   const { policies, plan: planModule, report } = planModules();
   const policyConfig = policies.readPolicyConfig(projectDir, flags["policy-config"], flags.profile);
   const plan = await policies.planWithPolicies(project, policyConfig);
   if (flags.out) {
+    const zonefile = require("../components/dns/zonefile") as typeof import("../components/dns/zonefile");
     // prepareOutDir made the directory before the plan ran.
     for (const domain of plan.domains) {
-      fs.writeFileSync(path.join(flags.out, zoneFileName(domain.domain)), renderZoneFile(domain.domain, domain.records.map(planModule.modelRecord)));
+      fs.writeFileSync(path.join(flags.out, zonefile.zoneFileName(domain.domain)), zonefile.renderZoneFile(domain.domain, domain.records.map(planModule.modelRecord)));
     }
     for (const [domain, policy] of Object.entries(plan.mtaStsPolicies)) {
       // The path it is served under, so the folder can be copied to the policy host as it is.

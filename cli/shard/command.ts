@@ -17,16 +17,9 @@ import { readEstate, type Estate } from "./estate";
  * in the other, so DNS has a gap, and managed DKIM keys are made anew.
  */
 
-export const SHARD_USAGE = `  postforge shard --estate FILE [--check] [--allow-moves] [--list] [--cwd DIR]
-      Split an estate too large for one stack (README, "Large estates") into
-      shard stacks: writes stacks/Pulumi.<prefix>-NN.yaml for each, every
-      domain in the same shard on every run, a mail host's domains together.
-      Then \`postforge plan|verify --stack '<prefix>-*'\` runs every shard.
-      --check only reports files that would change (exit 1 if any).
-      --list prints the shard stacks as a JSON list (a CI matrix) and writes nothing.
-      --allow-moves lets a domain change shard (move its resources with
-      \`pulumi state move\` before deploying, or they are deleted and recreated).
-`;
+import { SHARD_USAGE } from "../usage";
+
+export { SHARD_USAGE };
 
 interface Io {
   stdout: (text: string) => void;

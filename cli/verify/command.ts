@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -18,16 +19,9 @@ import { verifyDomains, verifyPlan, type VerifyOptions } from "./run";
  * 2 on bad flags; the caller (cli/postforge.ts) maps thrown ValidationErrors to 2.
  */
 
-export const VERIFY_USAGE = `  postforge verify --stack NAME|PATTERN [--resolver HOST:PORT] [--timeout MS] [--tls] [--json] [--cwd DIR]
-  postforge verify --domain NAME [--domain NAME ...] [--dkim-selector S ...] [--dmarc-mode rfc9989|rfc7489]
-                   [--resolver HOST:PORT] [--timeout MS] [--tls] [--json]
-      Query DNS and check the live records: against the stack's plan (--stack), or
-      against the standards alone (--domain). SPF is evaluated through includes,
-      DMARC report authorization, FCrDNS, MTA-STS, TLS-RPT, BIMI and STARTTLS are
-      checked. --tls also fetches MTA-STS policies and checks MX certificates.
-      Exit 1 when any check fails. A pattern (--stack 'estate-*') verifies
-      every matching stack, each in its own process, one per core at a time.
-`;
+import { VERIFY_USAGE } from "../usage";
+
+export { VERIFY_USAGE };
 
 interface Io {
   stdout: (text: string) => void;
@@ -149,7 +143,10 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
   const flags = parseOrThrow(verifyFlags, readFlags(args), "command line");
   if (flags["--stack"] !== undefined && isStackPattern(flags["--stack"])) return verifyStacks(flags["--stack"], args, flags["--json"], flags["--cwd"], io);
   const timeoutMs = flags["--timeout"] ?? DEFAULT_TIMEOUT_MS;
-  const dns = createDnsLookup({ server: flags["--resolver"], timeoutMs, concurrency: DEFAULT_CONCURRENCY });
+  // POSTFORGE_DNS_TRACE=FILE: every query verify sends, one "name kind" line each (for debugging, and the benchmark's floor).
+  const traceFile = process.env.POSTFORGE_DNS_TRACE;
+  const trace: string[] = [];
+  const dns = createDnsLookup({ server: flags["--resolver"], timeoutMs, concurrency: DEFAULT_CONCURRENCY, ...(traceFile ? { onQuery: (name: string, kind: string) => trace.push(`${name} ${kind}`) } : {}) });
   const base = { dns, tls: flags["--tls"], timeoutMs, smtp: overrides.smtp ?? { port: 25 }, policyUrl: overrides.policyUrl };
   const progress = reportProgress(dns);
   let checks: Check[];
@@ -172,6 +169,7 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
   } finally {
     progress.stop();
   }
+  if (traceFile) fs.writeFileSync(traceFile, trace.map((line) => `${line}\n`).join(""));
   io.stdout(flags["--json"] ? renderJson(checks) : renderChecklist(checks, title));
   return checks.some((c) => c.status === "fail") ? 1 : 0;
 }

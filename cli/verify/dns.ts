@@ -52,6 +52,8 @@ export interface DnsLookupOptions {
   timeoutMs: number;
   /** Queries in flight at once. */
   concurrency: number;
+  /** Told of each query as it is sent (the name as asked: a PTR's reverse name): POSTFORGE_DNS_TRACE, and the verify benchmark's floor. */
+  onQuery?: (name: string, kind: string) => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -113,6 +115,7 @@ export function createDnsLookup(options: DnsLookupOptions): DnsLookup {
       return { ok: false, failure: "timeout", message: `not run: resolver unreachable (${where}: ${UNREACHABLE_AFTER_TIMEOUTS} queries in a row timed out after ${options.timeoutMs} ms each); ${name} ${kind} was not asked` };
     }
     stats.sent++;
+    options.onQuery?.(name, kind);
     const answer = await askOnce(name, kind, ask);
     stats.answered++;
     if (!answer.ok && answer.failure === "timeout") {

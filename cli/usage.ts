@@ -1,0 +1,48 @@
+/**
+ * Every command's help text, apart from the commands: `postforge --help` and
+ * `postforge COMMAND --help` print them without loading a command's modules.
+ */
+
+export const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR] [--jobs N]
+      Run the stack program offline (no Pulumi CLI, credentials or network),
+      print the DNS records and mail host \`pulumi up\` would create, and judge
+      them with the policy pack (policies/). Exits 1 when a mandatory rule fails.
+      --json prints the plan as JSON; --out DIR also writes one RFC 1035 zone
+      file per domain. --policy-config takes the JSON file \`pulumi preview
+      --policy-pack-config\` takes; --profile adds a shipped profile.
+      A pattern (--stack 'estate-*') plans every matching stack, each in its
+      own process, --jobs at a time (default: one per core); --json then
+      prints {"formatVersion":1,"stacks":[plan, ...]}, --out DIR/<stack>/.
+`;
+
+export const DIFF_USAGE = `Usage:
+  postforge diff --base BASE.json --head HEAD.json [--out FILE] [--across-stacks]
+      Compare two plans written by \`postforge plan --json\` (say, the base
+      branch's and a pull request's) and print a Markdown report of what the
+      DNS change means for mail authentication, then the records that change.
+      Both plans must be of the same project and stack, unless --across-stacks.
+      Plans of several stacks (--stack 'PATTERN') are compared stack by stack,
+      after the domains that change stack.
+`;
+
+export const VERIFY_USAGE = `  postforge verify --stack NAME|PATTERN [--resolver HOST:PORT] [--timeout MS] [--tls] [--json] [--cwd DIR]
+  postforge verify --domain NAME [--domain NAME ...] [--dkim-selector S ...] [--dmarc-mode rfc9989|rfc7489]
+                   [--resolver HOST:PORT] [--timeout MS] [--tls] [--json]
+      Query DNS and check the live records: against the stack's plan (--stack), or
+      against the standards alone (--domain). SPF is evaluated through includes,
+      DMARC report authorization, FCrDNS, MTA-STS, TLS-RPT, BIMI and STARTTLS are
+      checked. --tls also fetches MTA-STS policies and checks MX certificates.
+      Exit 1 when any check fails. A pattern (--stack 'estate-*') verifies
+      every matching stack, each in its own process, one per core at a time.
+`;
+
+export const SHARD_USAGE = `  postforge shard --estate FILE [--check] [--allow-moves] [--list] [--cwd DIR]
+      Split an estate too large for one stack (README, "Large estates") into
+      shard stacks: writes stacks/Pulumi.<prefix>-NN.yaml for each, every
+      domain in the same shard on every run, a mail host's domains together.
+      Then \`postforge plan|verify --stack '<prefix>-*'\` runs every shard.
+      --check only reports files that would change (exit 1 if any).
+      --list prints the shard stacks as a JSON list (a CI matrix) and writes nothing.
+      --allow-moves lets a domain change shard (move its resources with
+      \`pulumi state move\` before deploying, or they are deleted and recreated).
+`;
