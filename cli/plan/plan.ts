@@ -1,10 +1,9 @@
 import { decodeCloudflareRecord } from "../../components/dns/providers/cloudflare-encoding";
 import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-encoding";
-import { MAIL_DOMAIN_TYPE } from "../../components/dns/mail-domain";
 import { compareRecords, compareText, enclosingZone, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
-import { DKIM_KEY_TYPE } from "../../components/dkim/dkim-key";
-import { MAIL_HOST_TYPE } from "../../components/type-tokens";
+// Type tokens from their own module: the components themselves (and zod, Pulumi) need not load for the plan.
+import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE } from "../../components/type-tokens";
 import type { CapturedResource, OfflineRunResult } from "./engine";
 import type { PlannedViolation } from "./policies";
 
