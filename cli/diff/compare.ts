@@ -172,6 +172,8 @@ function zoneSides(plan: DiffablePlan): Map<string, ZoneSide> {
 }
 
 function compareZone(zone: string, base: ZoneSide | undefined, head: ZoneSide | undefined): DomainDiff {
+  // Most zones of a pull request do not change: nothing to work out for them.
+  if (base && head && sameSide(base, head)) return { domain: zone, status: "unchanged", meaning: [], records: [] };
   const b = base ?? EMPTY_SIDE;
   const h = head ?? EMPTY_SIDE;
   const meaning = [
@@ -191,6 +193,12 @@ function compareZone(zone: string, base: ZoneSide | undefined, head: ZoneSide | 
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** Whether a zone's two sides publish the same: records, keys, MTA-STS policies and declared include costs. */
+function sameSide(a: ZoneSide, b: ZoneSide): boolean {
+  const key = (side: ZoneSide) => JSON.stringify([side.records, side.dkimKeys, [...side.mtaStsPolicies], side.spfIncludeCosts]);
+  return a.records.length === b.records.length && key(a) === key(b);
+}
 
 function change(topic: ChangeTopic, code: string, severity: ChangeSeverity, message: string): MeaningChange {
   return { topic, code, severity, message };

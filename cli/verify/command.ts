@@ -5,8 +5,9 @@ import { z } from "zod";
 import { parseOrThrow, ValidationError } from "../../components/validation";
 import { isDomainName, isSelector } from "../../components/dns/protocols/common";
 import type { DmarcMode } from "../../components/dns/protocols/dmarc";
-import { findProjectDir, loadProjectStack } from "../plan/stack-files";
-import { defaultJobs, isStackPattern, runPerStack, stacksMatching, worstStatus } from "../fan-out";
+// Stack files and the fan-out load only with --stack: verify --domain starts without them (and js-yaml).
+const stackFiles = () => require("../plan/stack-files") as typeof import("../plan/stack-files");
+const fanOut = () => require("../fan-out") as typeof import("../fan-out");
 import type { Check } from "./checks/check";
 import { createDnsLookup, type DnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "./dns";
 import { renderChecklist, renderJson } from "./report";
@@ -141,7 +142,7 @@ function reportProgress(dns: DnsLookup, stream: NodeJS.WriteStream = process.std
 
 export async function verifyCommand(args: string[], io: Io, overrides: VerifyOverrides = {}): Promise<number> {
   const flags = parseOrThrow(verifyFlags, readFlags(args), "command line");
-  if (flags["--stack"] !== undefined && isStackPattern(flags["--stack"])) return verifyStacks(flags["--stack"], args, flags["--json"], flags["--cwd"], io);
+  if (flags["--stack"] !== undefined && flags["--stack"].includes("*")) return verifyStacks(flags["--stack"], args, flags["--json"], flags["--cwd"], io);
   const timeoutMs = flags["--timeout"] ?? DEFAULT_TIMEOUT_MS;
   // POSTFORGE_DNS_TRACE=FILE: every query verify sends, one "name kind" line each (for debugging, and the benchmark's floor).
   const traceFile = process.env.POSTFORGE_DNS_TRACE;
@@ -153,6 +154,7 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
   let title: string;
   try {
   if (flags["--stack"] !== undefined) {
+    const { findProjectDir, loadProjectStack } = stackFiles();
     const project = loadProjectStack(findProjectDir(flags["--cwd"] ?? process.cwd()), flags["--stack"]);
     // The Pulumi SDK loads only here: verify --domain never runs a program.
     const { runOffline } = require("../plan/engine") as typeof import("../plan/engine");
@@ -176,7 +178,8 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
 
 /** `verify --stack PATTERN`: each matching stack verified by its own process, the reports one after another. */
 async function verifyStacks(pattern: string, args: string[], json: boolean, cwd: string | undefined, io: Io): Promise<number> {
-  const projectDir = findProjectDir(cwd ?? process.cwd());
+  const { defaultJobs, runPerStack, stacksMatching, worstStatus } = fanOut();
+  const projectDir = stackFiles().findProjectDir(cwd ?? process.cwd());
   const stacks = stacksMatching(projectDir, pattern);
   const rest = withoutFlag(withoutFlag(args, "--stack"), "--cwd");
   const runs = await runPerStack("verify", stacks, [...rest, "--cwd", projectDir], defaultJobs());
