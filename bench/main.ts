@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     if (process.env.BENCH_README !== "0") {
       const readme = path.resolve(__dirname, "..", "README.md");
       const note = (rounds: string) => `node ${process.version}, ${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, median of ${rounds} interleaved rounds`;
-      updateReadmeTable(readme, "plan", plan.rows, note(`${process.env.BENCH_ROUNDS ?? 5} (the estate ${process.env.BENCH_ESTATE_ROUNDS ?? 3})`));
+      // A run of the commands alone (BENCH_SIZES= BENCH_ESTATE_DOMAINS=0) leaves the plan table as it is.
+      if (plan.rows.length > 0) updateReadmeTable(readme, "plan", plan.rows, note(`${process.env.BENCH_ROUNDS ?? 5} (the estate ${process.env.BENCH_ESTATE_ROUNDS ?? 3})`));
       if (commands) updateReadmeTable(readme, "commands", commands.rows, note(process.env.BENCH_ROUNDS ?? "5"));
       console.log("README.md: benchmark tables updated");
     }

@@ -74,7 +74,8 @@ function runOne(bin: string, args: string[], stack: string): Promise<StackRun> {
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", reject);
     child.on("close", (code, signal) =>
-      resolve({ stack, status: code ?? (signal ? 128 : 3), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") + (signal ? `killed by ${signal}\n` : "") }),
+      // Killed by a signal (the kernel's OOM killer, say) is a crash, never a check that failed.
+      resolve({ stack, status: code ?? 3, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") + (signal ? `killed by ${signal}\n` : "") }),
     );
   });
 }

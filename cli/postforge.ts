@@ -140,19 +140,26 @@ async function planStacks(flags: z.output<typeof planFlags>, io: Io): Promise<nu
     ...(flags.profile ? ["--profile", flags.profile] : []),
   ];
   const runs = await runPerStack("plan", stacks, pass, flags.jobs ?? defaultJobs(), (stack) => (flags.out ? ["--out", path.join(path.resolve(flags.out), stack)] : []));
-  const plans = runs.map((run) => (run.status <= EXIT.failed ? (JSON.parse(run.stdout) as { domains: { records: unknown[] }[]; resourceCount: number; policyViolations: { enforcementLevel: string }[] }) : undefined));
-  if (flags.json) {
+  const plans = runs.map((run) => (run.status <= EXIT.failed ? (JSON.parse(run.stdout) as { domains: { records: unknown[] }[]; resourceCount: number; policyViolations: { enforcementLevel: string; rule: string; message: string }[] }) : undefined));
+  const failed = runs.filter((r) => r.status > EXIT.failed);
+  if (flags.json && failed.length > 0) {
+    // No partial estate plan: a diff would read the missing stacks' domains as removed.
+    io.stderr(`postforge: no plan written: ${failed.map((r) => `${r.stack} (exit ${r.status})`).join(", ")} did not plan\n`);
+  } else if (flags.json) {
     // Each plan's own text, put together as written: the estate plan \`postforge diff\` reads.
     io.stdout(`{"formatVersion":1,"stacks":[${runs.filter((_, i) => plans[i]).map((r) => r.stdout.trim()).join(",\n")}]}\n`);
   } else {
+    const violationLines: string[] = [];
     const rows = runs.map((run, i) => {
       const plan = plans[i];
       if (!plan) return `  ${run.stack}  failed (exit ${run.status})`;
       const mandatory = plan.policyViolations.filter((v) => v.enforcementLevel === "mandatory").length;
+      for (const v of plan.policyViolations.filter((x) => x.enforcementLevel === "mandatory").slice(0, 10)) violationLines.push(`  [${run.stack}] ${v.rule}: ${v.message}`);
       const records = plan.domains.reduce((n, d) => n + d.records.length, 0);
       return `  ${run.stack}  ${plan.domains.length} domains, ${records} records, ${plan.resourceCount} resources, ${mandatory} mandatory and ${plan.policyViolations.length - mandatory} advisory violations`;
     });
     io.stdout(`Plans of ${stacks.length} stacks (${flags.stack}):\n${rows.join("\n")}\n`);
+    if (violationLines.length > 0) io.stdout(`Mandatory violations (up to 10 a stack; plan a stack alone for all):\n${violationLines.join("\n")}\n`);
     if (flags.out) io.stdout(`Zone files: under ${flags.out}/<stack>/\n`);
   }
   for (const run of runs) if (run.status > EXIT.failed || run.stderr) io.stderr(run.stderr.replace(/^(?=.)/gm, `[${run.stack}] `));

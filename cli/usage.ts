@@ -38,11 +38,13 @@ export const VERIFY_USAGE = `  postforge verify --stack NAME|PATTERN [--resolver
 
 export const SHARD_USAGE = `  postforge shard --estate FILE [--check] [--allow-moves] [--list] [--cwd DIR]
       Split an estate too large for one stack (README, "Large estates") into
-      shard stacks: writes stacks/Pulumi.<prefix>-NN.yaml for each, every
-      domain in the same shard on every run, a mail host's domains together.
-      Then \`postforge plan|verify --stack '<prefix>-*'\` runs every shard.
+      shard stacks: writes stacks/Pulumi.<prefix>-NNN.yaml for each. A domain
+      stays in the stack that holds it; a new one goes where rendezvous hashing
+      puts it, a mail host's domains and cross-referenced ones together. Then
+      \`postforge plan|verify --stack '<prefix>-*'\` runs every shard.
       --check only reports files that would change (exit 1 if any).
       --list prints the shard stacks as a JSON list (a CI matrix) and writes nothing.
-      --allow-moves lets a domain change shard (move its resources with
-      \`pulumi state move\` before deploying, or they are deleted and recreated).
+      --allow-moves places every domain afresh (after a shard count change:
+      about 1/N move); move the resources with \`pulumi state move\` before
+      deploying, or they are deleted and recreated.
 `;

@@ -81,7 +81,7 @@ describe("shard assignment", () => {
     for (const [shard, n] of counts) assert.ok(n > 850 && n < 1150, `${shard}: ${n} of 8,000`);
   });
 
-  it("moves no domain when another is added or removed, and only to the new shard when one is added", () => {
+  it("placed afresh, moves no domain when another is added or removed, and only to the new shard when one is added", () => {
     const before = assignShards(domains(500), [], shards).domainShard;
     const added = assignShards([...domains(500), ...domains(50, 500)], [], shards).domainShard;
     const removed = assignShards(domains(450), [], shards).domainShard;
@@ -89,8 +89,32 @@ describe("shard assignment", () => {
     for (const [d, s] of before) assert.equal(added.get(d), s);
     const nine = assignShards(domains(500), [], shardNames("estate", 9)).domainShard;
     const moved = [...before].filter(([d, s]) => nine.get(d) !== s);
-    assert.ok(moved.every(([d]) => nine.get(d) === "estate-09"), "a move goes to the new shard only");
+    assert.ok(moved.every(([d]) => nine.get(d) === "estate-009"), "a move goes to the new shard only");
     assert.ok(moved.length > 20 && moved.length < 100, `${moved.length} of 500 moved (about 1/9 expected)`);
+  });
+
+  it("keeps a unit and a mail host where they are, whatever joins them", () => {
+    const list: EstateDomain[] = [...domains(100), { name: "m.example" }, { name: "n.example", dmarc: { rua: ["mailto:r@m.example"] } }];
+    const hosts = [{ hostname: "mail.m.example", domains: ["m.example"] }];
+    const first = assignShards(list, hosts, shards);
+    const current = new Map([...first.domainShard].map(([d, s]) => [d, new Set([s])]));
+    // A domain that sorts first joins the unit; a new host arrives: nothing already placed moves.
+    const grown = [...list, { name: "a.example", dmarc: { rua: ["mailto:r@m.example"] } }, { name: "c.example" }];
+    const next = assignShards(grown, [...hosts, { hostname: "mail.c.example", domains: ["c.example"] }], shards, { current });
+    for (const [d, s] of first.domainShard) assert.equal(next.domainShard.get(d), s, d);
+    assert.equal(next.domainShard.get("a.example"), first.domainShard.get("m.example"));
+    assert.equal(next.hostShard.get(0), first.hostShard.get(0));
+    assert.notEqual(next.hostShard.get(1), next.hostShard.get(0));
+    // Twelve shards instead of eight: everything stays, unless placed afresh.
+    const more = assignShards(list, hosts, shardNames("estate", 12), { current });
+    for (const [d, s] of first.domainShard) assert.equal(more.domainShard.get(d), s, d);
+    const fresh = assignShards(list, hosts, shardNames("estate", 12), { current, rebalance: true });
+    assert.ok([...first.domainShard].some(([d, s]) => fresh.domainShard.get(d) !== s));
+  });
+
+  it("names shards with three digits, so a name never changes with the count", () => {
+    assert.deepEqual(shardNames("estate", 3), ["estate-001", "estate-002", "estate-003"]);
+    assert.equal(shardNames("estate", 100)[0], "estate-001");
   });
 
   it("keeps together what one plan must see: a mail host's domains and name, MX and SPF a: targets, report destinations, a subdomain and its parent", () => {
@@ -140,6 +164,7 @@ describe("shard assignment", () => {
 
 describe("a sharded estate, end to end", { timeout: 600_000 }, () => {
   let dir: string;
+  let wholeDir: string;
   let policy: string;
   before(() => {
     const project = writeEstateProject(fs.mkdtempSync(path.join(tmpdir(), "postforge-estate-")), 60, 4);
@@ -160,9 +185,11 @@ describe("a sharded estate, end to end", { timeout: 600_000 }, () => {
     }
     fs.writeFileSync(path.join(dir, "estate.yaml"), dump(estate, { lineWidth: -1 }));
     fs.writeFileSync(policy, JSON.stringify({ "dmarc-reporting": { externalReportDestinations: ["reports.example.info"] } }));
-    // The whole estate as one stack, to compare each domain's records with.
+    // The whole estate as one stack, to compare each domain's records with (in a project of its own:
+    // in this one, its domains would be in a stack already, and every shard would be a move).
+    wholeDir = writeBenchProject(fs.mkdtempSync(path.join(tmpdir(), "postforge-whole-")), "whole", 1).projectDir;
     fs.writeFileSync(
-      path.join(dir, "stacks", "Pulumi.whole.yaml"),
+      path.join(wholeDir, "stacks", "Pulumi.whole.yaml"),
       dump({ config: { ...estate.config, "postforge:domains": estate.domains, "postforge:parkedDomains": estate.parkedDomains, "postforge:mailHost": estate.mailHosts[0] } }, { lineWidth: -1 }),
     );
   });
@@ -171,8 +198,8 @@ describe("a sharded estate, end to end", { timeout: 600_000 }, () => {
     const r = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /63 domains in 4 shards/);
-    const files = fs.readdirSync(path.join(dir, "stacks")).filter((f) => f !== "Pulumi.whole.yaml").sort();
-    assert.deepEqual(files, ["Pulumi.estate-01.yaml", "Pulumi.estate-02.yaml", "Pulumi.estate-03.yaml", "Pulumi.estate-04.yaml"]);
+    const files = fs.readdirSync(path.join(dir, "stacks")).sort();
+    assert.deepEqual(files, ["Pulumi.estate-001.yaml", "Pulumi.estate-002.yaml", "Pulumi.estate-003.yaml", "Pulumi.estate-004.yaml"]);
     const configs = files.map((f) => (load(fs.readFileSync(path.join(dir, "stacks", f), "utf8")) as { config: Record<string, { name: string }[]> }).config);
     const withHost = configs.filter((c) => c["postforge:mailHost"]);
     assert.equal(withHost.length, 1);
@@ -181,18 +208,18 @@ describe("a sharded estate, end to end", { timeout: 600_000 }, () => {
     assert.equal(all.length, 63);
     assert.equal(new Set(all).size, 63);
     assert.equal(postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--check"]).status, 0);
-    assert.deepEqual(JSON.parse(postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--list"]).stdout), ["estate-01", "estate-02", "estate-03", "estate-04"]);
+    assert.deepEqual(JSON.parse(postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--list"]).stdout), ["estate-001", "estate-002", "estate-003", "estate-004"]);
   });
 
   it("plan --stack 'estate-*' plans every shard; each domain has the records it has in a stack of its own", () => {
     const r = postforge(["plan", "--stack", "estate-*", "--cwd", dir, "--policy-config", policy, "--json"]);
     assert.equal(r.status, 0, r.stderr);
     const estate = JSON.parse(r.stdout) as { formatVersion: number; stacks: PlanJson[] };
-    assert.deepEqual(estate.stacks.map((s) => s.stack), ["estate-01", "estate-02", "estate-03", "estate-04"]);
+    assert.deepEqual(estate.stacks.map((s) => s.stack), ["estate-001", "estate-002", "estate-003", "estate-004"]);
     const records = new Map(estate.stacks.flatMap((s) => s.domains.map((d) => [d.domain, d.records] as const)));
     assert.equal(records.size, 63);
     // The same estate planned as one stack: every domain has the same records.
-    const whole = postforge(["plan", "--stack", "whole", "--cwd", dir, "--policy-config", policy, "--json"]);
+    const whole = postforge(["plan", "--stack", "whole", "--cwd", wholeDir, "--policy-config", policy, "--json"]);
     assert.equal(whole.status, 0, whole.stderr);
     const alone = JSON.parse(whole.stdout) as PlanJson;
     assert.equal(alone.domains.length, 63);
@@ -200,28 +227,79 @@ describe("a sharded estate, end to end", { timeout: 600_000 }, () => {
     fs.writeFileSync(path.join(dir, "base.json"), r.stdout);
     const text = postforge(["plan", "--stack", "estate-*", "--cwd", dir, "--policy-config", policy, "--jobs", "1"]);
     assert.equal(text.status, 0, text.stderr);
-    assert.match(text.stdout, /^Plans of 4 stacks \(estate-\*\):\n {2}estate-01 {2}\d+ domains, \d+ records, \d+ resources, 0 mandatory/);
+    assert.match(text.stdout, /^Plans of 4 stacks \(estate-\*\):\n {2}estate-001 {2}\d+ domains, \d+ records, \d+ resources, 0 mandatory/);
   });
 
-  it("a change of shard count is refused, naming the domains it would move; allowed, diff shows them moving and nothing else", () => {
+  it("a change of shard count moves nothing; --allow-moves rebalances, names the moves, and diff shows them and nothing else", () => {
     const file = path.join(dir, "estate.yaml");
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("shardCount: 4", "shardCount: 5"));
-    const refused = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir]);
-    assert.equal(refused.status, 2);
-    assert.match(refused.stderr, /\d+ domain\(s\) would change shard: \S+ \(estate-0\d -> estate-05\)/);
-    assert.match(refused.stderr, /pulumi state move/);
-    assert.equal(fs.existsSync(path.join(dir, "stacks", "Pulumi.estate-05.yaml")), false, "nothing written");
-    assert.equal(postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--check"]).status, 2);
-    assert.equal(postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--allow-moves"]).status, 0);
+    const sticky = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir]);
+    assert.equal(sticky.status, 0, sticky.stderr);
+    assert.match(sticky.stdout, /estate-005 {2}no domains \(no stack file written\)/);
+    assert.match(sticky.stdout, /estate-001 .* unchanged/);
+    const moved = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--allow-moves"]);
+    assert.equal(moved.status, 0, moved.stderr);
+    assert.match(moved.stdout, /\d+ domain\(s\) change stack \(--allow-moves\): \S+ \(estate-00\d -> estate-005\)/);
+    assert.match(moved.stdout, /pulumi state move/);
+    assert.equal(postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--check"]).status, 0, "the files are what the estate gives now");
     const head = postforge(["plan", "--stack", "estate-*", "--cwd", dir, "--policy-config", policy, "--json"]);
     assert.equal(head.status, 0, head.stderr);
     fs.writeFileSync(path.join(dir, "head.json"), head.stdout);
     const diff = postforge(["diff", "--base", path.join(dir, "base.json"), "--head", path.join(dir, "head.json")]);
     assert.equal(diff.status, 0, diff.stderr);
-    const moved = [...diff.stdout.matchAll(/^\| `([^`]+)` \| `(estate-0\d)` \| `estate-05` \|$/gm)];
-    assert.ok(moved.length > 0, diff.stdout.slice(0, 2000));
-    assert.match(diff.stdout, new RegExp(`\\*\\*${moved.length} domain\\(s\\) change stack\\.\\*\\*`));
+    const rows = [...diff.stdout.matchAll(/^\| `([^`]+)` \| `(estate-00\d)` \| `estate-005` \|$/gm)];
+    assert.ok(rows.length > 0, diff.stdout.slice(0, 2000));
+    assert.match(diff.stdout, new RegExp(`\\*\\*${rows.length} domain\\(s\\) change stack\\.\\*\\*`));
     assert.doesNotMatch(diff.stdout, /Weakens authentication/);
+  });
+
+  it("a domain in another stack is a move: a new prefix, or an estate shrunk with its old shard still on disk", () => {
+    const file = path.join(dir, "estate.yaml");
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, text.replace("stackPrefix: estate", "stackPrefix: mail"));
+    const renamed = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir]);
+    assert.equal(renamed.status, 2);
+    assert.match(renamed.stderr, /63 domain\(s\) would change stack: \S+ \(estate-00\d -> mail-00\d\)/);
+    fs.writeFileSync(file, text.replace("shardCount: 5", "shardCount: 4"));
+    const shrunk = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir]);
+    assert.equal(shrunk.status, 2);
+    assert.match(shrunk.stderr, /domain\(s\) would change stack: \S+ \(estate-005 -> estate-00[1-4]\)/);
+    const allowed = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--allow-moves"]);
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.match(allowed.stdout, /No longer shards of the estate: estate-005/);
+    // The old shard still lists its domains until it is destroyed: not a move any more, and diff says where they are twice.
+    assert.equal(postforge(["shard", "--estate", "estate.yaml", "--cwd", dir]).status, 0);
+    const plan = postforge(["plan", "--stack", "estate-*", "--cwd", dir, "--policy-config", policy, "--json"]);
+    fs.writeFileSync(path.join(dir, "shrunk.json"), plan.stdout);
+    const diff = postforge(["diff", "--base", path.join(dir, "head.json"), "--head", path.join(dir, "shrunk.json")]);
+    assert.match(diff.stdout, /\*\*\d+ domain\(s\) are in two stacks\*\* \(`\S+` in `estate-00[1-4]` and `estate-005`/);
+    fs.rmSync(path.join(dir, "stacks", "Pulumi.estate-005.yaml"));
+    fs.writeFileSync(file, text.replace("shardCount: 5", "shardCount: 4"));
+  });
+
+  it("a shard whose domains all leave the estate is named, and --check fails until its stack is gone", () => {
+    const file = path.join(dir, "estate.yaml");
+    const text = fs.readFileSync(file, "utf8");
+    const estate = load(text) as { domains: { name: string }[]; parkedDomains: { name: string }[] };
+    const shardFile = (load(fs.readFileSync(path.join(dir, "stacks", "Pulumi.estate-004.yaml"), "utf8")) as { config: Record<string, { name: string }[]> }).config;
+    const leaving = new Set([...(shardFile["postforge:domains"] ?? []), ...(shardFile["postforge:parkedDomains"] ?? [])].map((d) => d.name));
+    estate.domains = estate.domains.filter((d) => !leaving.has(d.name));
+    estate.parkedDomains = estate.parkedDomains.filter((d) => !leaving.has(d.name));
+    fs.writeFileSync(file, dump(estate, { lineWidth: -1 }));
+    const check = postforge(["shard", "--estate", "estate.yaml", "--cwd", dir, "--check"]);
+    assert.equal(check.status, 1);
+    assert.match(check.stdout, /estate-004 {2}no domains left: destroy the stack \(pulumi destroy --stack estate-004\), then remove stacks\/Pulumi\.estate-004\.yaml/);
+    fs.writeFileSync(file, text);
+  });
+
+  it("plan --json of several stacks writes nothing when one fails to plan", () => {
+    const broken = path.join(dir, "stacks", "Pulumi.estate-009.yaml");
+    fs.writeFileSync(broken, "config:\n  postforge:domains: [{ name: 'not a domain' }]\n");
+    const r = postforge(["plan", "--stack", "estate-*", "--cwd", dir, "--policy-config", policy, "--json"]);
+    fs.rmSync(broken);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /no plan written: estate-009 \(exit 2\) did not plan/);
   });
 
   it("diff refuses one stack's plan against an estate's", () => {
@@ -235,7 +313,7 @@ describe("a sharded estate, end to end", { timeout: 600_000 }, () => {
   it("a pattern that matches no stack is refused, naming the stacks", () => {
     const r = postforge(["plan", "--stack", "nosuch-*", "--cwd", dir]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /--stack = "nosuch-\*": matches no stack; the stacks are estate-01, estate-02, estate-03, estate-04, estate-05, whole/);
+    assert.match(r.stderr, /--stack = "nosuch-\*": matches no stack; the stacks are estate-001, estate-002, estate-003, estate-004/);
   });
 });
 

@@ -134,9 +134,19 @@ function writeReport(report: string, out: string | undefined, io: Io): number {
  * shows as removed.
  */
 export function renderEstateDiff(base: DiffablePlan[], head: DiffablePlan[]): string {
-  const stackOf = (plans: DiffablePlan[]) => new Map(plans.flatMap((p) => p.domains.map((d) => [d.domain, p.stack] as const)));
-  const [bDomains, hDomains] = [stackOf(base), stackOf(head)];
-  const moved = [...hDomains].filter(([d, s]) => bDomains.has(d) && bDomains.get(d) !== s).sort(([x], [y]) => (x < y ? -1 : 1));
+  const stacksOf = (plans: DiffablePlan[]) => {
+    const map = new Map<string, string[]>();
+    for (const p of plans) for (const d of p.domains) map.set(d.domain, [...(map.get(d.domain) ?? []), p.stack]);
+    return map;
+  };
+  const [bStacks, hStacks] = [stacksOf(base), stacksOf(head)];
+  // A domain in two stacks is mid-move: the one it left still publishes it.
+  const twice = [...hStacks].filter(([, s]) => s.length > 1).sort(([x], [y]) => (x < y ? -1 : 1));
+  const bDomains = new Map([...bStacks].map(([d, s]) => [d, s.join("+")]));
+  const moved = [...hStacks]
+    .map(([d, s]) => [d, s.join("+")] as const)
+    .filter(([d, s]) => bDomains.has(d) && bDomains.get(d) !== s)
+    .sort(([x], [y]) => (x < y ? -1 : 1));
   const label = (plans: DiffablePlan[]) => `${plans.length} stacks (${plans.map((p) => p.stack).join(", ")})`;
   const lines = [`# Postforge DNS diff of an estate: ${label(base)} → ${label(head)}`, ""];
   if (moved.length > 0) {
@@ -150,6 +160,12 @@ export function renderEstateDiff(base: DiffablePlan[], head: DiffablePlan[]): st
     );
   } else {
     lines.push("No domain changes stack.", "");
+  }
+  if (twice.length > 0) {
+    lines.push(
+      `**${twice.length} domain(s) are in two stacks** (${twice.slice(0, 20).map(([d, s]) => `\`${d}\` in ${s.map((x) => `\`${x}\``).join(" and ")}`).join(", ")}${twice.length > 20 ? ", ..." : ""}): both would publish them; remove each from the stack it left once its resources have moved.`,
+      "",
+    );
   }
   lines.push(renderDiffMarkdown(comparePlans(mergePlans(base, "estate"), mergePlans(head, "estate"))));
   return `${lines.join("\n")}\n`;

@@ -42,6 +42,8 @@ export function stackConfigDirOf(projectDir: string): string {
 
 export function listStacks(projectDir: string): string[] {
   const dir = stackConfigDirOf(projectDir);
+  // A new project may have no stack directory yet: no stacks.
+  if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])

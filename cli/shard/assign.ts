@@ -13,12 +13,15 @@ import { canonicalName, enclosingZone } from "../../components/dns/model";
  *   receiving domain's report authorization, RFC 7489 section 7.1); a
  *   subdomain and its parent (DMARC's organizational domain, report
  *   authorizations). Found by union-find over those references.
- * - **Stable**: each unit goes to the shard that ranks highest for it by
- *   rendezvous hashing (sha256 of unit and shard name). Adding or removing a
- *   domain moves no other; a change of the shard count moves about 1/N of them.
+ * - **Sticky**: a unit already in one of the estate's shards (`current`, from
+ *   the stack files on disk) stays there: in the shard holding most of its
+ *   domains. Only new units are placed, each in the shard that ranks highest
+ *   for it by rendezvous hashing (sha256 of unit and shard name), so the same
+ *   estate gives the same files. `rebalance` places every unit afresh that way:
+ *   a change of the shard count then moves about 1/N of the domains.
  * - **One mail host per stack** (a stack config has one `mailHost`): units
- *   with a host are placed first, in name order, each in its best-ranked shard
- *   without a host yet.
+ *   with a host are placed first, in name order, each where it is if that
+ *   shard has no host yet, else in its best-ranked shard without one.
  */
 
 /** What assignment reads of a domain entry (the rest goes to the stack file untouched). */
@@ -56,10 +59,9 @@ export interface ShardAssignment {
   units: string[][];
 }
 
-/** `estate` and 3 → estate-01, estate-02, estate-03 (two digits at least, so they sort). */
+/** `estate` and 3 → estate-001, estate-002, estate-003: three digits whatever the count (at most 999), so a shard keeps its name when the count grows. */
 export function shardNames(prefix: string, count: number): string[] {
-  const width = Math.max(2, String(count).length);
-  return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(width, "0")}`);
+  return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(3, "0")}`);
 }
 
 /** The rendezvous score of a unit for a shard: the first 8 bytes of sha256(unit NUL shard). */
@@ -109,7 +111,14 @@ class Units {
   }
 }
 
-export function assignShards(domains: EstateDomain[], mailHosts: EstateMailHost[], shards: string[]): ShardAssignment {
+export interface PlacementOptions {
+  /** Domain (canonical) → the stacks whose files list it now. */
+  current?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Ignore where units are now: place every one by rendezvous hashing. */
+  rebalance?: boolean;
+}
+
+export function assignShards(domains: EstateDomain[], mailHosts: EstateMailHost[], shards: string[], placement: PlacementOptions = {}): ShardAssignment {
   const zones = new Map(domains.map((d) => [canonicalName(d.name), canonicalName(d.name)]));
   const units = new Units();
   for (const zone of zones.keys()) units.add(zone);
@@ -143,6 +152,15 @@ export function assignShards(domains: EstateDomain[], mailHosts: EstateMailHost[
     const u = unitOf(host.domains[0]);
     hostsByUnit.set(u, [...(hostsByUnit.get(u) ?? []), i]);
   });
+  const members = new Map(groups.map((g) => [g[0], g]));
+  const inShards = new Set(shards);
+  /** The estate shard holding most of a unit's domains now (ties by name), unless rebalancing. */
+  const where = (unit: string): string | undefined => {
+    if (placement.rebalance || !placement.current) return undefined;
+    const counts = new Map<string, number>();
+    for (const d of members.get(unit) ?? []) for (const s of placement.current.get(d) ?? []) if (inShards.has(s)) counts.set(s, (counts.get(s) ?? 0) + 1);
+    return [...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]?.[0];
+  };
   const unitShard = new Map<string, string>();
   const hostShard = new Map<number, string>();
   const shardHasHost = new Set<string>();
@@ -153,13 +171,14 @@ export function assignShards(domains: EstateDomain[], mailHosts: EstateMailHost[
         `mail hosts ${hosts.map((i) => mailHosts[i].hostname).join(" and ")} serve domains that must share one stack (through ${unit}), and a stack runs one mail host; give each host domains of its own`,
       );
     }
-    const shard = ranking(unit, shards).find((s) => !shardHasHost.has(s));
+    const now = where(unit);
+    const shard = now && !shardHasHost.has(now) ? now : ranking(unit, shards).find((s) => !shardHasHost.has(s));
     if (!shard) throw new Error(`${mailHosts.length} mail hosts need ${mailHosts.length} stacks, one each, and the estate has ${shards.length}; raise shardCount to at least ${mailHosts.length}`);
     shardHasHost.add(shard);
     unitShard.set(unit, shard);
     hostShard.set(hosts[0], shard);
   }
-  for (const group of groups) if (!unitShard.has(group[0])) unitShard.set(group[0], ranking(group[0], shards)[0]);
+  for (const group of groups) if (!unitShard.has(group[0])) unitShard.set(group[0], where(group[0]) ?? ranking(group[0], shards)[0]);
   const domainShard = new Map<string, string>();
   for (const group of groups) for (const d of group) domainShard.set(d, unitShard.get(group[0])!);
   return { shards, domainShard, hostShard, units: groups };

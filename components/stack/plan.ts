@@ -3,6 +3,7 @@ import { stackConfigSchema, type StackConfig, type StackConfigInput } from "../c
 import { dkimPlaceholderRecord } from "../dkim/records";
 import type { DnsBackend, PreparedRecords } from "../dns/backend";
 import { prepareOrThrow } from "../dns/mail-domain";
+import { roleMailboxes } from "../mta-host/config";
 import { mailHostPreflightProblems } from "../mta-host/mail-host";
 import { parseOrThrow, ValidationError } from "../validation";
 import { stackSizeProblem } from "./size-limit";
@@ -29,6 +30,8 @@ export interface MailStackPlan {
    * DKIM keys, the host's address), which were encoded with placeholders here.
    */
   prepared: (PreparedRecords | undefined)[];
+  /** About how many resources MailStack will register (held against the size limit, ./size-limit.ts). */
+  resourceEstimate: number;
 }
 
 /**
@@ -73,19 +76,23 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
     return madeAtDeploy ? undefined : records;
   });
   // Past what one Pulumi program can hold, refuse now, not by V8's out-of-memory abort mid-run.
-  const sizeProblem = stackSizeProblem(estimatedResourceCount(desired, preparedCounts, mailHost !== undefined), desired.domains.length);
+  const resourceEstimate = estimatedResourceCount(desired, preparedCounts, mailHost);
+  const sizeProblem = stackSizeProblem(resourceEstimate, desired.domains.length);
   if (sizeProblem) throw new ValidationError(subject, [sizeProblem]);
-  return { config, desired, mailHost, backends, prepared };
+  return { config, desired, mailHost, backends, prepared, resourceEstimate };
 }
 
 /**
  * About how many resources the stack registers: its DNS records, a MailDomain
  * per zone, a DkimKeyring per zone with keys and three resources per key (the
- * key, its secret and version), the mail host's (about 30) and the stack's own few.
+ * key, its secret and version), the mail host's (about 20 of its own, and a
+ * password and a salt per role mailbox and per submission login) and the
+ * stack's own few.
  */
-function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number[], hasMailHost: boolean): number {
+function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number[], mailHost: MailHostPlan | undefined): number {
   const dns = dnsRecordsPerZone.reduce((n, c) => n + c, 0);
   const keys = desired.domains.reduce((n, d) => n + d.dkimKeys.length, 0);
   const keyrings = desired.domains.filter((d) => d.dkimKeys.length > 0).length;
-  return dns + desired.domains.length + keyrings + 3 * keys + (hasMailHost ? 30 : 0) + 4;
+  const host = mailHost ? 20 + 2 * (roleMailboxes(mailHost.config).length + mailHost.config.senders.length) : 0;
+  return dns + desired.domains.length + keyrings + 3 * keys + host + 4;
 }
