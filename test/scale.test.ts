@@ -16,6 +16,9 @@ import { dump, load } from "js-yaml";
 import { writeBenchProject, writeEstateProject } from "../bench/bench-project";
 import { generateStackConfig } from "../bench/generate-stack";
 import { assignShards, shardNames, type EstateDomain } from "../cli/shard/assign";
+import { loadProjectStack } from "../cli/plan/stack-files";
+import { stackConfigFromValues } from "../components/config/read";
+import { planMailStack } from "../components/stack/plan";
 import { HEAP_BYTES_PER_RESOURCE, stackResourceLimit, stackSizeProblem } from "../components/stack/size-limit";
 import { PROJECT_DIR } from "./support/offline";
 
@@ -38,6 +41,17 @@ describe("the single-stack size limit", () => {
     assert.match(problem, /^domains: 1,500 domains make about 14,5\d\d resources, more than one stack can hold/);
     assert.match(problem, /postforge shard/);
     assert.match(problem, /NODE_OPTIONS=--max-old-space-size=\d+/);
+  });
+
+  it("counts what a stack registers: the example stacks' estimates against their plans (with a mail host, its passwords and salts)", () => {
+    for (const stack of ["dev", "prod", "selfhosted"]) {
+      const project = loadProjectStack(PROJECT_DIR, stack);
+      // The config as the program reads it (Pulumi hands values over as text).
+      const config = stackConfigFromValues(project.config, stack);
+      const estimate = planMailStack(config, { stack, awsRegion: project.config["aws:region"] }).resourceEstimate;
+      const planned = (JSON.parse(postforge(["plan", "--stack", stack, "--json"]).stdout) as PlanJson).resourceCount;
+      assert.ok(estimate >= planned && estimate <= planned * 1.05, `${stack}: estimate ${estimate}, planned ${planned}`);
+    }
   });
 
   it("plan refuses a stack over it before registering anything, naming the count and the remedy, with no stack trace", () => {
