@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { octets, parseCharacterStrings, splitTxtValue } from "../components/dns/txt";
+import { octets, parseCharacterStrings, parsedOnce, splitTxtValue } from "../components/dns/txt";
 import { quoteCharacterString } from "../components/dns/model";
 
 describe("splitTxtValue", () => {
@@ -86,5 +86,23 @@ describe("parseCharacterStrings", () => {
 
   it("reads escapes as RFC 1035 writes them: \\X is X (a whole character, even outside the BMP), \\DDD a byte", () => {
     assert.deepEqual(parseCharacterStrings('"a\\"b\\\\c" "\\😀x" "caf\\195\\169"'), ['a"b\\c', "😀x", "café"]);
+  });
+});
+
+describe("parsedOnce", () => {
+  it("parses each text once, hands every caller its own copy, and forgets past its limit", () => {
+    const parsed: string[] = [];
+    const parse = parsedOnce((text) => {
+      parsed.push(text);
+      return text.split(" ");
+    }, 2);
+    const first = parse("a b");
+    first.push("mutated");
+    assert.deepEqual(parse("a b"), ["a", "b"]);
+    assert.deepEqual(parsed, ["a b"]);
+    parse("c");
+    parse("d"); // the third text: the memory is cleared first
+    parse("a b");
+    assert.deepEqual(parsed, ["a b", "c", "d", "a b"]);
   });
 });

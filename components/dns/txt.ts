@@ -119,3 +119,22 @@ function unescapeCharacterString(body: string): string {
   }
   return Buffer.from(bytes).toString("utf8");
 }
+
+/**
+ * A pure parse of TXT text into character-strings, remembered for the last
+ * `limit` texts: the plan and the policy view both read every record back
+ * from the same provider inputs, and each content is then parsed once. Each
+ * call gets its own copy of the list.
+ */
+export function parsedOnce(parse: (text: string) => string[], limit = 100_000): (text: string) => string[] {
+  const seen = new Map<string, readonly string[]>();
+  return (text) => {
+    let strings = seen.get(text);
+    if (strings === undefined) {
+      strings = parse(text);
+      if (seen.size >= limit) seen.clear();
+      seen.set(text, strings);
+    }
+    return [...strings];
+  };
+}

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { mapInput, type DnsRecordInput } from "../backend";
 import { canonicalName, quoteCharacterString, type DnsRecord } from "../model";
-import { parseCharacterStrings, splitTxtValue } from "../txt";
+import { parseCharacterStrings, parsedOnce, splitTxtValue } from "../txt";
 
 /**
  * How a canonical record is written as a Cloudflare v6 `DnsRecord` and read
@@ -39,10 +39,10 @@ export function encodeCloudflareRecord(record: DnsRecordInput): CloudflareRecord
 }
 
 /** The character-strings Cloudflare serves for a TXT record's content: quoted strings as given, unquoted content split at 255 octets. */
-export function cloudflareTxtStrings(content: string): string[] {
+export const cloudflareTxtStrings: (content: string) => string[] = parsedOnce((content) => {
   const strings = parseCharacterStrings(content);
   return strings.length === 1 && !content.trim().startsWith('"') ? splitTxtValue(strings[0]) : strings;
-}
+});
 
 /** The inputs of a Cloudflare DnsRecord (ours or hand-made) as a canonical record. */
 export function decodeCloudflareRecord(inputs: Record<string, unknown>): DnsRecord {

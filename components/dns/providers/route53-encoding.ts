@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { mapInput, type DnsRecordInput } from "../backend";
 import { canonicalName, type DnsRecord, type RecordType } from "../model";
+import { parsedOnce } from "../txt";
 
 /**
  * How canonical records are written as one Route53 `Record` per name and type
@@ -90,8 +91,8 @@ export function decodeRoute53RecordSet(inputs: Record<string, unknown>): DnsReco
   });
 }
 
-/** `a""b` → ["a", "b"], honouring backslash escapes (so an escaped quote is not a boundary). */
-export function unescapeRoute53Strings(value: string): string[] {
+/** `a""b` → ["a", "b"], honouring backslash escapes (so an escaped quote is not a boundary); each value parsed once (parsedOnce). */
+export const unescapeRoute53Strings: (value: string) => string[] = parsedOnce((value: string): string[] => {
   const strings: string[] = [];
   let current = "";
   for (let i = 0; i < value.length; i++) {
@@ -108,4 +109,4 @@ export function unescapeRoute53Strings(value: string): string[] {
   }
   strings.push(current);
   return strings;
-}
+});
