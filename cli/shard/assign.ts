@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { canonicalName, enclosingZone } from "../../components/dns/model";
+import { mailtoReportHost } from "../../components/dns/protocols/dmarc";
 
 /**
  * Which stack each domain of a large estate goes to. Pure: the same estate
@@ -37,11 +38,6 @@ export interface EstateDomain {
   rua?: string[];
 }
 
-/** The domain of a `mailto:` report URI (`mailto:dmarc@example.com!10m`), or undefined for another scheme. */
-function mailtoDomain(uri: string): string | undefined {
-  const m = /^mailto:[^@]*@([^!?]+)/i.exec(uri.trim());
-  return m?.[1];
-}
 
 export interface EstateMailHost {
   hostname: string;
@@ -135,7 +131,7 @@ export function assignShards(domains: EstateDomain[], mailHosts: EstateMailHost[
     for (const h of d.hosts ?? []) linkName(name, h.name);
     for (const h of d.heloHosts ?? []) linkName(name, h);
     for (const a of d.spf?.a ?? []) linkName(name, a);
-    for (const uri of [...(d.dmarc?.rua ?? []), ...(d.dmarc?.ruf ?? []), ...(d.tlsRpt?.rua ?? []), ...(d.rua ?? [])]) linkName(name, mailtoDomain(uri));
+    for (const uri of [...(d.dmarc?.rua ?? []), ...(d.dmarc?.ruf ?? []), ...(d.tlsRpt?.rua ?? []), ...(d.rua ?? [])]) linkName(name, mailtoReportHost(uri));
   }
   mailHosts.forEach((host) => {
     const unknown = host.domains.filter((d) => !zones.has(canonicalName(d)));

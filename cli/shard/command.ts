@@ -81,10 +81,12 @@ export async function shardCommand(args: string[], io: Io): Promise<number> {
   }
   const stale: string[] = [];
   const lines: string[] = [];
+  const counts = new Map<string, number>();
+  for (const s of assignment.domainShard.values()) counts.set(s, (counts.get(s) ?? 0) + 1);
   for (const shard of shards) {
     const file = path.join(dir, `Pulumi.${shard}.yaml`);
     const text = files.get(shard);
-    const count = [...assignment.domainShard.values()].filter((s) => s === shard).length;
+    const count = counts.get(shard) ?? 0;
     const host = [...assignment.hostShard].find(([, s]) => s === shard);
     if (text === undefined) {
       // A shard whose domains all left the estate: its file still deploys them; the stack is to be destroyed.
@@ -156,7 +158,7 @@ function currentPlacement(projectDir: string, dir: string): Map<string, Set<stri
 /** Each shard's stack file text (shards without a domain have none), domains in the estate's order. */
 export function renderShardFiles(estate: Estate, assignment: ShardAssignment): Map<string, string> {
   const files = new Map<string, string>();
-  const shardOf = (name: string) => assignment.domainShard.get(name.toLowerCase().replace(/\.$/, ""));
+  const shardOf = (name: string) => assignment.domainShard.get(canonicalName(name));
   for (const shard of assignment.shards) {
     const domains = estate.domains.filter((d) => shardOf(d.name) === shard);
     const parked = estate.parkedDomains.filter((d) => shardOf(d.name) === shard);

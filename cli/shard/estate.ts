@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
 import { z } from "zod";
 import { hostname } from "../../components/config/fields";
+import { canonicalName } from "../../components/dns/model";
 import { parseOrThrow, ValidationError } from "../../components/validation";
 
 /**
@@ -56,19 +57,19 @@ export function readEstate(file: string): Estate {
   const problems: string[] = [];
   const seen = new Map<string, string>();
   const note = (name: string, where: string) => {
-    const key = name.toLowerCase().replace(/\.$/, "");
+    const key = canonicalName(name);
     if (seen.has(key)) problems.push(`${where}.name = "${name}": is listed twice (also ${seen.get(key)}); list each domain once`);
     else seen.set(key, where);
   };
   estate.domains.forEach((d, i) => note(d.name, `domains[${i}]`));
   estate.parkedDomains.forEach((d, i) => note(d.name, `parkedDomains[${i}]`));
-  const sending = new Set(estate.domains.map((d) => d.name.toLowerCase()));
+  const sending = new Set(estate.domains.map((d) => canonicalName(d.name)));
   const servedBy = new Map<string, string>();
   estate.mailHosts.forEach((h, i) =>
     h.domains.forEach((d, j) => {
-      if (!sending.has(d.toLowerCase())) problems.push(`mailHosts[${i}].domains[${j}] = "${d}": is not one of the estate's domains; add it under domains`);
-      else if (servedBy.has(d.toLowerCase())) problems.push(`mailHosts[${i}].domains[${j}] = "${d}": is served by ${servedBy.get(d.toLowerCase())} too; a domain has one mail host`);
-      else servedBy.set(d.toLowerCase(), h.hostname);
+      if (!sending.has(canonicalName(d))) problems.push(`mailHosts[${i}].domains[${j}] = "${d}": is not one of the estate's domains; add it under domains`);
+      else if (servedBy.has(canonicalName(d))) problems.push(`mailHosts[${i}].domains[${j}] = "${d}": is served by ${servedBy.get(canonicalName(d))} too; a domain has one mail host`);
+      else servedBy.set(canonicalName(d), h.hostname);
     }),
   );
   if (estate.domains.length + estate.parkedDomains.length === 0) problems.push("domains: the estate has no domain; list its domains under domains (and parkedDomains)");

@@ -73,6 +73,12 @@ function parseMailtoUri(uri: string): { address: string; size?: string } | null 
   return m[2] === undefined ? { address } : { address, size: m[2] };
 }
 
+/** The host of a `mailto:` report URI (`mailto:dmarc@reports.example.com!10m` → `reports.example.com`), canonical; undefined for another scheme. */
+export function mailtoReportHost(uri: string): string | undefined {
+  const address = parseMailtoUri(uri.trim())?.address;
+  return address?.includes("@") ? canonicalName(address.slice(address.lastIndexOf("@") + 1)) : undefined;
+}
+
 /** Rules for one rua/ruf URI. */
 export function checkDmarcUri(uri: string, mode: DmarcMode, path: string): Finding[] {
   const parsed = parseMailtoUri(uri);
@@ -379,8 +385,7 @@ export function reportAuthorizationRecords(domain: string, intent: DmarcIntent, 
     const uri = raw.trim();
     // rfc7489 rules here accept "!size"; the policy record's own mode is judged by dmarcRecord.
     if (/[,;\s]/.test(uri) || checkDmarcUri(uri, "rfc7489", "rua").some((f) => f.severity === "error")) continue;
-    const address = parseMailtoUri(uri)!.address;
-    const host = canonicalName(address.slice(address.lastIndexOf("@") + 1));
+    const host = mailtoReportHost(uri)!;
     if (organizationalDomain(host) !== org) names.add(`${name}._report._dmarc.${host}`);
   }
   return [...names].sort().map((n) => txtRecord(n, "v=DMARC1", ttl, "dmarc-report-auth"));
