@@ -11,6 +11,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { generateDkimKeyPair } from "../components/dkim/provider";
+import { median } from "./stats";
 
 const SCALE = Number(process.env.BENCH_KEYS_SCALE ?? 1);
 /** The provider may cost this much more than the floor: its wrapping is a PEM conversion. */
@@ -22,11 +23,6 @@ function timeMs(run: () => unknown): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const median = (times: number[]): number => {
-  const sorted = [...times].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** Interleaved rounds of subject and floor, each round swapping which goes first. */
 function compare(rounds: number, subject: () => unknown, floor: () => unknown): { subject: number; floor: number } {

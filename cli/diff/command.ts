@@ -133,7 +133,7 @@ function writeReport(report: string, out: string | undefined, io: Io): number {
  * only moves shows no change of its records, and one removed from the estate
  * shows as removed.
  */
-export function renderEstateDiff(base: DiffablePlan[], head: DiffablePlan[]): string {
+function renderEstateDiff(base: DiffablePlan[], head: DiffablePlan[]): string {
   const stacksOf = (plans: DiffablePlan[]) => {
     const map = new Map<string, string[]>();
     for (const p of plans) for (const d of p.domains) map.set(d.domain, [...(map.get(d.domain) ?? []), p.stack]);

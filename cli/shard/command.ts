@@ -83,11 +83,12 @@ export async function shardCommand(args: string[], io: Io): Promise<number> {
   const lines: string[] = [];
   const counts = new Map<string, number>();
   for (const s of assignment.domainShard.values()) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const hostOf = new Map([...assignment.hostShard].map(([host, shard]) => [shard, host]));
   for (const shard of shards) {
     const file = path.join(dir, `Pulumi.${shard}.yaml`);
     const text = files.get(shard);
     const count = counts.get(shard) ?? 0;
-    const host = [...assignment.hostShard].find(([, s]) => s === shard);
+    const host = hostOf.get(shard);
     if (text === undefined) {
       // A shard whose domains all left the estate: its file still deploys them; the stack is to be destroyed.
       if (fs.existsSync(file)) {
@@ -105,7 +106,7 @@ export async function shardCommand(args: string[], io: Io): Promise<number> {
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(file, text);
     }
-    lines.push(`  ${shard}  ${String(count).padStart(6)} domains${host ? `, mail host ${estate.mailHosts[host[0]].hostname}` : ""}  ${state}`);
+    lines.push(`  ${shard}  ${String(count).padStart(6)} domains${host !== undefined ? `, mail host ${estate.mailHosts[host].hostname}` : ""}  ${state}`);
   }
   // A unit is never split: one that outgrows its share (every domain reporting to one estate
   // domain, say) makes its shard larger than the rest. Said here, before a plan hits the size limit.
@@ -156,19 +157,20 @@ function currentPlacement(projectDir: string, dir: string): Map<string, Set<stri
 }
 
 /** Each shard's stack file text (shards without a domain have none), domains in the estate's order. */
-export function renderShardFiles(estate: Estate, assignment: ShardAssignment): Map<string, string> {
+function renderShardFiles(estate: Estate, assignment: ShardAssignment): Map<string, string> {
   const files = new Map<string, string>();
+  const hostOf = new Map([...assignment.hostShard].map(([host, shard]) => [shard, host]));
   const shardOf = (name: string) => assignment.domainShard.get(canonicalName(name));
   for (const shard of assignment.shards) {
     const domains = estate.domains.filter((d) => shardOf(d.name) === shard);
     const parked = estate.parkedDomains.filter((d) => shardOf(d.name) === shard);
     if (domains.length + parked.length === 0) continue;
-    const host = [...assignment.hostShard].find(([, s]) => s === shard);
+    const host = hostOf.get(shard);
     const config: Record<string, unknown> = {
       ...estate.config,
       ...(domains.length > 0 ? { "postforge:domains": domains } : {}),
       ...(parked.length > 0 ? { "postforge:parkedDomains": parked } : {}),
-      ...(host ? { "postforge:mailHost": estate.mailHosts[host[0]] } : {}),
+      ...(host !== undefined ? { "postforge:mailHost": estate.mailHosts[host] } : {}),
     };
     files.set(shard, GENERATED + dump({ config }, { lineWidth: -1, noRefs: true }));
   }
