@@ -1,10 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { z } from "zod";
-import { parseOrThrow, ValidationError } from "../components/validation";
+import { ValidationError } from "../components/validation-error";
 import type { OfflineRunError } from "./plan/engine";
-import { POLICY_PROFILES } from "./plan/profiles";
+import type { PlanFlags } from "./plan/flags";
 import { DIFF_USAGE, PLAN_USAGE, SHARD_USAGE, VERIFY_USAGE } from "./usage";
 
 /*
@@ -57,22 +56,6 @@ export function postforgeVersion(): string {
 }
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, crashed: 3 } as const;
-
-const stackName = z
-  .string({ error: "is required: name a stack such as dev (see stacks/Pulumi.<stack>.yaml)" })
-  .regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a stack name of letters, digits, '.', '_' or '-'" });
-
-const planFlags = z.strictObject({
-  stack: z.string({ error: "is required: name a stack such as dev (see stacks/Pulumi.<stack>.yaml)" }).refine((s) => isStackPattern(s) || stackName.safeParse(s).success, {
-    error: "must be a stack name of letters, digits, '.', '_' or '-', or a pattern of them with * (estate-*)",
-  }),
-  jobs: z.coerce.number({ error: "must be a number of processes" }).int().min(1, { error: "must be at least 1" }).max(64, { error: "must be at most 64" }).optional(),
-  json: z.boolean().default(false),
-  out: z.string().min(1, { error: "must be a directory path" }).optional(),
-  "policy-config": z.string().min(1, { error: "must be the path of a JSON policy config file" }).optional(),
-  profile: z.enum(POLICY_PROFILES, { error: `must be one of ${POLICY_PROFILES.join(", ")}` }).optional(),
-  cwd: z.string().optional(),
-});
 
 export interface Io {
   stdout: (text: string) => void;
@@ -127,7 +110,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 }
 
 /** `plan --stack PATTERN`: every matching stack planned in its own process, the results put together. */
-async function planStacks(flags: z.output<typeof planFlags>, io: Io): Promise<number> {
+async function planStacks(flags: PlanFlags, io: Io): Promise<number> {
   if (flags.out) prepareOutDir(flags.out);
   const projectDir = stackFiles().findProjectDir(flags.cwd ?? process.cwd());
   const { defaultJobs, runPerStack, stacksMatching, worstStatus } = require("./fan-out") as typeof import("./fan-out");
@@ -219,6 +202,9 @@ function parseFlags(args: string[], options: NonNullable<NonNullable<Parameters<
 }
 
 async function planCommand(args: string[], io: Io): Promise<number> {
+  // zod loads with plan, which runs a program anyway; diff and verify --domain check their flags by hand.
+  const { parseOrThrow } = require("../components/validation") as typeof import("../components/validation");
+  const { planFlags } = require("./plan/flags") as typeof import("./plan/flags");
   const flags = parseOrThrow(
     planFlags,
     parseFlags(args, {

@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { z } from "zod";
-import { parseOrThrow, ValidationError } from "../../components/validation";
+import { ValidationError } from "../../components/validation-error";
+import { FlagProblems } from "../flag-check";
 import { comparePlans, type DiffablePlan } from "./compare";
 import { renderDiffMarkdown } from "./markdown";
+import { readPlanFile } from "./plan-file";
 import type { Io } from "../postforge";
 
 /**
@@ -17,80 +18,32 @@ import { DIFF_USAGE } from "../usage";
 
 export { DIFF_USAGE };
 
-const planFile = (flag: string) =>
-  z
-    .string({ error: `is required: pass the JSON file written by \`postforge plan --stack NAME --json > FILE\`, e.g. --${flag} ${flag}.json` })
-    .min(1, { error: "must be a file path" });
+interface DiffFlags {
+  base: string;
+  head: string;
+  out?: string;
+  "across-stacks": boolean;
+}
 
-const diffFlags = z.strictObject({
-  base: planFile("base"),
-  head: planFile("head"),
-  out: z.string().min(1, { error: "must be a file path" }).optional(),
-  "across-stacks": z.boolean().default(false),
-});
-
-type PlannedRecordFields = { name: string; type: string; ttl: number; value: string; purpose?: string; strings?: string[] };
-
-/**
- * A zone's records, checked field by field here rather than by a zod object
- * schema per record, which took 20 ms a side of a 1,000-domain diff (two
- * fifths of it). The same rules: these fields and types, nothing else kept.
- */
-const plannedRecords = z.array(z.unknown()).transform((list, ctx): PlannedRecordFields[] =>
-  list.map((raw, i) => {
-    const r = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
-    const problem = (field: string, expected: string) => ctx.addIssue({ code: "custom", path: [i, field], input: r[field], message: `must be ${expected}` });
-    for (const field of ["name", "type", "value"]) if (typeof r[field] !== "string") problem(field, "a string");
-    if (typeof r.ttl !== "number") problem("ttl", "a number");
-    if (r.purpose !== undefined && typeof r.purpose !== "string") problem("purpose", "a string");
-    if (r.strings !== undefined && !(Array.isArray(r.strings) && r.strings.every((x) => typeof x === "string"))) problem("strings", "a list of strings");
-    return {
-      name: r.name as string,
-      type: r.type as string,
-      ttl: r.ttl as number,
-      value: r.value as string,
-      ...(r.purpose !== undefined ? { purpose: r.purpose as string } : {}),
-      ...(r.strings !== undefined ? { strings: r.strings as string[] } : {}),
-    };
-  }),
-);
-
-/** What the diff reads from a plan file; anything else in it is dropped here, so it can never be printed. */
-const planSchema = z.object({
-  formatVersion: z.literal(1, { error: "must be 1: this plan was written by another postforge version; plan both sides with the same one" }),
-  // Plans written before the project was recorded have none.
-  project: z.string().optional(),
-  stack: z.string(),
-  domains: z.array(
-    z.object({
-      domain: z.string(),
-      records: plannedRecords,
-    }),
-  ),
-  dkimKeys: z.array(z.object({ domain: z.string(), selector: z.string(), algorithm: z.string(), bits: z.number(), state: z.string() })).default([]),
-  mtaStsPolicies: z.record(z.string(), z.string()).default({}),
-  spfIncludeCosts: z.record(z.string(), z.number().int()).default({}),
-  mailHosts: z
-    .array(
-      z.object({
-        hostname: z.string(),
-        instanceType: z.string(),
-        ami: z.string(),
-        userData: z.string(),
-        config: z.string().optional(),
-        signingKeys: z.array(z.string()),
-        mailboxes: z.array(z.string()),
-        // Plans from before submission logins have none.
-        senders: z.array(z.object({ login: z.string(), allowed: z.array(z.string()) })).default([]),
-        ingress: z.array(z.object({ port: z.number(), protocol: z.string(), sources: z.array(z.string()) })),
-      }),
-    )
-    .default([]),
-  policyViolations: z.array(z.object({ rule: z.string(), enforcementLevel: z.string(), message: z.string(), resource: z.string().optional() })).default([]),
-});
+function checkDiffFlags(values: Record<string, unknown>): DiffFlags {
+  const problems = new FlagProblems();
+  for (const flag of ["base", "head"] as const) {
+    const value = values[flag];
+    if (value === undefined) problems.add([flag], value, `is required: pass the JSON file written by \`postforge plan --stack NAME --json > FILE\`, e.g. --${flag} ${flag}.json`);
+    else if (value === "") problems.add([flag], value, "must be a file path");
+  }
+  if (values.out === "") problems.add(["out"], values.out, "must be a file path");
+  problems.throwIfAny();
+  return {
+    base: values.base as string,
+    head: values.head as string,
+    ...(values.out !== undefined ? { out: values.out as string } : {}),
+    "across-stacks": values["across-stacks"] === true,
+  };
+}
 
 export async function diffCommand(args: string[], io: Io): Promise<number> {
-  const flags = parseOrThrow(diffFlags, parseDiffArgs(args), "command line");
+  const flags = checkDiffFlags(parseDiffArgs(args));
   const baseFile = readPlanFile("--base", flags.base);
   const headFile = readPlanFile("--head", flags.head);
   if (baseFile.kind !== headFile.kind) {
@@ -191,28 +144,4 @@ function parseDiffArgs(args: string[]): Record<string, unknown> {
   } catch (error) {
     throw new ValidationError("command line", [`${(error as Error).message}\n\n${DIFF_USAGE}`]);
   }
-}
-
-type PlanFile = { kind: "stack"; plan: DiffablePlan } | { kind: "estate"; plans: DiffablePlan[] };
-
-function readPlanFile(flag: string, file: string): PlanFile {
-  const fix = "write it with `postforge plan --stack NAME --json > FILE`";
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ValidationError("command line", [`${flag} = ${JSON.stringify(file)}: cannot read the plan (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ${fix}`]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError("command line", [`${flag} = ${JSON.stringify(file)}: not JSON (${(error as Error).message}); ${fix}`]);
-  }
-  // `postforge plan --stack 'PATTERN' --json` writes {"formatVersion":1,"stacks":[plan, ...]}.
-  if (json && typeof json === "object" && Array.isArray((json as { stacks?: unknown }).stacks)) {
-    const plans = (json as { stacks: unknown[] }).stacks.map((p, i) => parseOrThrow(planSchema, p, `${flag} plan ${JSON.stringify(file)} stacks[${i}]`));
-    return { kind: "estate", plans };
-  }
-  return { kind: "stack", plan: parseOrThrow(planSchema, json, `${flag} plan ${JSON.stringify(file)}`) };
 }

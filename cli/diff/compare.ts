@@ -196,8 +196,29 @@ function compareZone(zone: string, base: ZoneSide | undefined, head: ZoneSide | 
 
 /** Whether a zone's two sides publish the same: records, keys, MTA-STS policies and declared include costs. */
 function sameSide(a: ZoneSide, b: ZoneSide): boolean {
-  const key = (side: ZoneSide) => JSON.stringify([side.records, side.dkimKeys, [...side.mtaStsPolicies], side.spfIncludeCosts]);
-  return a.records.length === b.records.length && key(a) === key(b);
+  // Field by field, stopping at the first difference: an all-changed diff of 1,000 zones spent 13 ms serialising both sides.
+  if (a.records.length !== b.records.length || a.dkimKeys.length !== b.dkimKeys.length || a.mtaStsPolicies.size !== b.mtaStsPolicies.size) return false;
+  for (let i = 0; i < a.records.length; i++) if (!sameRecord(a.records[i], b.records[i])) return false;
+  for (let i = 0; i < a.dkimKeys.length; i++) if (!sameKey(a.dkimKeys[i], b.dkimKeys[i])) return false;
+  for (const [domain, policy] of a.mtaStsPolicies) if (b.mtaStsPolicies.get(domain) !== policy) return false;
+  return sameCosts(a.spfIncludeCosts, b.spfIncludeCosts);
+}
+
+function sameRecord(a: DiffRecord, b: DiffRecord): boolean {
+  if (a.name !== b.name || a.type !== b.type || a.ttl !== b.ttl || a.value !== b.value || a.purpose !== b.purpose) return false;
+  if (a.strings === b.strings) return true;
+  if (!a.strings || !b.strings || a.strings.length !== b.strings.length) return false;
+  return a.strings.every((x, i) => x === b.strings![i]);
+}
+
+function sameKey(a: ZoneSide["dkimKeys"][number], b: ZoneSide["dkimKeys"][number]): boolean {
+  return a.domain === b.domain && a.selector === b.selector && a.algorithm === b.algorithm && a.bits === b.bits && a.state === b.state;
+}
+
+function sameCosts(a: Record<string, number>, b: Record<string, number>): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }
 
 function change(topic: ChangeTopic, code: string, severity: ChangeSeverity, message: string): MeaningChange {
@@ -206,19 +227,76 @@ function change(topic: ChangeTopic, code: string, severity: ChangeSeverity, mess
 
 /** The value a receiver reads: TXT strings joined; other types as presented. */
 function text(record: DiffRecord): string {
-  return record.strings ? record.strings.join("") : record.value;
+  const strings = record.strings;
+  return strings ? (strings.length === 1 ? strings[0] : strings.join("")) : record.value;
 }
 
-/** Owner names holding a matching TXT value, each with its (first) value per side, apex first. */
-function txtByOwner(zone: string, base: ZoneSide, head: ZoneSide, matches: (r: DiffRecord) => boolean): [string, string | undefined, string | undefined][] {
-  const pick = (side: ZoneSide) => {
-    const map = new Map<string, string>();
-    for (const r of side.records) if (r.type === "TXT" && matches(r) && !map.has(r.name)) map.set(r.name, text(r));
-    return map;
+/** What a TXT record is to the comparisons that read it. */
+type TxtTopic = "spf" | "dmarc" | "dmarc-authorization" | "mta-sts" | "tls-rpt" | "bimi";
+
+/**
+ * A side's records sorted out once for every comparison: TXT by topic, DKIM
+ * keys, the rest. A diff runs once in a short process, so what counts is
+ * work done cold: values are joined only where a comparison reads them.
+ */
+interface SideIndex {
+  /** Per topic, each owner's first TXT record of it (what receivers would pick), in plan order; a zone has a handful. */
+  txt: Partial<Record<TxtTopic, DiffRecord[]>>;
+  /** The TXT records under `_domainkey`, in plan order. */
+  dkim: DiffRecord[];
+  /** The other records, in plan order. */
+  other: DiffRecord[];
+}
+
+const indexOfSide = new WeakMap<ZoneSide, SideIndex>();
+
+function sideIndex(side: ZoneSide): SideIndex {
+  let index = indexOfSide.get(side);
+  if (index) return index;
+  const txt: SideIndex["txt"] = {};
+  const dkim: DiffRecord[] = [];
+  const other: DiffRecord[] = [];
+  const add = (topic: TxtTopic, record: DiffRecord) => {
+    const list = txt[topic];
+    if (!list) txt[topic] = [record];
+    else if (!list.some((r) => r.name === record.name)) list.push(record);
   };
-  const b = pick(base);
-  const h = pick(head);
-  return ownersApexFirst(zone, [...b.keys(), ...h.keys()]).map((owner) => [owner, b.get(owner), h.get(owner)]);
+  for (const record of side.records) {
+    if (record.type !== "TXT") {
+      other.push(record);
+      continue;
+    }
+    const name = record.name;
+    if (startsAsSpf(record)) add("spf", record);
+    if (name.startsWith("_dmarc.") && isDmarcValue(text(record))) add("dmarc", record);
+    if (name.includes("._report._dmarc.")) add("dmarc-authorization", record);
+    if (name.startsWith("_mta-sts.")) add("mta-sts", record);
+    if (name.startsWith("_smtp._tls.")) add("tls-rpt", record);
+    if (name.includes("._bimi.")) add("bimi", record);
+    if (name.includes("._domainkey.")) dkim.push(record);
+  }
+  index = { txt, dkim, other };
+  indexOfSide.set(side, index);
+  return index;
+}
+
+/** Whether a TXT value is SPF, read from its first string when that is long enough to decide (`v=spf1 `), else joined. */
+function startsAsSpf(record: DiffRecord): boolean {
+  const first = record.strings?.[0];
+  return isSpfValue(first !== undefined && first.length >= 7 ? first : text(record));
+}
+
+/** Owner names holding a TXT value of a topic, each with its (first) value per side, apex first. */
+function txtByOwner(zone: string, base: ZoneSide, head: ZoneSide, topic: TxtTopic): [string, string | undefined, string | undefined][] {
+  const b = sideIndex(base).txt[topic] ?? [];
+  const h = sideIndex(head).txt[topic] ?? [];
+  const valueAt = (list: DiffRecord[], owner: string) => {
+    const found = list.find((r) => r.name === owner);
+    return found && text(found);
+  };
+  // Nearly always one owner a side, the same: no sorting to do.
+  const owners = b.length === 1 && h.length === 1 && b[0].name === h[0].name ? [b[0].name] : ownersApexFirst(zone, [...b, ...h].map((r) => r.name));
+  return owners.map((owner) => [owner, valueAt(b, owner), valueAt(h, owner)]);
 }
 
 function ownersApexFirst(zone: string, owners: string[]): string[] {
@@ -270,7 +348,7 @@ function spfMeaning(terms: SpfTerm[], knownIncludes: Record<string, number>): Sp
 
 function compareSpf(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange[] {
   const out: MeaningChange[] = [];
-  for (const [owner, before, after] of txtByOwner(zone, base, head, (r) => isSpfValue(text(r)))) {
+  for (const [owner, before, after] of txtByOwner(zone, base, head, "spf")) {
     const what = subject("SPF", owner, zone);
     if (before === after) continue;
     if (after === undefined) {
@@ -383,8 +461,7 @@ function dmarcTagWeakens(key: DmarcTagKey, before: string, after: string): boole
 
 function compareDmarc(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange[] {
   const out: MeaningChange[] = [];
-  const isPolicy = (r: DiffRecord) => r.name.startsWith("_dmarc.") && isDmarcValue(text(r));
-  for (const [owner, before, after] of txtByOwner(zone, base, head, isPolicy)) {
+  for (const [owner, before, after] of txtByOwner(zone, base, head, "dmarc")) {
     if (before === after) continue;
     const domain = owner.slice("_dmarc.".length);
     const what = domain === zone ? "DMARC" : `DMARC for ${domain}`;
@@ -418,8 +495,7 @@ function compareDmarc(zone: string, base: ZoneSide, head: ZoneSide): MeaningChan
       out.push(change("dmarc", `dmarc.${key}`, weakens ? "weakens" : "info", message));
     }
   }
-  const isAuthorization = (r: DiffRecord) => r.name.includes("._report._dmarc.");
-  for (const [owner, before, after] of txtByOwner(zone, base, head, isAuthorization)) {
+  for (const [owner, before, after] of txtByOwner(zone, base, head, "dmarc-authorization")) {
     if ((before === undefined) === (after === undefined)) continue;
     const [source, destination] = owner.split("._report._dmarc.");
     out.push(
@@ -451,24 +527,38 @@ interface DkimSelector {
 function dkimSelectors(zone: string, side: ZoneSide): Map<string, DkimSelector> {
   const managed = new Map(side.dkimKeys.map((k) => [`${k.selector}._domainkey.${k.domain}`, k]));
   const out = new Map<string, DkimSelector>();
-  for (const r of side.records) {
+  for (const r of sideIndex(side).dkim) {
+    if (out.has(r.name)) continue;
     const at = r.name.indexOf("._domainkey.");
-    if (r.type !== "TXT" || at < 0 || out.has(r.name)) continue;
     const selector = r.name.slice(0, at);
     const domain = r.name.slice(at + "._domainkey.".length);
+    const label = domain === zone ? selector : `${selector} for ${domain}`;
+    const key = managed.get(r.name);
+    if (key) {
+      out.set(r.name, { label, algorithm: key.algorithm, bits: key.algorithm === "rsa" ? key.bits : undefined, state: key.state, signs: key.state === "active" });
+      continue;
+    }
+    // A key held elsewhere is judged by what it publishes.
     const tags = tagMap(text(r));
     const algorithm = (tags?.get("k") ?? "rsa").toLowerCase();
     const publicKey = (tags?.get("p") ?? "").replace(/\s+/g, "");
     const revoked = publicKey === "";
-    const key = managed.get(r.name);
-    const label = domain === zone ? selector : `${selector} for ${domain}`;
-    if (key) {
-      out.set(r.name, { label, algorithm: key.algorithm, bits: key.algorithm === "rsa" ? key.bits : undefined, state: key.state, signs: key.state === "active" });
-    } else {
-      out.set(r.name, { label, algorithm, bits: algorithm === "rsa" && !revoked ? rsaBits(publicKey) : undefined, state: revoked ? "revoked" : "published", signs: !revoked });
-    }
+    out.set(r.name, { label, algorithm, bits: algorithm === "rsa" && !revoked ? rsaBits(publicKey) : undefined, state: revoked ? "revoked" : "published", signs: !revoked });
   }
   return out;
+}
+
+/** Whether both sides publish the same DKIM records and manage the same keys: then nothing about DKIM changed. */
+function sameDkim(base: ZoneSide, head: ZoneSide): boolean {
+  const b = sideIndex(base).dkim;
+  const h = sideIndex(head).dkim;
+  return (
+    b.length === h.length &&
+    // The same presentation is the same value; another presentation may still join to it.
+    b.every((x, i) => x.name === h[i].name && (x.value === h[i].value || text(x) === text(h[i]))) &&
+    base.dkimKeys.length === head.dkimKeys.length &&
+    base.dkimKeys.every((k, i) => sameKey(k, head.dkimKeys[i]))
+  );
 }
 
 function rsaBits(publicKey: string): number | undefined {
@@ -484,6 +574,7 @@ function keyDescription(key: DkimSelector): string {
 }
 
 function compareDkim(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange[] {
+  if (sameDkim(base, head)) return [];
   const b = dkimSelectors(zone, base);
   const h = dkimSelectors(zone, head);
   const out: MeaningChange[] = [];
@@ -530,7 +621,12 @@ function compareDkim(zone: string, base: ZoneSide, head: ZoneSide): MeaningChang
 /** Values per owner name for one record type, sorted. */
 function valuesByOwner(side: ZoneSide, type: string): Map<string, string[]> {
   const map = new Map<string, string[]>();
-  for (const r of side.records) if (r.type === type) map.set(r.name, [...(map.get(r.name) ?? []), r.value]);
+  for (const r of sideIndex(side).other) {
+    if (r.type !== type) continue;
+    const list = map.get(r.name);
+    if (list) list.push(r.value);
+    else map.set(r.name, [r.value]);
+  }
   for (const values of map.values()) values.sort(byText);
   return map;
 }
@@ -604,13 +700,16 @@ function policyFields(policy: string | undefined): { mode?: string; mx: string[]
 
 function compareMtaSts(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange[] {
   const out: MeaningChange[] = [];
-  for (const [owner, before, after] of txtByOwner(zone, base, head, (r) => r.name.startsWith("_mta-sts."))) {
+  for (const [owner, before, after] of txtByOwner(zone, base, head, "mta-sts")) {
     const domain = owner.slice("_mta-sts.".length);
     const what = domain === zone ? "MTA-STS" : `MTA-STS for ${domain}`;
     // Without the TXT record senders never fetch the policy, whatever it says.
     const policyOf = (side: ZoneSide, record: string | undefined) => (record === undefined ? undefined : side.mtaStsPolicies.get(domain));
-    const b = policyFields(policyOf(base, before));
-    const h = policyFields(policyOf(head, after));
+    const policyB = policyOf(base, before);
+    const policyH = policyOf(head, after);
+    if (before === after && policyB === policyH) continue;
+    const b = policyFields(policyB);
+    const h = policyFields(policyH);
     const modeB = before === undefined ? "(no policy)" : (b.mode ?? "(policy not in plan)");
     const modeH = after === undefined ? "(no policy)" : (h.mode ?? "(policy not in plan)");
     if (modeB !== modeH) {
@@ -631,7 +730,7 @@ function compareMtaSts(zone: string, base: ZoneSide, head: ZoneSide): MeaningCha
 
 function compareTlsRpt(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange[] {
   const out: MeaningChange[] = [];
-  for (const [owner, before, after] of txtByOwner(zone, base, head, (r) => r.name.startsWith("_smtp._tls."))) {
+  for (const [owner, before, after] of txtByOwner(zone, base, head, "tls-rpt")) {
     if (before === after) continue;
     const domain = owner.slice("_smtp._tls.".length);
     const what = domain === zone ? "TLS-RPT" : `TLS-RPT for ${domain}`;
@@ -646,7 +745,7 @@ function compareTlsRpt(zone: string, base: ZoneSide, head: ZoneSide): MeaningCha
 
 function compareBimi(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange[] {
   const out: MeaningChange[] = [];
-  for (const [owner, before, after] of txtByOwner(zone, base, head, (r) => r.name.includes("._bimi."))) {
+  for (const [owner, before, after] of txtByOwner(zone, base, head, "bimi")) {
     if (before === after) continue;
     const [selector, domain] = owner.split("._bimi.");
     const what = `BIMI ${selector}${domain === zone ? "" : ` for ${domain}`}`;

@@ -1,8 +1,10 @@
-import * as http from "node:http";
-import * as https from "node:https";
+import type * as https from "node:https";
 import { connect as netConnect, type Socket } from "node:net";
-import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
 import type { Fetched, SmtpProbeResult } from "./checks/tls";
+// TLS and HTTP load when a probe gets that far: most of a verify run's SMTP probes end at the TCP connect.
+const tls = () => require("node:tls") as typeof import("node:tls");
+const httpClient = (url: string) => (url.startsWith("http:") ? require("node:http") : require("node:https")) as typeof import("node:https");
 
 /**
  * The non-DNS network probes of `verify`: an SMTP EHLO (and, with --tls, a
@@ -111,13 +113,13 @@ export async function probeSmtp(host: string, address: string, options: SmtpProb
 
 function handshake(socket: Socket, host: string, options: SmtpProbeOptions, sockets: Socket[]): Promise<NonNullable<SmtpProbeResult["certificate"]>> {
   return new Promise((resolve) => {
-    const secure: TLSSocket = tlsConnect({ ...options.tlsOptions, socket, servername: host, rejectUnauthorized: false });
+    const secure: TLSSocket = tls().connect({ ...options.tlsOptions, socket, servername: host, rejectUnauthorized: false });
     sockets.push(secure);
     secure.on("error", (error) => resolve({ ok: false, message: `TLS handshake failed: ${error.message}` }));
     secure.on("secureConnect", () => {
       const cert = secure.getPeerCertificate();
       const subject = String(cert?.subject?.CN ?? "(no subject CN)");
-      const identity = checkServerIdentity(host, cert);
+      const identity = tls().checkServerIdentity(host, cert);
       if (identity) resolve({ ok: false, message: identity.message });
       else if (!secure.authorized) resolve({ ok: false, message: `not trusted: ${String(secure.authorizationError)}` });
       else resolve({ ok: true, subject });
@@ -138,7 +140,7 @@ const POLICY_MAX_BYTES = 64 * 1024;
 /** Fetch an MTA-STS policy the way RFC 8461 §3.3 says senders do: no redirects, text/plain, valid certificate. */
 export function fetchMtaStsPolicy(domain: string, options: PolicyFetchOptions): Promise<Fetched> {
   const url = options.url ?? `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
-  const client = url.startsWith("http:") ? http : https;
+  const client = httpClient(url);
   return new Promise<Fetched>((resolve) => {
     const timer = setTimeout(() => {
       request.destroy();

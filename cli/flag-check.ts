@@ -1,0 +1,25 @@
+import { describeValue, formatPath, ValidationError } from "../components/validation-error";
+
+/**
+ * Command-line flags checked by hand, for the commands that must start fast
+ * (`diff`, `verify --domain`): zod's classic build takes about 20 ms to load,
+ * a third of such a command's own time. Problems read as the zod-checked ones
+ * do (`--timeout = "soon": must be whole milliseconds`), all listed at once.
+ */
+export class FlagProblems {
+  private readonly problems: string[] = [];
+
+  /** Record one problem: the flag (and list index, if any), the value given, and what is allowed. */
+  add(path: readonly PropertyKey[], input: unknown, message: string): void {
+    this.problems.push(`${formatPath(path)} = ${describeValue(input)}: ${message}`);
+  }
+
+  get count(): number {
+    return this.problems.length;
+  }
+
+  /** Throw the ValidationError the CLI prints (exit 2) when any problem was recorded. */
+  throwIfAny(subject = "command line"): void {
+    if (this.problems.length > 0) throw new ValidationError(subject, this.problems);
+  }
+}
