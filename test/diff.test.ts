@@ -587,5 +587,27 @@ describe("postforge diff command", () => {
     assert.equal(wrong.code, 2);
     assert.match(wrong.err, /--base plan ".*v2\.json" is invalid:\n  - formatVersion = 2: must be 1/);
     assert.equal(wrong.out, "");
+
+    // Every wrong field of a plan is named at once, down to the record.
+    const broken = path.join(dir, "broken.json");
+    const good = { name: "example.com", type: "MX", ttl: 300, value: "10 mx.example.com" };
+    fs.writeFileSync(
+      broken,
+      JSON.stringify({ formatVersion: 1, stack: 7, domains: [{ domain: "example.com", records: [good, { ...good, ttl: "300" }, { ...good, strings: ["a", 1] }] }], dkimKeys: "none", mailHosts: [{ hostname: "mx" }] }),
+    );
+    const fields = await run("--base", broken, "--head", headPath);
+    assert.equal(fields.code, 2);
+    assert.equal(fields.out, "");
+    for (const problem of [
+      'stack = 7: must be a string',
+      'domains[0].records[1].ttl = "300": must be a number',
+      'domains[0].records[2].strings = ["a",1]: must be a list of strings',
+      'dkimKeys = "none": must be a list',
+      "mailHosts[0].instanceType = nothing: must be a string",
+      "mailHosts[0].ingress = nothing: must be a list",
+    ]) {
+      assert.ok(fields.err.includes(`\n  - ${problem}`), `names ${problem}:\n${fields.err}`);
+    }
+    assert.doesNotMatch(fields.err, /records\[0\]/, "a right record is not named");
   });
 });
