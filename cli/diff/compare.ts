@@ -774,6 +774,28 @@ function compareBimi(zone: string, base: ZoneSide, head: ZoneSide): MeaningChang
  * an addition or a removal.
  */
 export function compareRecords(base: DiffRecord[], head: DiffRecord[]): RecordChange[] {
+  // A record equal at the same place on both sides (most of a changed zone) changes nothing: set aside before
+  // pairing, which keys and classifies each record. Unless a record left has the same name, type and value as
+  // one set aside (a duplicate, which pairing would match with it): then every record is paired.
+  const leftBase: DiffRecord[] = [];
+  const leftHead: DiffRecord[] = [];
+  const same: DiffRecord[] = [];
+  for (let i = 0; i < Math.max(base.length, head.length); i++) {
+    const b = base[i];
+    const h = head[i];
+    if (b && h && sameRecord(b, h)) {
+      same.push(b);
+      continue;
+    }
+    if (b) leftBase.push(b);
+    if (h) leftHead.push(h);
+  }
+  const duplicated = (r: DiffRecord) => same.some((s) => s.name === r.name && s.type === r.type && s.value === r.value);
+  if (leftBase.some(duplicated) || leftHead.some(duplicated)) return pairRecords(base, head);
+  return pairRecords(leftBase, leftHead);
+}
+
+function pairRecords(base: DiffRecord[], head: DiffRecord[]): RecordChange[] {
   const groups = new Map<string, { before: DiffRecord[]; after: DiffRecord[] }>();
   const add = (r: DiffRecord, side: "before" | "after") => {
     const key = `${r.name}\n${r.type}\n${pairingSlot(r)}`;
