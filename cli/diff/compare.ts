@@ -176,16 +176,18 @@ function compareZone(zone: string, base: ZoneSide | undefined, head: ZoneSide | 
   if (base && head && sameSide(base, head)) return { domain: zone, status: "unchanged", meaning: [], records: [] };
   const b = base ?? EMPTY_SIDE;
   const h = head ?? EMPTY_SIDE;
+  // Most changes are to TXT records: when the other records are the same, MX, CAA and addresses are not compared.
+  const othersSame = sameRecords(sideIndex(b).other, sideIndex(h).other);
   const meaning = [
     ...compareSpf(zone, b, h),
     ...compareDmarc(zone, b, h),
     ...compareDkim(zone, b, h),
-    ...compareMx(zone, b, h),
+    ...(othersSame ? [] : compareMx(zone, b, h)),
     ...compareMtaSts(zone, b, h),
     ...compareTlsRpt(zone, b, h),
     ...compareBimi(zone, b, h),
-    ...compareCaa(zone, b, h),
-    ...compareAddresses(zone, b, h),
+    ...(othersSame ? [] : compareCaa(zone, b, h)),
+    ...(othersSame ? [] : compareAddresses(zone, b, h)),
   ];
   const records = compareRecords(b.records, h.records);
   const status = !base ? "added" : !head ? "removed" : meaning.length > 0 || records.length > 0 ? "changed" : "unchanged";
@@ -202,6 +204,10 @@ function sameSide(a: ZoneSide, b: ZoneSide): boolean {
   for (let i = 0; i < a.dkimKeys.length; i++) if (!sameKey(a.dkimKeys[i], b.dkimKeys[i])) return false;
   for (const [domain, policy] of a.mtaStsPolicies) if (b.mtaStsPolicies.get(domain) !== policy) return false;
   return sameCosts(a.spfIncludeCosts, b.spfIncludeCosts);
+}
+
+function sameRecords(a: DiffRecord[], b: DiffRecord[]): boolean {
+  return a.length === b.length && a.every((r, i) => sameRecord(r, b[i]));
 }
 
 function sameRecord(a: DiffRecord, b: DiffRecord): boolean {
@@ -346,6 +352,21 @@ function spfMeaning(terms: SpfTerm[], knownIncludes: Record<string, number>): Sp
   return { lookups, lowerBound: unknownCost.length > 0, all, terms: others };
 }
 
+/** SPF values repeat across an estate's zones: each is parsed and its lookups counted once per side (per declared costs). */
+const spfMeanings = new WeakMap<Record<string, number>, Map<string, SpfMeaning | { error: string }>>();
+
+function spfOf(value: string, knownIncludes: Record<string, number>): SpfMeaning | { error: string } {
+  let memo = spfMeanings.get(knownIncludes);
+  if (!memo) spfMeanings.set(knownIncludes, (memo = new Map()));
+  let meaning = memo.get(value);
+  if (!meaning) {
+    const parsed = parseSpf(value);
+    meaning = "error" in parsed ? { error: parsed.error } : spfMeaning(parsed.terms, knownIncludes);
+    memo.set(value, meaning);
+  }
+  return meaning;
+}
+
 function compareSpf(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange[] {
   const out: MeaningChange[] = [];
   for (const [owner, before, after] of txtByOwner(zone, base, head, "spf")) {
@@ -355,13 +376,12 @@ function compareSpf(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange
       out.push(change("spf", "spf.removed", "weakens", `${what} removed: receivers get no SPF result, so anyone may send as ${owner}`));
       continue;
     }
-    const parsedAfter = parseSpf(after);
-    if ("error" in parsedAfter) {
-      out.push(change("spf", "spf.invalid", "weakens", `${what} no longer parses (${parsedAfter.error}): receivers return permerror`));
+    const h = spfOf(after, head.spfIncludeCosts);
+    if ("error" in h) {
+      out.push(change("spf", "spf.invalid", "weakens", `${what} no longer parses (${h.error}): receivers return permerror`));
       continue;
     }
-    const h = spfMeaning(parsedAfter.terms, head.spfIncludeCosts);
-    const parsedBefore = before === undefined ? undefined : parseSpf(before);
+    const parsedBefore = before === undefined ? undefined : spfOf(before, base.spfIncludeCosts);
     if (!parsedBefore || "error" in parsedBefore) {
       const overLimit = h.lookups > SPF_LOOKUP_LIMIT;
       out.push(
@@ -374,7 +394,7 @@ function compareSpf(zone: string, base: ZoneSide, head: ZoneSide): MeaningChange
       );
       continue;
     }
-    const b = spfMeaning(parsedBefore.terms, base.spfIncludeCosts);
+    const b = parsedBefore;
     if (b.lookups !== h.lookups) out.push(lookupChange(what, b, h));
     if (b.all !== h.all) {
       const weaker = ALL_STRENGTH[h.all] !== undefined && ALL_STRENGTH[b.all] !== undefined && ALL_STRENGTH[h.all] < ALL_STRENGTH[b.all];
