@@ -14,7 +14,11 @@
  *   `postforge plan --stack 'estate-*' --json`, one process per shard, one per
  *   core at a time; the floor runs its program per shard the same way.
  *
- * Both run on the same node with the same flags; rounds interleaved, medians.
+ * Both run on the same node with the same flags: a stack of LARGE_PLAN_DOMAINS
+ * or more, which Postforge plans in a child node with a larger young
+ * generation (cli/plan/young-generation.ts), has its floor run with the same
+ * flag, so the ratio measures Postforge's code, not the tuning. Rounds
+ * interleaved, medians.
  * Over 1.25x the floor in wall or CPU time for one stack is over the ceiling.
  * BENCH_SIZES (default 100,1000), BENCH_ROUNDS (5) and BENCH_ESTATE_ROUNDS (3)
  * change the runs; BENCH_ESTATE_DOMAINS=0 leaves the estate out.
@@ -26,6 +30,7 @@ import * as path from "node:path";
 import { writeBenchProject, writeEstateProject } from "./bench-project";
 import { compareProcesses, measureProcess } from "./measure";
 import type { BenchRow } from "./readme-table";
+import { LARGE_PLAN_DOMAINS, YOUNG_GENERATION_FLAG } from "../cli/plan/young-generation";
 
 const REPO = path.resolve(__dirname, "..");
 const BIN = path.join(REPO, "bin", "postforge.js");
@@ -35,6 +40,11 @@ const CEILING = 1.25;
 function floorRecords(projectDir: string, stack: string, out: string): number {
   execFileSync(process.execPath, ["--import", "tsx", path.join(__dirname, "floor", "records.ts"), projectDir, stack, out], { stdio: "inherit" });
   return (JSON.parse(fs.readFileSync(out, "utf8")) as unknown[]).length;
+}
+
+/** The node flags the floor of a stack of `domains` runs with: those Postforge's plan of it runs with. */
+function floorFlags(domains: number): string[] {
+  return domains >= LARGE_PLAN_DOMAINS ? [YOUNG_GENERATION_FLAG] : [];
 }
 
 export interface PlanBenchResult {
@@ -55,7 +65,7 @@ export function runPlanBench(work: string): PlanBenchResult {
     const result = compareProcesses(
       rounds,
       () => measureProcess({ args: [BIN, "plan", "--stack", "bench", "--json", "--cwd", project.projectDir, "--policy-config", project.policyConfigFile], stdoutFile: path.join(work, "plan.json") }),
-      () => measureProcess({ args: [path.join(__dirname, "floor", "process.cjs")], env: { BENCH_FLOOR_RECORDS: records }, stdoutFile: path.join(work, "floor.json") }),
+      () => measureProcess({ args: [...floorFlags(domains), path.join(__dirname, "floor", "process.cjs")], env: { BENCH_FLOOR_RECORDS: records }, stdoutFile: path.join(work, "floor.json") }),
     );
     const row = { label: `plan, ${domains.toLocaleString("en-US")} domains, one stack (${resources.toLocaleString("en-US")} DNS records)`, ...result };
     rows.push(row);
@@ -84,7 +94,12 @@ function estateRow(work: string, domains: number, shards: number, rounds: number
   const result = compareProcesses(
     rounds,
     () => measureProcess({ args: [BIN, "plan", "--stack", "estate-*", "--json", "--cwd", project.projectDir, "--policy-config", project.policyConfigFile], stdoutFile: path.join(work, "estate.json") }),
-    () => measureProcess({ args: [path.join(__dirname, "floor", "estate.cjs"), ...files], env: { BENCH_JOBS: jobs }, stdoutFile: path.join(work, "estate-floor.json") }),
+    () =>
+      measureProcess({
+        args: [path.join(__dirname, "floor", "estate.cjs"), ...files],
+        env: { BENCH_JOBS: jobs, BENCH_FLOOR_NODE_FLAGS: floorFlags(domains / stacks.length).join(" ") },
+        stdoutFile: path.join(work, "estate-floor.json"),
+      }),
   );
   const row = {
     label: `plan, ${domains.toLocaleString("en-US")} domains in ${stacks.length} shards (${resources.toLocaleString("en-US")} DNS records; ${jobs} at a time; \`postforge shard\` ${shardSeconds.toFixed(1)} s before)`,

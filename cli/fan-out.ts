@@ -34,7 +34,7 @@ export interface StackRun {
 }
 
 /** bin/postforge.js of this package, found upward from here (source or dist). */
-function postforgeBin(): string {
+export function postforgeBin(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const bin = path.join(dir, "bin", "postforge.js");
     if (fs.existsSync(bin)) return bin;

@@ -225,6 +225,15 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   const { findProjectDir, loadProjectStack } = stackFiles();
   const projectDir = findProjectDir(flags.cwd ?? process.cwd());
   const project = loadProjectStack(projectDir, flags.stack);
+  // A large stack is planned by a child node with a larger young generation (./plan/young-generation.ts),
+  // when this is the command itself: the child's output is the process's own.
+  if (io === processIo) {
+    const youngGeneration = require("./plan/young-generation") as typeof import("./plan/young-generation");
+    if (youngGeneration.wantsLargeYoungGeneration(project)) {
+      const { postforgeBin } = require("./fan-out") as typeof import("./fan-out");
+      return youngGeneration.runWithLargeYoungGeneration(postforgeBin(), ["plan", ...args]);
+    }
+  }
   const { policies, plan: planModule, report } = planModules();
   const policyConfig = policies.readPolicyConfig(projectDir, flags["policy-config"], flags.profile);
   const plan = await policies.planWithPolicies(project, policyConfig);
