@@ -7,7 +7,7 @@ import type { ProjectStack } from "./stack-files";
  * (each resource's inputs serialised, copied and resolved); with V8's default
  * 16 MiB semi-spaces most of them live through two scavenges and are copied
  * into the old generation, which then needs full collections. With 64 MiB
- * semi-spaces they die young: 1,000 domains plan in about 1.5 s less (of 12),
+ * semi-spaces they die young: 1,000 domains plan in about 1.3 s less (of 11),
  * for about 150 MiB more peak memory. Measured in `npm run bench`, whose
  * floor runs with the same flag.
  *
