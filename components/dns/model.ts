@@ -144,8 +144,13 @@ export function rdataText(record: DnsRecord): string {
   }
 }
 
+/** Printable ASCII but `"` and `\`: what needs no escaping in a character-string. */
+const PLAIN_CHARACTER_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** RFC 1035 §5.1 quoting: backslash and double quote escaped, non-printable bytes as \DDD. */
 export function quoteCharacterString(value: string): string {
+  // Nearly every value is printable ASCII with nothing to escape: quoted as it is, without a byte walk.
+  if (PLAIN_CHARACTER_STRING.test(value)) return `"${value}"`;
   let out = '"';
   for (const byte of Buffer.from(value, "utf8")) {
     if (byte === 0x22 || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;

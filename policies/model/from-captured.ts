@@ -32,9 +32,21 @@ export function propsAsEngineSees(r: CapturedResource): Record<string, unknown> 
   return r.custom ? r.inputs : (r.outputs ?? {});
 }
 
+/** The value with every placeholder made unknown; the value itself (not a copy) where it holds none. */
 function placeholdersToUnknown(value: unknown): unknown {
   if (typeof value === "string") return value.includes(DKIM_KEY_PLACEHOLDER) || value === SECRET_PLACEHOLDER ? UNKNOWN : value;
-  if (Array.isArray(value)) return value.map(placeholdersToUnknown);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, placeholdersToUnknown(v)]));
+  if (Array.isArray(value)) {
+    const mapped = value.map(placeholdersToUnknown);
+    return mapped.every((v, i) => v === value[i]) ? value : mapped;
+  }
+  if (value && typeof value === "object") {
+    let changed = false;
+    const entries = Object.entries(value).map(([k, v]) => {
+      const mapped = placeholdersToUnknown(v);
+      if (mapped !== v) changed = true;
+      return [k, mapped] as const;
+    });
+    return changed ? Object.fromEntries(entries) : value;
+  }
   return value;
 }
