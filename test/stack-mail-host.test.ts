@@ -13,6 +13,7 @@ import { buildPlan, type Plan } from "../cli/plan/plan";
 import { comparePlans } from "../cli/diff/compare";
 import { renderDiffMarkdown } from "../cli/diff/markdown";
 import { renderZoneFile } from "../components/dns/zonefile";
+import { defaultRamp } from "../components/sending/warmup";
 import { namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
 import { makeTestRoot, run, type TestRoot } from "./support/mta-tools";
 import { PROJECT_DIR } from "./support/offline";
@@ -52,7 +53,13 @@ describe("stack with its own mail host (selfhosted)", () => {
 
   before(async () => {
     result = await runWith(exampleConfig());
-    plan = buildPlan({ project: "postforge", stack: STACK }, result);
+    // The plan says where today is in the host's warm-up: a fixed day (day 3 of the stack's ramp).
+    process.env.POSTFORGE_TODAY = "2026-12-03";
+    try {
+      plan = buildPlan({ project: "postforge", stack: STACK }, result);
+    } finally {
+      delete process.env.POSTFORGE_TODAY;
+    }
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
@@ -96,6 +103,8 @@ describe("stack with its own mail host (selfhosted)", () => {
         { login: "billing", allowed: ["billing@example.com"] },
       ],
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],
+      // The stack's warm-up, written out: the default ramp for every receiver group.
+      warmup: { startDate: "2026-12-01", lastDay: 45, endDate: "2027-01-14", ramps: { gmail: defaultRamp(), microsoft: defaultRamp(), yahoo: defaultRamp(), other: defaultRamp() }, extraDomains: {} },
     });
   });
 
@@ -166,6 +175,15 @@ describe("stack with its own mail host (selfhosted)", () => {
         { login: "webapp", allowed: ["noreply@example.com", "example.org"] },
         { login: "billing", allowed: ["billing@example.com"] },
       ],
+      warmup: {
+        startDate: "2026-12-01",
+        lastDay: 45,
+        endDate: "2027-01-14",
+        ramps: { gmail: defaultRamp(), microsoft: defaultRamp(), yahoo: defaultRamp(), other: defaultRamp() },
+        extraDomains: {},
+        // 480 × 1.1114² rounded down to tens.
+        today: { date: "2026-12-03", day: 3, state: "warming", caps: { gmail: 590, microsoft: 590, yahoo: 590, other: 590 } },
+      },
     });
     assert.ok(userData.startsWith("#cloud-config\n"));
     // The configuration, keys included, travels in the manifest the host fetches, not in user-data.

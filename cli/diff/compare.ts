@@ -45,9 +45,29 @@ export interface DiffablePlan {
   /** Declared SPF include costs; plans made before they were recorded have none. */
   spfIncludeCosts?: Record<string, number>;
   /** The mail hosts the plan runs; plans made before mail hosts have none. */
-  mailHosts?: { hostname: string; instanceType: string; ami: string; userData: string; config?: string; signingKeys: string[]; mailboxes: string[]; senders?: { login: string; allowed: string[] }[]; ingress: { port: number; protocol: string; sources: string[] }[] }[];
+  mailHosts?: {
+    hostname: string;
+    instanceType: string;
+    ami: string;
+    userData: string;
+    config?: string;
+    signingKeys: string[];
+    mailboxes: string[];
+    senders?: { login: string; allowed: string[] }[];
+    ingress: { port: number; protocol: string; sources: string[] }[];
+    /** Plans from before warm-up schedules have none. */
+    warmup?: DiffableWarmup;
+  }[];
   /** The policy pack's verdict on this plan; plans made before policies have none. */
   policyViolations?: { rule: string; enforcementLevel: string; message: string; resource?: string }[];
+}
+
+/** A mail host's warm-up as the diff reads it. */
+export interface DiffableWarmup {
+  startDate: string;
+  endDate: string;
+  lastDay: number;
+  ramps: Record<string, { day: number; dailyCap: number }[]>;
 }
 
 export type ChangeSeverity = "weakens" | "info";
@@ -148,6 +168,7 @@ function compareMailHosts(base: PlannedHost[], head: PlannedHost[]): MailHostCha
     listDiff("submission logins", (b.senders ?? []).map(login), (h.senders ?? []).map(login));
     const rule = (r: PlannedHost["ingress"][number]) => `${r.protocol}/${r.port} from ${r.sources.join(" ")}`;
     listDiff("inbound rules", b.ingress.map(rule), h.ingress.map(rule));
+    changes.push(...warmupChanges(b.warmup, h.warmup));
     if (b.instanceType !== h.instanceType) changes.push(`instance type ${b.instanceType} → ${h.instanceType}`);
     const replaces = b.userData !== h.userData || b.ami !== h.ami;
     if (b.ami !== h.ami) changes.push(`AMI ${b.ami} → ${h.ami}`);
@@ -158,6 +179,20 @@ function compareMailHosts(base: PlannedHost[], head: PlannedHost[]): MailHostCha
     }
     if (changes.length > 0) out.push({ hostname, status: "changed", changes, replacesInstance: replaces });
   }
+  return out;
+}
+
+/** What changes in a host's warm-up: added, removed, its dates, and which groups' caps. */
+function warmupChanges(before: DiffableWarmup | undefined, after: DiffableWarmup | undefined): string[] {
+  const span = (w: DiffableWarmup) => `${w.startDate} to ${w.endDate} (${w.lastDay} days)`;
+  if (!before && !after) return [];
+  if (!before) return [`warm-up added: ${span(after!)}`];
+  if (!after) return [`warm-up removed (was ${span(before)}): the address sends at full speed`];
+  const out: string[] = [];
+  if (span(before) !== span(after)) out.push(`warm-up ${span(before)} → ${span(after)}`);
+  const groups = [...new Set([...Object.keys(before.ramps), ...Object.keys(after.ramps)])].sort(byText);
+  const changed = groups.filter((g) => JSON.stringify(before.ramps[g] ?? []) !== JSON.stringify(after.ramps[g] ?? []));
+  if (changed.length > 0) out.push(`warm-up caps changed for ${changed.join(", ")}`);
   return out;
 }
 

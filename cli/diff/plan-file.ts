@@ -78,6 +78,19 @@ export function diffablePlan(json: unknown, subject: string): DiffablePlan {
               sources: check.list(y.sources, atG("sources"), (v, pv) => check.string(v, pv)),
             })),
           ),
+          // Plans from before warm-up schedules have none.
+          ...(x.warmup !== undefined
+            ? {
+                warmup: check.object(x.warmup, atH("warmup"), (w, atW) => ({
+                  startDate: check.string(w.startDate, atW("startDate")),
+                  endDate: check.string(w.endDate, atW("endDate")),
+                  lastDay: check.integer(w.lastDay, atW("lastDay")),
+                  ramps: check.map(w.ramps, atW("ramps"), (ramp, pr) =>
+                    check.list(ramp, pr, (step, ps) => check.object(step, ps, (t, atT) => ({ day: check.integer(t.day, atT("day")), dailyCap: check.integer(t.dailyCap, atT("dailyCap")) }))),
+                  ),
+                })),
+              }
+            : {}),
         })),
       ),
       policyViolations: check.list(o.policyViolations ?? [], at("policyViolations"), (v, p) =>

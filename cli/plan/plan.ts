@@ -1,4 +1,5 @@
 import { decodeCloudflareRecord } from "../../components/dns/providers/cloudflare-encoding";
+import { todayUtc, warmupDayOn, type WarmupDay, type WarmupSchedule } from "../../components/sending/warmup";
 import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-encoding";
 import { compareRecords, compareText, enclosingZone, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
@@ -76,6 +77,15 @@ export interface PlannedMailHost {
   userData: string;
   /** The config manifest the host applies itself (no secret in it); a change reconfigures it in place. */
   config: string;
+  /** The address's warm-up, when the host has one: each group's ramp, and where today (UTC, or POSTFORGE_TODAY) is in it. */
+  warmup?: PlannedWarmup;
+  /** The day the address started sending, when the config says it is warm already. */
+  sendingSince?: string;
+}
+
+/** A mail host's warm-up as the plan shows it. */
+export interface PlannedWarmup extends WarmupSchedule {
+  today: WarmupDay & { date: string };
 }
 
 export interface Plan {
@@ -203,9 +213,19 @@ function plannedMailHosts(resources: CapturedResource[], hostsOutput: unknown): 
         senders: ((host.inputs.senders ?? []) as { login: unknown; allowed: unknown[] }[]).map((s) => ({ login: String(s.login), allowed: (s.allowed ?? []).map(String) })),
         userData: String(instance.userData ?? ""),
         config: typeof host.outputs?.configManifest === "string" ? host.outputs.configManifest : "",
+        ...plannedWarmup(host.inputs.warmup),
+        ...(typeof host.inputs.sendingSince === "string" ? { sendingSince: host.inputs.sendingSince } : {}),
       };
     })
     .sort((a, b) => compareText(a.hostname, b.hostname));
+}
+
+/** A host's warm-up schedule (from its facts) with today's place in it. */
+function plannedWarmup(value: unknown): { warmup?: PlannedWarmup } {
+  if (!value || typeof value !== "object" || typeof (value as WarmupSchedule).startDate !== "string") return {};
+  const schedule = value as WarmupSchedule;
+  const date = todayUtc();
+  return { warmup: { ...schedule, today: { date, ...warmupDayOn(schedule, date) } } };
 }
 
 function numberMap(value: unknown): Record<string, number> {

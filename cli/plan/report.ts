@@ -56,12 +56,24 @@ function mailHostLines(host: PlannedMailHost): string[] {
     `  signs with   ${host.signingKeys.join(", ")}`,
     `  mailboxes    ${host.mailboxes.join(", ")}`,
     `  logins       ${host.senders.length === 0 ? "none (no application may submit)" : host.senders.map((s) => `${s.login} as ${s.allowed.join(", ")}`).join("; ")}`,
+    `  warm-up      ${warmupLine(host)}`,
     "  inbound:",
     ...table(
       ["PORT", "PROTO", "FROM", "WHY"],
       host.ingress.map((r) => [String(r.port), r.protocol, r.sources.join(" "), r.description]),
     ).map((l) => `    ${l}`),
   ];
+}
+
+/** Where the host's address is in its warm-up, and today's caps per receiver group. */
+function warmupLine(host: PlannedMailHost): string {
+  const w = host.warmup;
+  if (!w) return host.sendingSince ? `none; the address has sent since ${host.sendingSince}` : "none (the address sends at full speed from the first day)";
+  const span = `${w.startDate} to ${w.endDate}, ${w.lastDay} days`;
+  if (w.today.state === "lifted") return `${span}; over on ${w.today.date}: no caps`;
+  const caps = (Object.entries(w.today.caps ?? {}) as [string, number][]).map(([group, cap]) => `${group} ${cap.toLocaleString("en-US")}`).join(", ");
+  const when = w.today.state === "before" ? `not started on ${w.today.date} (day 1's caps hold)` : `day ${w.today.day} on ${w.today.date}`;
+  return `${span}; ${when}: messages a day ${caps}`;
 }
 
 function table(header: string[], rows: string[][]): string[] {

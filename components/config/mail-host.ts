@@ -70,6 +70,8 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
       mailboxPasswordsSecretName: host.mailboxPasswordsSecretName ?? mailboxPasswordsSecretName(host.hostname),
       senderPasswordsSecretName: host.senderPasswordsSecretName ?? senderPasswordsSecretName(host.hostname),
       tls: { acmeEmail: host.tls.acmeEmail, dnsChallenge, staging: host.tls.staging, selfSignedDays: host.tls.selfSignedDays },
+      ...(host.warmup ? { warmup: host.warmup } : {}),
+      ...(host.sendingSince ? { sendingSince: host.sendingSince } : {}),
     },
     `${subject} mailHost`,
   );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isoDate, warmupSchema } from "../sending/warmup";
 import {
   cloudflareZoneId,
   domainName,
@@ -240,6 +241,13 @@ export const mailHostStackSchema = z.strictObject({
   mailboxPasswordsSecretName: secretName.optional(),
   /** Secrets Manager name of the submission logins' passwd-file; default `postforge/mail-host/<hostname>/senders`. */
   senderPasswordsSecretName: secretName.optional(),
+  /**
+   * The address's warm-up: `{ startDate, ramp?, groups?, extraDomains? }`, daily caps per receiver group
+   * from startDate, 45 days to 50,000 a day by default (components/sending/warmup.ts).
+   */
+  warmup: warmupSchema.optional(),
+  /** The day the host's address started sending, for an address that is warm already: over 45 days ago, no warm-up is asked for. */
+  sendingSince: isoDate.optional(),
 });
 /** The stack's mail host as its config declares it, validated, defaults filled in. */
 export type MailHostStackConfig = z.output<typeof mailHostStackSchema>;

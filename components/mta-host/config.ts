@@ -4,6 +4,7 @@ import { z } from "zod";
 import { hostname, ipv4Range, ipv6Range } from "../config/fields";
 import { isSelector } from "../dns/protocols/common";
 import { parseOrThrow } from "../validation";
+import { isoDate, warmupSchema } from "../sending/warmup";
 
 /**
  * What a mail host's boot configuration is rendered from: plain, validated
@@ -248,6 +249,10 @@ export const mailHostConfigSchema = z
     /** Secret holding the submission logins' passwd-file (`login:{SHA512-CRYPT}...`, written by MailHost). */
     senderPasswordsSecretName: secretName,
     tls: tlsSchema,
+    /** The address's warm-up: daily caps per receiver group from startDate (see ../sending/warmup.ts). */
+    warmup: warmupSchema.optional(),
+    /** The day the host's address started sending, for an address warm already (the warm-up policy reads it). */
+    sendingSince: isoDate.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

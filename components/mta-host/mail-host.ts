@@ -1,4 +1,5 @@
 import { isIPv4 } from "node:net";
+import { warmupSchedule, type WarmupSchedule } from "../sending/warmup";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomBytes, RandomPassword } from "@pulumi/random";
 // The module itself, not @pulumi/aws's index, which loads every service's (a tenth of a small plan).
@@ -369,6 +370,8 @@ export function mailHostFacts(config: MailHostConfig): {
   feedbackLoopAddresses: string[];
   senders: { login: string; allowed: string[] }[];
   signingKeys: string[];
+  warmup?: WarmupSchedule;
+  sendingSince?: string;
 } {
   const mailboxes = roleMailboxes(config);
   return {
@@ -378,6 +381,9 @@ export function mailHostFacts(config: MailHostConfig): {
     feedbackLoopAddresses: mailboxes.filter((m) => m.roles.includes("feedbackLoop")).map((m) => m.address),
     senders: config.senders.map((s) => ({ login: s.login, allowed: s.allowed })),
     signingKeys: config.domains.flatMap((d) => d.selectors.map((s) => `${d.domain}/${s.selector}`)),
+    // The warm-up written out, each group's ramp day by day: what the plan shows and the policy reads.
+    ...(config.warmup ? { warmup: warmupSchedule(config.warmup) } : {}),
+    ...(config.sendingSince ? { sendingSince: config.sendingSince } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { canonicalName } from "../../components/dns/model";
 import { isDmarcValue, isSpfValue } from "../../components/dns/protocols";
 import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE, STACK_SETTINGS_TYPE } from "../../components/type-tokens";
+import type { WarmupSchedule } from "../../components/sending/warmup";
 import { cloudflareTxtStrings } from "../../components/dns/providers/cloudflare-encoding";
 import { unescapeRoute53Strings } from "../../components/dns/providers/route53-encoding";
 import { isUnknown, stackOfUrn, type StackResource } from "./resources";
@@ -71,6 +72,10 @@ export interface ViewMailHost {
   signingKeys: string[];
   /** Its children (EIP, instance, security group, PTR...). */
   children: StackResource[];
+  /** Its address's warm-up schedule, when it has one. */
+  warmup?: WarmupSchedule;
+  /** The day its address started sending, when the config says it is warm already. */
+  sendingSince?: string;
 }
 
 export interface ViewDkimKey {
@@ -316,6 +321,8 @@ export class StackView {
       feedbackLoopAddresses: stringList(p.feedbackLoopAddresses),
       signingKeys: stringList(p.signingKeys),
       children: this.childrenOf(resource.urn),
+      ...(p.warmup && typeof p.warmup === "object" && typeof (p.warmup as WarmupSchedule).startDate === "string" ? { warmup: p.warmup as WarmupSchedule } : {}),
+      ...(typeof p.sendingSince === "string" ? { sendingSince: p.sendingSince } : {}),
     });
   }
 

@@ -2,6 +2,7 @@ import { isUnknown, type StackResource } from "../model/resources";
 import { INSTANCE, SECURITY_GROUP, type StackView } from "../model/view";
 import { describePorts, groupsOf, ingressRules, mailHostOf, mxExchanges, opensTcpPort, subject, worldRanges, type Ingress } from "./host-support";
 import type { Rule, Violation } from "./rule";
+import { DEFAULT_RAMP_DAYS, daysBetween, todayUtc } from "../../components/sending/warmup";
 
 /**
  * The instances that handle mail: each a mail host's, or attached to a
@@ -137,4 +138,45 @@ export const hostPort25Receivers: Rule = {
   },
 };
 
-export const HOST_RULES = [hostImdsv2, hostRootEncrypted, hostNoWorldSsh, hostPort25Receivers];
+interface HostWarmupConfig {
+  production: boolean | null;
+  productionStacks: string[];
+}
+
+export const hostWarmup: Rule<HostWarmupConfig> = {
+  name: "host-warmup",
+  group: "Sending reputation",
+  profile: "baseline",
+  description: `In a production stack every mail host whose address has sent for less than ${DEFAULT_RAMP_DAYS} days (mailHost.sendingSince; without it, the address is new) declares a warm-up schedule (mailHost.warmup).`,
+  enforcementLevel: "mandatory",
+  severity: "high",
+  source:
+    "Amazon SES Developer Guide, \"Warming up dedicated IP addresses\" (45 days to 50,000 messages a day); Twilio SendGrid, \"Warming up an IP address\" (automated hourly schedule); Google, \"Email sender guidelines\"",
+  config: {
+    production: {
+      enum: [true, false, null],
+      default: null,
+      description: "Whether this stack is production. Unset (null): production when the stack says so (postforge:environment: production) or its name is in productionStacks.",
+    },
+    productionStacks: { type: "array", items: { type: "string" }, default: ["prod", "production"], description: "Stack names that are production when production is unset." },
+  },
+  check(view, config) {
+    const production = config.production ?? (view.settings?.environment === "production" || (config.productionStacks ?? []).includes(view.stack));
+    if (!production) return [];
+    const today = todayUtc();
+    const violations: Violation[] = [];
+    for (const host of view.mailHosts) {
+      if (host.warmup) continue;
+      const age = host.sendingSince === undefined ? undefined : daysBetween(host.sendingSince, today);
+      if (age !== undefined && age >= DEFAULT_RAMP_DAYS) continue;
+      const since = age === undefined ? "its address is new (no mailHost.sendingSince)" : `its address has sent only since ${host.sendingSince} (${age} days)`;
+      violations.push({
+        message: `mail host ${host.hostname} has no warm-up schedule, and ${since}: at full speed from the first day, mail from a cold address is deferred, refused or filed as spam by Gmail, Microsoft and Yahoo; add mailHost.warmup: { startDate: "${today}" } (${DEFAULT_RAMP_DAYS} days to 50,000 messages a day per receiver group), or, for an address that has sent for ${DEFAULT_RAMP_DAYS} days or more, mailHost.sendingSince: "YYYY-MM-DD"`,
+        urn: host.resource.urn,
+      });
+    }
+    return violations;
+  },
+};
+
+export const HOST_RULES = [hostImdsv2, hostRootEncrypted, hostNoWorldSsh, hostPort25Receivers, hostWarmup];

@@ -17,6 +17,7 @@ export type RuleGroup =
   | "MTA-STS and TLS-RPT"
   | "BIMI"
   | "Host hardening"
+  | "Sending reputation"
   | "Bulk senders";
 
 /** baseline: every stack; bulk-sender: the mailbox providers' bulk-sender requirements (Google, Yahoo, Microsoft). */
