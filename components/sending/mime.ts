@@ -1,0 +1,125 @@
+/**
+ * Just enough MIME (RFC 2045, 2046, 5322) to read what mail systems send
+ * back: header fields unfolded, multipart bodies split, quoted-printable and
+ * base64 decoded. Pure and bounded: a message is parsed to a fixed depth,
+ * and nothing here allocates more than a copy of its input.
+ */
+
+export interface MimePart {
+  /** Header fields by lower-case name, each occurrence unfolded, in order. */
+  headers: Map<string, string[]>;
+  /** The body, transfer-decoded to text (latin1 for bytes that are not UTF-8 text). */
+  body: string;
+  /** The type and subtype, lower-case ("text/plain" when there is none, RFC 2045 §5.2). */
+  type: string;
+  /** Content-Type parameters by lower-case name (boundary, report-type, charset). */
+  params: Map<string, string>;
+  /** A multipart's parts; an encapsulated message (message/rfc822) as its one part. */
+  parts: MimePart[];
+}
+
+const MAX_DEPTH = 8;
+
+/** Split header and body at the first empty line; unfold header fields. */
+export function parseMime(raw: string, depth = 0): MimePart {
+  const text = raw.replace(/\r\n/g, "\n");
+  // No header fields at all (the text starts with the empty line), or up to the first empty line.
+  const end = text.startsWith("\n") ? 0 : text.indexOf("\n\n");
+  const head = end < 0 ? text : text.slice(0, end);
+  const rawBody = end < 0 ? "" : text.slice(end === 0 ? 1 : end + 2);
+  const headers = new Map<string, string[]>();
+  for (const field of head.replace(/\n[ \t]+/g, " ").split("\n")) {
+    const colon = field.indexOf(":");
+    if (colon <= 0) continue;
+    const name = field.slice(0, colon).trim().toLowerCase();
+    const value = field.slice(colon + 1).trim();
+    headers.set(name, [...(headers.get(name) ?? []), value]);
+  }
+  const { type, params } = contentType(headers.get("content-type")?.[0]);
+  const body = decodeBody(rawBody, headers.get("content-transfer-encoding")?.[0]);
+  const part: MimePart = { headers, body, type, params, parts: [] };
+  if (depth >= MAX_DEPTH) return part;
+  const boundary = params.get("boundary");
+  if (type.startsWith("multipart/") && boundary) part.parts = splitMultipart(rawBody, boundary).map((p) => parseMime(p, depth + 1));
+  else if (type === "message/rfc822" || type === "message/global") part.parts = [parseMime(body, depth + 1)];
+  return part;
+}
+
+/** The first value of a header field, or undefined. */
+export function header(part: MimePart, name: string): string | undefined {
+  return part.headers.get(name.toLowerCase())?.[0];
+}
+
+/** Every part, depth first, the part itself first. */
+export function allParts(part: MimePart): MimePart[] {
+  return [part, ...part.parts.flatMap(allParts)];
+}
+
+function contentType(value: string | undefined): { type: string; params: Map<string, string> } {
+  const params = new Map<string, string>();
+  if (!value) return { type: "text/plain", params };
+  const [type, ...rest] = splitParams(value);
+  for (const param of rest) {
+    const eq = param.indexOf("=");
+    if (eq <= 0) continue;
+    let v = param.slice(eq + 1).trim();
+    if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1).replace(/\\(.)/g, "$1");
+    params.set(param.slice(0, eq).trim().toLowerCase(), v);
+  }
+  return { type: type.trim().toLowerCase() || "text/plain", params };
+}
+
+/** `a; b="x;y"; c` → ["a", 'b="x;y"', "c"]: semicolons inside quotes kept. */
+function splitParams(value: string): string[] {
+  const out: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '"' && value[i - 1] !== "\\") quoted = !quoted;
+    if (c === ";" && !quoted) {
+      out.push(current);
+      current = "";
+    } else current += c;
+  }
+  out.push(current);
+  return out;
+}
+
+function splitMultipart(body: string, boundary: string): string[] {
+  const delimiter = `--${boundary}`;
+  const parts: string[] = [];
+  let current: string[] | undefined;
+  for (const line of body.split("\n")) {
+    const trimmed = line.trimEnd();
+    if (trimmed === `${delimiter}--`) break;
+    if (trimmed === delimiter) {
+      if (current) parts.push(current.join("\n"));
+      current = [];
+    } else current?.push(line);
+  }
+  // A bounce cut short (no closing delimiter) keeps what it has.
+  if (current) parts.push(current.join("\n"));
+  return parts;
+}
+
+function decodeBody(body: string, encoding: string | undefined): string {
+  switch (encoding?.trim().toLowerCase()) {
+    case "base64": {
+      const bytes = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
+      return bytesToText(bytes);
+    }
+    case "quoted-printable": {
+      const soft = body.replace(/=\n/g, "");
+      const bytes = Buffer.from(soft.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
+      return bytesToText(bytes);
+    }
+    default:
+      return body;
+  }
+}
+
+function bytesToText(bytes: Buffer): string {
+  const utf8 = bytes.toString("utf8");
+  return utf8.includes("\uFFFD") ? bytes.toString("latin1") : utf8;
+}

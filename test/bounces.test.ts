@@ -1,0 +1,128 @@
+/**
+ * Reading bounces (components/sending/dsn.ts) and judging them hard or soft
+ * (components/sending/bounce-class.ts), on real samples: Sisimai's public
+ * corpus (test/fixtures/bounces/sisimai/: Postfix, Exim, Exchange, Gmail,
+ * Office 365 and generic RFC 3464 bounces, BSD-2-Clause), each also run
+ * through Sisimai itself (Debian's libsisimai-perl) and the verdicts
+ * compared: every disagreement is listed with its reason in
+ * test/fixtures/bounces/sisimai-disagreements.json, so a change in either
+ * shows here.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { classifyBounce, HARD_REASONS } from "../components/sending/bounce-class";
+import { parseBounce, parseDeliveryStatus } from "../components/sending/dsn";
+
+const CORPUS = path.join(__dirname, "fixtures", "bounces", "sisimai");
+const sample = (name: string) => fs.readFileSync(path.join(CORPUS, name), "latin1");
+
+describe("parseBounce reads a DSN", () => {
+  it("an RFC 3464 report from Postfix: recipient, action, status, the remote reply, the reporting MTA", () => {
+    const parsed = parseBounce(sample("lhost-postfix-05.eml"))!;
+    assert.equal(parsed.form, "rfc3464");
+    assert.equal(parsed.recipients.length, 1);
+    const [r] = parsed.recipients;
+    assert.equal(r.recipient, "kijitora@example.org");
+    assert.equal(r.action, "failed");
+    assert.equal(r.status, "4.1.1");
+    assert.match(r.diagnostic!, /^450 4\.1\.1 <kijitora@example\.org>: Recipient address rejected: User unknown in virtual alias table/);
+    assert.ok(parsed.reportingMta);
+  });
+
+  it("the fields of a delivery-status body, folded lines joined, types stripped (RFC 3464 §2)", () => {
+    const body = [
+      "Reporting-MTA: dns; mail.example.com",
+      "Arrival-Date: Tue, 1 Dec 2026 10:00:00 +0000",
+      "",
+      "Final-Recipient: rfc822; Alice@Example.ORG",
+      "Original-Recipient: rfc822;alice@example.org",
+      "Action: failed",
+      "Status: 5.1.1",
+      "Remote-MTA: dns; mx.example.org",
+      "Diagnostic-Code: smtp; 550 5.1.1 <alice@example.org>: Recipient",
+      "    address rejected: User unknown",
+      "",
+      "Final-Recipient: rfc822; bob@example.net",
+      "Action: delayed",
+      "Status: 4.2.2",
+      "Diagnostic-Code: smtp; 452 4.2.2 Mailbox full",
+    ].join("\r\n");
+    assert.deepEqual(parseDeliveryStatus(body), {
+      reportingMta: "mail.example.com",
+      recipients: [
+        { recipient: "alice@example.org", action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown", remoteMta: "mx.example.org" },
+        { recipient: "bob@example.net", action: "delayed", status: "4.2.2", diagnostic: "452 4.2.2 Mailbox full" },
+      ],
+    });
+  });
+
+  it("a bounce that is not RFC 3464 (Exim's text), and a message that is no bounce", () => {
+    const parsed = parseBounce(sample("lhost-exim-01.eml"));
+    assert.ok(parsed && parsed.recipients.length > 0, "Exim's text bounce names its recipient");
+    assert.equal(parseBounce("From: a@example.com\nTo: b@example.com\nSubject: hello\n\nJust a note.\n"), undefined);
+  });
+});
+
+describe("classifyBounce", () => {
+  const cases: [string, { status?: string; diagnostic?: string; action?: string }, string, string][] = [
+    ["unknown user", { status: "5.1.1", diagnostic: "550 5.1.1 <a@example.com>: Recipient address rejected: User unknown" }, "hard", "unknown-user"],
+    ["no such domain", { status: "5.1.2", diagnostic: "Host or domain name not found" }, "hard", "no-such-domain"],
+    ["null MX (RFC 7505)", { status: "5.1.10", diagnostic: "556 5.1.10 Recipient address has null MX" }, "hard", "null-mx"],
+    ["a disabled account", { status: "5.2.1", diagnostic: "550 5.2.1 The email account that you tried to reach is disabled" }, "hard", "mailbox-disabled"],
+    ["mailbox full, coded 5.2.2", { status: "5.2.2", diagnostic: "552 5.2.2 Mailbox full" }, "soft", "mailbox-full"],
+    ["mailbox full, coded 550 5.0.0", { status: "5.0.0", diagnostic: "550 Quota exceeded for this user" }, "soft", "mailbox-full"],
+    ["greylisting", { status: "4.7.1", diagnostic: "450 4.7.1 Greylisted, please try again later" }, "soft", "greylisted"],
+    ["Gmail's rate limit", { status: "4.7.28", diagnostic: "421 4.7.28 Our system has detected an unusual rate of unsolicited mail" }, "soft", "rate-limited"],
+    ["a blocklisted sender", { status: "5.7.1", diagnostic: "554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org" }, "soft", "policy-block"],
+    ["a refusal at MAIL FROM", { status: "5.1.0", diagnostic: "550 5.1.0 Sender address rejected: domain not found (in reply to MAIL FROM command)" }, "soft", "policy-block"],
+    ["an unknown user under a policy code", { status: "5.7.1", diagnostic: "550 5.7.1 No such user here" }, "hard", "unknown-user"],
+    ["a transient unknown user (4.1.1)", { status: "4.1.1", diagnostic: "450 4.1.1 User unknown in virtual alias table" }, "soft", "unknown-user"],
+    ["a delay", { action: "delayed", status: "4.4.1", diagnostic: "connect to mx.example.com: Connection timed out" }, "soft", "network"],
+    ["an unread permanent failure", { status: "5.0.0", diagnostic: "554 Transaction failed" }, "soft", "other"],
+  ];
+  for (const [what, result, kind, reason] of cases) {
+    it(`${what}: ${kind}, ${reason}`, () => assert.deepEqual(classifyBounce(result), { kind, reason }));
+  }
+  it("suppresses only for the reasons that say the recipient cannot receive", () => {
+    assert.deepEqual([...HARD_REASONS].sort(), ["mailbox-disabled", "no-such-domain", "null-mx", "unknown-user"]);
+  });
+});
+
+interface SisimaiVerdict {
+  file: string;
+  recipient?: string;
+  reason?: string;
+  softbounce?: number;
+  none?: boolean;
+}
+
+describe("against Sisimai, on its own corpus", () => {
+  it("gives the same hard or soft verdict, every disagreement listed with its reason", () => {
+    const files = fs.readdirSync(CORPUS).filter((f) => f.endsWith(".eml")).sort();
+    assert.ok(files.length >= 180, `${files.length} samples`);
+    const output = execFileSync("perl", [path.join(__dirname, "support", "sisimai.pl"), ...files.map((f) => path.join(CORPUS, f))], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const theirs = output.trim().split("\n").map((l) => JSON.parse(l) as SisimaiVerdict).filter((v) => !v.none && v.softbounce !== -1);
+    const found: { file: string; recipient: string; sisimai: string; postforge: string }[] = [];
+    let agree = 0;
+    for (const t of theirs) {
+      const file = path.basename(t.file);
+      const ours = parseBounce(sample(file))?.recipients.find((r) => r.recipient === t.recipient);
+      const sisimai = `${t.reason}/${t.softbounce === 1 ? "soft" : "hard"}`;
+      if (!ours) {
+        found.push({ file, recipient: t.recipient!, sisimai, postforge: "not read" });
+        continue;
+      }
+      const verdict = classifyBounce(ours);
+      if ((t.softbounce === 1 ? "soft" : "hard") === verdict.kind) agree++;
+      else found.push({ file, recipient: t.recipient!, sisimai, postforge: `${verdict.reason}/${verdict.kind}` });
+    }
+    const listed = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "bounces", "sisimai-disagreements.json"), "utf8")) as (typeof found[number] & { why: string })[];
+    assert.deepEqual(found, listed.map(({ why, ...rest }) => (assert.ok(why.length > 20, `${rest.file}: a reason`), rest)));
+    // Reported: 161 of 193 recipients agree (83%); 16 are in layouts the parser does not read yet.
+    assert.ok(agree / theirs.length >= 0.8, `${agree} of ${theirs.length} agree`);
+    console.log(`bounces: ${agree} of ${theirs.length} recipients get Sisimai's hard/soft verdict; ${listed.filter((d) => d.postforge === "not read").length} not read`);
+  });
+});
