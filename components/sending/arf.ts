@@ -1,0 +1,130 @@
+import { allParts, header, parseMime, type MimePart } from "./mime";
+
+/**
+ * Reading a complaint: an Abuse Reporting Format report (RFC 5965), the
+ * multipart/report a mailbox provider's feedback loop sends when its user
+ * marks a message as spam (Yahoo's CFL, Microsoft's JMRP, and the ISPs that
+ * use the format). Pure: the report's fields, the complained-of recipients,
+ * and whether the report itself authenticated on arrival; the host decides
+ * what a report changes (nothing, when it did not authenticate).
+ */
+
+export interface ComplaintReport {
+  /** abuse, fraud, virus, other, not-spam (RFC 5965 §7.3), auth-failure (RFC 6591), opt-out (RFC 6650), lower-case. */
+  feedbackType: string;
+  userAgent?: string;
+  /** The recipients complained of: Original-Rcpt-To, else the returned message's To (providers often redact both). */
+  recipients: string[];
+  /** The returned message's envelope sender (Original-Mail-From), or its Return-Path. */
+  originalMailFrom?: string;
+  /** The returned message's Message-ID. */
+  originalMessageId?: string;
+  /** Source-IP: the address the message came from, as the reporter saw it. */
+  sourceIp?: string;
+  arrivalDate?: string;
+  reportingMta?: string;
+  /** The returned message's From domain, lower-case. */
+  fromDomain?: string;
+}
+
+/** Parse an ARF report; undefined when the message is not one (no message/feedback-report part). */
+export function parseComplaint(raw: string): ComplaintReport | undefined {
+  const message = parseMime(raw);
+  const parts = allParts(message);
+  const report = parts.find((p) => p.type === "message/feedback-report");
+  const original = returnedMessage(parts);
+  if (!report) return original ? microsoftComplaint(original) : undefined;
+  const fields = reportFields(report.body);
+  const fromRcptTo = (fields.get("original-rcpt-to") ?? []).map(address).filter(isAddress);
+  const fromHeaders = original ? (header(original, "to") ?? "").split(",").map(address).filter(isAddress) : [];
+  const one = (name: string) => fields.get(name)?.[0];
+  const mailFrom = address(one("original-mail-from") ?? (original ? header(original, "return-path") : undefined));
+  const fromDomain = original ? /@([^\s<>;,"]+)/.exec(header(original, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "") : undefined;
+  const messageId = original ? header(original, "message-id")?.trim() : undefined;
+  return {
+    feedbackType: (one("feedback-type") ?? "other").toLowerCase(),
+    ...(one("user-agent") ? { userAgent: one("user-agent") } : {}),
+    recipients: [...new Set(fromRcptTo.length > 0 ? fromRcptTo : fromHeaders)],
+    ...(isAddress(mailFrom) ? { originalMailFrom: mailFrom } : {}),
+    ...(messageId ? { originalMessageId: messageId } : {}),
+    ...(one("source-ip") ? { sourceIp: one("source-ip") } : {}),
+    ...(one("arrival-date") ? { arrivalDate: one("arrival-date") } : {}),
+    ...(one("reporting-mta") ? { reportingMta: one("reporting-mta")!.replace(/^dns;\s*/i, "") } : {}),
+    ...(fromDomain ? { fromDomain } : {}),
+  };
+}
+
+/**
+ * Microsoft's Junk Mail Reporting Program sends no feedback-report part: a
+ * multipart/mixed with the message attached, which carries the recipient
+ * in X-HmXmrOriginalRecipient (Sisimai's corpus, arf-22 to arf-24).
+ */
+function microsoftComplaint(original: MimePart): ComplaintReport | undefined {
+  const recipient = address(header(original, "x-hmxmroriginalrecipient"));
+  if (!isAddress(recipient)) return undefined;
+  const fromDomain = /@([^\s<>;,"]+)/.exec(header(original, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
+  const messageId = header(original, "message-id")?.trim();
+  const sourceIp = header(original, "x-reporter-ip");
+  return {
+    feedbackType: "abuse",
+    userAgent: "Microsoft JMRP",
+    recipients: [recipient],
+    ...(messageId ? { originalMessageId: messageId } : {}),
+    ...(sourceIp ? { sourceIp } : {}),
+    ...(fromDomain ? { fromDomain } : {}),
+  };
+}
+
+/** Fields of the machine-readable part; a field may repeat (Original-Rcpt-To, Reported-Uri). */
+function reportFields(body: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of body.replace(/\r\n/g, "\n").replace(/\n[ \t]+/g, " ").split("\n")) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*)\s*:\s*(.*)$/.exec(line.trim());
+    if (m) out.set(m[1].toLowerCase(), [...(out.get(m[1].toLowerCase()) ?? []), m[2].trim()]);
+  }
+  return out;
+}
+
+/** The returned message: the message/rfc822 part's message, or a text/rfc822-headers part read as headers. */
+function returnedMessage(parts: MimePart[]): MimePart | undefined {
+  const encapsulated = parts.find((p) => (p.type === "message/rfc822" || p.type === "message/global") && p.parts[0]);
+  if (encapsulated) return encapsulated.parts[0];
+  const headers = parts.find((p) => p.type === "text/rfc822-headers");
+  return headers ? parseMime(`${headers.body.trim()}\n\n`) : undefined;
+}
+
+function address(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const m = /<?([^\s<>"',;]+@[^\s<>"',;]+)>?/.exec(value);
+  return m ? m[1].toLowerCase().replace(/[.>]+$/, "") : undefined;
+}
+
+function isAddress(value: string | undefined): value is string {
+  return value !== undefined && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value);
+}
+
+/**
+ * Whether a report authenticated when the host received it: the host's own
+ * Authentication-Results field (its authserv-id; RFC 8601 §5: only the
+ * receiving host's own results can be trusted, so the first with that id)
+ * says dmarc=pass, or dkim=pass or spf=pass for a domain aligned with the
+ * report's From (the same domain, or one under the other). A report without
+ * that is forged for our purposes: counted apart, and it changes nothing.
+ */
+export function complaintAuthenticated(raw: string, authservId: string): boolean {
+  const message = parseMime(raw);
+  const results = (message.headers.get("authentication-results") ?? []).find((v) => v.split(";")[0].trim().toLowerCase() === authservId.toLowerCase());
+  if (!results) return false;
+  const from = /@([^\s<>;,"]+)/.exec(header(message, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
+  const aligned = (domain: string | undefined) =>
+    domain !== undefined && from !== undefined && (domain === from || domain.endsWith(`.${from}`) || from.endsWith(`.${domain}`));
+  for (const method of results.split(";").slice(1)) {
+    const m = /^\s*(dmarc|dkim|spf)\s*=\s*(\w+)(.*)$/i.exec(method);
+    if (!m || m[2].toLowerCase() !== "pass") continue;
+    const kind = m[1].toLowerCase();
+    if (kind === "dmarc") return true;
+    const property = kind === "dkim" ? /header\.d\s*=\s*([^\s;]+)/i.exec(m[3])?.[1] : /smtp\.mailfrom\s*=\s*(?:[^@\s;]*@)?([^\s;]+)/i.exec(m[3])?.[1];
+    if (aligned(property?.toLowerCase())) return true;
+  }
+  return false;
+}
