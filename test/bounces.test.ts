@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { classifyBounce, HARD_REASONS } from "../components/sending/bounce-class";
+import { parseDeliveryLog } from "../components/sending/delivery-log";
 import { parseBounce, parseDeliveryStatus } from "../components/sending/dsn";
 
 const CORPUS = path.join(__dirname, "fixtures", "bounces", "sisimai");
@@ -124,5 +125,30 @@ describe("against Sisimai, on its own corpus", () => {
     // Reported: 161 of 193 recipients agree (83%); 16 are in layouts the parser does not read yet.
     assert.ok(agree / theirs.length >= 0.8, `${agree} of ${theirs.length} agree`);
     console.log(`bounces: ${agree} of ${theirs.length} recipients get Sisimai's hard/soft verdict; ${listed.filter((d) => d.postforge === "not read").length} not read`);
+  });
+});
+
+describe("parseDeliveryLog reads Postfix's delivery lines", () => {
+  it("each recipient's result, the remote text and the verdict; other lines are ignored", () => {
+    const log = [
+      "Dec 01 16:37:16 mail postfix/qmgr[22935]: 97082174251: from=<noreply@example.com>, size=751, nrcpt=3 (queue active)",
+      "Dec 01 16:37:16 mail postfix/smtp[23181]: 97082174251: to=<Alice@Example.net>, orig_to=<alice@old.example>, relay=mx.example.net[192.0.2.1]:25, conn_use=2, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4F2A1)",
+      "Dec 01 16:37:17 mail postfix/smtp[23182]: 97082174251: to=<bob@example.net>, relay=none, delay=172800, delays=172800/0/0/0, dsn=4.4.1, status=expired, returned to sender (connect to mx.example.net[192.0.2.1]:25: Connection timed out)",
+      "Dec 01 16:37:18 mail postfix/lmtp[23183]: 97082174251: to=<dmarc-rua@example.com>, relay=mail.example.com[private/dovecot-lmtp], delay=0.01, dsn=2.0.0, status=sent (250 2.0.0 <dmarc-rua@example.com> Saved)",
+      "Dec 01 16:37:19 mail postfix/smtp[23184]: 97082174251: to=<carol@example.org>, relay=mx.example.org[192.0.2.2]:25, delay=1, dsn=4.7.28, status=deferred (host mx.example.org[192.0.2.2] said: 421 4.7.28 Our system has detected an unusual rate of unsolicited mail (in reply to end of DATA command))",
+      "Dec 01 16:37:20 mail postfix/qmgr[22935]: 97082174251: removed",
+    ].join("\n");
+    const results = parseDeliveryLog(log);
+    assert.deepEqual(
+      results.map((r) => [r.agent, r.recipient, r.originalRecipient, r.relay, r.dsn, r.status, r.verdict?.kind, r.verdict?.reason]),
+      [
+        ["smtp", "alice@example.net", "alice@old.example", "mx.example.net[192.0.2.1]:25", "2.0.0", "sent", undefined, undefined],
+        ["smtp", "bob@example.net", undefined, "none", "4.4.1", "expired", "soft", "network"],
+        ["lmtp", "dmarc-rua@example.com", undefined, "mail.example.com[private/dovecot-lmtp]", "2.0.0", "sent", undefined, undefined],
+        ["smtp", "carol@example.org", undefined, "mx.example.org[192.0.2.2]:25", "4.7.28", "deferred", "soft", "rate-limited"],
+      ],
+    );
+    assert.equal(results[1].text, "connect to mx.example.net[192.0.2.1]:25: Connection timed out");
+    assert.equal(results[0].time, "Dec 01 16:37:16");
   });
 });

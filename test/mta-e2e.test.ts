@@ -18,6 +18,7 @@
  * Needs root and .ci/run's packages; `npm test` runs it in the lab.
  */
 import assert from "node:assert/strict";
+import { parseDeliveryLog, type DeliveryResult } from "../components/sending/delivery-log";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -110,7 +111,13 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
     }
     knot = await startLabDns(keys);
     dns = labResolver();
-    receiver = await startSmtpReceiver("mx.provider.example", { address: LAB.RECEIVERS[0], port: 25 });
+    // The provider refuses two kinds of recipient at RCPT, as Gmail or Outlook would.
+    receiver = await startSmtpReceiver("mx.provider.example", {
+      address: LAB.RECEIVERS[0],
+      port: 25,
+      rcptReply: (rcpt) =>
+        rcpt.startsWith("gone-") ? "550 5.1.1 The email account that you tried to reach does not exist" : rcpt.startsWith("full-") ? "452 4.2.2 The recipient's inbox is out of storage space" : undefined,
+    });
     host = await startFixtureHost(keys);
   });
 
@@ -392,6 +399,41 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
       );
       assert.deepEqual(failures, []);
       assert.equal(results.filter(Boolean).length, 80);
+    });
+  });
+
+  describe("delivery results, read from the host's own Postfix log", () => {
+    it("a delivery, a 550 and a 452 are logged, parsed and judged: delivered, hard unknown-user, soft mailbox-full, each with the remote text", async () => {
+      const m = message({ from: "noreply@example.com", to: "Bob <bob@provider.example>" });
+      const recipients = ["ok-1@provider.example", "gone-1@provider.example", "full-1@provider.example"];
+      const t = await submit({ credential: WEBAPP, envelopeFrom: "noreply@example.com", recipients, data: m.text });
+      assert.ok(t.accepted, `${t.final.text}\n${await logs()}`);
+      await received(m.id);
+      // Postfix logs each recipient's result as its delivery agent gets it.
+      const deadline = Date.now() + 30_000;
+      let results: DeliveryResult[] = [];
+      for (;;) {
+        results = parseDeliveryLog(await host!.postfixLog()).filter((r) => recipients.includes(r.recipient));
+        if (new Set(results.map((r) => r.recipient)).size === 3 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const of = (rcpt: string) => results.find((r) => r.recipient === rcpt);
+      assert.deepEqual({ ...of("ok-1@provider.example"), time: "", queueId: "", text: "" }, {
+        time: "", queueId: "", text: "", agent: "smtp", recipient: "ok-1@provider.example", relay: `mx.provider.example[${LAB.RECEIVERS[0]}]:25`, dsn: "2.0.0", status: "sent",
+      }, `${JSON.stringify(results, null, 1)}\n${await logs()}`);
+      const gone = of("gone-1@provider.example");
+      assert.equal(gone?.status, "bounced", await logs());
+      assert.equal(gone?.dsn, "5.1.1");
+      assert.match(gone!.text, /said: 550 5\.1\.1 The email account that you tried to reach does not exist \(in reply to RCPT TO command\)/);
+      assert.deepEqual(gone?.verdict, { kind: "hard", reason: "unknown-user" });
+      const full = of("full-1@provider.example");
+      assert.equal(full?.status, "deferred", await logs());
+      assert.equal(full?.dsn, "4.2.2");
+      assert.match(full!.text, /said: 452 4\.2\.2 The recipient's inbox is out of storage space/);
+      assert.deepEqual(full?.verdict, { kind: "soft", reason: "mailbox-full" });
+      // Every line names the same message, and the delivered one carries the time Postfix wrote.
+      assert.equal(new Set(results.map((r) => r.queueId)).size, 1);
+      assert.match(results[0].time, /\d\d:\d\d:\d\d/);
     });
   });
 

@@ -173,8 +173,13 @@ export interface SmtpReceiver {
   stop(): Promise<void>;
 }
 
-/** A receiving MTA (no STARTTLS, no AUTH) on `address`:`port` (default 127.0.0.1, any port): accepts every recipient and records the message. */
-export async function startSmtpReceiver(name = "mx.example.org", at: { address?: string; port?: number } = {}): Promise<SmtpReceiver> {
+/**
+ * A receiving MTA (no STARTTLS, no AUTH) on `at.address:at.port` (default
+ * 127.0.0.1, any port) that records each message and accepts every recipient, except
+ * what `at.rcptReply` answers for a recipient (a provider's refusal, such as
+ * "550 5.1.1 unknown user" or "452 4.2.2 mailbox full"), said at RCPT.
+ */
+export async function startSmtpReceiver(name = "mx.example.org", at: { address?: string; port?: number; rcptReply?: (recipient: string) => string | undefined } = {}): Promise<SmtpReceiver> {
   const messages: ReceivedMessage[] = [];
   const listeners = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -223,8 +228,13 @@ export async function startSmtpReceiver(name = "mx.example.org", at: { address?:
           mailFrom = /<([^>]*)>/.exec(line)?.[1] ?? "";
           send("250 2.1.0 Ok");
         } else if (verb === "RCPT") {
-          rcptTo.push(/<([^>]*)>/.exec(line)?.[1] ?? "");
-          send("250 2.1.5 Ok");
+          const recipient = /<([^>]*)>/.exec(line)?.[1] ?? "";
+          const refusal = at.rcptReply?.(recipient);
+          if (refusal) send(refusal);
+          else {
+            rcptTo.push(recipient);
+            send("250 2.1.5 Ok");
+          }
         } else if (verb === "DATA") {
           inData = true;
           send("354 End data with <CR><LF>.<CR><LF>");
