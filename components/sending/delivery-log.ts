@@ -39,7 +39,8 @@ export function parseDeliveryLine(line: string): DeliveryResult | undefined {
   if (!m) return undefined;
   const [, time, agent, queueId, recipient, rest] = m;
   const field = (name: string) => new RegExp(`(?:^|,)\\s*${name}=([^,\\s]+)`).exec(rest)?.[1];
-  const statusMatch = /status=(sent|deferred|bounced|expired)\b\s*(?:\((.*)\))?\s*$/.exec(rest);
+  // "status=expired, returned to sender (...)": words may come between the status and the reason.
+  const statusMatch = /status=(sent|deferred|bounced|expired)\b[^(]*(?:\((.*)\))?\s*$/.exec(rest);
   const dsn = field("dsn");
   if (!statusMatch || !dsn || recipient === "") return undefined;
   const status = statusMatch[1] as DeliveryResult["status"];
