@@ -37,12 +37,13 @@ export interface BounceVerdict {
 export const HARD_REASONS: readonly BounceReason[] = ["unknown-user", "no-such-domain", "null-mx", "mailbox-disabled"];
 
 const TEXT_RULES: [RegExp, BounceReason][] = [
+  // Rate limits first: they are said at any stage, and mean "later", whatever the code.
+  [/rate limit|too many (connections|messages|recipients|emails)|throttl|sending rate|unusual rate|at a rate that|4\.7\.28\b|try again later, closing connection/i, "rate-limited"],
   // Refused before the recipient was named, or for the message: about the sender or its mail, never the recipient.
   [/after (initial connection|MAIL FROM|end of data|DATA)\b|in reply to (MAIL FROM|end of DATA|DATA)\b|sender address rejected|domain of sender|sender (domain|address) (is )?(invalid|unknown|not)/i, "policy-block"],
   [/\bnull MX\b|5\.1\.10\b|does not accept (e-?)?mail/i, "null-mx"],
   [/mailbox (is )?full|over ?quota|quota (exceeded|full)|exceeded (the )?storage|insufficient (system )?storage|mailbox size limit|out of storage/i, "mailbox-full"],
   [/grey-?list|gray-?list|try again (later|in \d+)|temporarily deferred|please retry/i, "greylisted"],
-  [/rate limit|too many (connections|messages|recipients|emails)|throttl|sending rate|unusual rate|at a rate that|4\.7\.28\b|try again later, closing connection/i, "rate-limited"],
   [/malformed or unexpected name server reply|servfail|temporary (dns|lookup) failure|dns (lookup )?(error|failure|timeout)|host not found, try again/i, "network"],
   [/failing for a long time|did not accept our requests to connect|could not be delivered within|retry timeout exceeded/i, "expired"],
   [/virus|malware|content rejected|not verified|email address is not verified/i, "policy-block"],
@@ -88,6 +89,8 @@ function reasonOfStatus(status: string): BounceReason | undefined {
   if (subject === 4 && detail === 4) return "no-such-domain";
   if (subject === 4 && detail === 7) return "expired";
   if (subject === 4 && (detail === 1 || detail === 2)) return "network";
+  // 4.7.28 is Gmail's "unusual rate of unsolicited mail": a rate limit.
+  if (subject === 7 && detail === 28) return "rate-limited";
   if (subject === 7) return "policy-block";
   return undefined;
 }
