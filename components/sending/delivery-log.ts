@@ -34,11 +34,15 @@ export interface DeliveryResult {
 const DELIVERY = /^(.*?)\s+\S+\s+postfix(?:-[\w-]+)?\/(smtp|lmtp|local|virtual|pipe|error|retry|discard)\[\d+\]:\s+([0-9A-Za-z]+):\s+to=<([^>]*)>,(.*)$/;
 
 /** One log line's delivery result, or undefined for any other line. */
+const FIELDS = { dsn: /(?:^|,)\s*dsn=([^,\s]+)/, relay: /(?:^|,)\s*relay=([^,\s]+)/ };
+
 export function parseDeliveryLine(line: string): DeliveryResult | undefined {
+  // Most lines are not deliveries (qmgr, smtpd, cleanup): a substring test before the pattern.
+  if (!line.includes(" to=<") || !line.includes("status=")) return undefined;
   const m = DELIVERY.exec(line);
   if (!m) return undefined;
   const [, time, agent, queueId, recipient, rest] = m;
-  const field = (name: string) => new RegExp(`(?:^|,)\\s*${name}=([^,\\s]+)`).exec(rest)?.[1];
+  const field = (name: keyof typeof FIELDS) => FIELDS[name].exec(rest)?.[1];
   // "status=expired, returned to sender (...)": words may come between the status and the reason.
   const statusMatch = /status=(sent|deferred|bounced|expired)\b[^(]*(?:\((.*)\))?\s*$/.exec(rest);
   const dsn = field("dsn");
