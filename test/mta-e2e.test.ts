@@ -34,7 +34,7 @@ import { config, createKeys, DOMAIN, HOST, HOST_IP, labResolver, MAILBOXES, pass
 import { ImapClient } from "./support/mta-e2e-imap";
 import { deliver, message, submit } from "./support/mta-lab-clients";
 import { SmtpClient, startSmtpReceiver, type ReceivedMessage, type SmtpReceiver } from "./support/mta-e2e-smtp";
-import { relocate, unrelocate } from "./support/mta-tools";
+import { relocate, run, unrelocate } from "./support/mta-tools";
 
 let knot: KnotServer | undefined;
 let receiver: SmtpReceiver | undefined;
@@ -434,6 +434,80 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
       // Every line names the same message, and the delivered one carries the time Postfix wrote.
       assert.equal(new Set(results.map((r) => r.queueId)).size, 1);
       assert.match(results[0].time, /\d\d:\d\d:\d\d/);
+    });
+  });
+
+  describe("the suppression list: submission refuses a listed recipient at RCPT, naming why and since when", () => {
+    /** The host's own postforge-suppress, as installed (its paths relocated like every file). */
+    const suppress = async (...args: string[]) => {
+      const result = await run(host!.root.at(PATHS.suppressTool), args, 30_000, { ...process.env, POSTFORGE_TODAY: "2026-12-01" });
+      assert.ok(result.ok, `postforge-suppress ${args.join(" ")}: ${result.output}`);
+      return result.stdout;
+    };
+    const sendTo = (...recipients: string[]) => {
+      const m = message({ from: "noreply@example.com", to: `Someone <${recipients[0]}>` });
+      return submit({ credential: WEBAPP, envelopeFrom: "noreply@example.com", recipients, data: m.text }).then((t) => ({ ...t, id: m.id }));
+    };
+    /**
+     * The tool reloads Postfix; smtpd processes already waiting for a client finish that one session
+     * with the old table, so the list holds from the next fresh process: within a second or two.
+     */
+    const refusedSoon = async (recipient: string) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const t = await sendTo(recipient);
+        if (!t.accepted || Date.now() > deadline) return t;
+        await received(t.id);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    // The reply is the suppression's, not the provider's: these recipients are never tried.
+    const alice = "alice-suppressed@provider.example";
+
+    it("a hard bounce listed is refused with 550 5.1.1 naming reason, date and detail; other recipients of the same message go", async () => {
+      await suppress("add", alice, "hard-bounce", "550 5.1.1 The email account that you tried to reach does not exist");
+      const refused = await refusedSoon(alice);
+      assert.equal(refused.accepted, false);
+      assert.equal(refused.step, "rcpt");
+      assert.equal(refused.final.text, `550 5.1.1 <${alice}>: Recipient address rejected: suppressed since 2026-12-01 (hard-bounce: 550 5.1.1 The email account that you tried to reach does not exist)`);
+      // Case does not matter: the address is listed, not a spelling of it.
+      assert.equal((await sendTo(alice.toUpperCase())).accepted, false);
+      const mixed = await sendTo(RECIPIENT, alice);
+      assert.equal(mixed.accepted, true, mixed.final.text);
+      const got = await received(mixed.id);
+      assert.deepEqual(got.rcptTo, [RECIPIENT]);
+    });
+
+    it("lists, exports and imports the entries, and a removed recipient is accepted again", async () => {
+      await suppress("add", "carol-complained@provider.example", "complaint", "ARF from Yahoo");
+      assert.match(await suppress("list"), /^alice-suppressed@provider\.example {2}2026-12-01 {2}hard-bounce {2}550 5\.1\.1/m);
+      const exported = (await suppress("export")).trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(exported.map((e) => [e.address, e.reason, e.since]), [
+        [alice, "hard-bounce", "2026-12-01"],
+        ["carol-complained@provider.example", "complaint", "2026-12-01"],
+      ]);
+      assert.equal((await refusedSoon("carol-complained@provider.example")).final.text, "550 5.7.1 <carol-complained@provider.example>: Recipient address rejected: suppressed since 2026-12-01 (complaint: ARF from Yahoo)");
+      await suppress("remove", alice);
+      await suppress("remove", "carol-complained@provider.example");
+      let again = await sendTo(alice);
+      for (const deadline = Date.now() + 10_000; !again.accepted && Date.now() < deadline; again = await sendTo(alice)) await new Promise((r) => setTimeout(r, 250));
+      assert.equal(again.accepted, true, again.final.text);
+      await received(again.id);
+      // The exported list comes back whole (another host, or this one after a replacement).
+      const back = await run("sh", ["-c", `printf '%s\\n' ${exported.map((e) => `'${JSON.stringify(e)}'`).join(" ")} | POSTFORGE_TODAY=2026-12-01 ${host!.root.at(PATHS.suppressTool)} import`]);
+      assert.ok(back.ok, back.output);
+      assert.equal((await refusedSoon(alice)).accepted, false);
+      await suppress("remove", alice);
+      await suppress("remove", "carol-complained@provider.example");
+    });
+
+    it("refuses a bad address or reason, naming it, and changes nothing", async () => {
+      const bad = await run(host!.root.at(PATHS.suppressTool), ["add", "not-an-address", "hard-bounce"]);
+      assert.equal(bad.ok, false);
+      assert.match(bad.output, /postforge-suppress: 'not-an-address' is not an address such as someone@example\.com/);
+      const reason = await run(host!.root.at(PATHS.suppressTool), ["add", "x@provider.example", "spam"]);
+      assert.match(reason.output, /reason 'spam': must be one of hard-bounce, soft-bounces, complaint, unsubscribe, manual/);
+      assert.equal((await suppress("export")).trim(), "");
     });
   });
 

@@ -16,6 +16,7 @@ import { opendkimSigners } from "./opendkim";
  */
 export const CONFIG_PACKAGES = [
   "postfix-pcre", // pcre: tables (the submission header From check, the port-25 recipient check)
+  "python3", // postforge-suppress (suppression.ts); in every Debian 12 cloud image already, as cloud-init runs on it
 ] as const;
 
 /** certbot's deploy hook: installs a new or renewed certificate where Postfix and Dovecot read it, then reloads both. */
@@ -158,7 +159,10 @@ if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
   chmod 0644 ${PATHS.tlsCert}
 fi
 
-# 5. Services, checked before they start; a signer no longer configured stops.
+# 5. The suppression list's submission table, rendered from the list (empty on a new host) before Postfix reads it.
+${PATHS.suppressTool} render
+
+# 6. Services, checked before they start; a signer no longer configured stops.
 postfix -c ${PATHS.postfixDir} check
 doveconf -c ${PATHS.dovecotConf} -n >/dev/null
 ${checks.join("\n")}
@@ -166,7 +170,7 @@ systemctl daemon-reload
 ${signers.includes("ed25519") ? "" : "systemctl disable --now opendkim-ed25519 2>/dev/null || true\n"}systemctl enable ${units}
 systemctl restart ${units}
 
-# 6. Keys no longer configured (retired, revoked) leave the host.
+# 7. Keys no longer configured (retired, revoked) leave the host.
 find ${PATHS.dkimKeysDir} -name '*.private' -type f | while read -r key; do
   case "$key" in
 ${keyPaths.map((k) => `    ${k}) ;;`).join("\n")}
@@ -174,7 +178,7 @@ ${keyPaths.map((k) => `    ${k}) ;;`).join("\n")}
   esac
 done
 
-# 7. The real certificate; a failure here leaves the self-signed one serving and is retried hourly.
+# 8. The real certificate; a failure here leaves the self-signed one serving and is retried hourly.
 ( certificate ) || { log "certificate step failed; retrying hourly"; echo "17 * * * * root ${PATHS.bootScript} certificate" >/etc/cron.d/postforge-certificate; chmod 0644 /etc/cron.d/postforge-certificate; }
 log "done"
 `;

@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { renderSuppressTool } from "./suppression";
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
 import type { MailHostConfig } from "./config";
 import { renderDovecot } from "./dovecot";
@@ -42,6 +43,7 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     ...renderDovecot(config).files,
     { path: PATHS.certDeployHook, content: renderCertDeployHook(), owner: "root:root", permissions: "0755" },
     { path: PATHS.bootScript, content: renderBootScript(config), owner: "root:root", permissions: "0700" },
+    { path: PATHS.suppressTool, content: renderSuppressTool(), owner: "root:root", permissions: "0755" },
   ];
 }
 

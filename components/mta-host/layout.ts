@@ -68,6 +68,15 @@ export const PATHS = {
   syncService: "/etc/systemd/system/postforge-sync.service",
   syncTimer: "/etc/systemd/system/postforge-sync.timer",
   syncState: "/var/lib/postforge",
+
+  /** The suppression list (state, not configuration: no manifest writes or removes it). */
+  suppressionDir: "/var/lib/postforge/suppression",
+  /** Its entries, one JSON object a line: the list itself, which the tool below rewrites. */
+  suppressionList: "/var/lib/postforge/suppression/list.jsonl",
+  /** Submission's check_recipient_access table (texthash), rendered from the list by the tool. */
+  suppressionAccess: "/var/lib/postforge/suppression/postfix-access",
+  /** The operator's and the host's tool: add, remove, list, export. */
+  suppressTool: "/usr/local/sbin/postforge-suppress",
 } as const;
 
 /** Relative to the Postfix queue directory, where Postfix daemons run (and look up unix: sockets). */

@@ -123,7 +123,8 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
           `reject_non_fqdn_sender, reject_sender_login_mismatch, check_sender_access texthash:${PATHS.sendingDomains}, reject`,
         ],
         ["postforge_submission_relay_restrictions", "permit_sasl_authenticated, reject"],
-        ["postforge_submission_recipient_restrictions", "reject_non_fqdn_recipient, permit_sasl_authenticated, reject"],
+        // A suppressed recipient is refused before anything else is judged: the reply names why and since when (suppression.ts).
+        ["postforge_submission_recipient_restrictions", `reject_non_fqdn_recipient, check_recipient_access texthash:${PATHS.suppressionAccess}, permit_sasl_authenticated, reject`],
         ["postforge_submission_message_rate_limit", limits.submissionMessagesPerMinute],
         ["postforge_submission_connection_rate_limit", limits.submissionConnectionsPerMinute],
         ["postforge_submission_connection_count_limit", limits.submissionConcurrentConnections],
