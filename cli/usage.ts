@@ -48,3 +48,14 @@ export const SHARD_USAGE = `  postforge shard --estate FILE [--check] [--allow-m
       about 1/N move); move the resources with \`pulumi state move\` before
       deploying, or they are deleted and recreated.
 `;
+
+export const BOUNCES_USAGE = `  postforge bounces [--log FILE ...] [--dsn FILE ...] [--arf FILE ...] [--authserv-id NAME] [--year YYYY] [--json]
+      Read what a mail host saw: Postfix's delivery log (--log, such as
+      /var/log/postfix.log), bounce messages (--dsn) and complaint reports
+      (--arf), each file as given; judge every result that did not deliver hard
+      or soft, and say which recipients to suppress and why (a hard bounce; soft
+      bounces on 3 days within 14; a complaint that authenticated on arrival,
+      as the host's own Authentication-Results with --authserv-id show), as
+      postforge-suppress commands. --year dates log lines, which carry none
+      (default: this year). --json prints the results and the decisions.
+`;

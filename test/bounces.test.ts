@@ -11,11 +11,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { classifyBounce, HARD_REASONS } from "../components/sending/bounce-class";
 import { parseDeliveryLog } from "../components/sending/delivery-log";
 import { parseBounce, parseDeliveryStatus } from "../components/sending/dsn";
+import { decideSuppressions, SOFT_BOUNCE_LIMIT, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent } from "../components/sending/suppression-policy";
+import { main } from "../cli/postforge";
+import { captureIo } from "./support/io";
 
 const CORPUS = path.join(__dirname, "fixtures", "bounces", "sisimai");
 const sample = (name: string) => fs.readFileSync(path.join(CORPUS, name), "latin1");
@@ -150,5 +154,85 @@ describe("parseDeliveryLog reads Postfix's delivery lines", () => {
     );
     assert.equal(results[1].text, "connect to mx.example.net[192.0.2.1]:25: Connection timed out");
     assert.equal(results[0].time, "Dec 01 16:37:16");
+  });
+});
+
+describe("decideSuppressions", () => {
+  const hard = { kind: "hard", reason: "unknown-user" } as const;
+  const full = { kind: "soft", reason: "mailbox-full" } as const;
+  const rate = { kind: "soft", reason: "rate-limited" } as const;
+
+  it("a hard bounce, an authenticated complaint and an unsubscribe suppress at once; a forged complaint is counted, not acted on", () => {
+    const outcome = decideSuppressions([
+      { kind: "bounce", recipient: "Gone@Example.net", date: "2026-12-01", verdict: hard, detail: "5.1.1 user unknown" },
+      { kind: "complaint", recipient: "angry@example.net", date: "2026-12-02", authenticated: true, detail: "abuse report" },
+      { kind: "complaint", recipient: "framed@example.net", date: "2026-12-02", authenticated: false, detail: "abuse report" },
+      { kind: "unsubscribe", recipient: "bye@example.net", date: "2026-12-03", detail: "one-click" },
+    ]);
+    assert.deepEqual(outcome.suppress.map((d) => [d.recipient, d.reason, d.since]), [
+      ["angry@example.net", "complaint", "2026-12-02"],
+      ["bye@example.net", "unsubscribe", "2026-12-03"],
+      ["gone@example.net", "hard-bounce", "2026-12-01"],
+    ]);
+    assert.equal(outcome.forgedComplaints, 1);
+  });
+
+  it(`soft bounces suppress on ${SOFT_BOUNCE_LIMIT} days within ${SOFT_BOUNCE_WINDOW_DAYS}, not on one day's retries, nor for rate limits`, () => {
+    const soft = (date: string, verdict: typeof full | typeof rate = full): SendingEvent => ({ kind: "bounce", recipient: "full@example.net", date, verdict, detail: "4.2.2 mailbox full" });
+    // Three retries on one day, then two more days: the third day decides.
+    const outcome = decideSuppressions([soft("2026-12-01"), soft("2026-12-01"), soft("2026-12-01"), soft("2026-12-05"), soft("2026-12-09")]);
+    assert.deepEqual(outcome.suppress.map((d) => [d.recipient, d.reason, d.since]), [["full@example.net", "soft-bounces", "2026-12-09"]]);
+    assert.match(outcome.suppress[0].detail, /^3 days of soft bounces \(mailbox-full\) since 2026-12-01/);
+    // Days further apart than the window do not add up.
+    assert.deepEqual(decideSuppressions([soft("2026-11-01"), soft("2026-11-20"), soft("2026-12-09")]).suppress, []);
+    // Rate limits say nothing about the recipient.
+    const limited = decideSuppressions([soft("2026-12-01", rate), soft("2026-12-02", rate), soft("2026-12-03", rate)]);
+    assert.deepEqual(limited.suppress, []);
+    assert.equal(limited.ignoredSoftBounces, 3);
+  });
+});
+
+describe("postforge bounces", () => {
+  it("reads a log, a DSN and two complaints, and says what to suppress as postforge-suppress commands", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-bounces-"));
+    try {
+      const log = path.join(dir, "postfix.log");
+      fs.writeFileSync(
+        log,
+        [
+          "Dec 01 10:00:00 mail postfix/smtp[1]: AAA1: to=<ok@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok)",
+          "Dec 01 10:00:01 mail postfix/smtp[1]: AAA2: to=<gone@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))",
+          "Dec 01 10:00:02 mail postfix/smtp[1]: AAA3: to=<busy@example.org>, relay=mx.example.org[192.0.2.2]:25, delay=1, dsn=4.7.28, status=deferred (host mx.example.org[192.0.2.2] said: 421 4.7.28 unusual rate of unsolicited mail)",
+        ].join("\n"),
+      );
+      const yahoo = fs.readFileSync(path.join(__dirname, "fixtures", "complaints", "sisimai", "arf-02.eml"), "latin1");
+      fs.writeFileSync(path.join(dir, "signed.eml"), `Authentication-Results: mail.example.com; dkim=pass header.d=yahoo.com\n${yahoo}`);
+      fs.writeFileSync(path.join(dir, "forged.eml"), yahoo.replace("this-local-part-does-not-exist-on-yahoo@yahoo.com", "framed@yahoo.com"));
+      const io = captureIo();
+      const code = await main(
+        ["bounces", "--log", log, "--dsn", path.join(CORPUS, "lhost-postfix-03.eml"), "--arf", path.join(dir, "signed.eml"), "--arf", path.join(dir, "forged.eml"), "--authserv-id", "mail.example.com", "--year", "2026"],
+        io,
+      );
+      assert.equal(code, 0, io.err);
+      assert.match(io.out, /^Delivery log: 3 results, 1 delivered, 1 hard and 1 soft$/m);
+      assert.match(io.out, /gone@example\.net {2}bounced 5\.1\.1 {2}hard unknown-user {2}host mx\.example\.net/);
+      assert.match(io.out, /Complaints: 2 \(1 recipients in reports that did not authenticate: counted, not acted on\)/);
+      assert.match(io.out, /^ {2}postforge-suppress add gone@example\.net hard-bounce '5\.1\.1 host mx\.example\.net/m);
+      assert.match(io.out, /^ {2}postforge-suppress add kijitora@example\.net hard-bounce '/m);
+      assert.match(io.out, /^ {2}postforge-suppress add this-local-part-does-not-exist-on-yahoo@yahoo\.com complaint 'abuse report from Yahoo!-Mail-Feedback\/1\.0'$/m);
+      assert.doesNotMatch(io.out, /framed@yahoo\.com|busy@example\.org (hard|.*suppress)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses nothing to read, an unreadable file and --arf without --authserv-id, naming each", async () => {
+    const io = captureIo();
+    assert.equal(await main(["bounces", "--arf", "/nonexistent/report.eml"], io), 2);
+    assert.match(io.err, /--authserv-id = nothing: is required with --arf/);
+    assert.match(io.err, /--arf\[0\] = "\/nonexistent\/report\.eml": cannot be read \(ENOENT\)/);
+    const none = captureIo();
+    assert.equal(await main(["bounces"], none), 2);
+    assert.match(none.err, /give at least one file to read/);
   });
 });
