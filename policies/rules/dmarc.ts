@@ -1,4 +1,5 @@
 import { canonicalName } from "../../components/dns/model";
+import { isProductionStack, PRODUCTION_CONFIG, type ProductionConfig } from "./production";
 import { checkDmarc, checkDmarcLocation, isDmarcValue, organizationalDomain, type DmarcMode } from "../../components/dns/protocols";
 import type { StackView } from "../model/view";
 import type { AnyRule, Rule, Violation } from "./rule";
@@ -93,9 +94,7 @@ function stackDmarcMode(view: StackView, configured: DmarcMode | null | undefine
   return configured ?? (fromStack === "rfc7489" || fromStack === "rfc9989" ? fromStack : "rfc9989");
 }
 
-export interface DmarcEnforcementConfig {
-  production: boolean | null;
-  productionStacks: string[];
+export interface DmarcEnforcementConfig extends ProductionConfig {
   rampUntil: Record<string, string>;
 }
 
@@ -109,18 +108,7 @@ export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
   severity: "high",
   source: "RFC 9989 §4.7 (p, t) and §7 (policy enforcement); M3AAWG and mailbox-provider guidance to reach enforcement",
   config: {
-    production: {
-      enum: [true, false, null],
-      default: null,
-      description:
-        "Whether this stack is production. Unset (null): production when the stack says so (postforge:environment: production) or its name is in productionStacks.",
-    },
-    productionStacks: {
-      type: "array",
-      items: { type: "string" },
-      default: ["prod", "production"],
-      description: "Stack names that are production when production is unset.",
-    },
+    ...PRODUCTION_CONFIG,
     rampUntil: {
       type: "object",
       additionalProperties: { type: "string", pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" },
@@ -130,9 +118,8 @@ export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
     },
   },
   check(view, config) {
-    const production = config.production ?? (view.settings?.environment === "production" || (config.productionStacks ?? []).includes(view.stack));
     const mode = stackDmarcMode(view, null);
-    if (!production) return [];
+    if (!isProductionStack(view, config)) return [];
     const ramps = new Map(Object.entries(config.rampUntil ?? {}).map(([d, until]) => [canonicalName(d), until]));
     const today = new Date().toISOString().slice(0, 10);
     const violations: Violation[] = [];

@@ -3,6 +3,7 @@ import { INSTANCE, SECURITY_GROUP, type StackView } from "../model/view";
 import { describePorts, groupsOf, ingressRules, mailHostOf, mxExchanges, opensTcpPort, subject, worldRanges, type Ingress } from "./host-support";
 import type { Rule, Violation } from "./rule";
 import { DEFAULT_RAMP_DAYS, daysBetween, todayUtc } from "../../components/sending/warmup";
+import { isProductionStack, PRODUCTION_CONFIG, type ProductionConfig } from "./production";
 
 /**
  * The instances that handle mail: each a mail host's, or attached to a
@@ -138,12 +139,7 @@ export const hostPort25Receivers: Rule = {
   },
 };
 
-interface HostWarmupConfig {
-  production: boolean | null;
-  productionStacks: string[];
-}
-
-export const hostWarmup: Rule<HostWarmupConfig> = {
+export const hostWarmup: Rule<ProductionConfig> = {
   name: "host-warmup",
   group: "Sending reputation",
   profile: "baseline",
@@ -152,17 +148,9 @@ export const hostWarmup: Rule<HostWarmupConfig> = {
   severity: "high",
   source:
     "Amazon SES Developer Guide, \"Warming up dedicated IP addresses\" (45 days to 50,000 messages a day); Twilio SendGrid, \"Warming up an IP address\" (automated hourly schedule); Google, \"Email sender guidelines\"",
-  config: {
-    production: {
-      enum: [true, false, null],
-      default: null,
-      description: "Whether this stack is production. Unset (null): production when the stack says so (postforge:environment: production) or its name is in productionStacks.",
-    },
-    productionStacks: { type: "array", items: { type: "string" }, default: ["prod", "production"], description: "Stack names that are production when production is unset." },
-  },
+  config: PRODUCTION_CONFIG,
   check(view, config) {
-    const production = config.production ?? (view.settings?.environment === "production" || (config.productionStacks ?? []).includes(view.stack));
-    if (!production) return [];
+    if (!isProductionStack(view, config)) return [];
     const today = todayUtc();
     const violations: Violation[] = [];
     for (const host of view.mailHosts) {
