@@ -49,13 +49,15 @@ export const SHARD_USAGE = `  postforge shard --estate FILE [--check] [--allow-m
       deploying, or they are deleted and recreated.
 `;
 
-export const BOUNCES_USAGE = `  postforge bounces [--log FILE ...] [--dsn FILE ...] [--arf FILE ...] [--authserv-id NAME] [--year YYYY] [--json]
+export const BOUNCES_USAGE = `  postforge bounces [--log FILE ...] [--dsn FILE ...] [--arf FILE ...] [--authserv-id NAME] [--reporter DOMAIN ...] [--year YYYY] [--json]
       Read what a mail host saw: Postfix's delivery log (--log, such as
       /var/log/postfix.log), bounce messages (--dsn) and complaint reports
       (--arf), each file as given; judge every result that did not deliver hard
-      or soft, and say which recipients to suppress and why (a hard bounce; soft
-      bounces on 3 days within 14; a complaint that authenticated on arrival,
-      as the host's own Authentication-Results with --authserv-id show), as
-      postforge-suppress commands. --year dates log lines, which carry none
-      (default: this year). --json prints the results and the decisions.
+      or soft, and say which recipients to suppress and why (a hard bounce;
+      messages given up on for a full mailbox on 3 days within 14; an abuse
+      complaint from a feedback loop (Yahoo, Microsoft, Validity; --reporter
+      adds one) that authenticated on arrival, as the host's own
+      Authentication-Results with --authserv-id show), as one
+      postforge-suppress import. --year dates log lines, which carry none
+      (default: the last 12 months). --json prints the results and decisions.
 `;

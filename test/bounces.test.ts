@@ -83,7 +83,13 @@ describe("classifyBounce", () => {
     ["Gmail's rate limit", { status: "4.7.28", diagnostic: "421 4.7.28 Our system has detected an unusual rate of unsolicited mail" }, "soft", "rate-limited"],
     ["a blocklisted sender", { status: "5.7.1", diagnostic: "554 5.7.1 Service unavailable; Client host blocked using zen.spamhaus.org" }, "soft", "policy-block"],
     ["a refusal at MAIL FROM", { status: "5.1.0", diagnostic: "550 5.1.0 Sender address rejected: domain not found (in reply to MAIL FROM command)" }, "soft", "policy-block"],
-    ["an unknown user under a policy code", { status: "5.7.1", diagnostic: "550 5.7.1 No such user here" }, "hard", "unknown-user"],
+    // A 5.7.x never turns hard, whatever its text: a block of our reputation must not suppress a good recipient.
+    ["an unknown user under a policy code", { status: "5.7.1", diagnostic: "550 5.7.1 No such user here" }, "soft", "policy-block"],
+    ["a blocklist reply that says 'Recipient address rejected'", { status: "5.7.1", diagnostic: "550 5.7.1 Recipient address rejected: your IP is listed on Spamhaus" }, "soft", "policy-block"],
+    ["'suspended' about our IP", { status: "5.7.1", diagnostic: "554 5.7.1 Service temporarily suspended for your IP" }, "soft", "policy-block"],
+    ["'does not exist' about our reverse DNS", { status: "5.7.1", diagnostic: "550 5.7.1 Reverse DNS for your IP does not exist" }, "soft", "policy-block"],
+    ["'mailbox unavailable' for a policy block", { status: "5.0.0", diagnostic: "550 Mailbox unavailable: IP blocked by policy" }, "soft", "policy-block"],
+    ["a disabled account named as such", { status: "5.0.0", diagnostic: "554 This account has been disabled" }, "hard", "mailbox-disabled"],
     ["a transient unknown user (4.1.1)", { status: "4.1.1", diagnostic: "450 4.1.1 User unknown in virtual alias table" }, "soft", "unknown-user"],
     ["a delay", { action: "delayed", status: "4.4.1", diagnostic: "connect to mx.example.com: Connection timed out" }, "soft", "network"],
     ["an unread permanent failure", { status: "5.0.0", diagnostic: "554 Transaction failed" }, "soft", "other"],
@@ -126,7 +132,7 @@ describe("against Sisimai, on its own corpus", () => {
     }
     const listed = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "bounces", "sisimai-disagreements.json"), "utf8")) as (typeof found[number] & { why: string })[];
     assert.deepEqual(found, listed.map(({ why, ...rest }) => (assert.ok(why.length > 20, `${rest.file}: a reason`), rest)));
-    // Reported: 161 of 193 recipients agree (83%); 16 are in layouts the parser does not read yet.
+    // Reported: 157 of 193 recipients agree (81%); 16 are in layouts the parser does not read yet.
     assert.ok(agree / theirs.length >= 0.8, `${agree} of ${theirs.length} agree`);
     console.log(`bounces: ${agree} of ${theirs.length} recipients get Sisimai's hard/soft verdict; ${listed.filter((d) => d.postforge === "not read").length} not read`);
   });
@@ -164,7 +170,7 @@ describe("decideSuppressions", () => {
 
   it("a hard bounce, an authenticated complaint and an unsubscribe suppress at once; a forged complaint is counted, not acted on", () => {
     const outcome = decideSuppressions([
-      { kind: "bounce", recipient: "Gone@Example.net", date: "2026-12-01", verdict: hard, detail: "5.1.1 user unknown" },
+      { kind: "bounce", recipient: "Gone@Example.net", date: "2026-12-01", verdict: hard, detail: "5.1.1 user unknown", final: true },
       { kind: "complaint", recipient: "angry@example.net", date: "2026-12-02", authenticated: true, detail: "abuse report" },
       { kind: "complaint", recipient: "framed@example.net", date: "2026-12-02", authenticated: false, detail: "abuse report" },
       { kind: "unsubscribe", recipient: "bye@example.net", date: "2026-12-03", detail: "one-click" },
@@ -177,8 +183,8 @@ describe("decideSuppressions", () => {
     assert.equal(outcome.forgedComplaints, 1);
   });
 
-  it(`soft bounces suppress on ${SOFT_BOUNCE_LIMIT} days within ${SOFT_BOUNCE_WINDOW_DAYS}, not on one day's retries, nor for rate limits`, () => {
-    const soft = (date: string, verdict: typeof full | typeof rate = full): SendingEvent => ({ kind: "bounce", recipient: "full@example.net", date, verdict, detail: "4.2.2 mailbox full" });
+  it(`soft bounces suppress on ${SOFT_BOUNCE_LIMIT} days within ${SOFT_BOUNCE_WINDOW_DAYS}, not on one day's retries, nor for rate limits or deferrals`, () => {
+    const soft = (date: string, verdict: typeof full | typeof rate = full, final = true): SendingEvent => ({ kind: "bounce", recipient: "full@example.net", date, verdict, detail: "4.2.2 mailbox full", final });
     // Three retries on one day, then two more days: the third day decides.
     const outcome = decideSuppressions([soft("2026-12-01"), soft("2026-12-01"), soft("2026-12-01"), soft("2026-12-05"), soft("2026-12-09")]);
     assert.deepEqual(outcome.suppress.map((d) => [d.recipient, d.reason, d.since]), [["full@example.net", "soft-bounces", "2026-12-09"]]);
@@ -189,6 +195,10 @@ describe("decideSuppressions", () => {
     const limited = decideSuppressions([soft("2026-12-01", rate), soft("2026-12-02", rate), soft("2026-12-03", rate)]);
     assert.deepEqual(limited.suppress, []);
     assert.equal(limited.ignoredSoftBounces, 3);
+    // Deferrals are retries, logged at every attempt: three days of a receiver's outage suppress nobody.
+    const deferred = decideSuppressions([soft("2026-12-01", full, false), soft("2026-12-02", full, false), soft("2026-12-03", full, false)]);
+    assert.deepEqual(deferred.suppress, []);
+    assert.equal(deferred.ignoredSoftBounces, 3);
   });
 });
 
@@ -217,10 +227,36 @@ describe("postforge bounces", () => {
       assert.match(io.out, /^Delivery log: 3 results, 1 delivered, 1 hard and 1 soft$/m);
       assert.match(io.out, /gone@example\.net {2}bounced 5\.1\.1 {2}hard unknown-user {2}host mx\.example\.net/);
       assert.match(io.out, /Complaints: 2 \(1 recipients in reports that did not authenticate: counted, not acted on\)/);
-      assert.match(io.out, /^ {2}postforge-suppress add gone@example\.net hard-bounce '5\.1\.1 host mx\.example\.net/m);
-      assert.match(io.out, /^ {2}postforge-suppress add kijitora@example\.net hard-bounce '/m);
-      assert.match(io.out, /^ {2}postforge-suppress add this-local-part-does-not-exist-on-yahoo@yahoo\.com complaint 'abuse report from Yahoo!-Mail-Feedback\/1\.0'$/m);
-      assert.doesNotMatch(io.out, /framed@yahoo\.com|busy@example\.org (hard|.*suppress)/);
+      // One postforge-suppress import of JSON lines, in a quoted here-document: nothing in it reaches a shell.
+      const block = /^ {2}postforge-suppress import <<'POSTFORGE_EOF'\n([\s\S]*?)\n {2}POSTFORGE_EOF$/m.exec(io.out);
+      assert.ok(block, io.out);
+      const entries = block[1].split("\n").map((l) => JSON.parse(l.trim()));
+      assert.deepEqual(entries.map((e) => [e.address, e.reason, e.since]), [
+        ["gone@example.net", "hard-bounce", "2026-12-01"],
+        ["kijitora@example.net", "hard-bounce", entries[1].since],
+        ["this-local-part-does-not-exist-on-yahoo@yahoo.com", "complaint", entries[2].since],
+      ]);
+      assert.match(entries[0].detail, /^5\.1\.1 host mx\.example\.net/);
+      assert.match(entries[2].detail, /^abuse report from Yahoo!-Mail-Feedback\/1\.0$/);
+      assert.doesNotMatch(io.out, /framed@yahoo\.com/);
+      assert.doesNotMatch(block[1], /busy@example\.org/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("puts no recipient a sender made up into a command: an address with shell syntax is named apart, never run", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-bounces-"));
+    try {
+      const dsn = path.join(dir, "evil.eml");
+      fs.writeFileSync(
+        dsn,
+        ["From: MAILER-DAEMON@mx.evil.example", "Content-Type: multipart/report; report-type=delivery-status; boundary=B", "", "--B", "Content-Type: message/delivery-status", "", "Reporting-MTA: dns; mx.evil.example", "", "Final-Recipient: rfc822; a;id;$(reboot)@evil.example", "Action: failed", "Status: 5.1.1", "Diagnostic-Code: smtp; 550 5.1.1 user unknown", "", "--B--", ""].join("\n"),
+      );
+      const io = captureIo();
+      assert.equal(await main(["bounces", "--dsn", dsn], io), 0, io.err);
+      assert.match(io.out, /^Nothing to suppress\.$/m);
+      assert.match(io.out, /^Not plain addresses, left out \(1\): "a;id;\$\(reboot\)@evil\.example"$/m);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -82,5 +82,9 @@ describe("complaintAuthenticated", () => {
     assert.equal(complaintAuthenticated(withResults(`mx.attacker.example; dkim=pass header.d=yahoo.com`), host), false);
     assert.equal(complaintAuthenticated(withResults(`${host}; dkim=fail header.d=yahoo.com`), host), false);
     assert.equal(complaintAuthenticated(withResults(`${host}; dkim=pass header.d=attacker.example; spf=pass smtp.mailfrom=x@attacker.example`), host), false);
+    // Anyone can sign a report of their own: a passing, aligned signature from a domain that runs no feedback loop proves nothing.
+    const own = withResults(`${host}; dkim=pass header.d=attacker.example; dmarc=pass header.from=attacker.example`).replace("From: Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>", "From: fbl@attacker.example");
+    assert.equal(complaintAuthenticated(own, host), false);
+    assert.equal(complaintAuthenticated(own, host, ["attacker.example"]), true, "unless named a reporter");
   });
 });

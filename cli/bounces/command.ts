@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { complaintAuthenticated, parseComplaint } from "../../components/sending/arf";
+import { COMPLAINT_FEEDBACK_TYPES, complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from "../../components/sending/arf";
 import { classifyBounce } from "../../components/sending/bounce-class";
 import { parseDeliveryLog, type DeliveryResult } from "../../components/sending/delivery-log";
 import { parseBounce } from "../../components/sending/dsn";
-import { decideSuppressions, type SendingEvent } from "../../components/sending/suppression-policy";
+import { decideSuppressions, type SendingEvent, type SuppressionDecision } from "../../components/sending/suppression-policy";
 import { ValidationError } from "../../components/validation-error";
 import { FlagProblems } from "../flag-check";
 import type { Io } from "../postforge";
@@ -26,7 +26,15 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
       args,
       strict: true,
       allowPositionals: false,
-      options: { log: { type: "string", multiple: true }, dsn: { type: "string", multiple: true }, arf: { type: "string", multiple: true }, "authserv-id": { type: "string" }, year: { type: "string" }, json: { type: "boolean" } },
+      options: {
+        log: { type: "string", multiple: true },
+        dsn: { type: "string", multiple: true },
+        arf: { type: "string", multiple: true },
+        "authserv-id": { type: "string" },
+        reporter: { type: "string", multiple: true },
+        year: { type: "string" },
+        json: { type: "boolean" },
+      },
     }).values;
   } catch (error) {
     throw new ValidationError("command line", [`${(error as Error).message}\n\nUsage:\n${BOUNCES_USAGE}`]);
@@ -52,27 +60,43 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
   const arfTexts = arfs.map((f, i) => read("--arf", f, i));
   problems.throwIfAny();
 
-  const thisYear = year ?? new Date().toISOString().slice(0, 4);
-  const dateOf = (time: string) => {
-    const m = /^([A-Z][a-z]{2})\s+(\d{1,2})/.exec(time) ?? undefined;
-    if (m && MONTHS.includes(m[1])) return `${thisYear}-${String(MONTHS.indexOf(m[1]) + 1).padStart(2, "0")}-${m[2].padStart(2, "0")}`;
-    return /^\d{4}-\d{2}-\d{2}/.exec(time)?.[0] ?? `${thisYear}-01-01`;
+  const today = new Date().toISOString().slice(0, 10);
+  const thisYear = Number(year ?? today.slice(0, 4));
+  // Syslog dates carry no year: a December line read in January is last year's, not a future day.
+  const dateOf = (time: string): string | undefined => {
+    const iso = /^\d{4}-\d{2}-\d{2}/.exec(time)?.[0];
+    if (iso) return iso;
+    const m = /^([A-Z][a-z]{2})\s+(\d{1,2})\b/.exec(time);
+    if (!m || !MONTHS.includes(m[1])) return undefined;
+    const date = (y: number) => `${y}-${String(MONTHS.indexOf(m[1]) + 1).padStart(2, "0")}-${m[2].padStart(2, "0")}`;
+    return year === undefined && date(thisYear) > today ? date(thisYear - 1) : date(thisYear);
+  };
+  /** A message's own date (Arrival-Date, else Date), as YYYY-MM-DD; today when it has none that parses. */
+  const messageDate = (raw: string): string => {
+    const field = /^(?:Arrival-Date|Date):\s*(.+)$/im.exec(raw.slice(0, 65536))?.[1];
+    const parsed = field ? Date.parse(field) : NaN;
+    return Number.isNaN(parsed) ? today : new Date(parsed).toISOString().slice(0, 10);
   };
   const results: DeliveryResult[] = logTexts.flatMap((text) => parseDeliveryLog(text));
   const events: SendingEvent[] = [];
-  for (const r of results) if (r.verdict) events.push({ kind: "bounce", recipient: r.recipient, date: dateOf(r.time), verdict: r.verdict, detail: `${r.dsn} ${r.text}`.slice(0, 300) });
-  const today = new Date().toISOString().slice(0, 10);
-  const bounces = dsnTexts.map((text, i) => ({ file: dsns[i], parsed: parseBounce(text) }));
+  for (const r of results) {
+    const date = dateOf(r.time);
+    if (r.verdict && date) events.push({ kind: "bounce", recipient: r.recipient, date, verdict: r.verdict, detail: `${r.dsn} ${r.text}`.slice(0, 300), final: r.status === "bounced" || r.status === "expired" });
+  }
+  const bounces = dsnTexts.map((text, i) => ({ file: dsns[i], parsed: parseBounce(text), date: messageDate(text) }));
   for (const b of bounces) {
     for (const r of b.parsed?.recipients ?? []) {
       if (r.action === "delivered" || r.action === "relayed" || r.action === "expanded") continue;
-      events.push({ kind: "bounce", recipient: r.recipient, date: today, verdict: classifyBounce(r), detail: `${r.status ?? ""} ${r.diagnostic ?? ""}`.trim().slice(0, 300) });
+      events.push({ kind: "bounce", recipient: r.recipient, date: b.date, verdict: classifyBounce(r), detail: `${r.status ?? ""} ${r.diagnostic ?? ""}`.trim().slice(0, 300), final: r.action !== "delayed" });
     }
   }
-  const complaints = arfTexts.map((text, i) => ({ file: arfs[i], report: parseComplaint(text), authenticated: complaintAuthenticated(text, String(values["authserv-id"])) }));
+  const reporters = [...FEEDBACK_LOOP_DOMAINS, ...((values.reporter as string[] | undefined) ?? []).map((d) => d.toLowerCase())];
+  const complaints = arfTexts.map((text, i) => ({ file: arfs[i], report: parseComplaint(text), authenticated: complaintAuthenticated(text, String(values["authserv-id"]), reporters), date: messageDate(text) }));
   for (const c of complaints) {
-    for (const recipient of c.report?.recipients ?? []) {
-      events.push({ kind: "complaint", recipient, date: today, authenticated: c.authenticated, detail: `${c.report!.feedbackType} report from ${c.report!.userAgent ?? "a feedback loop"}` });
+    // not-spam, auth-failure (a DMARC failure report) and the like are no complaint about our mail.
+    if (!c.report || !COMPLAINT_FEEDBACK_TYPES.includes(c.report.feedbackType)) continue;
+    for (const recipient of c.report.recipients) {
+      events.push({ kind: "complaint", recipient, date: c.date, authenticated: c.authenticated, detail: `${c.report.feedbackType} report from ${c.report.userAgent ?? "a feedback loop"}` });
     }
   }
   const outcome = decideSuppressions(events);
@@ -86,13 +110,26 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
     ...notDelivered.map((r) => `  ${r.time}  ${r.recipient}  ${r.status} ${r.dsn}  ${r.verdict!.kind} ${r.verdict!.reason}  ${r.text}`),
     `Bounce messages: ${bounces.length} (${bounces.filter((b) => !b.parsed).length} not read as bounces)`,
     `Complaints: ${complaints.length} (${outcome.forgedComplaints} recipients in reports that did not authenticate: counted, not acted on)`,
-    outcome.suppress.length === 0 ? "Nothing to suppress." : `To suppress (${outcome.suppress.length}), on the host:`,
-    ...outcome.suppress.map((d) => `  postforge-suppress add ${d.recipient} ${d.reason} ${shellQuote(d.detail)}`),
+    ...suppressionLines(outcome.suppress),
   ];
   io.stdout(`${lines.join("\n")}\n`);
   return 0;
 }
 
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
+/** A plain address: what the host tool takes, and nothing a shell or a Postfix table reads as syntax. */
+const PLAIN_ADDRESS = /^[a-z0-9._%+=-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+
+/**
+ * The suppressions as one `postforge-suppress import` of JSON lines (with the dates decided), fed by a
+ * quoted here-document: nothing in it is read by the shell, whatever a bounce's sender put in the text.
+ * A recipient that is no plain address is named apart, never in a command.
+ */
+function suppressionLines(decisions: SuppressionDecision[]): string[] {
+  const plain = decisions.filter((d) => PLAIN_ADDRESS.test(d.recipient));
+  const odd = decisions.filter((d) => !PLAIN_ADDRESS.test(d.recipient));
+  const lines = plain.length === 0 ? ["Nothing to suppress."] : [`To suppress (${plain.length}), on the host:`, "  postforge-suppress import <<'POSTFORGE_EOF'"];
+  for (const d of plain) lines.push(`  ${JSON.stringify({ address: d.recipient, reason: d.reason, since: d.since, detail: d.detail.replace(/[^\x20-\x7e]/g, " ") })}`);
+  if (plain.length > 0) lines.push("  POSTFORGE_EOF");
+  if (odd.length > 0) lines.push(`Not plain addresses, left out (${odd.length}): ${odd.map((d) => JSON.stringify(d.recipient)).join(", ")}`);
+  return lines;
 }

@@ -9,6 +9,15 @@ import { allParts, header, parseMime, type MimePart } from "./mime";
  * what a report changes (nothing, when it did not authenticate).
  */
 
+/**
+ * The domains feedback-loop reports come from: Yahoo's CFL (feedback@arf.mail.yahoo.com, for AOL too),
+ * Microsoft's JMRP (staff@hotmail.com), and Validity's (Return Path's) FBL service for other ISPs.
+ */
+export const FEEDBACK_LOOP_DOMAINS: readonly string[] = ["yahoo.com", "aol.com", "hotmail.com", "outlook.com", "microsoft.com", "returnpath.net", "validity.com"];
+
+/** Feedback types that are complaints about our mail (RFC 5965 §7.3): not-spam, auth-failure and others are not. */
+export const COMPLAINT_FEEDBACK_TYPES: readonly string[] = ["abuse", "fraud"];
+
 export interface ComplaintReport {
   /** abuse, fraud, virus, other, not-spam (RFC 5965 §7.3), auth-failure (RFC 6591), opt-out (RFC 6650), lower-case. */
   feedbackType: string;
@@ -108,14 +117,20 @@ function isAddress(value: string | undefined): value is string {
  * Authentication-Results field (its authserv-id; RFC 8601 §5: only the
  * receiving host's own results can be trusted, so the first with that id)
  * says dmarc=pass, or dkim=pass or spf=pass for a domain aligned with the
- * report's From (the same domain, or one under the other). A report without
- * that is forged for our purposes: counted apart, and it changes nothing.
+ * report's From (the same domain, or one under the other), and that From is
+ * a feedback loop's (`reporters`: anyone can sign a report of their own, so
+ * a passing signature says who sent it, not that they may complain). A
+ * report without all that is forged for our purposes: counted apart, and it
+ * changes nothing. Only where the host adds its own Authentication-Results
+ * above any the sender wrote (RFC 8601 §5) does this prove anything.
  */
-export function complaintAuthenticated(raw: string, authservId: string): boolean {
+export function complaintAuthenticated(raw: string, authservId: string, reporters: readonly string[] = FEEDBACK_LOOP_DOMAINS): boolean {
   const message = parseMime(raw);
   const results = (message.headers.get("authentication-results") ?? []).find((v) => v.split(";")[0].trim().toLowerCase() === authservId.toLowerCase());
   if (!results) return false;
   const from = /@([^\s<>;,"]+)/.exec(header(message, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
+  const trusted = from !== undefined && reporters.some((r) => from === r || from.endsWith(`.${r}`));
+  if (!trusted) return false;
   const aligned = (domain: string | undefined) =>
     domain !== undefined && from !== undefined && (domain === from || domain.endsWith(`.${from}`) || from.endsWith(`.${domain}`));
   for (const method of results.split(";").slice(1)) {

@@ -41,21 +41,23 @@ const TEXT_RULES: [RegExp, BounceReason][] = [
   [/rate limit|too many (connections|messages|recipients|emails)|throttl|sending rate|unusual rate|at a rate that|4\.7\.28\b|try again later, closing connection/i, "rate-limited"],
   // Refused before the recipient was named, or for the message: about the sender or its mail, never the recipient.
   [/after (initial connection|MAIL FROM|end of data|DATA)\b|in reply to (MAIL FROM|end of DATA|DATA)\b|sender address rejected|domain of sender|sender (domain|address) (is )?(invalid|unknown|not)/i, "policy-block"],
+  // Our reputation, address, TLS or content, before any recipient reading: "Recipient address rejected: your IP is
+  // listed" is about us. A receiver's words on the sender never make a recipient hard.
+  [/spam|block(ed)?\b|block ?list|black ?list|listed (at|in|on|by)|reputation|policy|not authorized|unauthenticated|dmarc|\bspf\b|dkim|reverse dns|\bptr\b|your (ip|address|host|server|domain)|client host|tls required|virus|malware|content rejected|not verified/i, "policy-block"],
   [/\bnull MX\b|5\.1\.10\b|does not accept (e-?)?mail/i, "null-mx"],
   [/mailbox (is )?full|over ?quota|quota (exceeded|full)|exceeded (the )?storage|insufficient (system )?storage|mailbox size limit|out of storage/i, "mailbox-full"],
   [/grey-?list|gray-?list|try again (later|in \d+)|temporarily deferred|please retry/i, "greylisted"],
   [/malformed or unexpected name server reply|servfail|temporary (dns|lookup) failure|dns (lookup )?(error|failure|timeout)|host not found, try again/i, "network"],
   [/failing for a long time|did not accept our requests to connect|could not be delivered within|retry timeout exceeded/i, "expired"],
-  [/virus|malware|content rejected|not verified|email address is not verified/i, "policy-block"],
   [/protocol violation|command parameter not implemented|improper sequence|syntax error|command not (recognized|implemented)|5\.5\.\d+\b/i, "protocol-error"],
   [/(message|mail) (size )?(is )?(too (big|large)|exceeds)|size limit|5\.3\.4\b|message length exceeds/i, "message-too-large"],
-  [/disabled|deactivated|inactive|suspended|no longer (active|available)|account (has been )?(closed|locked)|5\.2\.1\b/i, "mailbox-disabled"],
+  // Hard reasons name the recipient: a user, mailbox, account or address that does not exist or is closed.
+  [/(account|mailbox|user|address)\b[^.;]{0,40}\b(disabled|deactivated|inactive|suspended|closed|locked)|(disabled|deactivated|inactive|suspended) (account|mailbox|user)|5\.2\.1\b/i, "mailbox-disabled"],
   [
-    /user (is )?unknown|unknown (user|recipient|mailbox|local part)|no such (user|mailbox|recipient|person)|(user|mailbox|recipient|address)( name)? (does not|doesn't) exist|does not exist|invalid (recipient|mailbox|address)|recipient (address )?rejected|not a valid (mailbox|recipient)|mailbox (unavailable|not found)|recipient not found|user not found|undeliverable address|address rejected|5\.1\.1\b/i,
+    /user (is )?unknown|unknown (user|recipient|mailbox|local part)|no such (user|mailbox|recipient|person)|(user|mailbox|recipient|address|account)( name)?( that you tried to reach)? (does not|doesn't) exist|invalid (recipient|mailbox)|not a valid (mailbox|recipient)|mailbox not found|recipient not found|user not found|undeliverable address|5\.1\.1\b/i,
     "unknown-user",
   ],
   [/host (or domain name )?not found|domain (not found|does not exist)|no such domain|unrouteable|unroutable|name service error|host unknown|5\.1\.2\b|5\.4\.4\b/i, "no-such-domain"],
-  [/spam|blocked|block ?list|black ?list|listed (at|in|on)|reputation|policy|rejected for policy|not authorized|unauthenticated|dmarc|spf|dkim|5\.7\.\d+\b/i, "policy-block"],
   [/expired|retry time|delivery time|4\.4\.7\b|too long/i, "expired"],
   [/connection (timed out|refused|reset)|network|4\.4\.[12]\b|lost connection/i, "network"],
 ];
@@ -105,10 +107,12 @@ function pickReason(byCode: BounceReason | undefined, byText: BounceReason | und
   if (!byText || byText === byCode) return byCode;
   const softText: BounceReason[] = ["mailbox-full", "greylisted", "rate-limited", "message-too-large", "network", "protocol-error", "expired"];
   if (softText.includes(byText)) return byText;
-  // Refused at MAIL FROM or DATA (the text says so): about the sender, whatever detail the code has.
-  if (byText === "policy-block" && !HARD_REASONS.includes(byCode)) return byText;
-  // A permanent "user unknown" under a vaguer or wrong code (5.7.1 from receivers that code everything as
-  // policy; Microsoft's 5.4.1 "Recipient address rejected: Access denied"): the recipient is unknown.
+  // Refused for the sender, its reputation or its mail (the text says so): never the recipient, whatever the code.
+  if (byText === "policy-block") return byText;
+  // A 5.7.x is a policy refusal: its text never makes it hard, so a block of our reputation cannot suppress.
+  if (byCode === "policy-block") return byCode;
+  // A permanent "user unknown" under a vaguer or wrong code (Microsoft's 5.4.1 "Recipient address rejected:
+  // Access denied", a bare 5.0.0): the recipient is unknown.
   if (permanent && HARD_REASONS.includes(byText) && !HARD_REASONS.includes(byCode) && byCode !== "mailbox-full") return byText;
   return byCode;
 }

@@ -36,15 +36,21 @@ const DELIVERY = /^(.*?)\s+\S+\s+postfix(?:-[\w-]+)?\/(smtp|lmtp|local|virtual|p
 /** One log line's delivery result, or undefined for any other line. */
 const FIELDS = { dsn: /(?:^|,)\s*dsn=([^,\s]+)/, relay: /(?:^|,)\s*relay=([^,\s]+)/ };
 
-export function parseDeliveryLine(line: string): DeliveryResult | undefined {
+/** Postfix writes lines of at most a few kilobytes (line_length_limit 2048 for replies): a longer one is cut here. */
+export const MAX_LOG_LINE = 8192;
+
+export function parseDeliveryLine(raw: string): DeliveryResult | undefined {
+  const line = raw.length > MAX_LOG_LINE ? raw.slice(0, MAX_LOG_LINE) : raw;
   // Most lines are not deliveries (qmgr, smtpd, cleanup): a substring test before the pattern.
   if (!line.includes(" to=<") || !line.includes("status=")) return undefined;
   const m = DELIVERY.exec(line);
   if (!m) return undefined;
   const [, time, agent, queueId, recipient, rest] = m;
   const field = (name: keyof typeof FIELDS) => FIELDS[name].exec(rest)?.[1];
-  // "status=expired, returned to sender (...)": words may come between the status and the reason.
-  const statusMatch = /status=(sent|deferred|bounced|expired)\b[^(]*(?:\((.*)\))?\s*$/.exec(rest);
+  // "status=expired, returned to sender (...)": words may come between the status and the reason; a line cut
+  // short has no closing parenthesis. The last status= is the one (a reply may quote another).
+  const at = rest.lastIndexOf("status=");
+  const statusMatch = /^status=(sent|deferred|bounced|expired)\b[^(]*(?:\((.*?)\)?)?\s*$/.exec(rest.slice(at));
   const dsn = field("dsn");
   if (!statusMatch || !dsn || recipient === "") return undefined;
   const status = statusMatch[1] as DeliveryResult["status"];

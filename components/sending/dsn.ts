@@ -34,8 +34,11 @@ export interface ParsedBounce {
 }
 
 /** Parse a bounce; undefined when the message names no recipient that failed or was delayed. */
+/** A bounce larger than this is read only up to it: what a report says comes first, the returned message after. */
+export const MAX_BOUNCE_BYTES = 1 << 20;
+
 export function parseBounce(raw: string): ParsedBounce | undefined {
-  const message = parseMime(raw);
+  const message = parseMime(raw.length > MAX_BOUNCE_BYTES ? raw.slice(0, MAX_BOUNCE_BYTES) : raw);
   const parts = allParts(message);
   const originalMessageId = returnedMessageId(parts);
   const status = parts.find((p) => p.type === "message/delivery-status" || p.type === "message/global-delivery-status");
@@ -122,10 +125,19 @@ function returnedMessageId(parts: MimePart[]): string | undefined {
 /** The human-readable notification: the first text part, or the body of a single-part bounce, up to the returned message. */
 function notificationText(message: MimePart, parts: MimePart[]): string {
   const text = message.parts.length === 0 ? message.body : (parts.find((p) => p !== message && p.type === "text/plain")?.body ?? "");
-  // Stop where the returned message begins: its own addresses are not the failed ones.
-  const cut = text.search(/^(-{2,}.*(original message|returned message|message headers follow|message was).*|Content-Type: message\/rfc822.*|Received: .*)$/im);
-  return cut >= 0 ? text.slice(0, cut) : text;
+  // Stop where the returned message begins: its own addresses are not the failed ones. Line by line, each
+  // line tested with plain string methods: a pattern over the whole text backtracks on a long line of dashes.
+  const lines = text.split("\n");
+  const cut = lines.findIndex((line) => {
+    const lower = line.slice(0, 200).toLowerCase();
+    if (lower.startsWith("content-type: message/rfc822") || lower.startsWith("received: ")) return true;
+    return /-{2,}/.test(lower.slice(0, 10)) && RETURNED_MARKERS.some((m) => lower.includes(m));
+  });
+  return cut >= 0 ? lines.slice(0, cut).join("\n") : text;
 }
+
+/** How a notification introduces the message it returns, after a line of dashes. */
+const RETURNED_MARKERS = ["original message", "returned message", "message headers follow", "message was", "copy of the message"];
 
 const STATUS = /\b([245]\.\d{1,3}\.\d{1,3})\b/;
 const REPLY = /\b([45]\d\d)[ -]/;

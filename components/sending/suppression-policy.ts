@@ -17,11 +17,12 @@ export const SOFT_BOUNCE_LIMIT = 3;
 /** Within how many days those soft bounces must fall. */
 export const SOFT_BOUNCE_WINDOW_DAYS = 14;
 
-/** Soft reasons that are about the recipient, and so may add up to a suppression. */
-const RECIPIENT_SOFT_REASONS: readonly BounceReason[] = ["mailbox-full", "mailbox-disabled", "unknown-user", "no-such-domain", "other"];
+/** Soft reasons that are about the recipient, and so may add up to a suppression (a reason not read never does). */
+const RECIPIENT_SOFT_REASONS: readonly BounceReason[] = ["mailbox-full", "mailbox-disabled", "unknown-user", "no-such-domain"];
 
 export type SendingEvent =
-  | { kind: "bounce"; recipient: string; date: string; verdict: BounceVerdict; detail: string }
+  /** `final`: the message was given up on (bounced, expired, a DSN's failed); a deferral, retried, is not. */
+  | { kind: "bounce"; recipient: string; date: string; verdict: BounceVerdict; detail: string; final: boolean }
   | { kind: "complaint"; recipient: string; date: string; authenticated: boolean; detail: string }
   | { kind: "unsubscribe"; recipient: string; date: string; detail: string };
 
@@ -37,7 +38,7 @@ export interface SuppressionOutcome {
   suppress: SuppressionDecision[];
   /** Complaints that did not authenticate on arrival: counted, never acted on. */
   forgedComplaints: number;
-  /** Soft bounces that do not count towards a suppression (rate limits, our reputation, the network). */
+  /** Soft results that do not count towards a suppression (deferrals, rate limits, our reputation, the network). */
   ignoredSoftBounces: number;
 }
 
@@ -61,7 +62,8 @@ export function decideSuppressions(events: readonly SendingEvent[]): Suppression
       decided.set(recipient, { recipient, reason: "unsubscribe", since: event.date, detail: event.detail });
     } else if (event.verdict.kind === "hard") {
       decided.set(recipient, { recipient, reason: "hard-bounce", since: event.date, detail: event.detail });
-    } else if (!RECIPIENT_SOFT_REASONS.includes(event.verdict.reason)) {
+    } else if (!event.final || !RECIPIENT_SOFT_REASONS.includes(event.verdict.reason)) {
+      // Postfix logs a deferral at every retry: a receiver's outage must not add up to a suppression.
       ignoredSoftBounces++;
     } else {
       const days = [...new Set([...(softDays.get(recipient) ?? []), event.date])].filter((d) => daysApart(d, event.date) < SOFT_BOUNCE_WINDOW_DAYS);
