@@ -507,6 +507,16 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
       assert.match(bad.output, /postforge-suppress: 'not-an-address' is not an address such as someone@example\.com/);
       const reason = await run(host!.root.at(PATHS.suppressTool), ["add", "x@provider.example", "spam"]);
       assert.match(reason.output, /reason 'spam': must be one of hard-bounce, soft-bounces, complaint, unsubscribe, manual/);
+      // A leading "#" would be a comment line in the Postfix table: never listed, never refused.
+      const comment = await run(host!.root.at(PATHS.suppressTool), ["add", "#x@provider.example", "manual"]);
+      assert.match(comment.output, /'#x@provider\.example' is not an address/);
+      // An import is checked whole before anything is written: one bad line changes nothing.
+      const good = JSON.stringify({ address: "ok@provider.example", reason: "manual", since: "2026-11-01", detail: "" });
+      for (const bad of ['{"address":"y@provider.example","reason":"manual","since":"9999-99-99"}', '{"address":"y@provider.example","reason":"manual","since":"2026-11-01","detail":{"a":1}}', "not json"]) {
+        const result = await run("sh", ["-c", `printf '%s\\n' '${good}' '${bad}' | ${host!.root.at(PATHS.suppressTool)} import`]);
+        assert.equal(result.ok, false, bad);
+        assert.match(result.output, /postforge-suppress: import line 2/);
+      }
       assert.equal((await suppress("export")).trim(), "");
     });
   });

@@ -45,19 +45,28 @@ export function wantsLargeYoungGeneration(project: Pick<ProjectStack, "project" 
 /**
  * Run `postforge ARGS` again in a child node with the flag, its output going
  * straight to this process's stdout and stderr; resolves to its exit status.
- * A signal sent to this process is passed on, and the child's death by one
- * is reported as a crash (3), as `plan --stack PATTERN` reports its shards.
+ * A signal sent to this process is passed on, and a child killed by one
+ * ends this process by the same signal, so the caller's shell sees 128+n.
  */
 export function runWithLargeYoungGeneration(bin: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [YOUNG_GENERATION_FLAG, ...process.execArgv, bin, ...args], { stdio: "inherit" });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-    for (const s of signals) process.on(s, forward);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
+    const detach = () => {
       for (const s of signals) process.off(s, forward);
-      if (signal) process.stderr.write(`postforge: the plan was killed by ${signal}\n`);
+    };
+    for (const s of signals) process.on(s, forward);
+    child.on("error", (error) => {
+      detach();
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      detach();
+      if (signal) {
+        process.kill(process.pid, signal);
+        return;
+      }
       resolve(code ?? 3);
     });
   });

@@ -160,7 +160,12 @@ if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
 fi
 
 # 5. The suppression list's submission table, rendered from the list (empty on a new host) before Postfix reads it.
-${PATHS.suppressTool} render
+#    A list that cannot be read must not keep the host down: submission then starts with an empty table.
+if ! ${PATHS.suppressTool} render; then
+  log "the suppression list could not be rendered (see above); submission starts without it until it is fixed"
+  install -d -m 0750 ${PATHS.suppressionDir}
+  [ -e ${PATHS.suppressionAccess} ] || install -m 0644 /dev/null ${PATHS.suppressionAccess}
+fi
 
 # 6. Services, checked before they start; a signer no longer configured stops.
 postfix -c ${PATHS.postfixDir} check

@@ -51,6 +51,7 @@ Submission refuses a listed recipient at RCPT: "550 <status> <address>:
 Recipient address rejected: suppressed since <date> (<reason>: <detail>)".
 """
 import datetime
+import fcntl
 import json
 import os
 import re
@@ -64,7 +65,8 @@ POSTFIX_DIR = "${PATHS.postfixDir}"
 STATUS = {
 ${statuses}
 }
-ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+# Plain addresses only: nothing a Postfix table reads as syntax (a leading "#" is a comment there) or a shell as code.
+ADDRESS = re.compile(r"^[a-z0-9_%+=-][a-z0-9._%+=-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
 
 
 def fail(message):
@@ -77,14 +79,47 @@ def today():
     return os.environ.get("POSTFORGE_TODAY") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 
 
+def valid_date(text):
+    try:
+        return datetime.date.fromisoformat(text).isoformat() == text
+    except (TypeError, ValueError):
+        return False
+
+
+def printable(text):
+    # Printable ASCII only: the detail ends up in an SMTP reply.
+    return re.sub(r"[^\\x20-\\x7e]+", " ", text).strip()[:200]
+
+
+def checked(entry, where):
+    # Every entry, from the list or an import, is checked whole before anything is written.
+    if not isinstance(entry, dict):
+        fail("%s: not an entry object" % where)
+    address, reason, since, detail = entry.get("address"), entry.get("reason"), entry.get("since"), entry.get("detail", "")
+    if not isinstance(address, str) or not ADDRESS.match(address.strip().lower()):
+        fail("%s: address %r: must be a plain address such as someone@example.com" % (where, address))
+    if reason not in STATUS:
+        fail("%s: reason %r: must be one of %s" % (where, reason, ", ".join(STATUS)))
+    if not isinstance(since, str) or not valid_date(since):
+        fail("%s: since %r: must be a date YYYY-MM-DD" % (where, since))
+    if not isinstance(detail, str):
+        fail("%s: detail: must be text" % where)
+    return {"address": address.strip().lower(), "reason": reason, "since": since, "detail": printable(detail)}
+
+
 def load():
     entries = {}
     if os.path.exists(LIST):
         with open(LIST, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    entry = json.loads(line)
-                    entries[entry["address"]] = entry
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    raw = json.loads(line)
+                except ValueError:
+                    fail("%s line %d is not JSON; fix or remove the line" % (LIST, number))
+                entry = checked(raw, "%s line %d" % (LIST, number))
+                entries[entry["address"]] = entry
     return entries
 
 
@@ -99,8 +134,8 @@ def write_atomically(path, text, mode):
 
 
 def reply(entry):
-    # One line of a Postfix access table: no newline, nothing Postfix would read as another field.
-    detail = re.sub(r"[\\r\\n\\t]+", " ", entry.get("detail") or "").strip()[:200]
+    # One line of a Postfix access table: printable ASCII, no newline.
+    detail = printable(entry.get("detail") or "")
     why = entry["reason"] + (": " + detail if detail else "")
     # Postfix writes "550 <status> <address>: Recipient address rejected: " before it.
     return "550 %s suppressed since %s (%s)" % (STATUS[entry["reason"]], entry["since"], why)
@@ -108,11 +143,25 @@ def reply(entry):
 
 def save(entries, reload=True):
     ordered = [entries[a] for a in sorted(entries)]
-    write_atomically(LIST, "".join(json.dumps(e, sort_keys=True) + "\\n" for e in ordered), 0o640)
-    write_atomically(ACCESS, "".join("%s %s\\n" % (e["address"], reply(e)) for e in ordered), 0o644)
+    # Both texts are made before either file is written.
+    listing = "".join(json.dumps(e, sort_keys=True) + "\\n" for e in ordered)
+    table = "".join("%s %s\\n" % (e["address"], reply(e)) for e in ordered)
+    write_atomically(LIST, listing, 0o640)
+    write_atomically(ACCESS, table, 0o644)
     if reload and os.environ.get("POSTFORGE_SUPPRESS_NO_RELOAD") != "1":
         # texthash: tables are read when a Postfix process starts; a reload starts fresh ones.
-        subprocess.run(["postfix", "-c", POSTFIX_DIR, "reload"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(["postfix", "-c", POSTFIX_DIR, "reload"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if done.returncode != 0:
+            print("postforge-suppress: the list is saved, but postfix reload failed, so submission still uses the old table: " + done.stdout.strip(), file=sys.stderr)
+            sys.exit(1)
+
+
+def locked():
+    # One writer at a time: two adds at once must not lose one.
+    os.makedirs(os.path.dirname(LIST), mode=0o750, exist_ok=True)
+    lock = open(LIST + ".lock", "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
 
 
 def normalized(address):
@@ -127,6 +176,7 @@ def main(argv):
         print(__doc__.strip())
         return 0 if len(argv) >= 2 else 2
     command, args = argv[1], argv[2:]
+    lock = locked() if command in ("add", "remove", "import", "render") else None
     entries = load()
     if command == "add":
         if len(args) < 2:
@@ -135,7 +185,7 @@ def main(argv):
         if reason not in STATUS:
             fail("reason %r: must be one of %s" % (reason, ", ".join(STATUS)))
         previous = entries.get(address)
-        entries[address] = {"address": address, "reason": reason, "since": previous["since"] if previous else today(), "detail": " ".join(args[2:])}
+        entries[address] = {"address": address, "reason": reason, "since": previous["since"] if previous else today(), "detail": printable(" ".join(args[2:]))}
         save(entries)
     elif command == "remove":
         if len(args) != 1:
@@ -152,22 +202,28 @@ def main(argv):
         for address in sorted(entries):
             print(json.dumps(entries[address], sort_keys=True))
     elif command == "import":
-        for line in sys.stdin:
+        incoming = []
+        for number, line in enumerate(sys.stdin, 1):
             if not line.strip():
                 continue
-            entry = json.loads(line)
-            address = normalized(entry["address"])
-            if entry.get("reason") not in STATUS or not re.match(r"^\\d{4}-\\d{2}-\\d{2}$", str(entry.get("since", ""))):
-                fail("import: %s: needs a reason of %s and a since date YYYY-MM-DD" % (address, ", ".join(STATUS)))
-            kept = entries.get(address)
+            try:
+                raw = json.loads(line)
+            except ValueError:
+                fail("import line %d is not JSON" % number)
+            incoming.append(checked(raw, "import line %d" % number))
+        # Every line checked, then applied: a bad line changes nothing.
+        for entry in incoming:
+            kept = entries.get(entry["address"])
             if kept is None or entry["since"] < kept["since"]:
-                entries[address] = {"address": address, "reason": entry["reason"], "since": entry["since"], "detail": entry.get("detail") or ""}
+                entries[entry["address"]] = entry
         save(entries)
     elif command == "render":
         # The boot script: the table exists (empty) before Postfix starts; Postfix is started after.
         save(entries, reload=False)
     else:
         fail("unknown command %r; see postforge-suppress --help" % command)
+    if lock:
+        lock.close()
     return 0
 
 
