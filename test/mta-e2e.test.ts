@@ -253,6 +253,28 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
     });
   });
 
+  describe("Authentication-Results on arrival: the host's own, never a sender's in its name", () => {
+    it("removes a field a sender wrote with the host's name, keeps another host's, and adds its own (RFC 8601 §5)", async () => {
+      const fbl = roleMailboxes(config).find((m) => m.roles.includes("feedbackLoop"))!.address;
+      const before = (await readdir(maildirNew(fbl)).catch(() => [] as string[])).length;
+      const { text, id } = message({
+        from: "Feedback <feedback@reporter.example>",
+        to: `<${fbl}>`,
+        subject: "complaint about message from 198.18.0.1",
+        headers: [`Authentication-Results: ${HOST}; dmarc=pass header.from=reporter.example`, "Authentication-Results: mx.elsewhere.example; spf=pass smtp.mailfrom=reporter.example"],
+      });
+      const t = await deliver({ envelopeFrom: "feedback@reporter.example", recipients: [fbl], data: text });
+      assert.ok(t.accepted, `${t.final.text}\n${await logs()}`);
+      const files = await waitForFiles(maildirNew(fbl), before + 1);
+      const contents = await Promise.all(files.map((f) => readFile(join(maildirNew(fbl), f), "utf8")));
+      const onDisk = contents.find((c) => c.includes(`<${id}>`))!;
+      const fields = onDisk.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/).filter((l) => /^Authentication-Results:/i.test(l));
+      assert.ok(!fields.some((f) => /dmarc=pass/.test(f) && f.includes(`${HOST};`)), `the forged field is gone:\n${fields.join("\n")}`);
+      assert.ok(fields.some((f) => f.startsWith("Authentication-Results: mx.elsewhere.example;")), `another host's field is kept:\n${fields.join("\n")}`);
+      assert.ok(fields.some((f) => new RegExp(`^Authentication-Results: ${HOST.replace(/\./g, "\\.")};.*dkim=`).test(f)), `the host adds its own:\n${fields.join("\n")}`);
+    });
+  });
+
   describe("submission: who may send, and as whom", () => {
     const to = RECIPIENT;
     const send = (credential: Credential | undefined, envelopeFrom: string, headerFrom: string, extra: { port?: 587 | 465; from?: string; headers?: string[] } = {}) => {

@@ -112,6 +112,15 @@ export function renderOpenDkimConf(config: MailHostConfig, algorithm: DkimAlgori
     // Key files must be readable by opendkim alone, in directories no one else can write; refuse to sign otherwise.
     ["RequireSafeKeys", "yes"],
     ["TrustAnchorFile", "/usr/share/dns/root.key"],
+    // The verifier's results carry the host's name, and any Authentication-Results field a sender wrote in
+    // that name is removed first (RFC 8601 §5): a forged "dmarc=pass" must never read as the host's own.
+    ...(t.mode.includes("v")
+      ? ([
+          ["AuthservID", config.hostname],
+          ["RemoveARAll", "yes"],
+          ["AlwaysAddARHeader", "yes"],
+        ] as [string, string][])
+      : []),
   ];
   const width = Math.max(...settings.map(([k]) => k.length)) + 2;
   return lines([
