@@ -132,7 +132,7 @@ describe("against Sisimai, on its own corpus", () => {
     }
     const listed = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "bounces", "sisimai-disagreements.json"), "utf8")) as (typeof found[number] & { why: string })[];
     assert.deepEqual(found, listed.map(({ why, ...rest }) => (assert.ok(why.length > 20, `${rest.file}: a reason`), rest)));
-    // Reported: 157 of 193 recipients agree (81%); 16 are in layouts the parser does not read yet.
+    // Reported: 159 of 193 recipients agree (82%); 14 are in layouts the parser does not read yet.
     assert.ok(agree / theirs.length >= 0.8, `${agree} of ${theirs.length} agree`);
     console.log(`bounces: ${agree} of ${theirs.length} recipients get Sisimai's hard/soft verdict; ${listed.filter((d) => d.postforge === "not read").length} not read`);
   });

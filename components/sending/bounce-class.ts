@@ -57,7 +57,7 @@ const TEXT_RULES: [RegExp, BounceReason][] = [
     /user (is )?unknown|unknown (user|recipient|mailbox|local part)|no such (user|mailbox|recipient|person)|(user|mailbox|recipient|address|account)( name)?( that you tried to reach)? (does not|doesn't) exist|invalid (recipient|mailbox)|not a valid (mailbox|recipient)|mailbox not found|recipient not found|user not found|undeliverable address|5\.1\.1\b/i,
     "unknown-user",
   ],
-  [/host (or domain name )?not found|domain (not found|does not exist)|no such domain|unrouteable|unroutable|name service error|host unknown|5\.1\.2\b|5\.4\.4\b/i, "no-such-domain"],
+  [/host (or domain name )?not found|domain (not found|does not exist)|no such domain|unrouteable|unroutable|name service error|host unknown|unknown host|5\.1\.2\b|5\.4\.4\b/i, "no-such-domain"],
   [/expired|retry time|delivery time|4\.4\.7\b|too long/i, "expired"],
   [/connection (timed out|refused|reset)|network|4\.4\.[12]\b|lost connection/i, "network"],
 ];

@@ -150,18 +150,27 @@ const REPLY = /\b([45]\d\d)[ -]/;
  */
 function textRecipients(text: string): DsnRecipient[] {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
-  const found: { recipient: string; at: number }[] = [];
+  const found: { recipient: string; at: number; reason?: string }[] = [];
+  const add = (address: string, at: number, reason?: string) => {
+    const recipient = address.toLowerCase();
+    if (!found.some((f) => f.recipient === recipient)) found.push({ recipient, at, ...(reason ? { reason } : {}) });
+  };
   lines.forEach((line, i) => {
-    const m = /^\s*<?([A-Za-z0-9._%+=\-']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?(?::|\s*$|\s+\(|\s+on\s)/.exec(line);
-    if (m && !found.some((f) => f.recipient === m[1].toLowerCase())) found.push({ recipient: m[1].toLowerCase(), at: i });
+    // The address first: "<a@b>: reason" (Postfix), "a@b" then its reason below (Exim), "a@b ... unknown host".
+    const first = /^\s*<?([A-Za-z0-9._%+=\-']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?(?::|\s*$|\s+\(|\s+on\s|\s+\.\.\.\s)/.exec(line);
+    if (first) return add(first[1], i);
+    // The reason first: "User's mailbox is full: <a@b>"; words, not a header field's name ("Return-Path: <a@b>").
+    const last = /^\s*([A-Za-z][^<>:]{4,200}?):\s*<([A-Za-z0-9._%+=\-']+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>\s*$/.exec(line);
+    if (last && /\s/.test(last[1].trim())) add(last[2], i, last[1]);
   });
   return found.map((f, k) => {
     const until = k + 1 < found.length ? found[k + 1].at : Math.min(lines.length, f.at + 12);
-    const diagnostic = lines
+    const diagnostic = (f.reason ?? lines
       .slice(f.at, until)
       .join(" ")
       .replace(/\s+/g, " ")
       .replace(/^\s*<?[^\s<>]+@[^\s<>]+>?:?\s*/, "")
+      .replace(/^\.\.\.\s*/, ""))
       .trim();
     const status = STATUS.exec(diagnostic)?.[1];
     const reply = REPLY.exec(diagnostic)?.[1];
