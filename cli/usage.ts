@@ -52,7 +52,8 @@ export const SHARD_USAGE = `  postforge shard --estate FILE [--check] [--allow-m
 export const BOUNCES_USAGE = `  postforge bounces [--log FILE ...] [--dsn FILE ...] [--arf FILE ...] [--authserv-id NAME] [--reporter DOMAIN ...] [--year YYYY] [--json]
       Read what a mail host saw: Postfix's delivery log (--log, such as
       /var/log/postfix.log), bounce messages (--dsn) and complaint reports
-      (--arf), each file as given; judge every result that did not deliver hard
+      (--arf), each a file or a Maildir (the fbl@ mailbox's, say); judge every
+      result that did not deliver hard
       or soft, and say which recipients to suppress and why (a hard bounce;
       messages given up on for a full mailbox on 3 days within 14; an abuse
       complaint from a feedback loop (Yahoo, Microsoft, Validity; --reporter

@@ -245,6 +245,26 @@ describe("postforge bounces", () => {
     }
   });
 
+  it("reads a Maildir of complaints (new/ and cur/), as the fbl@ mailbox holds them", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-maildir-"));
+    try {
+      for (const sub of ["new", "cur", "tmp"]) fs.mkdirSync(path.join(dir, sub));
+      const yahoo = fs.readFileSync(path.join(__dirname, "fixtures", "complaints", "sisimai", "arf-02.eml"), "latin1");
+      fs.writeFileSync(path.join(dir, "new", "1.host"), `Authentication-Results: mail.example.com; dkim=pass header.d=yahoo.com\n${yahoo}`);
+      fs.writeFileSync(path.join(dir, "cur", "2.host:2,S"), `Authentication-Results: mail.example.com; dkim=pass header.d=yahoo.com\n${yahoo.replace("this-local-part-does-not-exist-on-yahoo@yahoo.com", "second@yahoo.com")}`);
+      // tmp/ holds messages still being written: never read.
+      fs.writeFileSync(path.join(dir, "tmp", "3.host"), yahoo.replace("this-local-part-does-not-exist-on-yahoo@yahoo.com", "partial@yahoo.com"));
+      const io = captureIo();
+      assert.equal(await main(["bounces", "--arf", dir, "--authserv-id", "mail.example.com"], io), 0, io.err);
+      assert.match(io.out, /^Complaints: 2 /m);
+      assert.match(io.out, /"address":"second@yahoo\.com","reason":"complaint"/);
+      assert.match(io.out, /"address":"this-local-part-does-not-exist-on-yahoo@yahoo\.com","reason":"complaint"/);
+      assert.doesNotMatch(io.out, /partial@yahoo\.com/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("puts no recipient a sender made up into a command: an address with shell syntax is named apart, never run", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-bounces-"));
     try {

@@ -55,9 +55,26 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
       return "";
     }
   };
+  /**
+   * The messages a --dsn or --arf names: a file, or a directory of them (a Maildir: its new/ and cur/,
+   * such as the fbl@ mailbox's on the host), each message one file.
+   */
+  const messages = (flag: string, given: string[]) =>
+    given.flatMap((path, i) => {
+      let files = [path];
+      try {
+        if (fs.statSync(path).isDirectory()) {
+          const dirs = ["new", "cur"].map((d) => `${path}/${d}`).filter((d) => fs.existsSync(d));
+          files = (dirs.length > 0 ? dirs : [path]).flatMap((d) => fs.readdirSync(d).filter((f) => !f.startsWith(".")).sort().map((f) => `${d}/${f}`)).filter((f) => fs.statSync(f).isFile());
+        }
+      } catch {
+        // read() below names the path that cannot be read.
+      }
+      return files.map((file) => ({ file, text: read(flag, file, i) }));
+    });
   const logTexts = logs.map((f, i) => read("--log", f, i));
-  const dsnTexts = dsns.map((f, i) => read("--dsn", f, i));
-  const arfTexts = arfs.map((f, i) => read("--arf", f, i));
+  const dsnMessages = messages("--dsn", dsns);
+  const arfMessages = messages("--arf", arfs);
   problems.throwIfAny();
 
   const today = new Date().toISOString().slice(0, 10);
@@ -83,7 +100,7 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
     const date = dateOf(r.time);
     if (r.verdict && date) events.push({ kind: "bounce", recipient: r.recipient, date, verdict: r.verdict, detail: `${r.dsn} ${r.text}`.slice(0, 300), final: r.status === "bounced" || r.status === "expired" });
   }
-  const bounces = dsnTexts.map((text, i) => ({ file: dsns[i], parsed: parseBounce(text), date: messageDate(text) }));
+  const bounces = dsnMessages.map(({ file, text }) => ({ file, parsed: parseBounce(text), date: messageDate(text) }));
   for (const b of bounces) {
     for (const r of b.parsed?.recipients ?? []) {
       if (r.action === "delivered" || r.action === "relayed" || r.action === "expanded") continue;
@@ -91,7 +108,7 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
     }
   }
   const reporters = [...FEEDBACK_LOOP_DOMAINS, ...((values.reporter as string[] | undefined) ?? []).map((d) => d.toLowerCase())];
-  const complaints = arfTexts.map((text, i) => ({ file: arfs[i], report: parseComplaint(text), authenticated: complaintAuthenticated(text, String(values["authserv-id"]), reporters), date: messageDate(text) }));
+  const complaints = arfMessages.map(({ file, text }) => ({ file, report: parseComplaint(text), authenticated: complaintAuthenticated(text, String(values["authserv-id"]), reporters), date: messageDate(text) }));
   for (const c of complaints) {
     // not-spam, auth-failure (a DMARC failure report) and the like are no complaint about our mail.
     if (!c.report || !COMPLAINT_FEEDBACK_TYPES.includes(c.report.feedbackType)) continue;
