@@ -1,4 +1,4 @@
-import { allParts, header, parseMime, type MimePart } from "./mime";
+import { allParts, fieldLines, header, parseMime, type MimePart } from "./mime";
 
 /**
  * Reading a complaint: an Abuse Reporting Format report (RFC 5965), the
@@ -43,12 +43,13 @@ export function parseComplaint(raw: string): ComplaintReport | undefined {
   const report = parts.find((p) => p.type === "message/feedback-report");
   const original = returnedMessage(parts);
   if (!report) return original ? microsoftComplaint(original) : undefined;
-  const fields = reportFields(report.body);
+  // Fields of the machine-readable part; a field may repeat (Original-Rcpt-To, Reported-Uri).
+  const fields = fieldLines(report.body.trim());
   const fromRcptTo = (fields.get("original-rcpt-to") ?? []).map(address).filter(isAddress);
   const fromHeaders = original ? (header(original, "to") ?? "").split(",").map(address).filter(isAddress) : [];
   const one = (name: string) => fields.get(name)?.[0];
   const mailFrom = address(one("original-mail-from") ?? (original ? header(original, "return-path") : undefined));
-  const fromDomain = original ? /@([^\s<>;,"]+)/.exec(header(original, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "") : undefined;
+  const fromDomain = original ? fromDomainOf(original) : undefined;
   const messageId = original ? header(original, "message-id")?.trim() : undefined;
   return {
     feedbackType: (one("feedback-type") ?? "other").toLowerCase(),
@@ -71,7 +72,7 @@ export function parseComplaint(raw: string): ComplaintReport | undefined {
 function microsoftComplaint(original: MimePart): ComplaintReport | undefined {
   const recipient = address(header(original, "x-hmxmroriginalrecipient"));
   if (!isAddress(recipient)) return undefined;
-  const fromDomain = /@([^\s<>;,"]+)/.exec(header(original, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
+  const fromDomain = fromDomainOf(original);
   const messageId = header(original, "message-id")?.trim();
   const sourceIp = header(original, "x-reporter-ip");
   return {
@@ -82,16 +83,6 @@ function microsoftComplaint(original: MimePart): ComplaintReport | undefined {
     ...(sourceIp ? { sourceIp } : {}),
     ...(fromDomain ? { fromDomain } : {}),
   };
-}
-
-/** Fields of the machine-readable part; a field may repeat (Original-Rcpt-To, Reported-Uri). */
-function reportFields(body: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const line of body.replace(/\r\n/g, "\n").replace(/\n[ \t]+/g, " ").split("\n")) {
-    const m = /^([A-Za-z][A-Za-z0-9-]*)\s*:\s*(.*)$/.exec(line.trim());
-    if (m) out.set(m[1].toLowerCase(), [...(out.get(m[1].toLowerCase()) ?? []), m[2].trim()]);
-  }
-  return out;
 }
 
 /** The returned message: the message/rfc822 part's message, or a text/rfc822-headers part read as headers. */
@@ -106,6 +97,11 @@ function address(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const m = /<?([^\s<>"',;]+@[^\s<>"',;]+)>?/.exec(value);
   return m ? m[1].toLowerCase().replace(/[.>]+$/, "") : undefined;
+}
+
+/** The domain of a message's header From, lower-case. */
+function fromDomainOf(part: MimePart): string | undefined {
+  return /@([^\s<>;,"]+)/.exec(header(part, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
 }
 
 function isAddress(value: string | undefined): value is string {
@@ -128,7 +124,7 @@ export function complaintAuthenticated(raw: string, authservId: string, reporter
   const message = parseMime(raw);
   const results = (message.headers.get("authentication-results") ?? []).find((v) => v.split(";")[0].trim().toLowerCase() === authservId.toLowerCase());
   if (!results) return false;
-  const from = /@([^\s<>;,"]+)/.exec(header(message, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
+  const from = fromDomainOf(message);
   const trusted = from !== undefined && reporters.some((r) => from === r || from.endsWith(`.${r}`));
   if (!trusted) return false;
   const aligned = (domain: string | undefined) =>

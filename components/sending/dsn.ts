@@ -1,4 +1,4 @@
-import { allParts, header, parseMime, type MimePart } from "./mime";
+import { allParts, fieldLines, header, parseMime, type MimePart } from "./mime";
 
 /**
  * Reading a bounce: an RFC 3464 delivery status notification (a
@@ -83,14 +83,9 @@ export function parseDeliveryStatus(body: string): { reportingMta?: string; reci
   return { ...(reportingMta ? { reportingMta } : {}), recipients };
 }
 
-/** `name: value` lines of one group, folded lines joined, names lower-case; the first occurrence wins. */
+/** The fields of one group, each name's first occurrence. */
 function fields(group: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of group.replace(/\n[ \t]+/g, " ").split("\n")) {
-    const m = /^([A-Za-z][A-Za-z0-9-]*)\s*:\s*(.*)$/.exec(line.trim());
-    if (m && !out.has(m[1].toLowerCase())) out.set(m[1].toLowerCase(), m[2].trim());
-  }
-  return out;
+  return new Map([...fieldLines(group.trim())].map(([name, values]) => [name, values[0]]));
 }
 
 /** `rfc822; user@example.com` → `user@example.com`; `smtp; 550 5.1.1 ...` → `550 5.1.1 ...`. */

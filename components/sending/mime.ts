@@ -27,14 +27,7 @@ export function parseMime(raw: string, depth = 0): MimePart {
   const end = text.startsWith("\n") ? 0 : text.indexOf("\n\n");
   const head = end < 0 ? text : text.slice(0, end);
   const rawBody = end < 0 ? "" : text.slice(end === 0 ? 1 : end + 2);
-  const headers = new Map<string, string[]>();
-  for (const field of head.replace(/\n[ \t]+/g, " ").split("\n")) {
-    const colon = field.indexOf(":");
-    if (colon <= 0) continue;
-    const name = field.slice(0, colon).trim().toLowerCase();
-    const value = field.slice(colon + 1).trim();
-    headers.set(name, [...(headers.get(name) ?? []), value]);
-  }
+  const headers = fieldLines(head);
   const { type, params } = contentType(headers.get("content-type")?.[0]);
   const body = decodeBody(rawBody, headers.get("content-transfer-encoding")?.[0]);
   const part: MimePart = { headers, body, type, params, parts: [] };
@@ -43,6 +36,24 @@ export function parseMime(raw: string, depth = 0): MimePart {
   if (type.startsWith("multipart/") && boundary) part.parts = splitMultipart(rawBody, boundary).map((p) => parseMime(p, depth + 1));
   else if (type === "message/rfc822" || type === "message/global") part.parts = [parseMime(body, depth + 1)];
   return part;
+}
+
+/**
+ * `Name: value` lines (RFC 5322 §2.2): folded lines joined, names lower-case,
+ * each occurrence kept in order. A message's header and the field groups of
+ * a delivery-status or feedback-report part are all written so.
+ */
+export function fieldLines(text: string): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  for (const line of text.replace(/\r\n/g, "\n").replace(/\n[ \t]+/g, " ").split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    // A field name is printable ASCII without the colon (RFC 5322 §3.6.8): anything else is not a field.
+    if (!/^[!-9;-~]+$/.test(name)) continue;
+    fields.set(name, [...(fields.get(name) ?? []), line.slice(colon + 1).trim()]);
+  }
+  return fields;
 }
 
 /** The first value of a header field, or undefined. */

@@ -1,4 +1,5 @@
 import type { BounceReason, BounceVerdict } from "./bounce-class";
+import { daysBetween } from "./warmup";
 
 /**
  * Who goes on the suppression list, from what the host saw: pure. A hard
@@ -66,7 +67,7 @@ export function decideSuppressions(events: readonly SendingEvent[]): Suppression
       // Postfix logs a deferral at every retry: a receiver's outage must not add up to a suppression.
       ignoredSoftBounces++;
     } else {
-      const days = [...new Set([...(softDays.get(recipient) ?? []), event.date])].filter((d) => daysApart(d, event.date) < SOFT_BOUNCE_WINDOW_DAYS);
+      const days = [...new Set([...(softDays.get(recipient) ?? []), event.date])].filter((d) => Math.abs(daysBetween(d, event.date)) < SOFT_BOUNCE_WINDOW_DAYS);
       softDays.set(recipient, days);
       if (days.length >= SOFT_BOUNCE_LIMIT) {
         decided.set(recipient, { recipient, reason: "soft-bounces", since: event.date, detail: `${days.length} days of soft bounces (${event.verdict.reason}) since ${days[0]}: ${event.detail}` });
@@ -74,8 +75,4 @@ export function decideSuppressions(events: readonly SendingEvent[]): Suppression
     }
   }
   return { suppress: [...decided.values()].sort((a, b) => (a.recipient < b.recipient ? -1 : 1)), forgedComplaints, ignoredSoftBounces };
-}
-
-function daysApart(a: string, b: string): number {
-  return Math.abs(Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000));
 }
