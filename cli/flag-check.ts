@@ -1,4 +1,20 @@
+import { parseArgs } from "node:util";
 import { describeValue, formatPath, ValidationError } from "../components/validation-error";
+
+export type FlagOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
+
+/**
+ * A command's flags, as node's parseArgs reads them (no positionals); an
+ * unknown or malformed flag is a ValidationError (exit 2) followed by the
+ * command's usage text.
+ */
+export function parseCommandLine(args: string[], options: FlagOptions, usage: string): Record<string, unknown> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new ValidationError("command line", [`${(error as Error).message}\n\n${usage}`]);
+  }
+}
 
 /**
  * Command-line flags checked by hand, for the commands that must start fast

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { ValidationError } from "../components/validation-error";
+import { parseCommandLine } from "./flag-check";
 import type { OfflineRunError } from "./plan/engine";
 import type { PlanFlags } from "./plan/flags";
 import { BOUNCES_USAGE, DIFF_USAGE, PLAN_USAGE, SHARD_USAGE, VERIFY_USAGE } from "./usage";
@@ -196,13 +196,6 @@ function isValidationError(error: unknown): error is ValidationError {
   return error instanceof ValidationError || (error as Error)?.name === "ValidationError";
 }
 
-function parseFlags(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>): Record<string, unknown> {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new ValidationError("command line", [`${(error as Error).message}\n\n${USAGE}`]);
-  }
-}
 
 async function planCommand(args: string[], io: Io): Promise<number> {
   // zod loads with plan, which runs a program anyway; diff and verify --domain check their flags by hand.
@@ -210,7 +203,7 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   const { planFlags } = require("./plan/flags") as typeof import("./plan/flags");
   const flags = parseOrThrow(
     planFlags,
-    parseFlags(args, {
+    parseCommandLine(args, {
       stack: { type: "string" },
       json: { type: "boolean" },
       out: { type: "string" },
@@ -218,7 +211,7 @@ async function planCommand(args: string[], io: Io): Promise<number> {
       profile: { type: "string" },
       cwd: { type: "string" },
       jobs: { type: "string" },
-    }),
+    }, USAGE),
     "command line",
   );
   if (isStackPattern(flags.stack)) return planStacks(flags, io);

@@ -1,12 +1,10 @@
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { COMPLAINT_FEEDBACK_TYPES, complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from "../../components/sending/arf";
 import { classifyBounce } from "../../components/sending/bounce-class";
 import { parseDeliveryLog, type DeliveryResult } from "../../components/sending/delivery-log";
 import { parseBounce } from "../../components/sending/dsn";
 import { decideSuppressions, type SendingEvent, type SuppressionDecision } from "../../components/sending/suppression-policy";
-import { ValidationError } from "../../components/validation-error";
-import { FlagProblems } from "../flag-check";
+import { FlagProblems, parseCommandLine } from "../flag-check";
 import type { Io } from "../postforge";
 import { BOUNCES_USAGE } from "../usage";
 
@@ -20,25 +18,19 @@ import { BOUNCES_USAGE } from "../usage";
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 export async function bouncesCommand(args: string[], io: Io): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        log: { type: "string", multiple: true },
-        dsn: { type: "string", multiple: true },
-        arf: { type: "string", multiple: true },
-        "authserv-id": { type: "string" },
-        reporter: { type: "string", multiple: true },
-        year: { type: "string" },
-        json: { type: "boolean" },
-      },
-    }).values;
-  } catch (error) {
-    throw new ValidationError("command line", [`${(error as Error).message}\n\nUsage:\n${BOUNCES_USAGE}`]);
-  }
+  const values = parseCommandLine(
+    args,
+    {
+      log: { type: "string", multiple: true },
+      dsn: { type: "string", multiple: true },
+      arf: { type: "string", multiple: true },
+      "authserv-id": { type: "string" },
+      reporter: { type: "string", multiple: true },
+      year: { type: "string" },
+      json: { type: "boolean" },
+    },
+    `Usage:\n${BOUNCES_USAGE}`,
+  );
   const problems = new FlagProblems();
   const logs = (values.log as string[] | undefined) ?? [];
   const dsns = (values.dsn as string[] | undefined) ?? [];

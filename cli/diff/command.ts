@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { ValidationError } from "../../components/validation-error";
-import { FlagProblems } from "../flag-check";
+import { FlagProblems, parseCommandLine } from "../flag-check";
 import { comparePlans, type DiffablePlan } from "./compare";
 import { renderDiffMarkdown } from "./markdown";
 import { readPlanFile } from "./plan-file";
@@ -139,9 +138,5 @@ function mergePlans(plans: DiffablePlan[], stack: string): DiffablePlan {
 }
 
 function parseDiffArgs(args: string[]): Record<string, unknown> {
-  try {
-    return parseArgs({ args, options: { base: { type: "string" }, head: { type: "string" }, out: { type: "string" }, "across-stacks": { type: "boolean" } }, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new ValidationError("command line", [`${(error as Error).message}\n\n${DIFF_USAGE}`]);
-  }
+  return parseCommandLine(args, { base: { type: "string" }, head: { type: "string" }, out: { type: "string" }, "across-stacks": { type: "boolean" } }, DIFF_USAGE);
 }

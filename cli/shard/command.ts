@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { dump } from "js-yaml";
 import { z } from "zod";
 import { canonicalName } from "../../components/dns/model";
@@ -8,6 +7,7 @@ import { parseOrThrow, ValidationError } from "../../components/validation";
 import { findProjectDir, listStacks, readYamlFile, stackConfigDirOf } from "../plan/stack-files";
 import { assignShards, shardNames, type ShardAssignment } from "./assign";
 import { readEstate, type Estate } from "./estate";
+import { parseCommandLine } from "../flag-check";
 
 /**
  * `postforge shard --estate FILE`: split an estate across stacks. Writes one
@@ -40,12 +40,7 @@ const shardFlags = z.strictObject({
 const GENERATED = "# Written by `postforge shard` from the estate file; edit that, then run it again.\n";
 
 export async function shardCommand(args: string[], io: Io): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({ args, options: { estate: { type: "string" }, check: { type: "boolean" }, list: { type: "boolean" }, "allow-moves": { type: "boolean" }, cwd: { type: "string" } }, strict: true }).values;
-  } catch (error) {
-    throw new ValidationError("command line", [`${(error as Error).message}\n\nUsage:\n${SHARD_USAGE}`]);
-  }
+  const values = parseCommandLine(args, { estate: { type: "string" }, check: { type: "boolean" }, list: { type: "boolean" }, "allow-moves": { type: "boolean" }, cwd: { type: "string" } }, `Usage:\n${SHARD_USAGE}`);
   const flags = parseOrThrow(shardFlags, values, "command line");
   const projectDir = findProjectDir(flags.cwd ?? process.cwd());
   const estateFile = path.resolve(flags.cwd ?? process.cwd(), flags.estate);

@@ -1,8 +1,6 @@
 import * as fs from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
-import { parseArgs } from "node:util";
-import { ValidationError } from "../../components/validation-error";
-import { FlagProblems } from "../flag-check";
+import { FlagProblems, parseCommandLine } from "../flag-check";
 import { isDomainName, isSelector } from "../../components/dns/protocols/common";
 import type { DmarcMode } from "../../components/dns/protocols/dmarc";
 // Stack files and the fan-out load only with --stack: verify --domain starts without them (and js-yaml).
@@ -114,27 +112,21 @@ function checkVerifyFlags(values: Record<string, unknown>): VerifyFlags {
 }
 
 function readFlags(args: string[]): Record<string, unknown> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string" },
-        domain: { type: "string", multiple: true },
-        "dkim-selector": { type: "string", multiple: true },
-        "dmarc-mode": { type: "string" },
-        resolver: { type: "string" },
-        timeout: { type: "string" },
-        tls: { type: "boolean" },
-        json: { type: "boolean" },
-        cwd: { type: "string" },
-      },
-    }).values;
-  } catch (error) {
-    throw new ValidationError("command line", [`${(error as Error).message}\n\nUsage:\n${VERIFY_USAGE}`]);
-  }
+  const values = parseCommandLine(
+    args,
+    {
+      stack: { type: "string" },
+      domain: { type: "string", multiple: true },
+      "dkim-selector": { type: "string", multiple: true },
+      "dmarc-mode": { type: "string" },
+      resolver: { type: "string" },
+      timeout: { type: "string" },
+      tls: { type: "boolean" },
+      json: { type: "boolean" },
+      cwd: { type: "string" },
+    },
+    `Usage:\n${VERIFY_USAGE}`,
+  );
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`--${k}`, v]));
 }
 
