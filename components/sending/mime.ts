@@ -51,7 +51,10 @@ export function fieldLines(text: string): Map<string, string[]> {
     const name = line.slice(0, colon).trim().toLowerCase();
     // A field name is printable ASCII without the colon (RFC 5322 §3.6.8): anything else is not a field.
     if (!/^[!-9;-~]+$/.test(name)) continue;
-    fields.set(name, [...(fields.get(name) ?? []), line.slice(colon + 1).trim()]);
+    // Appended in place: a header of thousands of Received fields must not be copied at each one.
+    const values = fields.get(name);
+    if (values) values.push(line.slice(colon + 1).trim());
+    else fields.set(name, [line.slice(colon + 1).trim()]);
   }
   return fields;
 }

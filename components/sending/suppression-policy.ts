@@ -1,5 +1,6 @@
 import type { BounceReason, BounceVerdict } from "./bounce-class";
 import { daysBetween } from "./warmup";
+import type { SuppressionReason } from "../mta-host/suppression";
 
 /**
  * Who goes on the suppression list, from what the host saw: pure. A hard
@@ -29,7 +30,8 @@ export type SendingEvent =
 
 export interface SuppressionDecision {
   recipient: string;
-  reason: "hard-bounce" | "soft-bounces" | "complaint" | "unsubscribe";
+  /** The host tool's reasons (mta-host/suppression.ts), all but `manual`, which only an operator gives. */
+  reason: Exclude<SuppressionReason, "manual">;
   /** The day the last event that decided it happened. */
   since: string;
   detail: string;
