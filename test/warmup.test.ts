@@ -9,7 +9,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { execFileSync } from "node:child_process";
 import { main } from "../cli/postforge";
+import { parseMailHostConfig, type MailHostConfig } from "../components/mta-host";
+import { renderWarmupSchedule, renderWarmupTool } from "../components/mta-host/warmup-gate";
+import { renderPostfixMainCf, renderPostfixMasterCf } from "../components/mta-host/postfix";
+import { config as fixtureConfig } from "./support/mta-e2e-fixture";
 import { captureIo } from "./support/io";
 import { RECEIVER_GROUPS, RECEIVER_GROUP_DOMAINS, receiverGroupOf } from "../components/sending/receiver-groups";
 import {
@@ -219,5 +224,60 @@ describe("the warm-up in the plan and the diff", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the host's postforge-warmup reads the schedule as Postforge wrote it", () => {
+  // The tool's caps_on and group_of, imported from the rendered file and called on the rendered schedule.
+  const hostAnswers = (config: MailHostConfig, dates: string[], addresses: string[]) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "postforge-warmup-tool-"));
+    try {
+      fs.writeFileSync(path.join(dir, "tool.py"), renderWarmupTool());
+      fs.writeFileSync(path.join(dir, "schedule.json"), renderWarmupSchedule(config));
+      const script = [
+        "import importlib.machinery, json, sys",
+        `tool = importlib.machinery.SourceFileLoader("tool", ${JSON.stringify(path.join(dir, "tool.py"))}).load_module()`,
+        `schedule = json.load(open(${JSON.stringify(path.join(dir, "schedule.json"))}))`,
+        `print(json.dumps({"caps": [tool.caps_on(schedule, d) for d in ${JSON.stringify(dates)}], "groups": [tool.group_of(schedule, a) for a in ${JSON.stringify(addresses)}]}))`,
+      ].join("\n");
+      const out = execFileSync("python3", ["-c", script], { encoding: "utf8" });
+      return JSON.parse(out) as { caps: (Record<string, number> | null)[]; groups: (string | null)[] };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const base = parseMailHostConfig({ ...fixtureConfig, warmup: { startDate: "2026-12-01", groups: { microsoft: [{ day: 1, dailyCap: 100 }, { day: 60, dailyCap: 900 }] }, extraDomains: { gmail: ["workspace-customer.example"] } } });
+
+  it("gives the caps warmupDayOn gives on every day from before the start to after the end", () => {
+    const dates = Array.from({ length: 70 }, (_, i) => addDays("2026-11-28", i));
+    const schedule = warmupSchedule(base.warmup!);
+    const answers = hostAnswers(base, dates, []);
+    dates.forEach((date, i) => assert.deepEqual(answers.caps[i], warmupDayOn(schedule, date).caps ?? null, date));
+  });
+
+  it("puts each recipient in the group receiverGroupOf names, and counts none of the host's own domains", () => {
+    const addresses = ["a@gmail.com", "b@GoogleMail.com", "c@outlook.com", "d@aol.com", "e@workspace-customer.example", "f@small.example", `g@${base.domains[0].domain}`, `h@${base.hostname}`];
+    const answers = hostAnswers(base, [], addresses);
+    assert.deepEqual(answers.groups, [...addresses.slice(0, 6).map((a) => receiverGroupOf(a, base.warmup!.extraDomains)), null, null]);
+    assert.deepEqual(answers.groups.slice(0, 6), ["gmail", "gmail", "microsoft", "yahoo", "gmail", "other"]);
+  });
+
+  it("without a warm-up, holds nothing (the schedule says so, and what was held is released)", () => {
+    const { warmup: _none, ...rest } = base;
+    const answers = hostAnswers(parseMailHostConfig(rest), ["2026-12-01"], ["a@gmail.com"]);
+    assert.deepEqual(answers.caps, [null]);
+  });
+});
+
+describe("the warm-up in the host's Postfix configuration", () => {
+  const { warmup: _none, ...withoutWarmup } = fixtureConfig;
+  it("asks the policy service at RCPT on submission after the suppression list, only when a warm-up is declared", () => {
+    const restrictions = (config: MailHostConfig) => /^postforge_submission_recipient_restrictions = (.*)$/m.exec(renderPostfixMainCf(config))![1];
+    assert.equal(
+      restrictions(fixtureConfig),
+      "reject_non_fqdn_recipient, check_recipient_access texthash:/var/lib/postforge/suppression/postfix-access, check_policy_service unix:private/postforge-warmup, permit_sasl_authenticated, reject",
+    );
+    assert.equal(restrictions(parseMailHostConfig(withoutWarmup)), "reject_non_fqdn_recipient, check_recipient_access texthash:/var/lib/postforge/suppression/postfix-access, permit_sasl_authenticated, reject");
+    assert.match(renderPostfixMasterCf(fixtureConfig), /^postforge-warmup unix +- +n +n +- +0 +spawn\n {2}user=postforge argv=\/usr\/local\/sbin\/postforge-warmup policy$/m);
   });
 });

@@ -1,6 +1,6 @@
 import type { MailHostConfig } from "./config";
 import { renderDovecot, shellWord } from "./dovecot";
-import { dkimKeyPath, PATHS } from "./layout";
+import { dkimKeyPath, HOST_TOOL_USER, PATHS } from "./layout";
 import { opendkimSigners } from "./opendkim";
 
 /**
@@ -139,6 +139,10 @@ fi
 getent group vmail >/dev/null || groupadd --system vmail
 getent passwd vmail >/dev/null || useradd --system --gid vmail --home-dir ${PATHS.mailRoot} --no-create-home --shell /usr/sbin/nologin vmail
 install -d -o vmail -g vmail -m 0750 ${PATHS.mailRoot}
+#    The user the host's own tools run as under Postfix (the warm-up policy), and the state it keeps.
+getent group ${HOST_TOOL_USER} >/dev/null || groupadd --system ${HOST_TOOL_USER}
+getent passwd ${HOST_TOOL_USER} >/dev/null || useradd --system --gid ${HOST_TOOL_USER} --home-dir ${PATHS.warmupDir} --no-create-home --shell /usr/sbin/nologin ${HOST_TOOL_USER}
+install -d -o ${HOST_TOOL_USER} -g ${HOST_TOOL_USER} -m 0755 ${PATHS.warmupDir}
 
 # 2. DKIM private keys, readable by opendkim alone (RequireSafeKeys); the signers' sockets, reachable by Postfix alone.
 install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}

@@ -1,5 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { renderSuppressTool } from "./suppression";
+import { renderWarmupCron, renderWarmupSchedule, renderWarmupTool } from "./warmup-gate";
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
 import type { MailHostConfig } from "./config";
 import { renderDovecot } from "./dovecot";
@@ -44,6 +45,9 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     { path: PATHS.certDeployHook, content: renderCertDeployHook(), owner: "root:root", permissions: "0755" },
     { path: PATHS.bootScript, content: renderBootScript(config), owner: "root:root", permissions: "0700" },
     { path: PATHS.suppressTool, content: renderSuppressTool(), owner: "root:root", permissions: "0755" },
+    { path: PATHS.warmupTool, content: renderWarmupTool(), owner: "root:root", permissions: "0755" },
+    { path: PATHS.warmupSchedule, content: renderWarmupSchedule(config), owner: "root:root", permissions: "0644" },
+    { path: PATHS.warmupCron, content: renderWarmupCron(), owner: "root:root", permissions: "0644" },
   ];
 }
 

@@ -77,6 +77,14 @@ export const PATHS = {
   suppressionAccess: "/var/lib/postforge/suppression/postfix-access",
   /** The operator's and the host's tool: add, remove, list, export. */
   suppressTool: "/usr/local/sbin/postforge-suppress",
+
+  /** The warm-up (warmup-gate.ts): its schedule as the host reads it, its tool, its cron line and its state (the day's counts, the mail it holds). */
+  warmupSchedule: "/etc/postforge/warmup.json",
+  warmupTool: "/usr/local/sbin/postforge-warmup",
+  warmupCron: "/etc/cron.d/postforge-warmup",
+  /** Outside syncState (0700, root): the policy runs as HOST_TOOL_USER, which owns this. */
+  warmupDir: "/var/lib/postforge-warmup",
+  warmupState: "/var/lib/postforge-warmup/state.json",
 } as const;
 
 /** Relative to the Postfix queue directory, where Postfix daemons run (and look up unix: sockets). */
@@ -107,3 +115,6 @@ export interface RenderedFile {
   /** Octal, as cloud-init wants it: "0644". */
   permissions: string;
 }
+
+/** The unprivileged user the host's own tools run as where Postfix starts them (the warm-up policy; spawn(8) and pipe(8) refuse root and postfix). */
+export const HOST_TOOL_USER = "postforge";

@@ -1,6 +1,7 @@
 import { codeUnitOrder, roleMailboxes, type MailHostConfig } from "./config";
 import { opendkimSigners } from "./opendkim";
-import { OPENDKIM_MILTERS, PATHS, POSTFIX_SOCKETS, type RenderedFile } from "./layout";
+import { HOST_TOOL_USER, OPENDKIM_MILTERS, PATHS, POSTFIX_SOCKETS, type RenderedFile } from "./layout";
+import { WARMUP_POLICY_SERVICE } from "./warmup-gate";
 
 /**
  * Postfix for a Postforge mail host:
@@ -124,7 +125,13 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
         ],
         ["postforge_submission_relay_restrictions", "permit_sasl_authenticated, reject"],
         // A suppressed recipient is refused before anything else is judged: the reply names why and since when (suppression.ts).
-        ["postforge_submission_recipient_restrictions", `reject_non_fqdn_recipient, check_recipient_access texthash:${PATHS.suppressionAccess}, permit_sasl_authenticated, reject`],
+        // Then the warm-up's cap (warmup-gate.ts): over it, HOLD, and the session goes on to permit.
+        [
+          "postforge_submission_recipient_restrictions",
+          `reject_non_fqdn_recipient, check_recipient_access texthash:${PATHS.suppressionAccess}, ${config.warmup ? `check_policy_service unix:private/${WARMUP_POLICY_SERVICE}, ` : ""}permit_sasl_authenticated, reject`,
+        ],
+        // The policy process lives as long as the smtpd session it serves (spawn(8)'s default limit is 1000 s).
+        [`${WARMUP_POLICY_SERVICE}_time_limit`, "3600s"],
         ["postforge_submission_message_rate_limit", limits.submissionMessagesPerMinute],
         ["postforge_submission_connection_rate_limit", limits.submissionConnectionsPerMinute],
         ["postforge_submission_connection_count_limit", limits.submissionConcurrentConnections],
@@ -204,6 +211,8 @@ const SUBMISSION_OVERRIDES = [
   "smtpd_client_auth_rate_limit=$postforge_submission_connection_rate_limit",
   `cleanup_service_name=${SUBMISSION_CLEANUP}`,
   "milter_macro_daemon_name=ORIGINATING",
+  // The queue file exists from MAIL FROM, so the warm-up policy sees the queue ID of the message it holds.
+  "smtpd_delay_open_until_valid_rcpt=no",
 ];
 
 /**
@@ -258,6 +267,9 @@ export function renderPostfixMasterCf(_config: MailHostConfig): string {
       row("anvil", "unix", "-", "-", "n", "-", "1", "anvil"),
       row("scache", "unix", "-", "-", "n", "-", "1", "scache"),
       row("postlog", "unix-dgram", "n", "-", "n", "-", "1", "postlogd"),
+      // The warm-up's policy service (warmup-gate.ts), one process per submission session, unprivileged.
+      row(WARMUP_POLICY_SERVICE, "unix", "-", "n", "n", "-", "0", "spawn"),
+      `  user=${HOST_TOOL_USER} argv=${PATHS.warmupTool} policy`,
     ].join("\n") + "\n"
   );
 }

@@ -95,10 +95,16 @@ export function hostSecrets(keys: FixtureKey[]): Record<string, string> {
   return secrets;
 }
 
-/** Receiving mail domains of the lab: each has an MX host listening at its address on port 25. */
+/**
+ * Receiving mail domains of the lab: each has an MX host listening at its address on port 25.
+ * gmail.com and outlook.com are the lab's own zones (its DNS answers nothing else), so the
+ * host's warm-up counts them in their receiver groups exactly as it would the real ones.
+ */
 export const PROVIDERS = [
   { domain: "provider.example", mx: "mx.provider.example", address: LAB.RECEIVERS[0] },
   { domain: "reporter.example", mx: "mx.reporter.example", address: LAB.RECEIVERS[1] },
+  { domain: "gmail.com", mx: "mx.gmail.com", address: LAB.RECEIVERS[2] },
+  { domain: "outlook.com", mx: "mx.outlook.com", address: LAB.RECEIVERS[3] },
 ] as const;
 
 /**

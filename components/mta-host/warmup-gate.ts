@@ -1,0 +1,303 @@
+import type { MailHostConfig } from "./config";
+import { PATHS } from "./layout";
+import { RECEIVER_GROUP_DOMAINS, receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
+import { warmupSchedule, type RampStep } from "../sending/warmup-schedule";
+
+/**
+ * The warm-up enforced on the host: submission over today's cap for a
+ * recipient's receiver group waits in Postfix's hold queue (accepted, never
+ * bounced, never lost) and is released as the cap allows, by the date, with
+ * no deploy.
+ *
+ * Why this mechanism, of what Debian 12 ships:
+ * - Postfix's per-destination rate delay and concurrency pace mail to one
+ *   domain; a warm-up caps a day's mail to a group of domains (Gmail's
+ *   dozens, Microsoft's), and "other" is every domain at once. A rate delay
+ *   of a day divided by the cap would also spread a 480-message day over 24
+ *   hours, one every three minutes, when receivers judge the day's volume.
+ * - postfwd (Debian: postfwd) counts with rate limits per sender or client,
+ *   not per recipient-domain group with a cap read from a schedule, and
+ *   answers over the network as a daemon of its own.
+ * - So a small policy service of our own (Python 3, in every Debian image),
+ *   started by Postfix itself (spawn(8): no daemon to supervise), run per
+ *   submission session as the unprivileged `postforge` user. At RCPT it
+ *   counts the recipient against its group's cap; over the cap it answers
+ *   HOLD, which puts the whole message in the hold queue (a message to
+ *   several groups waits for the one that is full) and lets the session go
+ *   on. The same tool, from cron every minute as root, starts a new day's
+ *   count at midnight UTC and releases held mail, oldest first, as each
+ *   group's cap allows (postsuper -H, then postqueue -i so it leaves at
+ *   once instead of at the next deferred-queue scan). It releases only what
+ *   it held (it keeps their queue IDs), never a message an operator held.
+ *
+ * A held message has been signed already (the milters ran at submission).
+ * Counting is at admission, not at delivery: what the host lets into the
+ * queue for a group today is what it sends that group today.
+ */
+
+/** What the host reads: the schedule written out (every group's steps), each known domain's group, and the host's own domains (never counted). */
+export interface HostWarmupSchedule {
+  enabled: boolean;
+  startDate?: string;
+  lastDay?: number;
+  ramps?: Record<ReceiverGroup, [day: number, dailyCap: number][]>;
+  /** Domain → group, for every domain not in "other" (the built-in lists and the schedule's extraDomains). */
+  groupOf?: Record<string, Exclude<ReceiverGroup, "other">>;
+  ownDomains?: string[];
+}
+
+/** The schedule file the tool reads; `{ "enabled": false }` without a warm-up, so a removed warm-up releases what it held. */
+export function renderWarmupSchedule(config: MailHostConfig): string {
+  if (!config.warmup) return `${JSON.stringify({ enabled: false } satisfies HostWarmupSchedule)}\n`;
+  const schedule = warmupSchedule(config.warmup);
+  const extra = schedule.extraDomains;
+  const known = [...new Set([...Object.values(RECEIVER_GROUP_DOMAINS).flat(), ...Object.values(extra).flat()])].sort();
+  const groupOf: Record<string, Exclude<ReceiverGroup, "other">> = {};
+  for (const domain of known) {
+    const group = receiverGroupOf(domain, extra);
+    if (group !== "other") groupOf[domain] = group;
+  }
+  const steps = (ramp: RampStep[]) => ramp.map((s): [number, number] => [s.day, s.dailyCap]);
+  const host: HostWarmupSchedule = {
+    enabled: true,
+    startDate: schedule.startDate,
+    lastDay: schedule.lastDay,
+    ramps: Object.fromEntries(Object.entries(schedule.ramps).map(([g, ramp]) => [g, steps(ramp)])) as HostWarmupSchedule["ramps"],
+    groupOf,
+    ownDomains: [config.hostname, ...config.domains.map((d) => d.domain)],
+  };
+  return `${JSON.stringify(host)}\n`;
+}
+
+/** The Postfix service name of the policy (master.cf) and its socket as check_policy_service names it. */
+export const WARMUP_POLICY_SERVICE = "postforge-warmup";
+
+/** The cron line: every minute, a new day's count and the release of held mail. */
+export function renderWarmupCron(): string {
+  return `# Rendered by Postforge: the warm-up's new day and the release of held mail (postforge-warmup).\n* * * * * root ${PATHS.warmupTool} release >/dev/null\n`;
+}
+
+/** The tool, as the host runs it. */
+export function renderWarmupTool(): string {
+  return `#!/usr/bin/python3
+"""postforge-warmup: the warm-up's daily caps on the mail host (rendered by Postforge).
+
+  postforge-warmup policy    Postfix policy service (spawn): HOLD a submission over today's cap for a recipient's group
+  postforge-warmup release   from cron, every minute: a new day's count, and held mail released as today's caps allow
+  postforge-warmup status    today's caps, counts and the mail held, as JSON
+
+The schedule is ${PATHS.warmupSchedule} (from the stack's mailHost.warmup); the day's counts and the
+queue IDs held are in ${PATHS.warmupState}. A date is UTC; POSTFORGE_TODAY sets another (tests).
+"""
+import datetime
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import syslog
+import tempfile
+
+SCHEDULE = "${PATHS.warmupSchedule}"
+STATE_DIR = "${PATHS.warmupDir}"
+STATE = "${PATHS.warmupState}"
+POSTFIX_DIR = "${PATHS.postfixDir}"
+
+
+def today():
+    return os.environ.get("POSTFORGE_TODAY") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def load_schedule():
+    try:
+        with open(SCHEDULE, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {"enabled": False}
+
+
+def caps_on(schedule, date):
+    """Each group's cap on a date, or None when no cap holds (no warm-up, or the ramp is over). As warmupDayOn in Postforge."""
+    if not schedule.get("enabled"):
+        return None
+    day = (datetime.date.fromisoformat(date) - datetime.date.fromisoformat(schedule["startDate"])).days + 1
+    if day > schedule["lastDay"]:
+        return None
+    # Before the start date day 1's caps hold: a host that sends early is still new.
+    effective = max(day, 1)
+    caps = {}
+    for group, steps in schedule["ramps"].items():
+        cap = steps[0][1]
+        for step_day, daily_cap in steps:
+            if step_day <= effective:
+                cap = daily_cap
+        caps[group] = cap
+    return caps
+
+
+def group_of(schedule, address):
+    """The receiver group of a recipient, or None for the host's own domains (local mail is not counted)."""
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    if domain in schedule.get("ownDomains", []):
+        return None
+    return schedule.get("groupOf", {}).get(domain, "other")
+
+
+class State:
+    """The day's counts and the messages held, under an exclusive lock while open."""
+
+    def __enter__(self):
+        os.makedirs(STATE_DIR, exist_ok=True)
+        # Read-only is enough for flock, so the policy user can lock a lock file root (cron) created.
+        self.lock = os.open(os.path.join(STATE_DIR, "lock"), os.O_RDONLY | os.O_CREAT, 0o644)
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
+            with open(STATE, encoding="utf-8") as f:
+                self.data = json.load(f)
+        except (FileNotFoundError, ValueError):
+            self.data = {}
+        self.data.setdefault("admitted", {})
+        self.data.setdefault("held", {})
+        return self
+
+    def start_day(self, date):
+        if self.data.get("day") != date:
+            self.data["day"] = date
+            self.data["admitted"] = {}
+
+    def save(self):
+        fd, tmp = tempfile.mkstemp(dir=STATE_DIR, prefix=".state.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self.data, f, sort_keys=True)
+        os.chmod(tmp, 0o644)
+        if os.geteuid() == 0:
+            # Root (cron) writes a file the policy, as the directory's owner, can replace in turn.
+            owner = os.stat(STATE_DIR)
+            os.chown(tmp, owner.st_uid, owner.st_gid)
+        os.replace(tmp, STATE)
+
+    def __exit__(self, *_):
+        os.close(self.lock)
+
+
+def policy():
+    """Postfix's policy delegation protocol (SMTPD_POLICY_README) on stdin/stdout, one smtpd session."""
+    schedule = load_schedule()
+    counted = {}  # queue ID -> {group: recipients admitted} in this session, refunded if the message is held later
+    request = {}
+    for line in sys.stdin:
+        line = line.rstrip("\\n")
+        if line:
+            name, _, value = line.partition("=")
+            request[name] = value
+            continue
+        try:
+            action = decide(schedule, request, counted)
+        except Exception as error:  # noqa: BLE001 -- the session must get an answer; the log gets the reason
+            syslog.syslog(syslog.LOG_ERR, "postforge-warmup: policy failed: %r" % (error,))
+            action = "DEFER_IF_PERMIT 4.3.0 warm-up check failed on the mail host; try again later"
+        sys.stdout.write("action=%s\\n\\n" % action)
+        sys.stdout.flush()
+        request = {}
+
+
+def decide(schedule, request, counted):
+    recipient, queue_id = request.get("recipient", ""), request.get("queue_id", "")
+    if request.get("protocol_state") != "RCPT" or not recipient or not request.get("sasl_username"):
+        return "DUNNO"
+    group = group_of(schedule, recipient)
+    if group is None:
+        return "DUNNO"
+    with State() as state:
+        if "day" not in state.data:
+            state.start_day(today())
+        caps = caps_on(schedule, state.data["day"])
+        held = state.data["held"].get(queue_id) if queue_id else None
+        if held is not None:
+            held["groups"][group] = held["groups"].get(group, 0) + 1
+            state.save()
+            return "DUNNO"
+        admitted = state.data["admitted"]
+        if caps is None or admitted.get(group, 0) < caps[group]:
+            admitted[group] = admitted.get(group, 0) + 1
+            if queue_id:
+                mine = counted.setdefault(queue_id, {})
+                mine[group] = mine.get(group, 0) + 1
+            state.save()
+            return "DUNNO"
+        # Over the cap: the whole message waits; what this session counted for it is given back.
+        groups = counted.pop(queue_id, {})
+        for g, n in groups.items():
+            admitted[g] = max(0, admitted.get(g, 0) - n)
+        groups[group] = groups.get(group, 0) + 1
+        if queue_id:
+            state.data["held"][queue_id] = {"since": state.data["day"], "groups": groups}
+        state.save()
+        return "HOLD held by the warm-up: today's cap of %d messages for %s is reached; the message waits and is sent as the cap allows" % (caps[group], group)
+
+
+def queue():
+    done = subprocess.run(["postqueue", "-c", POSTFIX_DIR, "-j"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        print("postforge-warmup: postqueue -j failed: " + done.stderr.strip(), file=sys.stderr)
+        sys.exit(1)
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def release():
+    schedule = load_schedule()
+    with State() as state:
+        state.start_day(today())
+        caps = caps_on(schedule, state.data["day"])
+        admitted, held = state.data["admitted"], state.data["held"]
+        on_hold = {m["queue_id"]: m for m in queue() if m.get("queue_name") == "hold"}
+        # Mail released or deleted by hand is no longer ours to count.
+        for queue_id in [q for q in held if q not in on_hold]:
+            del held[queue_id]
+        released = []
+        for message in sorted((on_hold[q] for q in held), key=lambda m: m.get("arrival_time", 0)):
+            groups = {}
+            for r in message.get("recipients", []):
+                g = group_of(schedule, r.get("address", ""))
+                if g is not None:
+                    groups[g] = groups.get(g, 0) + 1
+            if caps is not None and any(admitted.get(g, 0) + n > caps[g] for g, n in groups.items()):
+                continue
+            # Counted only once it is out of the hold queue; a failed release is tried again next minute.
+            done = subprocess.run(["postsuper", "-c", POSTFIX_DIR, "-H", message["queue_id"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if done.returncode != 0:
+                print("postforge-warmup: postsuper -H %s failed: %s" % (message["queue_id"], done.stdout.strip()), file=sys.stderr)
+                continue
+            for g, n in groups.items():
+                admitted[g] = admitted.get(g, 0) + n
+            released.append(message["queue_id"])
+            del held[message["queue_id"]]
+        state.save()
+    for queue_id in released:
+        # Released mail is in the deferred queue, which qmgr scans only every queue_run_delay: send it now.
+        subprocess.run(["postqueue", "-c", POSTFIX_DIR, "-i", queue_id], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if released:
+        print("postforge-warmup: released %d held messages" % len(released), file=sys.stderr)
+
+
+def status():
+    schedule = load_schedule()
+    with State() as state:
+        day = state.data.get("day") or today()
+        caps = caps_on(schedule, day)
+        print(json.dumps({"day": day, "caps": caps, "admitted": state.data["admitted"], "held": state.data["held"]}, sort_keys=True))
+
+
+def main(argv):
+    commands = {"policy": policy, "release": release, "status": status}
+    if len(argv) != 2 or argv[1] not in commands:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    commands[argv[1]]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
+`;
+}
