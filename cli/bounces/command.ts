@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
-import { COMPLAINT_FEEDBACK_TYPES, complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from "../../components/sending/arf";
-import { classifyBounce } from "../../components/sending/bounce-class";
+import { complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from "../../components/sending/arf";
 import { parseDeliveryLog, type DeliveryResult } from "../../components/sending/delivery-log";
 import { parseBounce } from "../../components/sending/dsn";
+import { bounceEvents, complaintEvents, deliveryEvents, messageDate } from "../../components/sending/sending-events";
 import { decideSuppressions, type SendingEvent, type SuppressionDecision } from "../../components/sending/suppression-policy";
 import { FlagProblems, parseCommandLine } from "../flag-check";
 import type { Io } from "../postforge";
@@ -80,34 +80,13 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
     const date = (y: number) => `${y}-${String(MONTHS.indexOf(m[1]) + 1).padStart(2, "0")}-${m[2].padStart(2, "0")}`;
     return year === undefined && date(thisYear) > today ? date(thisYear - 1) : date(thisYear);
   };
-  /** A message's own date (Arrival-Date, else Date), as YYYY-MM-DD; today when it has none that parses. */
-  const messageDate = (raw: string): string => {
-    const field = /^(?:Arrival-Date|Date):\s*(.+)$/im.exec(raw.slice(0, 65536))?.[1];
-    const parsed = field ? Date.parse(field) : NaN;
-    return Number.isNaN(parsed) ? today : new Date(parsed).toISOString().slice(0, 10);
-  };
   const results: DeliveryResult[] = logTexts.flatMap((text) => parseDeliveryLog(text));
-  const events: SendingEvent[] = [];
-  for (const r of results) {
-    const date = dateOf(r.time);
-    if (r.verdict && date) events.push({ kind: "bounce", recipient: r.recipient, date, verdict: r.verdict, detail: `${r.dsn} ${r.text}`.slice(0, 300), final: r.status === "bounced" || r.status === "expired" });
-  }
-  const bounces = dsnMessages.map(({ file, text }) => ({ file, parsed: parseBounce(text), date: messageDate(text) }));
-  for (const b of bounces) {
-    for (const r of b.parsed?.recipients ?? []) {
-      if (r.action === "delivered" || r.action === "relayed" || r.action === "expanded") continue;
-      events.push({ kind: "bounce", recipient: r.recipient, date: b.date, verdict: classifyBounce(r), detail: `${r.status ?? ""} ${r.diagnostic ?? ""}`.trim().slice(0, 300), final: r.action !== "delayed" });
-    }
-  }
+  const events: SendingEvent[] = deliveryEvents(results, (r) => dateOf(r.time));
+  const bounces = dsnMessages.map(({ file, text }) => ({ file, parsed: parseBounce(text), date: messageDate(text, today) }));
+  for (const b of bounces) events.push(...bounceEvents(b.parsed, b.date));
   const reporters = [...FEEDBACK_LOOP_DOMAINS, ...((values.reporter as string[] | undefined) ?? []).map((d) => d.toLowerCase())];
-  const complaints = arfMessages.map(({ file, text }) => ({ file, report: parseComplaint(text), authenticated: complaintAuthenticated(text, String(values["authserv-id"]), reporters), date: messageDate(text) }));
-  for (const c of complaints) {
-    // not-spam, auth-failure (a DMARC failure report) and the like are no complaint about our mail.
-    if (!c.report || !COMPLAINT_FEEDBACK_TYPES.includes(c.report.feedbackType)) continue;
-    for (const recipient of c.report.recipients) {
-      events.push({ kind: "complaint", recipient, date: c.date, authenticated: c.authenticated, detail: `${c.report.feedbackType} report from ${c.report.userAgent ?? "a feedback loop"}` });
-    }
-  }
+  const complaints = arfMessages.map(({ file, text }) => ({ file, report: parseComplaint(text), authenticated: complaintAuthenticated(text, String(values["authserv-id"]), reporters), date: messageDate(text, today) }));
+  for (const c of complaints) events.push(...complaintEvents(c.report, c.authenticated, c.date));
   const outcome = decideSuppressions(events);
   const notDelivered = results.filter((r) => r.verdict);
   if (values.json) {

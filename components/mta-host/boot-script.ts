@@ -17,6 +17,7 @@ import { opendkimSigners } from "./opendkim";
 export const CONFIG_PACKAGES = [
   "postfix-pcre", // pcre: tables (the submission header From check, the port-25 recipient check)
   "python3", // postforge-suppress (suppression.ts); in every Debian 12 cloud image already, as cloud-init runs on it
+  "nodejs", // postforge-mailops (mailops-tool.ts): Debian 12's Node.js 18, for which the bundle is built
 ] as const;
 
 /** certbot's deploy hook: installs a new or renewed certificate where Postfix and Dovecot read it, then reloads both. */
@@ -143,6 +144,8 @@ install -d -o vmail -g vmail -m 0750 ${PATHS.mailRoot}
 getent group ${HOST_TOOL_USER} >/dev/null || groupadd --system ${HOST_TOOL_USER}
 getent passwd ${HOST_TOOL_USER} >/dev/null || useradd --system --gid ${HOST_TOOL_USER} --home-dir ${PATHS.warmupDir} --no-create-home --shell /usr/sbin/nologin ${HOST_TOOL_USER}
 install -d -o ${HOST_TOOL_USER} -g ${HOST_TOOL_USER} -m 0755 ${PATHS.warmupDir}
+install -d -o ${HOST_TOOL_USER} -g ${HOST_TOOL_USER} -m 0750 ${PATHS.intakeSpool}
+install -d -m 0700 ${PATHS.mailopsState}
 
 # 2. DKIM private keys, readable by opendkim alone (RequireSafeKeys); the signers' sockets, reachable by Postfix alone.
 install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}

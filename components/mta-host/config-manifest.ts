@@ -1,5 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { renderSuppressTool } from "./suppression";
+import { renderMailopsCron, renderMailopsTool } from "./mailops-tool";
 import { renderWarmupCron, renderWarmupSchedule, renderWarmupTool } from "./warmup-gate";
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
 import type { MailHostConfig } from "./config";
@@ -48,6 +49,8 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     { path: PATHS.warmupTool, content: renderWarmupTool(), owner: "root:root", permissions: "0755" },
     { path: PATHS.warmupSchedule, content: renderWarmupSchedule(config), owner: "root:root", permissions: "0644" },
     { path: PATHS.warmupCron, content: renderWarmupCron(), owner: "root:root", permissions: "0644" },
+    { path: PATHS.mailopsTool, content: renderMailopsTool(), owner: "root:root", permissions: "0755" },
+    { path: PATHS.mailopsCron, content: renderMailopsCron(), owner: "root:root", permissions: "0644" },
   ];
 }
 

@@ -85,6 +85,18 @@ export const PATHS = {
   /** Outside syncState (0700, root): the policy runs as HOST_TOOL_USER, which owns this. */
   warmupDir: "/var/lib/postforge-warmup",
   warmupState: "/var/lib/postforge-warmup/state.json",
+
+  /** Bounces and complaints read on arrival (components/sending/host-mailops.ts): the tool, its cron line, the intake's spool (HOST_TOOL_USER writes it) and apply's state (root). */
+  mailopsTool: "/usr/local/sbin/postforge-mailops",
+  mailopsCron: "/etc/cron.d/postforge-mailops",
+  intakeSpool: "/var/spool/postforge-intake",
+  mailopsState: "/var/lib/postforge/mailops",
+  /** transport_maps (pcre): each domain's VERP bounce addresses and feedback-loop intake to the pipes above. */
+  transportMaps: "/etc/postfix/transport.pcre",
+  /** virtual_mailbox_maps' second table (pcre): the VERP bounce addresses are recipients of ours. */
+  verpBounceAddresses: "/etc/postfix/verp_bounce_addresses.pcre",
+  /** Submission only: MAIL FROM asks for VERP (XVERP), so each recipient gets its own envelope sender. */
+  submissionCommandFilter: "/etc/postfix/submission_command_filter.pcre",
 } as const;
 
 /** Relative to the Postfix queue directory, where Postfix daemons run (and look up unix: sockets). */

@@ -2,6 +2,7 @@ import { codeUnitOrder, roleMailboxes, type MailHostConfig } from "./config";
 import { opendkimSigners } from "./opendkim";
 import { HOST_TOOL_USER, OPENDKIM_MILTERS, PATHS, POSTFIX_SOCKETS, type RenderedFile } from "./layout";
 import { WARMUP_POLICY_SERVICE } from "./warmup-gate";
+import { complaintIntakeAddress, mailopsMasterRows, renderSubmissionCommandFilter, renderVerpBounceAddresses, renderTransportMaps } from "./mailops-tool";
 
 /**
  * Postfix for a Postforge mail host:
@@ -81,10 +82,16 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
         ["mynetworks", "127.0.0.0/8 [::1]/128"],
         ["recipient_delimiter", "+"],
         ["virtual_mailbox_domains", domains.join(" ")],
-        ["virtual_mailbox_maps", `texthash:${PATHS.virtualMailboxes}`],
+        // And every VERP bounce address of a sending domain (mailops-tool.ts), which transport_maps sends to the intake.
+        ["virtual_mailbox_maps", `texthash:${PATHS.virtualMailboxes}, pcre:${PATHS.verpBounceAddresses}`],
         ["virtual_alias_domains", "$myhostname"],
         ["virtual_alias_maps", `texthash:${PATHS.virtualAliases}`],
         ["virtual_transport", `lmtp:unix:${POSTFIX_SOCKETS.dovecotLmtp}`],
+      ]),
+      section("Bounces and complaints come back to the host's own intake (mailops-tool.ts): each domain's bounce address and the feedback-loop copy go to pipes, one recipient at a time.", [
+        ["transport_maps", `pcre:${PATHS.transportMaps}`],
+        ["postforge-bounce_destination_recipient_limit", 1],
+        ["postforge-complaint_destination_recipient_limit", 1],
       ]),
       section(
         "Port 25: mail for our own addresses only, decided at RCPT (no backscatter); relays for nobody. HELO and sender checks as SMTPD_ACCESS_README recommends for a receiving host.",
@@ -213,6 +220,9 @@ const SUBMISSION_OVERRIDES = [
   "milter_macro_daemon_name=ORIGINATING",
   // The queue file exists from MAIL FROM, so the warm-up policy sees the queue ID of the message it holds.
   "smtpd_delay_open_until_valid_rcpt=no",
+  // VERP for every submission with a sender (the application need not ask): each recipient's bounce names it.
+  `smtpd_command_filter=pcre:${PATHS.submissionCommandFilter}`,
+  "smtpd_authorized_verp_clients=0.0.0.0/0,[::]/0",
 ];
 
 /**
@@ -220,7 +230,7 @@ const SUBMISSION_OVERRIDES = [
  * Dovecot sockets live in the queue directory either way, and without chroot
  * the host needs no copies of resolv.conf and friends kept in sync.
  */
-export function renderPostfixMasterCf(_config: MailHostConfig): string {
+export function renderPostfixMasterCf(config: MailHostConfig): string {
   // Columns are whitespace-separated: a field as wide as its column still gets one space.
   const cell = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
   const row = (service: string, type: string, priv: string, unpriv: string, chroot: string, wakeup: string, maxproc: string, command: string) =>
@@ -270,6 +280,8 @@ export function renderPostfixMasterCf(_config: MailHostConfig): string {
       // The warm-up's policy service (warmup-gate.ts), one process per submission session, unprivileged.
       row(WARMUP_POLICY_SERVICE, "unix", "-", "n", "n", "-", "0", "spawn"),
       `  user=${HOST_TOOL_USER} argv=${PATHS.warmupTool} policy`,
+      // Bounces and complaints to the host's intake (mailops-tool.ts).
+      ...mailopsMasterRows(config).flatMap((r) => [row(r.service, "unix", "-", "n", "n", "-", "10", "pipe"), `  ${r.args}`]),
     ].join("\n") + "\n"
   );
 }
@@ -292,6 +304,11 @@ export function renderVirtualAliases(config: MailHostConfig): string {
     `abuse@${config.hostname} abuse@${first}`,
     `postmaster@${config.hostname} postmaster@${first}`,
     `root@${config.hostname} postmaster@${first}`,
+    // The feedback-loop mailbox keeps every report, and a copy goes to the complaint intake (which maps to itself: expansion stops there).
+    ...config.domains.flatMap((d) => [
+      `${d.roles.feedbackLoop}@${d.domain} ${d.roles.feedbackLoop}@${d.domain}, ${complaintIntakeAddress(d)}`,
+      `${complaintIntakeAddress(d)} ${complaintIntakeAddress(d)}`,
+    ]),
   ].join("\n") + "\n";
 }
 
@@ -397,5 +414,8 @@ export function renderPostfix(config: MailHostConfig): RenderedFile[] {
     file(PATHS.recipientChecks, renderRecipientChecks()),
     file(PATHS.localRecipients, renderLocalRecipients()),
     file(PATHS.postfixLogrotateCron, renderPostfixLogrotateCron()),
+    file(PATHS.transportMaps, renderTransportMaps(config)),
+    file(PATHS.verpBounceAddresses, renderVerpBounceAddresses(config)),
+    file(PATHS.submissionCommandFilter, renderSubmissionCommandFilter()),
   ];
 }

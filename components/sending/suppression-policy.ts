@@ -1,5 +1,5 @@
 import type { BounceReason, BounceVerdict } from "./bounce-class";
-import { daysBetween } from "./warmup";
+import { daysBetween } from "./warmup-schedule";
 import type { SuppressionReason } from "../mta-host/suppression";
 
 /**

@@ -1,10 +1,17 @@
 /**
- * The warm-up enforced by the real daemons: the example stack's host with a
- * small ramp (3 a day, then 6, then no cap), receivers that play Gmail,
- * Microsoft and a small provider, and the host's own postforge-warmup run as
- * its cron line runs it, with the date moved by POSTFORGE_TODAY. Mail over
- * the cap waits in the hold queue, is never bounced or lost, and leaves as
- * the date advances.
+ * Sending operations with the real daemons: the example stack's host with a
+ * small warm-up ramp (3 a day, then 6, then no cap), receivers that play
+ * Gmail, Microsoft (which refuses an unknown user with 550 and rate-limits
+ * with 452) and a small provider (which accepts, then bounces with a DSN),
+ * and the host's own postforge-warmup and postforge-mailops run as their cron
+ * lines run them, with the date moved by POSTFORGE_TODAY.
+ *
+ * Warm-up: mail over the cap waits in the hold queue, is never bounced or
+ * lost, and leaves as the date advances. Bounces and complaints: every
+ * message leaves with its recipient's VERP bounce address; the 550 and the
+ * DSN each put their recipient on the suppression list, and the next
+ * submission to it is refused with the 5xx; the 452 is retried and
+ * suppresses nothing; a forged complaint changes nothing.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -13,7 +20,7 @@ import type { KnotServer } from "./support/dns-tools";
 import { LAB, requireLab } from "./support/lab";
 import { startMailHost, type MailHostDaemons } from "./support/mta-daemons";
 import { config as fixtureConfig, createKeys, hostSecrets, passwordOf, startLabDns } from "./support/mta-e2e-fixture";
-import { message, submit } from "./support/mta-lab-clients";
+import { deliver, message, submit } from "./support/mta-lab-clients";
 import { startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
 import { run } from "./support/mta-tools";
 
@@ -78,7 +85,12 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
     const keys = await createKeys();
     knot = await startLabDns(keys);
     receivers.gmail = await startSmtpReceiver("mx.gmail.com", { address: LAB.RECEIVERS[2], port: 25 });
-    receivers.microsoft = await startSmtpReceiver("mx.outlook.com", { address: LAB.RECEIVERS[3], port: 25 });
+    receivers.microsoft = await startSmtpReceiver("mx.outlook.com", {
+      address: LAB.RECEIVERS[3],
+      port: 25,
+      rcptReply: (rcpt) =>
+        rcpt.startsWith("gone-") ? "550 5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup" : rcpt.startsWith("busy-") ? "452 4.7.0 Temporarily rate limited due to IP reputation" : undefined,
+    });
     receivers.small = await startSmtpReceiver("mx.provider.example", { address: LAB.RECEIVERS[0], port: 25 });
     host = await startMailHost(config, hostSecrets(keys));
   });
@@ -163,5 +175,134 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
     assert.equal(await ask({ request: "smtpd_access_policy", protocol_state: "RCPT", recipient: "x@gmail.com", queue_id: "ABC", sasl_username: "" }), "action=DUNNO\n\n");
     assert.equal(await ask({ request: "smtpd_access_policy", protocol_state: "RCPT", recipient: "postmaster@example.com", queue_id: "ABD", sasl_username: "webapp" }), "action=DUNNO\n\n");
     assert.deepEqual((await status("2026-12-03")).admitted, before);
+  });
+
+  describe("bounces and complaints come back to the host and decide the suppression list", () => {
+    const DAY = "2026-12-03";
+    const mailops = async () => {
+      const result = await run(host!.root.at(PATHS.mailopsTool), ["apply"], 30_000, { ...process.env, POSTFORGE_TODAY: DAY });
+      assert.ok(result.ok, `postforge-mailops apply: ${result.output}\n${await logs()}`);
+      return result.output;
+    };
+    const listed = async () => {
+      const result = await run(host!.root.at(PATHS.suppressTool), ["export"]);
+      assert.ok(result.ok, result.output);
+      return result.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { address: string; reason: string; since: string; detail: string });
+    };
+    /** Submissions refused once the list holds (postforge-suppress reloads Postfix; a fresh smtpd reads the new table). */
+    const refusedSoon = async (recipient: string) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const m = message({ from: "noreply@example.com", to: `Someone <${recipient}>` });
+        const t = await submit({ credential: WEBAPP, envelopeFrom: "noreply@example.com", recipients: [recipient], data: m.text });
+        if (!t.accepted || Date.now() > deadline) return t;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+
+    it("every message leaves with a VERP envelope sender in its domain (SPF aligned), naming its recipient; the header From is untouched", () => {
+      const got = receivers.gmail.messages.find((m) => m.rcptTo[0] === "user1@gmail.com")!;
+      assert.equal(got.mailFrom, "noreply+user1=gmail.com@example.com");
+      assert.match(got.data, /^From: noreply@example\.com\r$/m);
+    });
+
+    it("Microsoft's 550 is a hard bounce on the list, its 452 is retried and suppresses nothing; the next submission is refused with the reason and date", async () => {
+      await send("gone-1@outlook.com");
+      await send("busy-1@outlook.com");
+      await waitUntil("both results are logged", async () => /to=<gone-1@outlook\.com>.*status=bounced/.test(await host!.postfixLog()) && /to=<busy-1@outlook\.com>.*status=deferred/.test(await host!.postfixLog()));
+      // The host's own DSN for the 550 goes to the VERP address, and so to the intake, too: one decision either way.
+      await waitUntil("the host's DSN reaches the intake", async () => /postforge-bounce.*status=sent/.test(await host!.postfixLog()));
+      await mailops();
+      const entries = await listed();
+      const gone = entries.find((e) => e.address === "gone-1@outlook.com");
+      assert.equal(gone?.reason, "hard-bounce", JSON.stringify(entries));
+      // The first event decides the date: the log line (read on the tool's day) or the host's own DSN (dated by the real clock).
+      assert.ok([DAY, new Date().toISOString().slice(0, 10)].includes(gone!.since), gone!.since);
+      assert.match(gone!.detail, /550 5\.1\.1 RESOLVER\.ADR\.RecipientNotFound/);
+      assert.ok(!entries.some((e) => e.address === "busy-1@outlook.com"), "a rate limit says nothing about the recipient");
+      // The 452 waits in the queue for its retry: deferred, not bounced, not lost.
+      assert.ok((await queue()).some((m) => m.queue_name === "deferred" && m.recipients.some((r) => r.address === "busy-1@outlook.com")));
+      const refused = await refusedSoon("gone-1@outlook.com");
+      assert.equal(refused.accepted, false);
+      assert.match(refused.final.text, /^550 5\.1\.1 <gone-1@outlook\.com>: Recipient address rejected: suppressed since \d{4}-\d\d-\d\d \(hard-bounce: 5\.1\.1 .*RecipientNotFound/);
+    });
+
+    it("a DSN the small provider sends after accepting puts its recipient on the list, read from the VERP address", async () => {
+      const id = await send("moved-away@provider.example");
+      await waitUntil("the provider accepts it", () => arrived(id));
+      const original = receivers.small.messages.find((m) => m.data.includes(`<${id}>`))!;
+      assert.equal(original.mailFrom, "noreply+moved-away=provider.example@example.com");
+      const dsn = [
+        "From: Mail Delivery System <MAILER-DAEMON@mx.provider.example>",
+        `To: <${original.mailFrom}>`,
+        "Subject: Undelivered Mail Returned to Sender",
+        "Date: Thu, 03 Dec 2026 09:00:00 +0000",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+        "",
+        "--b1",
+        "Content-Type: text/plain",
+        "",
+        "Your message could not be delivered.",
+        "--b1",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; mx.provider.example",
+        "",
+        "Final-Recipient: rfc822; moved-away@provider.example",
+        "Action: failed",
+        "Status: 5.1.1",
+        "Diagnostic-Code: smtp; 550 5.1.1 <moved-away@provider.example>: Recipient address rejected: User unknown in local recipient table",
+        "--b1--",
+        "",
+      ].join("\r\n");
+      const t = await deliver({ from: LAB.RECEIVERS[0], helo: "mx.provider.example", envelopeFrom: "", recipients: [original.mailFrom], data: dsn });
+      assert.ok(t.accepted, t.final.text);
+      await waitUntil("the DSN reaches the intake", async () => /to=<noreply\+moved-away=provider\.example@example\.com>.*relay=postforge-bounce.*status=sent/.test(await host!.postfixLog()));
+      await mailops();
+      const entry = (await listed()).find((e) => e.address === "moved-away@provider.example");
+      assert.equal(entry?.reason, "hard-bounce");
+      assert.match(entry!.detail, /^5\.1\.1 550 5\.1\.1 <moved-away@provider\.example>: Recipient address rejected: User unknown/);
+      assert.equal((await refusedSoon("moved-away@provider.example")).accepted, false);
+    });
+
+    it("a complaint that did not authenticate on arrival is kept in the feedback-loop mailbox, counted, and changes nothing", async () => {
+      const before = await listed();
+      const arf = [
+        "From: Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>",
+        "To: fbl@example.com",
+        "Subject: Email Feedback Report for IP 198.18.0.1",
+        "Date: Thu, 03 Dec 2026 10:00:00 +0000",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="b2"',
+        "",
+        "--b2",
+        "Content-Type: text/plain",
+        "",
+        "A complaint.",
+        "--b2",
+        "Content-Type: message/feedback-report",
+        "",
+        "Feedback-Type: abuse",
+        "User-Agent: Yahoo!-Mail-Feedback/2.0",
+        "Version: 1",
+        "Original-Rcpt-To: user2@gmail.com",
+        "--b2",
+        "Content-Type: text/rfc822-headers",
+        "",
+        "From: noreply@example.com",
+        "To: user2@gmail.com",
+        "--b2--",
+        "",
+      ].join("\r\n");
+      // From a stranger, unsigned: whoever sent it, it proves nothing.
+      const t = await deliver({ envelopeFrom: "forger@reporter.example", recipients: ["fbl@example.com"], data: arf });
+      assert.ok(t.accepted, t.final.text);
+      await waitUntil("the report reaches the intake", async () => /relay=postforge-complaint.*status=sent/.test(await host!.postfixLog()));
+      const said = await mailops();
+      assert.match(said, /1 complaint\(s\) that did not authenticate on arrival: counted, not acted on/);
+      assert.deepEqual(await listed(), before);
+      assert.ok(!(await listed()).some((e) => e.address === "user2@gmail.com"));
+    });
   });
 });

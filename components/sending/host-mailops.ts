@@ -1,0 +1,199 @@
+/**
+ * postforge-mailops: the mail host's own reader of bounces, complaints and
+ * its delivery log, built by `npm run build` into one file for Debian 12's
+ * nodejs (dist/host/postforge-mailops.js; shipped in the config manifest as
+ * /usr/local/sbin/postforge-mailops). It runs the same readers and the same
+ * suppression policy as `postforge bounces`, so what the tests prove of them
+ * is what the host does.
+ *
+ *   postforge-mailops intake-bounce RECIPIENT       pipe(8), as HOST_TOOL_USER: a message to a bounce address on stdin
+ *   postforge-mailops intake-complaint AUTHSERV-ID  pipe(8), as HOST_TOOL_USER: a message to the feedback-loop address on stdin
+ *   postforge-mailops apply                         cron, root, every minute: new delivery-log lines and intake events
+ *                                                   decided, and the suppressions added with postforge-suppress import
+ *
+ * Intake only writes what it read as small event files into a spool
+ * (unprivileged, never a list it could corrupt); apply, as root, is the
+ * only writer of the history and, through postforge-suppress, of the list.
+ * Intake never fails a delivery: a message it cannot read is logged and
+ * dropped, so a bounce never bounces.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { HOST_TOOL_USER, PATHS } from "../mta-host/layout";
+import { complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from "./arf";
+import { parseDeliveryLine } from "./delivery-log";
+import { MAX_BOUNCE_BYTES, parseBounce } from "./dsn";
+import { bounceEvents, complaintEvents, deliveryEvents, messageDate, verpRecipient } from "./sending-events";
+import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent } from "./suppression-policy";
+import { addDays, todayUtc } from "./warmup-schedule";
+
+/** EX_TEMPFAIL: Postfix's pipe(8) retries later (a spool it cannot write is the host's fault, not the message's). */
+const TEMPFAIL = 75;
+
+function today(): string {
+  return todayUtc(process.env);
+}
+
+function readStdin(): string {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const buffer = Buffer.alloc(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(0, buffer, 0, buffer.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EAGAIN") continue;
+      if ((error as NodeJS.ErrnoException).code === "EOF") break;
+      throw error;
+    }
+    if (n === 0) break;
+    // What is past the readers' limit is not read (a DSN's status comes first), only drained.
+    if (size < MAX_BOUNCE_BYTES) chunks.push(Buffer.from(buffer.subarray(0, Math.min(n, MAX_BOUNCE_BYTES - size))));
+    size += n;
+  }
+  return Buffer.concat(chunks).toString("latin1");
+}
+
+/** One event file in the spool: written whole under a temporary name, then renamed, so apply never reads half of one. */
+function spool(events: SendingEvent[], source: string): void {
+  if (events.length === 0) return;
+  const name = `${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const tmp = path.join(PATHS.intakeSpool, `.${name}`);
+  fs.writeFileSync(tmp, `${JSON.stringify({ source, events })}\n`, { mode: 0o640 });
+  fs.renameSync(tmp, path.join(PATHS.intakeSpool, `${name}.json`));
+}
+
+function log(message: string): void {
+  process.stderr.write(`postforge-mailops: ${message}\n`);
+}
+
+function intakeBounce(recipientArg: string | undefined): number {
+  const raw = readStdin();
+  const verp = recipientArg ? verpRecipient(recipientArg) : undefined;
+  const events = bounceEvents(parseBounce(raw), messageDate(raw, today()), verp);
+  if (events.length === 0) log(`a message to ${recipientArg ?? "the bounce address"} read as no failed delivery; dropped`);
+  spool(events, `bounce to ${recipientArg ?? "?"}`);
+  return 0;
+}
+
+function intakeComplaint(authservId: string | undefined): number {
+  if (!authservId) {
+    log("intake-complaint needs the host name whose Authentication-Results to trust");
+    return TEMPFAIL;
+  }
+  const raw = readStdin();
+  const events = complaintEvents(parseComplaint(raw), complaintAuthenticated(raw, authservId, FEEDBACK_LOOP_DOMAINS), messageDate(raw, today()));
+  spool(events, "complaint");
+  return 0;
+}
+
+interface LogPosition {
+  inode: number;
+  offset: number;
+}
+
+function readJson<T>(file: string, fallback: T): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/** The Postfix log's lines since the last run (a rotated or truncated log is read from its start). */
+function newLogLines(): { lines: string[]; position: LogPosition } {
+  const saved = readJson<LogPosition>(path.join(PATHS.mailopsState, "log-position.json"), { inode: 0, offset: 0 });
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(PATHS.postfixLog);
+  } catch {
+    return { lines: [], position: saved };
+  }
+  const from = stat.ino === saved.inode && stat.size >= saved.offset ? saved.offset : 0;
+  const fd = fs.openSync(PATHS.postfixLog, "r");
+  try {
+    const length = stat.size - from;
+    const buffer = Buffer.alloc(length);
+    fs.readSync(fd, buffer, 0, length, from);
+    // Only whole lines: a line still being written is read next time.
+    const end = buffer.lastIndexOf(0x0a) + 1;
+    return { lines: buffer.subarray(0, end).toString("latin1").split("\n").filter(Boolean), position: { inode: stat.ino, offset: from + end } };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** New intake events, and the spool files they came from (removed once applied). */
+function spooledEvents(): { events: SendingEvent[]; files: string[] } {
+  const files = fs.existsSync(PATHS.intakeSpool) ? fs.readdirSync(PATHS.intakeSpool).filter((f) => f.endsWith(".json")).sort() : [];
+  const events: SendingEvent[] = [];
+  for (const file of files) {
+    const parsed = readJson<{ events?: SendingEvent[] }>(path.join(PATHS.intakeSpool, file), {});
+    for (const e of parsed.events ?? []) if (e && typeof e.recipient === "string" && typeof e.date === "string") events.push(e);
+  }
+  return { events, files };
+}
+
+function apply(): number {
+  fs.mkdirSync(PATHS.mailopsState, { recursive: true, mode: 0o700 });
+  const date = today();
+  const { lines, position } = newLogLines();
+  // A log line is judged on the day it is read (within a minute of being written): the tool's clock, not syslog's yearless date.
+  const fromLog = deliveryEvents(lines.map(parseDeliveryLine).filter((r) => r !== undefined).filter((r) => REMOTE_AGENTS.includes(r.agent)), () => date);
+  const { events: fromIntake, files } = spooledEvents();
+  const fresh = [...fromLog, ...fromIntake];
+
+  const historyFile = path.join(PATHS.mailopsState, "events.jsonl");
+  const oldest = addDays(date, -SOFT_BOUNCE_WINDOW_DAYS);
+  const history = fs.existsSync(historyFile)
+    ? fs.readFileSync(historyFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as SendingEvent).filter((e) => e.date >= oldest)
+    : [];
+  // Decided over the window, acted on only for recipients with a new event: one an operator removed stays removed until it bounces again.
+  const touched = new Set(fresh.map((e) => e.recipient.toLowerCase()));
+  const outcome = decideSuppressions([...history, ...fresh]);
+  const decisions = outcome.suppress.filter((d) => touched.has(d.recipient));
+  if (decisions.length > 0) {
+    const input = decisions.map((d) => JSON.stringify({ address: d.recipient, reason: d.reason, since: d.since, detail: d.detail })).join("\n") + "\n";
+    const done = spawnSync(PATHS.suppressTool, ["import"], { input, encoding: "utf8" });
+    if (done.status !== 0) {
+      // Nothing is marked done: the same events are decided again next minute.
+      log(`postforge-suppress import failed (${done.status}): ${(done.stderr || done.stdout).trim()}`);
+      return 1;
+    }
+    log(`suppressed ${decisions.map((d) => `${d.recipient} (${d.reason})`).join(", ")}`);
+  }
+  const forged = fresh.filter((e) => e.kind === "complaint" && !e.authenticated).length;
+  if (forged > 0) log(`${forged} complaint(s) that did not authenticate on arrival: counted, not acted on`);
+  writeAtomically(historyFile, [...history, ...fresh].map((e) => JSON.stringify(e)).join("\n") + (history.length + fresh.length > 0 ? "\n" : ""));
+  writeAtomically(path.join(PATHS.mailopsState, "log-position.json"), JSON.stringify(position));
+  const counts = readJson<Record<string, number>>(path.join(PATHS.mailopsState, "counts.json"), {});
+  counts.forgedComplaints = (counts.forgedComplaints ?? 0) + forged;
+  writeAtomically(path.join(PATHS.mailopsState, "counts.json"), JSON.stringify(counts));
+  for (const file of files) fs.rmSync(path.join(PATHS.intakeSpool, file), { force: true });
+  return 0;
+}
+
+/** Results about mail that left (or failed to): not the host's own deliveries to Dovecot or to the intake's pipes. */
+const REMOTE_AGENTS = ["smtp", "error", "retry"];
+
+export function main(argv: string[]): number {
+  const [command, arg] = argv;
+  try {
+    if (command === "intake-bounce") return intakeBounce(arg);
+    if (command === "intake-complaint") return intakeComplaint(arg);
+    if (command === "apply") return apply();
+  } catch (error) {
+    log(`${command} failed: ${(error as Error).message}`);
+    return command === "apply" ? 1 : TEMPFAIL;
+  }
+  log(`usage: postforge-mailops intake-bounce RECIPIENT | intake-complaint AUTHSERV-ID | apply (runs as ${HOST_TOOL_USER} under Postfix, apply as root)`);
+  return 2;
+}
