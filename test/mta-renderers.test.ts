@@ -267,7 +267,29 @@ describe("Postfix accepts the rendered configuration (postfix check, postconf, p
     assert.equal(settings.get("smtpd_milters"), `unix:${root.at(OPENDKIM_MILTERS.rsa.socket)}, unix:${root.at(OPENDKIM_MILTERS.ed25519.socket)}`);
     assert.equal(settings.get("inet_interfaces"), LAB.MAIL_HOST);
     assert.match(settings.get("smtpd_recipient_restrictions") ?? "", /reject_unauth_destination$/);
-    assert.equal(settings.get("virtual_mailbox_maps"), `texthash:${root.at(PATHS.virtualMailboxes)}`);
+    assert.equal(settings.get("virtual_mailbox_maps"), `texthash:${root.at(PATHS.virtualMailboxes)}, pcre:${root.at(PATHS.verpBounceAddresses)}`);
+  });
+
+  it("postmap reads the bounce and complaint tables as Postfix will: VERP addresses accepted and piped, the feedback-loop copy piped, MAIL FROM asking for VERP", async () => {
+    const verp = `pcre:${root.at(PATHS.verpBounceAddresses)}`;
+    assert.equal((await postmapQuery("noreply+alice=example.net@example.com", verp)).stdout, "OK\n");
+    assert.equal((await postmapQuery("news+bob+x=example.net@example.org", verp)).stdout, "OK\n");
+    for (const other of ["noreply@example.com", "noreply+tag@example.com", "noreply+alice=example.net@elsewhere.example", "noreply+alice=example.net@sub.example.com"]) {
+      assert.equal((await postmapQuery(other, verp)).code, 1, other);
+    }
+    const transport = `pcre:${root.at(PATHS.transportMaps)}`;
+    assert.equal((await postmapQuery("noreply+alice=example.net@example.com", transport)).stdout, "postforge-bounce:\n");
+    assert.equal((await postmapQuery("fbl+intake@example.com", transport)).stdout, "postforge-complaint:\n");
+    assert.equal((await postmapQuery("feedback+intake@example.org", transport)).stdout, "postforge-complaint:\n");
+    assert.equal((await postmapQuery("fbl@example.com", transport)).code, 1, "the mailbox itself stays with Dovecot");
+    const aliases = `texthash:${root.at(PATHS.virtualAliases)}`;
+    assert.equal((await postmapQuery("fbl@example.com", aliases)).stdout, "fbl@example.com, fbl+intake@example.com\n");
+    const filter = `pcre:${root.at(PATHS.submissionCommandFilter)}`;
+    assert.equal((await postmapQuery("MAIL FROM:<noreply@example.com> SIZE=100 BODY=8BITMIME", filter)).stdout, "MAIL FROM:<noreply@example.com> SIZE=100 BODY=8BITMIME XVERP\n");
+    assert.equal((await postmapQuery("mail from:<noreply@example.com>", filter)).stdout, "mail from:<noreply@example.com> XVERP\n");
+    for (const untouched of ["MAIL FROM:<noreply@example.com> XVERP", "MAIL FROM:<>", "RCPT TO:<bob@example.net>"]) {
+      assert.equal((await postmapQuery(untouched, filter)).code, 1, untouched);
+    }
   });
 
   it("postconf -P: 587 requires STARTTLS and SASL, 465 is implicit TLS", async () => {
