@@ -76,6 +76,14 @@ describe("complaintAuthenticated", () => {
     assert.equal(complaintAuthenticated(withResults(`${host}; dmarc=pass header.from=arf.mail.yahoo.com`), host), true);
   });
 
+  it("reads the results as OpenDKIM writes them: folded, with a comment holding a ';' (the host's real field, from test/mta-sending-ops.test.ts)", () => {
+    const openDkim = `${host};\n\tdkim=pass (2048-bit key; unprotected) header.d=yahoo.com header.i=@yahoo.com header.a=rsa-sha256 header.s=s2048 header.b=G4PK9iTL;\n\tdkim-atps=neutral`;
+    assert.equal(complaintAuthenticated(withResults(openDkim), host), true);
+    // A comment cannot smuggle a result in: "(dkim=pass header.d=yahoo.com)" is a comment, not a result.
+    assert.equal(complaintAuthenticated(withResults(`${host}; dkim=fail (dkim=pass header.d=yahoo.com; x) header.d=yahoo.com`), host), false);
+    assert.equal(complaintAuthenticated(withResults(`${host}; dkim=pass (good \\) signature; really) header.d=yahoo.com`), host), true);
+  });
+
   it("is forged without them: no results, another host's, a failing or unaligned signature", () => {
     assert.equal(complaintAuthenticated(sample("arf-02.eml"), host), false);
     // A field the sender wrote itself, naming another authserv-id, proves nothing (RFC 8601 §5).

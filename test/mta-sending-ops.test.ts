@@ -14,6 +14,12 @@
  * suppresses nothing; a forged complaint changes nothing.
  */
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { dkimSign } from "mailauth/lib/dkim/sign";
+import type { DKIMSignOptions } from "mailauth";
+import { dkimKeyRecord } from "../components/dkim/records";
 import { after, before, describe, it } from "node:test";
 import { parseMailHostConfig, PATHS } from "../components/mta-host";
 import type { KnotServer } from "./support/dns-tools";
@@ -31,6 +37,84 @@ const config = parseMailHostConfig({
   warmup: { startDate: START, ramp: [{ day: 1, dailyCap: 3 }, { day: 2, dailyCap: 6 }] },
 });
 const WEBAPP = { login: "webapp", password: passwordOf("webapp") };
+
+/**
+ * Yahoo's feedback loop as the lab plays it: a yahoo.com zone with the MTA that sends the
+ * reports and the key they are signed with (a fresh one; the real reports are signed d=yahoo.com).
+ */
+const YAHOO_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const YAHOO_SELECTOR = "s2048";
+const YAHOO_ZONE = {
+  apex: "yahoo.com",
+  records: [
+    { name: "yahoo.com", type: "MX" as const, ttl: 300, purpose: "mx" as const, priority: 10, exchange: "mta.yahoo.com" },
+    { name: "mta.yahoo.com", type: "A" as const, ttl: 300, purpose: "host-address" as const, address: LAB.RECEIVERS[1] },
+    { name: "arf.mail.yahoo.com", type: "A" as const, ttl: 300, purpose: "host-address" as const, address: LAB.RECEIVERS[1] },
+    dkimKeyRecord("yahoo.com", YAHOO_SELECTOR, `v=DKIM1; k=rsa; p=${YAHOO_KEY.publicKey.export({ type: "spki", format: "der" }).toString("base64")}`, 300),
+  ],
+};
+
+/** A provider's DSN (RFC 3464) after it accepted a message: to its VERP envelope sender, about one recipient. */
+function providerDsn(to: string, recipient: string, date: string, status: string, diagnostic: string): string {
+  return [
+    "From: Mail Delivery System <MAILER-DAEMON@mx.provider.example>",
+    `To: <${to}>`,
+    "Subject: Undelivered Mail Returned to Sender",
+    `Date: ${date}`,
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+    "",
+    "--b1",
+    "Content-Type: text/plain",
+    "",
+    "Your message could not be delivered.",
+    "--b1",
+    "Content-Type: message/delivery-status",
+    "",
+    "Reporting-MTA: dns; mx.provider.example",
+    "",
+    `Final-Recipient: rfc822; ${recipient}`,
+    "Action: failed",
+    `Status: ${status}`,
+    `Diagnostic-Code: smtp; ${diagnostic}`,
+    "--b1--",
+    "",
+  ].join("\r\n");
+}
+
+/** An ARF report (RFC 5965) in Yahoo's shape about one recipient, as its feedback loop sends it to fbl@. */
+function yahooReport(recipient: string): string {
+  return [
+    "From: Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>",
+    "To: fbl@example.com",
+    "Subject: Email Feedback Report for IP 198.18.0.1",
+    "Date: Thu, 03 Dec 2026 10:00:00 +0000",
+    "Message-ID: <arf-" + recipient.replace(/[^a-z0-9]/g, "") + "@arf.mail.yahoo.com>",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="b2"',
+    "",
+    "--b2",
+    "Content-Type: text/plain",
+    "",
+    "This is an email abuse report for an email message from example.com.",
+    "--b2",
+    "Content-Type: message/feedback-report",
+    "",
+    "Feedback-Type: abuse",
+    "User-Agent: Yahoo!-Mail-Feedback/2.0",
+    "Version: 1",
+    `Original-Rcpt-To: ${recipient}`,
+    "Source-IP: 198.18.0.1",
+    "--b2",
+    "Content-Type: text/rfc822-headers",
+    "",
+    "From: noreply@example.com",
+    `To: ${recipient}`,
+    "Subject: Your order",
+    "--b2--",
+    "",
+  ].join("\r\n");
+}
 
 let knot: KnotServer | undefined;
 let host: MailHostDaemons | undefined;
@@ -83,13 +167,19 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
   before(async () => {
     requireLab("the warm-up end-to-end test");
     const keys = await createKeys();
-    knot = await startLabDns(keys);
+    knot = await startLabDns(keys, [YAHOO_ZONE]);
     receivers.gmail = await startSmtpReceiver("mx.gmail.com", { address: LAB.RECEIVERS[2], port: 25 });
     receivers.microsoft = await startSmtpReceiver("mx.outlook.com", {
       address: LAB.RECEIVERS[3],
       port: 25,
       rcptReply: (rcpt) =>
-        rcpt.startsWith("gone-") ? "550 5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup" : rcpt.startsWith("busy-") ? "452 4.7.0 Temporarily rate limited due to IP reputation" : undefined,
+        rcpt.startsWith("gone-")
+          ? "550 5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
+          : rcpt.startsWith("busy-")
+            ? "452 4.7.0 Temporarily rate limited due to IP reputation"
+            : rcpt.startsWith("full-")
+              ? "452 4.2.2 The recipient's mailbox is full"
+              : undefined,
     });
     receivers.small = await startSmtpReceiver("mx.provider.example", { address: LAB.RECEIVERS[0], port: 25 });
     host = await startMailHost(config, hostSecrets(keys));
@@ -184,6 +274,7 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
       assert.ok(result.ok, `postforge-mailops apply: ${result.output}\n${await logs()}`);
       return result.output;
     };
+    const fblMaildir = () => join(host!.root.at(PATHS.mailRoot), "example.com", "fbl", "Maildir", "new");
     const listed = async () => {
       const result = await run(host!.root.at(PATHS.suppressTool), ["export"]);
       assert.ok(result.ok, result.output);
@@ -232,30 +323,7 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
       await waitUntil("the provider accepts it", () => arrived(id));
       const original = receivers.small.messages.find((m) => m.data.includes(`<${id}>`))!;
       assert.equal(original.mailFrom, "noreply+moved-away=provider.example@example.com");
-      const dsn = [
-        "From: Mail Delivery System <MAILER-DAEMON@mx.provider.example>",
-        `To: <${original.mailFrom}>`,
-        "Subject: Undelivered Mail Returned to Sender",
-        "Date: Thu, 03 Dec 2026 09:00:00 +0000",
-        "MIME-Version: 1.0",
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-        "",
-        "--b1",
-        "Content-Type: text/plain",
-        "",
-        "Your message could not be delivered.",
-        "--b1",
-        "Content-Type: message/delivery-status",
-        "",
-        "Reporting-MTA: dns; mx.provider.example",
-        "",
-        "Final-Recipient: rfc822; moved-away@provider.example",
-        "Action: failed",
-        "Status: 5.1.1",
-        "Diagnostic-Code: smtp; 550 5.1.1 <moved-away@provider.example>: Recipient address rejected: User unknown in local recipient table",
-        "--b1--",
-        "",
-      ].join("\r\n");
+      const dsn = providerDsn(original.mailFrom, "moved-away@provider.example", "Thu, 03 Dec 2026 09:00:00 +0000", "5.1.1", "550 5.1.1 <moved-away@provider.example>: Recipient address rejected: User unknown in local recipient table");
       const t = await deliver({ from: LAB.RECEIVERS[0], helo: "mx.provider.example", envelopeFrom: "", recipients: [original.mailFrom], data: dsn });
       assert.ok(t.accepted, t.final.text);
       await waitUntil("the DSN reaches the intake", async () => /to=<noreply\+moved-away=provider\.example@example\.com>.*relay=postforge-bounce.*status=sent/.test(await host!.postfixLog()));
@@ -268,41 +336,73 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
 
     it("a complaint that did not authenticate on arrival is kept in the feedback-loop mailbox, counted, and changes nothing", async () => {
       const before = await listed();
-      const arf = [
-        "From: Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>",
-        "To: fbl@example.com",
-        "Subject: Email Feedback Report for IP 198.18.0.1",
-        "Date: Thu, 03 Dec 2026 10:00:00 +0000",
-        "MIME-Version: 1.0",
-        'Content-Type: multipart/report; report-type=feedback-report; boundary="b2"',
-        "",
-        "--b2",
-        "Content-Type: text/plain",
-        "",
-        "A complaint.",
-        "--b2",
-        "Content-Type: message/feedback-report",
-        "",
-        "Feedback-Type: abuse",
-        "User-Agent: Yahoo!-Mail-Feedback/2.0",
-        "Version: 1",
-        "Original-Rcpt-To: user2@gmail.com",
-        "--b2",
-        "Content-Type: text/rfc822-headers",
-        "",
-        "From: noreply@example.com",
-        "To: user2@gmail.com",
-        "--b2--",
-        "",
-      ].join("\r\n");
-      // From a stranger, unsigned: whoever sent it, it proves nothing.
-      const t = await deliver({ envelopeFrom: "forger@reporter.example", recipients: ["fbl@example.com"], data: arf });
+      const inMailbox = (await readdir(fblMaildir()).catch(() => [] as string[])).length;
+      // Yahoo's shape, unsigned, from a stranger: whoever sent it, it proves nothing.
+      const t = await deliver({ envelopeFrom: "forger@reporter.example", recipients: ["fbl@example.com"], data: yahooReport("user2@gmail.com") });
       assert.ok(t.accepted, t.final.text);
       await waitUntil("the report reaches the intake", async () => /relay=postforge-complaint.*status=sent/.test(await host!.postfixLog()));
       const said = await mailops();
       assert.match(said, /1 complaint\(s\) that did not authenticate on arrival: counted, not acted on/);
       assert.deepEqual(await listed(), before);
-      assert.ok(!(await listed()).some((e) => e.address === "user2@gmail.com"));
+      await waitUntil("the report is in the fbl@ mailbox too", async () => (await readdir(fblMaildir()).catch(() => [] as string[])).length === inMailbox + 1);
+    });
+
+    it("a complaint Yahoo's feedback loop signed puts its recipient on the list as a complaint, refused at the next submission", async () => {
+      const report = yahooReport("user3@gmail.com");
+      const options = { strict: true, canonicalization: "relaxed/relaxed", signatureData: [{ signingDomain: "yahoo.com", selector: YAHOO_SELECTOR, privateKey: YAHOO_KEY.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), algorithm: "rsa-sha256" }] };
+      const { signatures } = await dkimSign(report, options as Partial<DKIMSignOptions> as DKIMSignOptions);
+      assert.match(signatures, /^DKIM-Signature: /);
+      const t = await deliver({ from: LAB.RECEIVERS[1], helo: "mta.yahoo.com", envelopeFrom: "feedback@arf.mail.yahoo.com", recipients: ["fbl@example.com"], data: signatures + report });
+      assert.ok(t.accepted, t.final.text);
+      await waitUntil("the signed report reaches the intake", async () => ((await host!.postfixLog()).match(/relay=postforge-complaint.*status=sent/g) ?? []).length >= 2);
+      const said = await mailops();
+      const entry = (await listed()).find((e) => e.address === "user3@gmail.com");
+      const kept = await readdir(fblMaildir());
+      const lastReport = (await Promise.all(kept.map((f) => readFile(join(fblMaildir(), f), "utf8")))).find((m) => m.includes("user3@gmail.com")) ?? "";
+      assert.equal(entry?.reason, "complaint", `${JSON.stringify(await listed())}\n${said}\n${lastReport.split(/\r?\n\r?\n/)[0]}`);
+      assert.equal(entry?.detail, "abuse report from Yahoo!-Mail-Feedback/2.0");
+      const refused = await refusedSoon("user3@gmail.com");
+      assert.equal(refused.final.text, `550 5.7.1 <user3@gmail.com>: Recipient address rejected: suppressed since ${entry!.since} (complaint: abuse report from Yahoo!-Mail-Feedback/2.0)`);
+    });
+
+    it("deferrals are retried and never suppress, however many days they last", async () => {
+      const id = await send("full-1@outlook.com");
+      const deferrals = async () => ((await host!.postfixLog()).match(/to=<full-1@outlook\.com>.*status=deferred/g) ?? []).length;
+      await waitUntil("the first deferral", async () => (await deferrals()) >= 1);
+      const queued = (await queue()).find((m) => m.recipients.some((r) => r.address === "full-1@outlook.com"))!;
+      for (const [i, day] of ["2026-12-04", "2026-12-06", "2026-12-09"].entries()) {
+        if (i > 0) {
+          // The queue's next retry, now rather than in minutes.
+          await run("postqueue", ["-c", host!.root.at(PATHS.postfixDir), "-i", queued.queue_id]);
+          await waitUntil(`deferral ${i + 1}`, async () => (await deferrals()) >= i + 1);
+        }
+        const result = await run(host!.root.at(PATHS.mailopsTool), ["apply"], 30_000, { ...process.env, POSTFORGE_TODAY: day });
+        assert.ok(result.ok, result.output);
+        assert.ok(!(await listed()).some((e) => e.address === "full-1@outlook.com"), `after ${i + 1} day(s) of deferrals`);
+      }
+      assert.ok((await queue()).some((m) => m.queue_id === queued.queue_id && m.queue_name === "deferred"));
+      assert.ok(!arrived(id));
+    });
+
+    it("final soft bounces for the recipient's own reason (a full mailbox) suppress on the third day within two weeks, not before", async () => {
+      const id = await send("fullbox@provider.example");
+      await waitUntil("the provider accepts it", () => arrived(id));
+      const verp = receivers.small.messages.find((m) => m.data.includes(`<${id}>`))!.mailFrom;
+      for (const [i, date] of ["Fri, 04 Dec 2026 09:00:00 +0000", "Mon, 07 Dec 2026 09:00:00 +0000", "Thu, 10 Dec 2026 09:00:00 +0000"].entries()) {
+        const sent = ((await host!.postfixLog()).match(/relay=postforge-bounce.*status=sent/g) ?? []).length;
+        const report = providerDsn(verp, "fullbox@provider.example", date, "5.2.2", "552 5.2.2 <fullbox@provider.example>: mailbox full");
+        const t = await deliver({ from: LAB.RECEIVERS[0], helo: "mx.provider.example", envelopeFrom: "", recipients: [verp], data: report });
+        assert.ok(t.accepted, t.final.text);
+        await waitUntil(`DSN ${i + 1} reaches the intake`, async () => ((await host!.postfixLog()).match(/relay=postforge-bounce.*status=sent/g) ?? []).length > sent);
+        await mailops();
+        const entry = (await listed()).find((e) => e.address === "fullbox@provider.example");
+        if (i < 2) assert.equal(entry, undefined, `after ${i + 1} day(s)`);
+        else {
+          assert.equal(entry?.reason, "soft-bounces");
+          assert.equal(entry?.since, "2026-12-10");
+          assert.match(entry!.detail, /^3 days of soft bounces \(mailbox-full\) since 2026-12-04/);
+        }
+      }
     });
   });
 });

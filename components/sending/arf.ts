@@ -104,6 +104,31 @@ function fromDomainOf(part: MimePart): string | undefined {
   return /@([^\s<>;,"]+)/.exec(header(part, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
 }
 
+/** A structured field's text without its comments (nested, with quoted-pairs), each replaced by a space. */
+function withoutComments(value: string): string {
+  let out = "";
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === "\\" && (depth > 0 || quoted)) {
+      if (quoted) out += c + (value[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (depth === 0 && c === '"') {
+      quoted = !quoted;
+      out += c;
+    } else if (quoted) out += c;
+    else if (c === "(") depth++;
+    else if (c === ")" && depth > 0) {
+      depth--;
+      if (depth === 0) out += " ";
+    } else if (depth === 0) out += c;
+  }
+  return out;
+}
+
 function isAddress(value: string | undefined): value is string {
   return value !== undefined && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value);
 }
@@ -122,7 +147,9 @@ function isAddress(value: string | undefined): value is string {
  */
 export function complaintAuthenticated(raw: string, authservId: string, reporters: readonly string[] = FEEDBACK_LOOP_DOMAINS): boolean {
   const message = parseMime(raw);
-  const results = (message.headers.get("authentication-results") ?? []).find((v) => v.split(";")[0].trim().toLowerCase() === authservId.toLowerCase());
+  // Comments first (RFC 8601 §2.2 allows CFWS anywhere): OpenDKIM writes "dkim=pass (2048-bit key; unprotected) header.d=...",
+  // whose ";" inside the comment would otherwise split one result in two.
+  const results = (message.headers.get("authentication-results") ?? []).map(withoutComments).find((v) => v.split(";")[0].trim().toLowerCase() === authservId.toLowerCase());
   if (!results) return false;
   const from = fromDomainOf(message);
   const trusted = from !== undefined && reporters.some((r) => from === r || from.endsWith(`.${r}`));

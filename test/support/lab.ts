@@ -12,7 +12,8 @@
  *   submission network: not loopback, not in mynetworks, exempt from nothing;
  * - a stranger connects from STRANGER, in none of the host's networks, and a
  *   TLS scanner from SCANNER;
- * - knotd answers on DNS_SERVER:53 (the resolver in the lab's resolv.conf);
+ * - knotd answers on DNS_SERVER:53 (the resolver in the lab's resolv.conf), and
+ *   as the root on ROOT_SERVER:53, for resolvers that recurse themselves;
  * - receiving MTAs that play mailbox providers listen on RECEIVERS[n]:25.
  */
 import { networkInterfaces } from "node:os";
@@ -24,11 +25,17 @@ export const LAB = {
   /** A TLS scanner somewhere on the internet (its own address, so its many handshakes meet their own limits). */
   SCANNER: "198.18.0.4",
   DNS_SERVER: "198.18.0.53",
+  /**
+   * a.root-servers.net's address: a resolver that recurses from the root itself (OpenDKIM's
+   * libunbound does, not reading resolv.conf) finds the lab's root there, which delegates every
+   * lab top-level domain to DNS_SERVER. The other root servers' addresses are unreachable in the lab.
+   */
+  ROOT_SERVER: "198.41.0.4",
   RECEIVERS: ["198.18.0.25", "198.18.0.26", "198.18.0.27", "198.18.0.28"],
 } as const;
 
 /** Every address lab-run.ts puts on the lab's loopback interface. */
-export const LAB_ADDRESSES: readonly string[] = [LAB.MAIL_HOST, LAB.APPLICATION, LAB.STRANGER, LAB.SCANNER, LAB.DNS_SERVER, ...LAB.RECEIVERS];
+export const LAB_ADDRESSES: readonly string[] = [LAB.MAIL_HOST, LAB.APPLICATION, LAB.STRANGER, LAB.SCANNER, LAB.DNS_SERVER, LAB.ROOT_SERVER, ...LAB.RECEIVERS];
 
 /** Set by lab-run.ts inside the lab. */
 export const LAB_ENV = "POSTFORGE_LAB";

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { chmod, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DNSResolver } from "mailauth";
 import { loadProjectStack } from "../../cli/plan/stack-files";
 import { desiredRecordsForStack, mailHostPlanFor, stackConfigFromValues } from "../../components/config";
@@ -11,6 +14,7 @@ import { renderPasswdFile } from "../../components/mta-host/host-secrets";
 import { resolver, startKnot, type KnotServer } from "./dns-tools";
 import { LAB } from "./lab";
 import { startMailHost, type MailHostDaemons, type MailHostOptions } from "./mta-daemons";
+import { run } from "./mta-tools";
 import { PROJECT_DIR } from "./offline";
 
 /**
@@ -139,11 +143,71 @@ export function zones(keys: FixtureKey[]): { apex: string; records: DnsRecord[] 
 }
 
 /** The lab's DNS: knotd on its address, port 53, serving the lab's zones (what the lab's resolv.conf names). */
-export function startLabDns(keys: FixtureKey[]): Promise<KnotServer> {
-  return startKnot(
-    zones(keys).map((z) => ({ apex: z.apex, text: renderZoneFile(z.apex, z.records) })),
+export async function startLabDns(keys: FixtureKey[], extraZones: { apex: string; records: DnsRecord[] }[] = []): Promise<KnotServer> {
+  const all = [...zones(keys), ...extraZones];
+  const dns = await startKnot(
+    all.map((z) => ({ apex: z.apex, text: renderZoneFile(z.apex, z.records) })),
     { address: LAB.DNS_SERVER, port: 53 },
   );
+  try {
+    const root = await startKnot([{ apex: ".", text: rootZone(all.map((z) => z.apex)), signed: true }], { address: LAB.ROOT_SERVER, port: 53 });
+    let anchored = false;
+    try {
+      await trustLabRoot();
+      anchored = true;
+    } catch (error) {
+      await root.stop();
+      throw error;
+    }
+    return {
+      port: dns.port,
+      address: dns.address,
+      log: () => `${dns.log()}\n--- root ---\n${root.log()}`,
+      stop: async () => {
+        if (anchored) await run("umount", [ROOT_TRUST_ANCHOR]);
+        await root.stop();
+        await dns.stop();
+      },
+    };
+  } catch (error) {
+    await dns.stop();
+    throw error;
+  }
+}
+
+/** Where Debian's DNSSEC validators (libunbound, so OpenDKIM) read the root's key: dns-root-data's file. */
+const ROOT_TRUST_ANCHOR = "/usr/share/dns/root.key";
+
+/**
+ * The lab's root is signed (knotd makes its keys when it starts), and its key is the one the lab's
+ * validators trust: the lab's private mount namespace binds a file holding it over Debian's root.key,
+ * as it binds resolv.conf. OpenDKIM then validates exactly as on the internet: the lab's
+ * top-level domains are unsigned delegations, so their answers are insecure, not bogus.
+ */
+async function trustLabRoot(): Promise<void> {
+  const keys = await run("kdig", [`@${LAB.ROOT_SERVER}`, ".", "DNSKEY", "+short"]);
+  const ksk = keys.stdout.split("\n").filter((l) => l.startsWith("257 "));
+  if (!keys.ok || ksk.length === 0) throw new Error(`the lab's root serves no key-signing key:\n${keys.output}`);
+  const dir = await mkdtemp(join(tmpdir(), "postforge-root-anchor-"));
+  const file = join(dir, "root.key");
+  await writeFile(file, ksk.map((k) => `. 3600 IN DNSKEY ${k}\n`).join(""));
+  await chmod(dir, 0o755);
+  await chmod(file, 0o644);
+  const mounted = await run("mount", ["--bind", file, ROOT_TRUST_ANCHOR]);
+  if (!mounted.ok) throw new Error(`could not put the lab's root key over ${ROOT_TRUST_ANCHOR}:\n${mounted.output}`);
+}
+
+/** The lab's root zone: every top-level domain of the lab's zones delegated to the lab's DNS server (glue under each). */
+function rootZone(apexes: string[]): string {
+  const tlds = [...new Set(apexes.map((a) => a.split(".").slice(-1)[0]))].sort();
+  return [
+    "$TTL 3600",
+    ". IN SOA a.root-servers.net. hostmaster.lab. 1 7200 3600 1209600 3600",
+    ". IN NS a.root-servers.net.",
+    `a.root-servers.net. IN A ${LAB.ROOT_SERVER}`,
+    ...tlds.flatMap((tld) => [`${tld}. IN NS ns.${tld}.`, `ns.${tld}. IN A ${LAB.DNS_SERVER}`]),
+    "",
+  ].join("\n");
 }
 
 /** mailauth's resolver, asking only the lab's DNS. */
