@@ -462,7 +462,7 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
   describe("the suppression list: submission refuses a listed recipient at RCPT, naming why and since when", () => {
     /** The host's own postforge-suppress, as installed (its paths relocated like every file). */
     const suppress = async (...args: string[]) => {
-      const result = await run(host!.root.at(PATHS.suppressTool), args, 30_000, { ...process.env, POSTFORGE_TODAY: "2026-12-01" });
+      const result = await run(host!.root.at(PATHS.suppressTool), args, 30_000, host!.toolEnv({ POSTFORGE_TODAY: "2026-12-01" }));
       assert.ok(result.ok, `postforge-suppress ${args.join(" ")}: ${result.output}`);
       return result.stdout;
     };
@@ -516,7 +516,7 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
       assert.equal(again.accepted, true, again.final.text);
       await received(again.id);
       // The exported list comes back whole (another host, or this one after a replacement).
-      const back = await run("sh", ["-c", `printf '%s\\n' ${exported.map((e) => `'${JSON.stringify(e)}'`).join(" ")} | POSTFORGE_TODAY=2026-12-01 ${host!.root.at(PATHS.suppressTool)} import`]);
+      const back = await run("sh", ["-c", `printf '%s\\n' ${exported.map((e) => `'${JSON.stringify(e)}'`).join(" ")} | POSTFORGE_TODAY=2026-12-01 ${host!.root.at(PATHS.suppressTool)} import`], 30_000, host!.toolEnv());
       assert.ok(back.ok, back.output);
       assert.equal((await refusedSoon(alice)).accepted, false);
       await suppress("remove", alice);
@@ -524,18 +524,18 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
     });
 
     it("refuses a bad address or reason, naming it, and changes nothing", async () => {
-      const bad = await run(host!.root.at(PATHS.suppressTool), ["add", "not-an-address", "hard-bounce"]);
+      const bad = await run(host!.root.at(PATHS.suppressTool), ["add", "not-an-address", "hard-bounce"], 30_000, host!.toolEnv());
       assert.equal(bad.ok, false);
       assert.match(bad.output, /postforge-suppress: 'not-an-address' is not an address such as someone@example\.com/);
-      const reason = await run(host!.root.at(PATHS.suppressTool), ["add", "x@provider.example", "spam"]);
+      const reason = await run(host!.root.at(PATHS.suppressTool), ["add", "x@provider.example", "spam"], 30_000, host!.toolEnv());
       assert.match(reason.output, /reason 'spam': must be one of hard-bounce, soft-bounces, complaint, unsubscribe, manual/);
       // A leading "#" would be a comment line in the Postfix table: never listed, never refused.
-      const comment = await run(host!.root.at(PATHS.suppressTool), ["add", "#x@provider.example", "manual"]);
+      const comment = await run(host!.root.at(PATHS.suppressTool), ["add", "#x@provider.example", "manual"], 30_000, host!.toolEnv());
       assert.match(comment.output, /'#x@provider\.example' is not an address/);
       // An import is checked whole before anything is written: one bad line changes nothing.
       const good = JSON.stringify({ address: "ok@provider.example", reason: "manual", since: "2026-11-01", detail: "" });
       for (const bad of ['{"address":"y@provider.example","reason":"manual","since":"9999-99-99"}', '{"address":"y@provider.example","reason":"manual","since":"2026-11-01","detail":{"a":1}}', "not json"]) {
-        const result = await run("sh", ["-c", `printf '%s\\n' '${good}' '${bad}' | ${host!.root.at(PATHS.suppressTool)} import`]);
+        const result = await run("sh", ["-c", `printf '%s\\n' '${good}' '${bad}' | ${host!.root.at(PATHS.suppressTool)} import`], 30_000, host!.toolEnv());
         assert.equal(result.ok, false, bad);
         assert.match(result.output, /postforge-suppress: import line 2/);
       }

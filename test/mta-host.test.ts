@@ -52,6 +52,8 @@ async function awsComputed(type: string, name: string, inputs: Record<string, un
   switch (type) {
     case "aws:iam/role:Role":
       return { name: `${name}-abc1234`, arn: `arn:aws:iam::123456789012:role/${name}-abc1234` };
+    case "aws:dynamodb/table:Table":
+      return { arn: `arn:aws:dynamodb:eu-west-1:123456789012:table/${String(inputs.name)}` };
     case "aws:iam/instanceProfile:InstanceProfile":
       return { name: `${name}-def5678` };
     case "aws:ec2/eipDomainName:EipDomainName":
@@ -154,6 +156,7 @@ describe("MailHost, run by the offline engine", () => {
       ["random:index/randomPassword:RandomPassword", "mx-sender-webapp"],
       ["aws:ec2/securityGroup:SecurityGroup", "mx-sg"],
       ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "mx-ssm"],
+      ["aws:dynamodb/table:Table", "mx-suppression"],
     ]);
   });
 
@@ -201,6 +204,12 @@ describe("MailHost, run by the offline engine", () => {
           Resource: [KMS_KEY_ARN],
           Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
         },
+        {
+          Sid: "SuppressionListCopy",
+          Effect: "Allow",
+          Action: ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+          Resource: ["arn:aws:dynamodb:eu-west-1:123456789012:table/postforge-mail-example-com-suppression"],
+        },
         { Sid: "CertbotDns01WriteChallengeRecords", Effect: "Allow", Action: ["route53:ChangeResourceRecordSets"], Resource: [`arn:aws:route53:::hostedzone/${ZONE_ID}`] },
         { Sid: "CertbotDns01FindZoneAndWait", Effect: "Allow", Action: ["route53:GetChange", "route53:ListHostedZones"], Resource: ["*"] },
       ],
@@ -235,11 +244,22 @@ describe("MailHost, run by the offline engine", () => {
     assert.deepEqual(byName("mx-instance").secretInputs, []);
   });
 
-  it("protects the Elastic IP, and only it, and associates it with the instance", () => {
+  it("protects what cannot be recreated, the Elastic IP and the suppression list's table, and only them; associates the address with the instance", () => {
     assert.equal(byName("mx-eip").protect, true);
     assert.deepEqual(byName("mx-eip").inputs.domain, "vpc");
-    const others = result.resources.filter((r) => r.name.startsWith("mx") && r.name !== "mx-eip" && r.protect);
-    assert.deepEqual(others.map((r) => r.name), []);
+    const protectedNames = result.resources.filter((r) => r.name.startsWith("mx") && r.protect).map((r) => r.name);
+    assert.deepEqual(protectedNames.sort(), ["mx-eip", "mx-suppression"]);
+    // The table: the host's name, keyed by address, recoverable to the second, encrypted with the host's key, and AWS refuses to delete it too.
+    assert.deepEqual(byName("mx-suppression").inputs, {
+      name: "postforge-mail-example-com-suppression",
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "address",
+      attributes: [{ name: "address", type: "S" }],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true, kmsKeyArn: KMS_KEY_ARN },
+      deletionProtectionEnabled: true,
+      tags: { ...(byName("mx-suppression").inputs.tags as Record<string, string>), Name: "mail.example.com suppression list" },
+    });
     const association = byName("mx-eip-association").inputs;
     assert.match(String(association.allocationId), /^eipalloc-[0-9a-f]+$/);
     assert.equal(association.instanceId, "mx-instance-id");
@@ -376,8 +396,8 @@ describe("MailHost with DNS-01 through Cloudflare", () => {
     const cloudflare = { ...config, tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "cloudflare", apiTokenSecretName: "postforge/cloudflare/dns-token" } } };
     const result = await run({ ...baseArgs, config: cloudflare, route53HostedZoneIds: undefined });
     const policy = JSON.parse(String(result.resources.find((r) => r.name === "mx-dkim-secrets")!.inputs.policy));
-    assert.deepEqual(policy.Statement.map((s: { Sid: string }) => s.Sid), ["ReadOwnDkimKeys", "DecryptDkimKeysViaSecretsManager", "ReadCloudflareDnsToken"]);
-    assert.deepEqual(policy.Statement[2], {
+    assert.deepEqual(policy.Statement.map((s: { Sid: string }) => s.Sid), ["ReadOwnDkimKeys", "DecryptDkimKeysViaSecretsManager", "SuppressionListCopy", "ReadCloudflareDnsToken"]);
+    assert.deepEqual(policy.Statement[3], {
       Sid: "ReadCloudflareDnsToken",
       Effect: "Allow",
       Action: ["secretsmanager:GetSecretValue"],

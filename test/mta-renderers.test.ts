@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { dkimSecretName } from "../components/dkim/keyring";
@@ -65,6 +67,30 @@ const input: MailHostConfigInput = {
   tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "route53" } },
 };
 const config = parseMailHostConfig(input);
+
+describe("the host's own tools", () => {
+  it("every Python tool the host runs compiles under Debian's python3 (a syntax slip would only show on the host)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "postforge-tools-"));
+    try {
+      // The manifest's and user-data's (the sync machinery's write-files script).
+      const tools = [...mailHostFiles(config), ...syncFiles(config)].filter((f) => f.content.startsWith("#!/usr/bin/python3"));
+      assert.deepEqual(tools.map((f) => f.path).sort(), [PATHS.suppressTool, PATHS.warmupTool, PATHS.writeFilesScript].sort());
+      for (const tool of tools) {
+        const file = join(dir, tool.path.split("/").pop()!);
+        await writeFile(file, tool.content);
+        const compiled = await run("python3", ["-m", "py_compile", file]);
+        assert.ok(compiled.ok, `${tool.path}: ${compiled.output}`);
+      }
+      const bundle = mailHostFiles(config).find((f) => f.path === PATHS.mailopsTool)!;
+      assert.match(bundle.content, /^#!\/usr\/bin\/node\n/);
+      const file = join(dir, "postforge-mailops.js");
+      await writeFile(file, bundle.content);
+      assert.ok((await run("node", ["--check", file])).ok);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("MailHostConfig", () => {
   it("fills defaults and lists every role mailbox once per domain", () => {

@@ -25,7 +25,7 @@ import { parseMailHostConfig, PATHS } from "../components/mta-host";
 import type { KnotServer } from "./support/dns-tools";
 import { LAB, requireLab } from "./support/lab";
 import { startMailHost, type MailHostDaemons } from "./support/mta-daemons";
-import { config as fixtureConfig, createKeys, hostSecrets, passwordOf, startLabDns } from "./support/mta-e2e-fixture";
+import { config as fixtureConfig, createKeys, hostSecrets, passwordOf, startLabDns, type FixtureKey } from "./support/mta-e2e-fixture";
 import { deliver, message, submit } from "./support/mta-lab-clients";
 import { startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
 import { run } from "./support/mta-tools";
@@ -117,6 +117,7 @@ function yahooReport(recipient: string): string {
 }
 
 let knot: KnotServer | undefined;
+let keys: FixtureKey[];
 let host: MailHostDaemons | undefined;
 const receivers: Record<string, SmtpReceiver> = {};
 
@@ -166,7 +167,7 @@ async function waitUntil(what: string, done: () => Promise<boolean> | boolean, t
 describe("the warm-up on the host: over the cap mail waits in the queue and leaves as the date advances (Postfix, postforge-warmup)", { timeout: 240_000 }, () => {
   before(async () => {
     requireLab("the warm-up end-to-end test");
-    const keys = await createKeys();
+    keys = await createKeys();
     knot = await startLabDns(keys, [YAHOO_ZONE]);
     receivers.gmail = await startSmtpReceiver("mx.gmail.com", { address: LAB.RECEIVERS[2], port: 25 });
     receivers.microsoft = await startSmtpReceiver("mx.outlook.com", {
@@ -270,13 +271,13 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
   describe("bounces and complaints come back to the host and decide the suppression list", () => {
     const DAY = "2026-12-03";
     const mailops = async () => {
-      const result = await run(host!.root.at(PATHS.mailopsTool), ["apply"], 30_000, { ...process.env, POSTFORGE_TODAY: DAY });
+      const result = await run(host!.root.at(PATHS.mailopsTool), ["apply"], 30_000, host!.toolEnv({ POSTFORGE_TODAY: DAY }));
       assert.ok(result.ok, `postforge-mailops apply: ${result.output}\n${await logs()}`);
       return result.output;
     };
     const fblMaildir = () => join(host!.root.at(PATHS.mailRoot), "example.com", "fbl", "Maildir", "new");
     const listed = async () => {
-      const result = await run(host!.root.at(PATHS.suppressTool), ["export"]);
+      const result = await run(host!.root.at(PATHS.suppressTool), ["export"], 30_000, host!.toolEnv());
       assert.ok(result.ok, result.output);
       return result.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { address: string; reason: string; since: string; detail: string });
     };
@@ -376,7 +377,7 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
           await run("postqueue", ["-c", host!.root.at(PATHS.postfixDir), "-i", queued.queue_id]);
           await waitUntil(`deferral ${i + 1}`, async () => (await deferrals()) >= i + 1);
         }
-        const result = await run(host!.root.at(PATHS.mailopsTool), ["apply"], 30_000, { ...process.env, POSTFORGE_TODAY: day });
+        const result = await run(host!.root.at(PATHS.mailopsTool), ["apply"], 30_000, host!.toolEnv({ POSTFORGE_TODAY: day }));
         assert.ok(result.ok, result.output);
         assert.ok(!(await listed()).some((e) => e.address === "full-1@outlook.com"), `after ${i + 1} day(s) of deferrals`);
       }
@@ -403,6 +404,46 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
           assert.match(entry!.detail, /^3 days of soft bounces \(mailbox-full\) since 2026-12-04/);
         }
       }
+    });
+
+    it("every change is written through to the host's DynamoDB table; one made in an outage waits and cron's sync sends it", async () => {
+      const local = await listed();
+      const items = await host!.dynamodbItems();
+      assert.deepEqual(Object.keys(items).sort(), local.map((e) => e.address).sort());
+      for (const e of local) assert.deepEqual(items[e.address], { address: { S: e.address }, reason: { S: e.reason }, since: { S: e.since }, detail: { S: e.detail } });
+
+      await host!.setDynamodbAvailable(false);
+      const added = await run(host!.root.at(PATHS.suppressTool), ["add", "outage@provider.example", "manual", "added while DynamoDB was down"], 30_000, host!.toolEnv({ POSTFORGE_TODAY: DAY }));
+      assert.ok(added.ok, added.output);
+      assert.match(added.output, /the list is saved here; the DynamoDB copy is behind and sync retries it/);
+      assert.ok((await listed()).some((e) => e.address === "outage@provider.example"), "the host refuses it at once");
+      assert.equal((await host!.dynamodbItems())["outage@provider.example"], undefined);
+      // Still down: sync keeps it pending.
+      assert.ok((await run(host!.root.at(PATHS.suppressTool), ["sync"], 30_000, host!.toolEnv())).ok);
+      assert.equal((await host!.dynamodbItems())["outage@provider.example"], undefined);
+      await host!.setDynamodbAvailable(true);
+      const synced = await run(host!.root.at(PATHS.suppressTool), ["sync"], 30_000, host!.toolEnv());
+      assert.ok(synced.ok, synced.output);
+      assert.equal((await host!.dynamodbItems())["outage@provider.example"]?.reason.S, "manual");
+      assert.equal(await readFile(host!.root.at(PATHS.suppressionPending), "utf8").catch(() => "gone"), "gone");
+      // A removal is written through the same way.
+      assert.ok((await run(host!.root.at(PATHS.suppressTool), ["remove", "outage@provider.example"], 30_000, host!.toolEnv())).ok);
+      assert.equal((await host!.dynamodbItems())["outage@provider.example"], undefined);
+    });
+
+    it("a replacement host starts from the table: it refuses at once every recipient its predecessor refused", async () => {
+      const before = await listed();
+      assert.ok(before.length >= 4, JSON.stringify(before));
+      const items = await host!.dynamodbItems();
+      await host!.stop();
+      host = undefined;
+      // A new instance: an empty disk, the same table.
+      host = await startMailHost(config, hostSecrets(keys), { dynamodbItems: items });
+      assert.deepEqual(await listed(), before);
+      const m = message({ from: "noreply@example.com", to: "Someone <gone-1@outlook.com>" });
+      const refused = await submit({ credential: WEBAPP, envelopeFrom: "noreply@example.com", recipients: ["gone-1@outlook.com"], data: m.text });
+      assert.equal(refused.accepted, false);
+      assert.match(refused.final.text, /^550 5\.1\.1 <gone-1@outlook\.com>: Recipient address rejected: suppressed since /);
     });
   });
 });

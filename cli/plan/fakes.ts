@@ -35,6 +35,8 @@ export function fakeComputedOutputs(type: string, name: string, inputs: Record<s
       };
     case "aws:secretsmanager/secret:Secret":
       return { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${String(inputs.name)}-offline` };
+    case "aws:dynamodb/table:Table":
+      return { arn: `arn:aws:dynamodb:us-east-1:123456789012:table/${String(inputs.name)}` };
     case "aws:kms/key:Key":
       return { arn: "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000", keyId: "00000000-0000-4000-8000-000000000000" };
     // Mailbox passwords are generated at deploy: the plan shows where, never a value.

@@ -166,8 +166,10 @@ if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
   chmod 0644 ${PATHS.tlsCert}
 fi
 
-# 5. The suppression list's submission table, rendered from the list (empty on a new host) before Postfix reads it.
-#    A list that cannot be read must not keep the host down: submission then starts with an empty table.
+# 5. The suppression list: a new host's from its DynamoDB copy (a replaced host refuses what the old one did), then
+#    the submission table, rendered from it before Postfix reads it. A list that cannot be read must not keep the
+#    host down: submission then starts with what it has, and cron's sync restores the copy when it can.
+${PATHS.suppressTool} restore || log "the suppression list's DynamoDB copy could not be read (see above); postforge-suppress sync retries every five minutes"
 if ! ${PATHS.suppressTool} render; then
   log "the suppression list could not be rendered (see above); submission starts without it until it is fixed"
   install -d -m 0750 ${PATHS.suppressionDir}

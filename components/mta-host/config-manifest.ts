@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { renderSuppressTool } from "./suppression";
+import { renderSuppressionCron, renderSuppressTool } from "./suppression";
 import { renderMailopsCron, renderMailopsTool } from "./mailops-tool";
 import { renderWarmupCron, renderWarmupSchedule, renderWarmupTool } from "./warmup-gate";
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
@@ -45,7 +45,8 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     ...renderDovecot(config).files,
     { path: PATHS.certDeployHook, content: renderCertDeployHook(), owner: "root:root", permissions: "0755" },
     { path: PATHS.bootScript, content: renderBootScript(config), owner: "root:root", permissions: "0700" },
-    { path: PATHS.suppressTool, content: renderSuppressTool(), owner: "root:root", permissions: "0755" },
+    { path: PATHS.suppressTool, content: renderSuppressTool(config), owner: "root:root", permissions: "0755" },
+    { path: PATHS.suppressionCron, content: renderSuppressionCron(), owner: "root:root", permissions: "0644" },
     { path: PATHS.warmupTool, content: renderWarmupTool(), owner: "root:root", permissions: "0755" },
     { path: PATHS.warmupSchedule, content: renderWarmupSchedule(config), owner: "root:root", permissions: "0644" },
     { path: PATHS.warmupCron, content: renderWarmupCron(), owner: "root:root", permissions: "0644" },

@@ -78,6 +78,8 @@ export interface MailHostPolicyInputs {
   route53HostedZoneIds?: string[];
   /** Cloudflare DNS-01: the account holding the API-token secret (its ARN is built from the config's name). */
   accountId?: string;
+  /** The suppression list's DynamoDB table (suppression.ts): the host writes its entries through and restores from it. */
+  suppressionTableArn?: string;
 }
 
 /**
@@ -90,6 +92,15 @@ export interface MailHostPolicyInputs {
  */
 export function mailHostRolePolicy(config: MailHostConfig, inputs: MailHostPolicyInputs): IamPolicyDocument {
   const policy = dkimSecretsReadPolicy([...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn, inputs.senderPasswordsSecretArn, inputs.configSecretArn], inputs.kmsKeyArn, config.awsRegion);
+  if (inputs.suppressionTableArn) {
+    policy.Statement.push({
+      Sid: "SuppressionListCopy",
+      Effect: "Allow",
+      // Items only: the host can neither drop nor reconfigure the table (MailHost protects it).
+      Action: ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+      Resource: [inputs.suppressionTableArn],
+    });
+  }
   const challenge = config.tls.dnsChallenge;
   if (challenge.provider === "route53") {
     // Route53 also writes a zone id as /hostedzone/<id>.

@@ -75,6 +75,12 @@ export const PATHS = {
   suppressionList: "/var/lib/postforge/suppression/list.jsonl",
   /** Submission's check_recipient_access table (texthash), rendered from the list by the tool. */
   suppressionAccess: "/var/lib/postforge/suppression/postfix-access",
+  /** Addresses whose change the DynamoDB copy has not taken yet (retried by `postforge-suppress sync`). */
+  suppressionPending: "/var/lib/postforge/suppression/mirror-pending",
+  /** Present while the list may lack the DynamoDB copy's entries (a restore failed): sync restores first. */
+  suppressionRestoreNeeded: "/var/lib/postforge/suppression/restore-needed",
+  /** Every five minutes: pending changes to the DynamoDB copy, written again. */
+  suppressionCron: "/etc/cron.d/postforge-suppression",
   /** The operator's and the host's tool: add, remove, list, export. */
   suppressTool: "/usr/local/sbin/postforge-suppress",
 

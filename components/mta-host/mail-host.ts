@@ -8,6 +8,7 @@ import { Secret, SecretVersion } from "@pulumi/aws/secretsmanager";
 import { Eip, EipAssociation, EipDomainName, getAmiOutput, Instance, SecurityGroup } from "@pulumi/aws/ec2";
 import type { input as inputs } from "@pulumi/aws/types";
 import { InstanceProfile, Role, RolePolicy, RolePolicyAttachment } from "@pulumi/aws/iam";
+import { Table } from "@pulumi/aws/dynamodb";
 import { z } from "zod";
 import { familiesCoveredWhole } from "../address-ranges";
 import { ipv4Range, ipv6Range } from "../config/fields";
@@ -17,6 +18,7 @@ import { renderCloudInit } from "./cloud-init";
 import { configManifestSecretName, encodeConfigManifest, renderConfigManifest, SECRET_VALUE_LIMIT } from "./config-manifest";
 import { mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
 import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
+import { suppressionTableName } from "./suppression";
 
 /** The arguments of a MailHost: its configuration, its DKIM secrets, and where and how it runs on EC2. */
 export interface MailHostArgs {
@@ -206,6 +208,24 @@ export class MailHost extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // The suppression list's durable copy (suppression.ts): it outlives the instance, so a replacement
+    // refuses what its predecessor refused. It cannot be recreated, so it is protected, kept in the
+    // account if the program stops declaring it, and recoverable to any second of the last 35 days.
+    const suppressionTable = new Table(
+      `${name}-suppression`,
+      {
+        name: suppressionTableName(config.hostname),
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "address",
+        attributes: [{ name: "address", type: "S" }],
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+        deletionProtectionEnabled: true,
+        tags: { ...tags, Name: `${config.hostname} suppression list` },
+      },
+      { parent: this, protect: true, retainOnDelete: true },
+    );
+
     const challenge = config.tls.dnsChallenge;
     // The Cloudflare token's secret is known by name: its ARN pattern needs the account.
     const accountId = challenge.provider === "cloudflare" ? getCallerIdentityOutput({}, { parent: this }).accountId : undefined;
@@ -215,10 +235,10 @@ export class MailHost extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([pulumi.all(args.dkimSecretArns), mailboxFile.secret.arn, senderFile.secret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId])
-          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId]) =>
+          .all([pulumi.all(args.dkimSecretArns), mailboxFile.secret.arn, senderFile.secret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId, suppressionTable.arn])
+          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId, suppressionTableArn]) =>
             JSON.stringify(
-              mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId }),
+              mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId, suppressionTableArn }),
             ),
           ),
       },

@@ -15,9 +15,18 @@ import { PATHS } from "./layout";
  * the reload (one already waiting for a client serves that one session with
  * the old table).
  *
- * Not yet: the list lives on the instance's disk, so a replaced host starts
- * with an empty one unless its export is imported; bounces and complaints do
- * not add to it by themselves yet.
+ * Where it lives, and why: on the instance's disk (Postfix reads it there,
+ * and submission must not wait on a network call), mirrored to a DynamoDB
+ * table of the host's own (MailHost: protected, point-in-time recovery,
+ * encrypted with the host's KMS key), because the disk goes with the
+ * instance and the list cannot be recreated. Every change is written
+ * through to the table; one that cannot be (no network, throttled) is kept
+ * as pending and retried by `sync` from cron. A new host (no list on disk)
+ * starts from the table (`restore`, in the boot script), so a replacement
+ * refuses exactly what the old host refused. DynamoDB rather than S3: table
+ * names are the account's own (a bucket name is global, and one derived
+ * from the host name could be taken by anyone first), and an entry is an
+ * item, so a change writes one item, not the whole list.
  */
 
 /** Why a recipient is on the list. */
@@ -33,8 +42,18 @@ export const SUPPRESSION_STATUS: Record<SuppressionReason, string> = {
   manual: "5.7.1",
 };
 
+/** The DynamoDB table that keeps the host's list (one per host, in its region): a name of the account's own. */
+export function suppressionTableName(hostname: string): string {
+  return `postforge-${hostname.replace(/\./g, "-")}-suppression`;
+}
+
+/** The cron line: what the DynamoDB copy has not taken yet, and a restore that failed at boot, tried again. */
+export function renderSuppressionCron(): string {
+  return `# Rendered by Postforge: the suppression list's DynamoDB copy kept up (postforge-suppress sync).\n*/5 * * * * root ${PATHS.suppressTool} sync\n`;
+}
+
 /** The tool, as the host runs it. */
-export function renderSuppressTool(): string {
+export function renderSuppressTool(config: { hostname: string; awsRegion: string }): string {
   const statuses = Object.entries(SUPPRESSION_STATUS)
     .map(([reason, status]) => `    "${reason}": "${status}",`)
     .join("\n");
@@ -46,6 +65,8 @@ export function renderSuppressTool(): string {
   postforge-suppress list
   postforge-suppress export                        the entries as JSON lines, on stdout
   postforge-suppress import < FILE                 add the exported entries (kept: the older date)
+  postforge-suppress restore                       a new host: the list from the DynamoDB table (boot script)
+  postforge-suppress sync                          changes the table has not taken yet, written again (cron)
 
 Submission refuses a listed recipient at RCPT: "550 <status> <address>:
 Recipient address rejected: suppressed since <date> (<reason>: <detail>)".
@@ -60,6 +81,10 @@ import sys
 import tempfile
 
 LIST = "${PATHS.suppressionList}"
+PENDING = "${PATHS.suppressionPending}"
+RESTORE_NEEDED = "${PATHS.suppressionRestoreNeeded}"
+TABLE = "${suppressionTableName(config.hostname)}"
+REGION = "${config.awsRegion}"
 ACCESS = "${PATHS.suppressionAccess}"
 POSTFIX_DIR = "${PATHS.postfixDir}"
 STATUS = {
@@ -141,19 +166,77 @@ def reply(entry):
     return "550 %s suppressed since %s (%s)" % (STATUS[entry["reason"]], entry["since"], why)
 
 
-def save(entries, reload=True):
+def save(entries, reload=True, changed=()):
     ordered = [entries[a] for a in sorted(entries)]
     # Both texts are made before either file is written.
     listing = "".join(json.dumps(e, sort_keys=True) + "\\n" for e in ordered)
     table = "".join("%s %s\\n" % (e["address"], reply(e)) for e in ordered)
     write_atomically(LIST, listing, 0o640)
     write_atomically(ACCESS, table, 0o644)
+    if changed:
+        mirror(entries, set(changed))
     if reload and os.environ.get("POSTFORGE_SUPPRESS_NO_RELOAD") != "1":
         # texthash: tables are read when a Postfix process starts; a reload starts fresh ones.
         done = subprocess.run(["postfix", "-c", POSTFIX_DIR, "reload"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if done.returncode != 0:
             print("postforge-suppress: the list is saved, but postfix reload failed, so submission still uses the old table: " + done.stdout.strip(), file=sys.stderr)
             sys.exit(1)
+
+
+def aws(*args):
+    try:
+        return subprocess.run(["aws", *args, "--region", REGION, "--output", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as error:
+        # No AWS CLI (or not on PATH): the same as an unreachable DynamoDB, retried by sync.
+        return subprocess.CompletedProcess(args, 127, "", str(error))
+
+
+def item(entry):
+    return {k: {"S": entry.get(k) or ""} for k in ("address", "reason", "since", "detail")}
+
+
+def mirror(entries, addresses):
+    """Write the changed addresses through to the table (put what is listed, delete what is not); what fails waits in PENDING."""
+    pending = set(addresses)
+    if os.path.exists(PENDING):
+        with open(PENDING, encoding="utf-8") as f:
+            pending |= {line.strip() for line in f if line.strip()}
+    ordered = sorted(pending)
+    failed = set()
+    for start in range(0, len(ordered), 25):  # BatchWriteItem takes 25 requests at most
+        batch = ordered[start:start + 25]
+        requests = [{"PutRequest": {"Item": item(entries[a])}} if a in entries else {"DeleteRequest": {"Key": {"address": {"S": a}}}} for a in batch]
+        done = aws("dynamodb", "batch-write-item", "--request-items", json.dumps({TABLE: requests}))
+        if done.returncode != 0:
+            failed |= set(batch)
+            print("postforge-suppress: the list is saved here; the DynamoDB copy is behind and sync retries it: " + done.stderr.strip(), file=sys.stderr)
+            continue
+        unprocessed = json.loads(done.stdout or "{}").get("UnprocessedItems", {}).get(TABLE, [])
+        for request in unprocessed:
+            body = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key") or {}
+            failed.add(body.get("address", {}).get("S", ""))
+    if failed:
+        write_atomically(PENDING, "".join(a + "\\n" for a in sorted(a for a in failed if a)), 0o640)
+    elif os.path.exists(PENDING):
+        os.remove(PENDING)
+
+
+def restore(entries):
+    """The table's entries merged into the list (the older date kept). On failure a marker stays, and sync tries again."""
+    done = aws("dynamodb", "scan", "--table-name", TABLE)
+    if done.returncode != 0:
+        write_atomically(RESTORE_NEEDED, today() + "\\n", 0o640)
+        fail("the DynamoDB copy %s could not be read, so this host's list may lack entries; sync retries every five minutes: %s" % (TABLE, done.stderr.strip()))
+    restored = 0
+    for number, raw in enumerate(json.loads(done.stdout or "{}").get("Items", []), 1):
+        entry = checked({k: v.get("S", "") for k, v in raw.items()}, "%s item %d" % (TABLE, number))
+        kept = entries.get(entry["address"])
+        if kept is None or entry["since"] < kept["since"]:
+            entries[entry["address"]] = entry
+            restored += 1
+    if os.path.exists(RESTORE_NEEDED):
+        os.remove(RESTORE_NEEDED)
+    return restored
 
 
 def locked():
@@ -176,7 +259,7 @@ def main(argv):
         print(__doc__.strip())
         return 0 if len(argv) >= 2 else 2
     command, args = argv[1], argv[2:]
-    lock = locked() if command in ("add", "remove", "import", "render") else None
+    lock = locked() if command in ("add", "remove", "import", "render", "restore", "sync") else None
     entries = load()
     if command == "add":
         if len(args) < 2:
@@ -186,7 +269,7 @@ def main(argv):
             fail("reason %r: must be one of %s" % (reason, ", ".join(STATUS)))
         previous = entries.get(address)
         entries[address] = {"address": address, "reason": reason, "since": previous["since"] if previous else today(), "detail": printable(" ".join(args[2:]))}
-        save(entries)
+        save(entries, changed=[address])
     elif command == "remove":
         if len(args) != 1:
             fail("remove needs ADDRESS")
@@ -194,7 +277,7 @@ def main(argv):
         if address not in entries:
             fail("%s is not on the list" % address)
         del entries[address]
-        save(entries)
+        save(entries, changed=[address])
     elif command == "list":
         for entry in sorted(entries.values(), key=lambda e: e["address"]):
             print("%s  %s  %s  %s" % (entry["address"], entry["since"], entry["reason"], entry.get("detail") or ""))
@@ -212,14 +295,30 @@ def main(argv):
                 fail("import line %d is not JSON" % number)
             incoming.append(checked(raw, "import line %d" % number))
         # Every line checked, then applied: a bad line changes nothing.
+        changed = []
         for entry in incoming:
             kept = entries.get(entry["address"])
             if kept is None or entry["since"] < kept["since"]:
                 entries[entry["address"]] = entry
-        save(entries)
+                changed.append(entry["address"])
+        save(entries, changed=changed)
     elif command == "render":
         # The boot script: the table exists (empty) before Postfix starts; Postfix is started after.
         save(entries, reload=False)
+    elif command == "restore":
+        # A new host (no list on disk), or one whose earlier restore failed; a host with its list keeps it.
+        if os.path.exists(LIST) and not os.path.exists(RESTORE_NEEDED):
+            print("postforge-suppress: the list is on disk already; kept", file=sys.stderr)
+        else:
+            restored = restore(entries)
+            save(entries, reload=False)
+            print("postforge-suppress: %d entries restored from %s" % (restored, TABLE), file=sys.stderr)
+    elif command == "sync":
+        if os.path.exists(RESTORE_NEEDED):
+            restore(entries)
+            save(entries)
+        if os.path.exists(PENDING):
+            mirror(entries, [])
     else:
         fail("unknown command %r; see postforge-suppress --help" % command)
     if lock:

@@ -33,7 +33,7 @@
  * RequireSafeKeys refuses keys below a world-writable directory such as /tmp).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, chown, mkdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   configManifest,
@@ -47,6 +47,7 @@ import {
   type RenderedFile,
 } from "../../components/mta-host";
 import { configManifestSecretName } from "../../components/mta-host/config-manifest";
+import { suppressionTableName } from "../../components/mta-host/suppression";
 import { LAB, requireLab } from "./lab";
 import { makeTestRoot, relocate, run, unrelocate, type TestRoot } from "./mta-tools";
 
@@ -64,6 +65,12 @@ export interface MailHostDaemons {
   dovecotLog(): Promise<string>;
   /** What the boot script asked systemctl, one call per line. */
   systemctlCalls(): Promise<string[]>;
+  /** The environment the host's own tools run in (cron's, root's): PATH finds the lab's stand-ins (aws) first. */
+  toolEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  /** The suppression list's DynamoDB copy as the lab's AWS holds it: items by address. */
+  dynamodbItems(): Promise<Record<string, Record<string, { S: string }>>>;
+  /** Make the lab's DynamoDB fail every call (an outage), or serve again. */
+  setDynamodbAvailable(available: boolean): Promise<void>;
   /** Every installed file that differs from what the renderers produced (content through `unrelocate`, owner, mode). */
   installedDifferences(): Promise<string[]>;
   /** kill(2) a unit's daemon (its main process only, as a crash would). */
@@ -82,6 +89,11 @@ export interface MailHostOptions {
    * signing costs. A host started so is not the production host.
    */
   withoutMilters?: boolean;
+  /**
+   * The suppression list's DynamoDB copy as the host finds it at boot (items by address, as
+   * `dynamodbTable()` returns them): a replaced host's, for instance. Default: an empty table.
+   */
+  dynamodbItems?: Record<string, unknown>;
 }
 
 /** Daemon process groups still running, killed if the test process exits without stopping them. */
@@ -116,15 +128,44 @@ const PACKAGE_DIRECTORIES: readonly { path: string; owner: string; mode: number 
   { path: PATHS.dovecotRun, owner: "root:root", mode: 0o755 },
 ];
 
-function standIns(root: TestRoot, secretsDir: string): Record<string, string> {
+function standIns(root: TestRoot, secretsDir: string, tableDir: string): Record<string, string> {
   return {
-    aws: `#!/bin/sh
-# Stand-in for the AWS CLI in the mail lab: Secrets Manager's get-secret-value only, answered from ${secretsDir}.
-[ "$1 $2 $3" = "secretsmanager get-secret-value --secret-id" ] && [ "$5 $7 $8 $9 \${10}" = "--region --query SecretString --output text" ] ||
-  { echo "aws stand-in: unexpected call: $*" >&2; exit 2; }
-file="${secretsDir}/$(printf %s "$4" | tr / %)"
-[ -f "$file" ] || { echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: $4" >&2; exit 254; }
-cat "$file"; echo
+    // The AWS CLI's calls the host makes, answered from the lab: Secrets Manager's get-secret-value from
+    // ${secretsDir}, and DynamoDB's batch-write-item and scan on the suppression list's table, kept as one
+    // JSON file in ${tableDir}. An "unavailable" file there makes DynamoDB fail as an outage would.
+    aws: `#!/usr/bin/python3
+import json, os, sys
+a = sys.argv[1:]
+def opt(name):
+    return a[a.index(name) + 1]
+if a[:3] == ["secretsmanager", "get-secret-value", "--secret-id"] and a[4] == "--region" and a[6:10] == ["--query", "SecretString", "--output", "text"]:
+    path = os.path.join(${JSON.stringify(secretsDir)}, a[3].replace("/", "%"))
+    if not os.path.isfile(path):
+        sys.exit(print("An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: " + a[3], file=sys.stderr) or 254)
+    print(open(path).read())
+    sys.exit(0)
+if a[:1] == ["dynamodb"] and a[1] in ("batch-write-item", "scan") and "--region" in a and opt("--output") == "json":
+    if os.path.exists(os.path.join(${JSON.stringify(tableDir)}, "unavailable")):
+        sys.exit(print("Could not connect to the endpoint URL: https://dynamodb." + opt("--region") + ".amazonaws.com/", file=sys.stderr) or 255)
+    file = os.path.join(${JSON.stringify(tableDir)}, "table.json")
+    table = json.load(open(file))
+    if a[1] == "scan":
+        if opt("--table-name") != table["name"]:
+            sys.exit(print("An error occurred (ResourceNotFoundException) when calling the Scan operation: Requested resource not found", file=sys.stderr) or 254)
+        print(json.dumps({"Items": list(table["items"].values()), "Count": len(table["items"])}))
+        sys.exit(0)
+    requests = json.loads(opt("--request-items"))
+    if list(requests) != [table["name"]] or len(requests[table["name"]]) > 25:
+        sys.exit(print("An error occurred (ValidationException) when calling the BatchWriteItem operation", file=sys.stderr) or 254)
+    for r in requests[table["name"]]:
+        if "PutRequest" in r:
+            table["items"][r["PutRequest"]["Item"]["address"]["S"]] = r["PutRequest"]["Item"]
+        else:
+            table["items"].pop(r["DeleteRequest"]["Key"]["address"]["S"], None)
+    json.dump(table, open(file, "w"))
+    print(json.dumps({"UnprocessedItems": {}}))
+    sys.exit(0)
+sys.exit(print("aws stand-in: unexpected call: " + " ".join(a), file=sys.stderr) or 2)
 `,
     systemctl: `#!/bin/sh
 # Stand-in for systemctl: the test starts the units' daemons itself.
@@ -220,7 +261,10 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     for (const [name, value] of Object.entries(stored)) await writeFile(join(secretsDir, name.split("/").join("%")), value, { mode: 0o600 });
     const binDir = root.at("/lab/bin");
     await mkdir(binDir, { recursive: true });
-    for (const [name, script] of Object.entries(standIns(root, secretsDir))) await writeFile(join(binDir, name), script, { mode: 0o755 });
+    const tableDir = root.at("/lab/dynamodb");
+    await mkdir(tableDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(tableDir, "table.json"), JSON.stringify({ name: suppressionTableName(config.hostname), items: options.dynamodbItems ?? {} }));
+    for (const [name, script] of Object.entries(standIns(root, secretsDir, tableDir))) await writeFile(join(binDir, name), script, { mode: 0o755 });
 
     // 4. The first sync.
     const sync = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${binDir}:${process.env.PATH}` });
@@ -251,6 +295,13 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     postfixLog: () => readFile(root.at(PATHS.postfixLog), "utf8").catch(() => ""),
     dovecotLog: () => readFile(root.at(PATHS.dovecotLog), "utf8").catch(() => ""),
     systemctlCalls: async () => (await readFile(root.at("/systemctl.log"), "utf8")).split("\n").filter(Boolean),
+    toolEnv: (extra = {}) => ({ ...process.env, PATH: `${root.at("/lab/bin")}:${process.env.PATH}`, ...extra }),
+    dynamodbItems: async () => JSON.parse(await readFile(root.at("/lab/dynamodb/table.json"), "utf8")).items,
+    setDynamodbAvailable: async (available) => {
+      const marker = root.at("/lab/dynamodb/unavailable");
+      if (available) await rm(marker, { force: true });
+      else await writeFile(marker, "");
+    },
     installedDifferences: () => installedDifferences(root, [...userDataFiles, ...manifestFiles]),
     kill: async (unit, signal) => {
       if (unit === "postfix") throw new Error("kill: postfix is not a spawned unit here");
