@@ -99,6 +99,7 @@ const KMS_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4
 const PASSWD_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mailhost/mail.example.com/passwd-offline";
 const SENDERS_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mailhost/mail.example.com/senders-offline";
 const CONFIG_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/config-offline";
+const UNSUBSCRIBE_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/unsubscribe-key-offline";
 
 /** Every string anywhere in a value. */
 function strings(value: unknown): string[] {
@@ -157,10 +158,13 @@ describe("MailHost, run by the offline engine", () => {
       ["aws:ec2/securityGroup:SecurityGroup", "mx-sg"],
       ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "mx-ssm"],
       ["aws:dynamodb/table:Table", "mx-suppression"],
+      ["random:index/randomPassword:RandomPassword", "mx-unsubscribe-key"],
+      ["aws:secretsmanager/secret:Secret", "mx-unsubscribe-key"],
+      ["aws:secretsmanager/secretVersion:SecretVersion", "mx-unsubscribe-key-version"],
     ]);
   });
 
-  it("opens 25 to the world, submission and IMAPS to the config's networks, SSH to the given ones; egress only to 25, 53, 80, 443", () => {
+  it("opens 25 and 443 (one-click unsubscribe) to the world, submission and IMAPS to the config's networks, SSH to the given ones; egress only to 25, 53, 80, 443", () => {
     const sg = byName("mx-sg").inputs;
     assert.equal(sg.vpcId, "vpc-0123456789abcdef0");
     const rules = (list: unknown) => (list as Record<string, unknown>[]).map((r) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks ?? [], r.ipv6CidrBlocks ?? []]);
@@ -169,6 +173,8 @@ describe("MailHost, run by the offline engine", () => {
       ["tcp", 587, 587, ["10.20.0.0/16"], ["2001:db8:20::/48"]],
       ["tcp", 465, 465, ["10.20.0.0/16"], ["2001:db8:20::/48"]],
       ["tcp", 993, 993, ["198.51.100.7/32"], []],
+      // One-click unsubscribe: mailbox providers POST from anywhere.
+      ["tcp", 443, 443, ["0.0.0.0/0"], []],
       ["tcp", 22, 22, ["203.0.113.0/24"], []],
     ]);
     assert.deepEqual(rules(sg.egress), [
@@ -195,7 +201,7 @@ describe("MailHost, run by the offline engine", () => {
           Sid: "ReadOwnDkimKeys",
           Effect: "Allow",
           Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-          Resource: [...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN].sort(),
+          Resource: [...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN, UNSUBSCRIBE_SECRET_ARN].sort(),
         },
         {
           Sid: "DecryptDkimKeysViaSecretsManager",
@@ -215,7 +221,7 @@ describe("MailHost, run by the offline engine", () => {
       ],
     });
     // The DKIM part is still exactly dkimSecretsReadPolicy's, with the passwd-file secret in its list.
-    assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
+    assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN, UNSUBSCRIBE_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
     assert.deepEqual(
       ["mx-ssm", "mx-cloudwatch"].map((n) => [byName(n).inputs.role, byName(n).inputs.policyArn]),
       [
@@ -292,6 +298,8 @@ describe("MailHost, run by the offline engine", () => {
       mailboxPasswords: "[secret]",
       senderPasswordsIsSecret: true,
       senderPasswords: "[secret]",
+      unsubscribeKeyIsSecret: true,
+      unsubscribeKey: "[secret]",
     });
   });
 
@@ -301,7 +309,9 @@ describe("MailHost, run by the offline engine", () => {
       assert.deepEqual(byName(`mx-salt-${address}`).inputs, { length: 16 });
       assert.match(random.passwords.get(`mx-password-${address}`)!, /^[A-Za-z0-9]{32}$/);
     }
-    assert.equal(new Set(random.passwords.values()).size, MAILBOXES.length + 1, "every mailbox and the one login has its own password");
+    assert.equal(new Set(random.passwords.values()).size, MAILBOXES.length + 2, "every mailbox, the one login and the unsubscribe key has its own");
+    const key = result.resources.find((r) => r.name === "mx-unsubscribe-key" && r.type === "random:index/randomPassword:RandomPassword")!;
+    assert.deepEqual(key.inputs, { length: 43, special: false });
   });
 
   it("stores the passwd-file in one secret named by the config, under the DKIM KMS key, as a secret input", () => {
@@ -314,11 +324,15 @@ describe("MailHost, run by the offline engine", () => {
     assert.deepEqual(version.secretInputs, ["secretString"]);
     assert.ok(byName("mx-instance").dependencies.includes(version.urn), "the instance boots before its passwd-file is stored");
     assert.equal(version.inputs.secretString, "[secret]");
-    // Beside it, only the config manifest, which holds no secret.
+    // Beside it, the config manifest (no secret in it) and the one-click unsubscribe key (a secret input, under the same KMS key).
     assert.deepEqual(
       result.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && r.parent === byName("mx").urn).map((r) => r.name).sort(),
-      ["mx-config-version", "mx-mailbox-passwords-version", "mx-sender-passwords-version"],
+      ["mx-config-version", "mx-mailbox-passwords-version", "mx-sender-passwords-version", "mx-unsubscribe-key-version"],
     );
+    const unsubscribe = result.resources.find((r) => r.name === "mx-unsubscribe-key" && r.type === "aws:secretsmanager/secret:Secret")!;
+    assert.deepEqual([unsubscribe.inputs.name, unsubscribe.inputs.kmsKeyId], ["postforge/mail-host/mail.example.com/unsubscribe-key", KMS_KEY_ARN]);
+    assert.deepEqual(byName("mx-unsubscribe-key-version").secretInputs, ["secretString"]);
+    assert.ok(byName("mx-instance").dependencies.includes(byName("mx-unsubscribe-key-version").urn));
     const senders = byName("mx-sender-passwords");
     assert.deepEqual([senders.inputs.name, senders.inputs.kmsKeyId], ["postforge/mailhost/mail.example.com/senders", KMS_KEY_ARN]);
     assert.deepEqual(byName("mx-sender-passwords-version").secretInputs, ["secretString"]);
@@ -368,8 +382,9 @@ describe("MailHost, run by the offline engine", () => {
   });
 
   it("puts no generated password in user-data or in any resource's recorded inputs, and exposes them only as a secret", () => {
+    // The mailboxes', the login's and the one-click unsubscribe key.
     const passwords = [...random.passwords.values()];
-    assert.equal(passwords.length, MAILBOXES.length + 1);
+    assert.equal(passwords.length, MAILBOXES.length + 2);
     const userData = String(byName("mx-instance").inputs.userData);
     for (const password of passwords) {
       assert.ok(!userData.includes(password), "a password is in user-data");
@@ -403,7 +418,7 @@ describe("MailHost with DNS-01 through Cloudflare", () => {
       Action: ["secretsmanager:GetSecretValue"],
       Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:postforge/cloudflare/dns-token-??????"],
     });
-    assert.deepEqual(policy.Statement[0].Resource, [...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN].sort());
+    assert.deepEqual(policy.Statement[0].Resource, [...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN, UNSUBSCRIBE_SECRET_ARN].sort());
     assert.doesNotMatch(JSON.stringify(policy), /route53/);
   });
 });
@@ -415,7 +430,7 @@ describe("MailHost options", () => {
     assert.equal(instance.ami, "ami-0123456789abcdef0");
     assert.equal(instance.instanceType, "t3.medium");
     const ingress = result.resources.find((r) => r.name === "mx-sg")!.inputs.ingress as { fromPort: number }[];
-    assert.deepEqual(ingress.map((r) => r.fromPort), [25, 587, 465]);
+    assert.deepEqual(ingress.map((r) => r.fromPort), [25, 587, 465, 443]);
     assert.equal(result.resources.find((r) => r.name === "mx-eip")!.protect, false);
   });
 
@@ -536,6 +551,7 @@ describe("mailHostFirewall", () => {
         [25, ["0.0.0.0/0"], []],
         [587, ["192.0.2.5/32"], ["2001:db8::5/128"]],
         [465, ["192.0.2.5/32"], ["2001:db8::5/128"]],
+        [443, ["0.0.0.0/0"], []],
         [22, [], ["2001:db8:1::/48"]],
       ],
     );

@@ -25,7 +25,9 @@ import { parseMailHostConfig, PATHS } from "../components/mta-host";
 import type { KnotServer } from "./support/dns-tools";
 import { LAB, requireLab } from "./support/lab";
 import { startMailHost, type MailHostDaemons } from "./support/mta-daemons";
-import { config as fixtureConfig, createKeys, hostSecrets, passwordOf, startLabDns, type FixtureKey } from "./support/mta-e2e-fixture";
+import { config as fixtureConfig, createKeys, HOST, hostSecrets, passwordOf, startLabDns, UNSUBSCRIBE_KEY, type FixtureKey } from "./support/mta-e2e-fixture";
+import { oneClickUnsubscribeUrl } from "../components/sending/one-click";
+import { request as httpsRequest } from "node:https";
 import { deliver, message, submit } from "./support/mta-lab-clients";
 import { startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
 import { run } from "./support/mta-tools";
@@ -53,6 +55,33 @@ const YAHOO_ZONE = {
     dkimKeyRecord("yahoo.com", YAHOO_SELECTOR, `v=DKIM1; k=rsa; p=${YAHOO_KEY.publicKey.export({ type: "spki", format: "der" }).toString("base64")}`, 300),
   ],
 };
+
+/** One HTTPS request to the host's port 443 from a stranger's address (a mailbox provider), its certificate not checked (self-signed in the lab). */
+function https(method: "GET" | "POST", path: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      {
+        host: LAB.MAIL_HOST,
+        port: 443,
+        method,
+        path,
+        localAddress: LAB.STRANGER,
+        servername: HOST,
+        rejectUnauthorized: false,
+        headers: body === undefined ? {} : { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": Buffer.byteLength(body) },
+        timeout: 10_000,
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (c: string) => (text += c));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
 
 /** A provider's DSN (RFC 3464) after it accepted a message: to its VERP envelope sender, about one recipient. */
 function providerDsn(to: string, recipient: string, date: string, status: string, diagnostic: string): string {
@@ -404,6 +433,34 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
           assert.match(entry!.detail, /^3 days of soft bounces \(mailbox-full\) since 2026-12-04/);
         }
       }
+    });
+
+    it("RFC 8058 one-click: a provider's POST to the URL the application put in List-Unsubscribe suppresses the recipient; GET, a forged URL or another body change nothing", async () => {
+      const recipient = "reader@gmail.com";
+      const url = new URL(oneClickUnsubscribeUrl(HOST, UNSUBSCRIBE_KEY, recipient));
+      assert.equal(url.host, HOST);
+      const before = await listed();
+      // A link scanner's GET: a page with a button, nothing recorded.
+      const page = await https("GET", url.pathname);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">/);
+      // A URL made with another key, one for another recipient, and the right URL with another body.
+      assert.equal((await https("POST", new URL(oneClickUnsubscribeUrl(HOST, "another-key-another-key-another-key-1234", recipient)).pathname, "List-Unsubscribe=One-Click")).status, 404);
+      const [encodedOther] = url.pathname.split("/").pop()!.split(".");
+      assert.equal((await https("POST", `/unsubscribe/${Buffer.from("victim@gmail.com").toString("base64url")}.${url.pathname.split(".").pop()}`, "List-Unsubscribe=One-Click")).status, 404, encodedOther);
+      assert.equal((await https("POST", url.pathname, "unsubscribe=yes")).status, 400);
+      await mailops();
+      assert.deepEqual(await listed(), before);
+      // The provider's one-click POST (RFC 8058 §3.2).
+      const done = await https("POST", url.pathname, "List-Unsubscribe=One-Click");
+      assert.equal(done.status, 200, done.body);
+      await mailops();
+      const entry = (await listed()).find((e) => e.address === recipient);
+      // Dated by the server's clock (a daemon: the real date, not the tools' POSTFORGE_TODAY).
+      const today = new Date().toISOString().slice(0, 10);
+      assert.deepEqual(entry, { address: recipient, reason: "unsubscribe", since: today, detail: "one-click unsubscribe (RFC 8058)" });
+      const refused = await refusedSoon(recipient);
+      assert.equal(refused.final.text, `550 5.7.1 <${recipient}>: Recipient address rejected: suppressed since ${today} (unsubscribe: one-click unsubscribe (RFC 8058))`);
     });
 
     it("every change is written through to the host's DynamoDB table; one made in an outage waits and cron's sync sends it", async () => {

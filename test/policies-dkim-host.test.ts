@@ -397,7 +397,7 @@ describe("policy pack: DKIM, reverse DNS, receiving, host hardening, bulk sender
       });
       const violations = await runPolicies(resources);
       assertOnly(violations, "host-no-world-ssh", [
-        /^mail\.example\.com: security group mail\.example\.com-sg ingress\[4\] opens SSH \(port 22, tcp 22\) to 0\.0\.0\.0\/0; SSH open to the internet is brute-forced .*; list your admin networks instead \(MailHost sshCidrs\) or use SSM Session Manager, which the mail host's role allows$/,
+        /^mail\.example\.com: security group mail\.example\.com-sg ingress\[5\] opens SSH \(port 22, tcp 22\) to 0\.0\.0\.0\/0; SSH open to the internet is brute-forced .*; list your admin networks instead \(MailHost sshCidrs\) or use SSM Session Manager, which the mail host's role allows$/,
       ]);
       assert.equal(violations[0].urn, byName(resources, "mail.example.com-sg").urn);
     });

@@ -63,7 +63,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 84);
+    assert.equal(plan.resourceCount, 87);
     assert.deepEqual(plan.resourcesByType, {
       // The suppression list's durable copy.
       "aws:dynamodb/table:Table": 1,
@@ -79,18 +79,18 @@ describe("stack with its own mail host (selfhosted)", () => {
       "aws:kms/alias:Alias": 1,
       "aws:kms/key:Key": 1,
       "aws:route53/record:Record": 20,
-      // Three DKIM keys, the host's two passwd-files (role mailboxes, submission logins) and its config manifest.
-      "aws:secretsmanager/secret:Secret": 6,
-      "aws:secretsmanager/secretVersion:SecretVersion": 6,
+      // Three DKIM keys, the host's two passwd-files (role mailboxes, submission logins), its config manifest and its unsubscribe key.
+      "aws:secretsmanager/secret:Secret": 7,
+      "aws:secretsmanager/secretVersion:SecretVersion": 7,
       "postforge:config:StackSettings": 1,
       "postforge:dkim:DkimKeyring": 2,
       "postforge:dns:MailDomain": 3,
       "postforge:index:MailStack": 1,
       "postforge:mta:MailHost": 1,
       "pulumi-nodejs:dynamic/dkim:DkimKey": 3,
-      // Six role mailboxes for each of the two domains, and the two submission logins.
+      // Six role mailboxes for each of the two domains, and the two submission logins (and, for passwords, the unsubscribe key).
       "random:index/randomBytes:RandomBytes": 14,
-      "random:index/randomPassword:RandomPassword": 14,
+      "random:index/randomPassword:RandomPassword": 15,
     });
     const host = byName("mail.example.com");
     assert.equal(host.type, "postforge:mta:MailHost");
@@ -148,6 +148,7 @@ describe("stack with its own mail host (selfhosted)", () => {
     expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/passwd-offline");
     expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/senders-offline");
     expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/config-offline");
+    expected.push("arn:aws:secretsmanager:us-east-1:123456789012:secret:postforge/mail-host/mail.example.com/unsubscribe-key-offline");
     assert.deepEqual([...secrets].sort(), expected.sort());
     const dnsChange = policy.Statement.filter((s) => [s.Action].flat().includes("route53:ChangeResourceRecordSets")).flatMap((s) => [s.Resource].flat());
     assert.deepEqual(dnsChange, ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"]);
@@ -170,6 +171,7 @@ describe("stack with its own mail host (selfhosted)", () => {
         { port: 587, protocol: "tcp", sources: ["10.0.0.0/16"], description: "Submission (STARTTLS) from submission clients" },
         { port: 465, protocol: "tcp", sources: ["10.0.0.0/16"], description: "Submission (implicit TLS) from submission clients" },
         { port: 993, protocol: "tcp", sources: ["10.0.1.0/24"], description: "IMAPS from admin networks" },
+        { port: 443, protocol: "tcp", sources: ["0.0.0.0/0"], description: "HTTPS: one-click unsubscribe (RFC 8058)" },
       ],
       mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),
       signingKeys: ["example.com/pf2026q4", "example.com/pf2026q4e", "example.org/pf2026q4"],

@@ -49,14 +49,16 @@ for (const stack of ["dev", "prod", "selfhosted"]) {
   describe(`upgrading the example stack ${stack}`, () => {
     const fixture = JSON.parse(readFileSync(path.join(__dirname, "fixtures", "upgrade", `${stack}.json`), "utf8")) as Captured;
 
-    it("moves every resource of the previous release to exactly one resource of this one, and creates only the MailStack component and each host's suppression table (new in this release)", async () => {
+    it("moves every resource of the previous release to exactly one resource of this one, and creates only the MailStack component and each host's suppression table and unsubscribe key (new in this release)", async () => {
       const project = loadProjectStack(PROJECT_DIR, stack);
       const now = await runOffline({ programPath: PROGRAM, project: "postforge", stack, config: project.config });
       const { moved, created, deleted, ambiguous } = upgradeMoves(fixture.resources, now.resources);
       assert.deepEqual(deleted, [], "resources the upgrade would delete");
       assert.deepEqual(ambiguous, [], "old URNs claimed by more than one new resource");
       const hosts = now.resources.filter((r) => r.type === "postforge:mta:MailHost").length;
-      assert.deepEqual(created.map((urn) => now.resources.find((r) => r.urn === urn)!.type).sort(), [MAIL_STACK_TYPE, ...Array(hosts).fill("aws:dynamodb/table:Table")].sort());
+      // New in this release, per host: the suppression list's table and the one-click unsubscribe key (generated, stored).
+      const perHost = ["aws:dynamodb/table:Table", "aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretVersion:SecretVersion", "random:index/randomPassword:RandomPassword"];
+      assert.deepEqual(created.map((urn) => now.resources.find((r) => r.urn === urn)!.type).sort(), [MAIL_STACK_TYPE, ...Array.from({ length: hosts }, () => perHost).flat()].sort());
       // Everything but the stack itself moved under the component.
       assert.equal(moved.size, fixture.resources.length - 1);
       for (const [from, to] of moved) assert.equal(from.split("::").pop(), to.split("::").pop(), `${from} renamed to ${to}`);

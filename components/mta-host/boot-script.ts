@@ -2,6 +2,7 @@ import type { MailHostConfig } from "./config";
 import { renderDovecot, shellWord } from "./dovecot";
 import { dkimKeyPath, HOST_TOOL_USER, PATHS } from "./layout";
 import { opendkimSigners } from "./opendkim";
+import { unsubscribeKeySecretName } from "./unsubscribe";
 
 /**
  * The boot script (run by the sync script after each new configuration: it
@@ -29,6 +30,7 @@ install -m 0644 -o root -g root "$RENEWED_LINEAGE/fullchain.pem" ${PATHS.tlsCert
 install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem" ${PATHS.tlsKey}
 postfix reload
 doveadm reload
+systemctl restart postforge-unsubscribe
 `;
 }
 
@@ -58,7 +60,7 @@ export function renderBootScript(config: MailHostConfig): string {
   const dovecot = renderDovecot(config);
   const signers = opendkimSigners(config);
   const checks = signers.map((a) => `opendkim -n -x ${a === "rsa" ? PATHS.opendkimConf : PATHS.opendkimEd25519Conf}`);
-  const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix"].join(" ");
+  const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix", "postforge-unsubscribe"].join(" ");
   const keyDirs = config.domains.map((d) => `install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}/${d.domain}`);
   const keyPaths = config.domains.flatMap((d) => d.selectors.map((s) => dkimKeyPath(d.domain, s.selector)));
   const keys = config.domains.flatMap((d) =>
@@ -165,6 +167,9 @@ if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
   chmod 0600 ${PATHS.tlsKey}
   chmod 0644 ${PATHS.tlsCert}
 fi
+
+# 4b. The one-click unsubscribe key (RFC 8058): root's alone; the server reads it before it drops to ${HOST_TOOL_USER}.
+install_secret ${shellWord(unsubscribeKeySecretName(config.hostname))} ${PATHS.unsubscribeKey} root:root 0600
 
 # 5. The suppression list: a new host's from its DynamoDB copy (a replaced host refuses what the old one did), then
 #    the submission table, rendered from it before Postfix reads it. A list that cannot be read must not keep the

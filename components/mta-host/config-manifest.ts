@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { renderSuppressionCron, renderSuppressTool } from "./suppression";
 import { renderMailopsCron, renderMailopsTool } from "./mailops-tool";
+import { renderUnsubscribeServer, renderUnsubscribeUnit } from "./unsubscribe";
 import { renderWarmupCron, renderWarmupSchedule, renderWarmupTool } from "./warmup-gate";
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
 import type { MailHostConfig } from "./config";
@@ -52,6 +53,8 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     { path: PATHS.warmupCron, content: renderWarmupCron(), owner: "root:root", permissions: "0644" },
     { path: PATHS.mailopsTool, content: renderMailopsTool(), owner: "root:root", permissions: "0755" },
     { path: PATHS.mailopsCron, content: renderMailopsCron(), owner: "root:root", permissions: "0644" },
+    { path: PATHS.unsubscribeServer, content: renderUnsubscribeServer(), owner: "root:root", permissions: "0755" },
+    { path: PATHS.unsubscribeUnit, content: renderUnsubscribeUnit(config), owner: "root:root", permissions: "0644" },
   ];
 }
 

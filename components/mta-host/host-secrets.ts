@@ -80,6 +80,8 @@ export interface MailHostPolicyInputs {
   accountId?: string;
   /** The suppression list's DynamoDB table (suppression.ts): the host writes its entries through and restores from it. */
   suppressionTableArn?: string;
+  /** The one-click unsubscribe key's secret (unsubscribe.ts). */
+  unsubscribeKeySecretArn?: string;
 }
 
 /**
@@ -91,7 +93,11 @@ export interface MailHostPolicyInputs {
  * Cloudflare read access to the API-token secret.
  */
 export function mailHostRolePolicy(config: MailHostConfig, inputs: MailHostPolicyInputs): IamPolicyDocument {
-  const policy = dkimSecretsReadPolicy([...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn, inputs.senderPasswordsSecretArn, inputs.configSecretArn], inputs.kmsKeyArn, config.awsRegion);
+  const policy = dkimSecretsReadPolicy(
+    [...inputs.dkimSecretArns, inputs.mailboxPasswordsSecretArn, inputs.senderPasswordsSecretArn, inputs.configSecretArn, ...(inputs.unsubscribeKeySecretArn ? [inputs.unsubscribeKeySecretArn] : [])],
+    inputs.kmsKeyArn,
+    config.awsRegion,
+  );
   if (inputs.suppressionTableArn) {
     policy.Statement.push({
       Sid: "SuppressionListCopy",

@@ -92,6 +92,11 @@ export const PATHS = {
   warmupDir: "/var/lib/postforge-warmup",
   warmupState: "/var/lib/postforge-warmup/state.json",
 
+  /** RFC 8058 one-click unsubscribe (unsubscribe.ts): the server, its unit, and the URLs' key (from Secrets Manager at boot, root-only). */
+  unsubscribeServer: "/usr/local/sbin/postforge-unsubscribe",
+  unsubscribeUnit: "/etc/systemd/system/postforge-unsubscribe.service",
+  unsubscribeKey: "/etc/postforge/unsubscribe.key",
+
   /** Bounces and complaints read on arrival (components/sending/host-mailops.ts): the tool, its cron line, the intake's spool (HOST_TOOL_USER writes it) and apply's state (root). */
   mailopsTool: "/usr/local/sbin/postforge-mailops",
   mailopsCron: "/etc/cron.d/postforge-mailops",

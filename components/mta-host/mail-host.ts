@@ -19,6 +19,7 @@ import { configManifestSecretName, encodeConfigManifest, renderConfigManifest, S
 import { mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
 import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
 import { suppressionTableName } from "./suppression";
+import { unsubscribeKeySecretName } from "./unsubscribe";
 
 /** The arguments of a MailHost: its configuration, its DKIM secrets, and where and how it runs on EC2. */
 export interface MailHostArgs {
@@ -128,6 +129,12 @@ export class MailHost extends pulumi.ComponentResource {
   readonly senderPasswords: pulumi.Output<Record<string, string>>;
   /** The config manifest the host applies itself (./config-manifest.ts); public, no secret in it. */
   readonly configManifest: string;
+  /**
+   * The key of the host's one-click unsubscribe URLs (RFC 8058; see
+   * components/sending/one-click.ts for making them). A Pulumi secret: the
+   * applications that send through the host need it, nobody else.
+   */
+  readonly unsubscribeKey: pulumi.Output<string>;
 
   constructor(name: string, args: MailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super() so bad arguments register nothing at all.
@@ -208,6 +215,17 @@ export class MailHost extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // RFC 8058 one-click unsubscribe (unsubscribe.ts): the key the URLs' MACs are made with, shared by the
+    // host (from Secrets Manager) and the applications (the secret output unsubscribeKey).
+    const unsubscribeKey = new RandomPassword(`${name}-unsubscribe-key`, { length: 43, special: false }, { parent: this });
+    const unsubscribeSecret = new Secret(
+      `${name}-unsubscribe-key`,
+      { name: unsubscribeKeySecretName(config.hostname), description: `One-click unsubscribe key of Postforge mail host ${config.hostname}`, kmsKeyId: args.kmsKeyArn, tags },
+      { parent: this },
+    );
+    const unsubscribeVersion = new SecretVersion(`${name}-unsubscribe-key-version`, { secretId: unsubscribeSecret.id, secretString: pulumi.secret(unsubscribeKey.result) }, { parent: this });
+    this.unsubscribeKey = pulumi.secret(unsubscribeKey.result);
+
     // The suppression list's durable copy (suppression.ts): it outlives the instance, so a replacement
     // refuses what its predecessor refused. It cannot be recreated, so it is protected, kept in the
     // account if the program stops declaring it, and recoverable to any second of the last 35 days.
@@ -235,10 +253,20 @@ export class MailHost extends pulumi.ComponentResource {
       {
         role: role.name,
         policy: pulumi
-          .all([pulumi.all(args.dkimSecretArns), mailboxFile.secret.arn, senderFile.secret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId, suppressionTable.arn])
-          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId, suppressionTableArn]) =>
+          .all([pulumi.all(args.dkimSecretArns), mailboxFile.secret.arn, senderFile.secret.arn, configSecret.arn, args.kmsKeyArn, pulumi.all(args.route53HostedZoneIds ?? []), accountId, pulumi.all([suppressionTable.arn, unsubscribeSecret.arn])])
+          .apply(([dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId, [suppressionTableArn, unsubscribeKeySecretArn]]) =>
             JSON.stringify(
-              mailHostRolePolicy(config, { dkimSecretArns, mailboxPasswordsSecretArn, senderPasswordsSecretArn, configSecretArn, kmsKeyArn, route53HostedZoneIds, accountId, suppressionTableArn }),
+              mailHostRolePolicy(config, {
+                dkimSecretArns,
+                mailboxPasswordsSecretArn,
+                senderPasswordsSecretArn,
+                configSecretArn,
+                kmsKeyArn,
+                route53HostedZoneIds,
+                accountId,
+                suppressionTableArn,
+                unsubscribeKeySecretArn,
+              }),
             ),
           ),
       },
@@ -292,7 +320,7 @@ export class MailHost extends pulumi.ComponentResource {
         tags: { ...tags, Name: config.hostname },
       },
       // The first apply fails if the role, the config manifest or the passwd-file is not in place yet.
-      { parent: this, dependsOn: [mailboxFile.version, senderFile.version, configVersion, rolePolicy] },
+      { parent: this, dependsOn: [mailboxFile.version, senderFile.version, configVersion, rolePolicy, unsubscribeVersion] },
     );
 
     // The address is the host's sending reputation (receivers' history, DNSBL
@@ -455,6 +483,8 @@ export function mailHostFirewall(config: MailHostConfig, sshCidrs: string[] = []
       ...tcp(465, config.submissionClients, "Submission (implicit TLS) from submission clients"),
       // Role mailboxes (DMARC, TLS-RPT, abuse reports) are read from admin networks only.
       ...tcp(993, config.adminClients, "IMAPS from admin networks"),
+      // RFC 8058 one-click unsubscribe: mailbox providers POST from anywhere (unsubscribe.ts).
+      ...tcp(443, anywhere, "HTTPS: one-click unsubscribe (RFC 8058)"),
       ...tcp(22, sshCidrs, "SSH from the given networks"),
     ],
     egress: [

@@ -55,7 +55,7 @@ import { makeTestRoot, relocate, run, unrelocate, type TestRoot } from "./mta-to
 const DAEMON_BASE = "/var/lib/postforge-mta-test";
 
 /** The units the boot script restarts, as their ExecStart runs them (foreground flags added: the test is their supervisor). */
-export type Unit = "opendkim" | "opendkim-ed25519" | "dovecot" | "postfix";
+export type Unit = "opendkim" | "opendkim-ed25519" | "dovecot" | "postfix" | "postforge-unsubscribe";
 
 export interface MailHostDaemons {
   root: TestRoot;
@@ -211,6 +211,12 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
       // Debian's dovecot.service: ExecStart=/usr/sbin/dovecot -F, which reads /etc/dovecot/dovecot.conf.
       case "dovecot":
         return ["/usr/sbin/dovecot", ["-F", "-c", root.at(PATHS.dovecotConf)]];
+      // Ours: the ExecStart line of the rendered unit, relocated (the server drops to its user itself).
+      case "postforge-unsubscribe": {
+        const unitFile = relocate(manifestFiles.find((f) => f.path === PATHS.unsubscribeUnit)!.content, root.root);
+        const [command, ...args] = /^ExecStart=(.+)$/m.exec(unitFile)![1].split(/\s+/);
+        return [command, args];
+      }
       case "postfix":
         throw new Error("postfix is started with `postfix start`, not spawned");
     }
@@ -220,6 +226,7 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     if (unit === "opendkim") return waitForSocket(root.at(OPENDKIM_MILTERS.rsa.socket), timeoutMs);
     if (unit === "opendkim-ed25519") return waitForSocket(root.at(OPENDKIM_MILTERS.ed25519.socket), timeoutMs);
     if (unit === "dovecot") return waitForSocket(root.at(`${PATHS.postfixQueue}/private/auth`), timeoutMs);
+    if (unit === "postforge-unsubscribe") return waitForPort(LAB.MAIL_HOST, 443, timeoutMs);
     for (const port of [25, 587, 465]) await waitForPort(LAB.MAIL_HOST, port, timeoutMs);
   };
 
@@ -279,7 +286,7 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     const restart = calls.find((c) => c.startsWith("restart "));
     if (!restart) throw new Error(`the boot script restarted no unit; systemctl calls:\n${calls.join("\n")}`);
     const units = restart.split(" ").slice(1) as Unit[];
-    const expected = [...renderOpenDkim(config).signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix"];
+    const expected = [...renderOpenDkim(config).signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix", "postforge-unsubscribe"];
     if (units.join(" ") !== expected.join(" ")) throw new Error(`boot script restarted ${units.join(" ")}, expected ${expected.join(" ")}`);
     for (const unit of units) await start(unit);
   } catch (error) {

@@ -11,6 +11,7 @@ import type { DnsRecord } from "../../components/dns/model";
 import { renderZoneFile } from "../../components/dns/zonefile";
 import { parseMailHostConfig, roleMailboxes } from "../../components/mta-host";
 import { renderPasswdFile } from "../../components/mta-host/host-secrets";
+import { unsubscribeKeySecretName } from "../../components/mta-host/unsubscribe";
 import { resolver, startKnot, type KnotServer } from "./dns-tools";
 import { LAB } from "./lab";
 import { startMailHost, type MailHostDaemons, type MailHostOptions } from "./mta-daemons";
@@ -51,6 +52,9 @@ export interface Credential {
 
 const password = () => randomBytes(24).toString("base64url").replace(/[-_]/g, "x").slice(0, 32);
 
+/** The one-click unsubscribe key (MailHost generates 43 alphanumeric characters). */
+export const UNSUBSCRIBE_KEY = password() + password().slice(0, 11);
+
 /** Every role mailbox with a fresh password (MailHost generates them with random.RandomPassword). */
 export const MAILBOXES: Credential[] = roleMailboxes(config).map((m) => ({ login: m.address, password: password() }));
 /** Every submission login of the stack (`mailHost.senders`) with a fresh password. */
@@ -80,14 +84,15 @@ export async function createKeys(): Promise<FixtureKey[]> {
 
 /**
  * What Secrets Manager holds for the host, by secret name: each DKIM private
- * key, and the two passwd-files as MailHost renders them (renderPasswdFile,
- * from the passwords above and fresh salts).
+ * key, the two passwd-files as MailHost renders them (renderPasswdFile,
+ * from the passwords above and fresh salts), and the one-click unsubscribe key.
  */
 export function hostSecrets(keys: FixtureKey[]): Record<string, string> {
   const salted = (list: Credential[]) => list.map((c) => ({ address: c.login, password: c.password, saltBase64: randomBytes(16).toString("base64") }));
   const secrets: Record<string, string> = {
     [config.mailboxPasswordsSecretName]: renderPasswdFile(salted(MAILBOXES)),
     [config.senderPasswordsSecretName]: renderPasswdFile(salted(SENDERS), "submission logins"),
+    [unsubscribeKeySecretName(config.hostname)]: UNSUBSCRIBE_KEY,
   };
   for (const d of config.domains) {
     for (const s of d.selectors) {

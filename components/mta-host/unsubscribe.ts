@@ -1,0 +1,213 @@
+import type { MailHostConfig } from "./config";
+import { HOST_TOOL_USER, PATHS } from "./layout";
+
+/**
+ * RFC 8058 one-click unsubscribe, the host's half: an HTTPS endpoint on the
+ * host's own name and certificate that takes the POST a mailbox provider
+ * sends when its user clicks "unsubscribe", checks the URL's MAC (the
+ * application's half, and the token format, are in
+ * components/sending/one-click.ts) and records the unsubscribe in the
+ * intake spool, from which cron's `postforge-mailops apply` puts the
+ * recipient on the suppression list, as it does for bounces and complaints:
+ * within a minute, well inside Gmail's and Yahoo's two days.
+ *
+ * Python 3's own http.server and ssl (Debian 12 ships both with python3):
+ * it starts as root to bind 443 and read the key and certificate, then runs
+ * as HOST_TOOL_USER, which can only write the spool. GET answers with a page
+ * and a button, never unsubscribing (link scanners fetch every URL); POST
+ * needs the body `List-Unsubscribe=One-Click` (RFC 8058 §3.2). A token that
+ * does not check out is a 404, so the endpoint tells nobody which addresses
+ * it knows. The log names no recipient.
+ */
+
+/** Where MailHost stores the key the URLs' MACs are made with (a random 43-character string). */
+export function unsubscribeKeySecretName(hostname: string): string {
+  return `postforge/mail-host/${hostname}/unsubscribe-key`;
+}
+
+/** The systemd unit, restarted by the boot script and by certbot's deploy hook (a new certificate). */
+export function renderUnsubscribeUnit(config: MailHostConfig): string {
+  return `# Rendered by Postforge: RFC 8058 one-click unsubscribe for ${config.hostname}.
+[Unit]
+Description=Postforge one-click unsubscribe (RFC 8058) on https://${config.hostname}/unsubscribe/
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+ExecStart=${PATHS.unsubscribeServer}
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** The server, as the host runs it. */
+export function renderUnsubscribeServer(): string {
+  return `#!/usr/bin/python3
+"""postforge-unsubscribe: RFC 8058 one-click unsubscribe on the mail host (rendered by Postforge).
+
+POST https://<host>/unsubscribe/<token> with the body List-Unsubscribe=One-Click records an
+unsubscribe in the intake spool; postforge-mailops apply (cron) puts the recipient on the
+suppression list. GET shows a page with a button. Tokens: components/sending/one-click.ts.
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import html
+import http.server
+import json
+import os
+import pwd
+import re
+import socket
+import ssl
+import sys
+import time
+import urllib.parse
+
+KEY = "${PATHS.unsubscribeKey}"
+CERT = "${PATHS.tlsCert}"
+CERT_KEY = "${PATHS.tlsKey}"
+SPOOL = "${PATHS.intakeSpool}"
+USER = "${HOST_TOOL_USER}"
+PORT = 443
+MAC_LENGTH = 22
+ADDRESS = re.compile(r"^[^@\\s]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
+
+
+def today():
+    return os.environ.get("POSTFORGE_TODAY") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def recipient_of(key, token):
+    """The recipient a token names when its MAC checks out under the key, else None (as recipientOfToken)."""
+    parts = token.split(".")
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        return None
+    try:
+        address = b64url_decode(parts[0]).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    expected = base64.urlsafe_b64encode(hmac.new(key, address.encode("utf-8"), hashlib.sha256).digest()).decode().rstrip("=")[:MAC_LENGTH]
+    if not hmac.compare_digest(expected, parts[1]) or not ADDRESS.match(address):
+        return None
+    return address
+
+
+def record(recipient):
+    # One event file, written whole then renamed, as postforge-mailops intake writes them.
+    name = "%d-%d-unsubscribe-%s" % (time.time() * 1000, os.getpid(), base64.b16encode(os.urandom(4)).decode().lower())
+    tmp = os.path.join(SPOOL, "." + name)
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"source": "one-click unsubscribe", "events": [{"kind": "unsubscribe", "recipient": recipient, "date": today(), "detail": "one-click unsubscribe (RFC 8058)"}]}, f)
+        f.write("\\n")
+    os.chmod(tmp, 0o640)
+    os.rename(tmp, os.path.join(SPOOL, name + ".json"))
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Unsubscribe</title></head><body>
+<p>%s</p>
+%s
+</body></html>
+"""
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "postforge-unsubscribe"
+    sys_version = ""
+    timeout = 15
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # The TLS handshake here, in the connection's own thread: a slow client holds up no one else.
+        self.request.settimeout(self.timeout)
+        self.request.do_handshake()
+
+    def token(self):
+        m = re.match(r"^/unsubscribe/([A-Za-z0-9_.-]{1,600})$", self.path.split("?", 1)[0])
+        return m.group(1) if m else None
+
+    def answer(self, status, text, form=""):
+        body = (PAGE % (html.escape(text), form)).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        token = self.token()
+        if token is None or recipient_of(self.server.key, token) is None:
+            return self.answer(404, "This unsubscribe link is not valid.")
+        # Never unsubscribe on GET: scanners and previews fetch links.
+        form = '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>'
+        self.answer(200, "Unsubscribe from this sender's mail?", form)
+
+    def do_POST(self):
+        token = self.token()
+        length = int(self.headers.get("Content-Length") or "0")
+        if length < 0 or length > 4096:
+            return self.answer(413, "The request is too large.")
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        fields = urllib.parse.parse_qs(body, keep_blank_values=True)
+        recipient = recipient_of(self.server.key, token) if token else None
+        if recipient is None:
+            return self.answer(404, "This unsubscribe link is not valid.")
+        if fields.get("List-Unsubscribe") != ["One-Click"]:
+            return self.answer(400, "A one-click unsubscribe sends List-Unsubscribe=One-Click (RFC 8058).")
+        record(recipient)
+        self.answer(200, "You are unsubscribed.")
+
+    def log_message(self, format, *args):
+        # The path names the recipient: it is left out of the log.
+        line = (format % args).replace(self.path, re.sub(r"/unsubscribe/.*", "/unsubscribe/<token>", self.path))
+        print("postforge-unsubscribe: %s %s" % (self.client_address[0], line), file=sys.stderr)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        # One socket for IPv4 and IPv6.
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def main():
+    with open(KEY, "rb") as f:
+        key = f.read().strip()
+    if len(key) < 32:
+        print("postforge-unsubscribe: %s holds no key of 32 characters or more" % KEY, file=sys.stderr)
+        return 1
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(CERT, CERT_KEY)
+    server = Server(("::", PORT), Handler)
+    server.key = key
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    # Bound and keyed: from here on, the unprivileged user, which may write the spool and nothing else of ours.
+    user = pwd.getpwnam(USER)
+    os.setgroups([])
+    os.setgid(user.pw_gid)
+    os.setuid(user.pw_uid)
+    print("postforge-unsubscribe: serving on port %d as %s" % (PORT, USER), file=sys.stderr)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+`;
+}
