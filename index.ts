@@ -23,6 +23,12 @@ export const mailboxPasswords = postforge.mailboxPasswords;
 /** Submission logins' passwords (587/465), by login. A secret: `pulumi stack output --show-secrets senderPasswords`. */
 export const senderPasswords = postforge.senderPasswords;
 
+/**
+ * The key of each mail host's RFC 8058 one-click unsubscribe URLs, by host name: the applications make
+ * their List-Unsubscribe URLs with it (oneClickUnsubscribeUrl). A secret: `pulumi stack output --show-secrets unsubscribeKeys`.
+ */
+export const unsubscribeKeys = postforge.unsubscribeKeys;
+
 /** Declared worst-case DNS-lookup costs of SPF includes, so `postforge diff` counts them as the builder did. */
 export const spfIncludeCosts = postforge.spfIncludeCosts;
 

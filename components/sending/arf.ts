@@ -18,6 +18,7 @@ export const FEEDBACK_LOOP_DOMAINS: readonly string[] = ["yahoo.com", "aol.com",
 /** Feedback types that are complaints about our mail (RFC 5965 §7.3): not-spam, auth-failure and others are not. */
 export const COMPLAINT_FEEDBACK_TYPES: readonly string[] = ["abuse", "fraud"];
 
+/** A complaint report (RFC 5965, or Microsoft's JMRP) as read: its kind, who sent it, and the recipients complained of. */
 export interface ComplaintReport {
   /** abuse, fraud, virus, other, not-spam (RFC 5965 §7.3), auth-failure (RFC 6591), opt-out (RFC 6650), lower-case. */
   feedbackType: string;

@@ -28,6 +28,7 @@ export type BounceReason =
   | "network"
   | "other";
 
+/** One result judged: hard (the recipient cannot receive) or soft, and why. */
 export interface BounceVerdict {
   kind: "hard" | "soft";
   reason: BounceReason;

@@ -33,12 +33,12 @@ export interface DeliveryResult {
 
 const DELIVERY = /^(.*?)\s+\S+\s+postfix(?:-[\w-]+)?\/(smtp|lmtp|local|virtual|pipe|error|retry|discard)\[\d+\]:\s+([0-9A-Za-z]+):\s+to=<([^>]*)>,(.*)$/;
 
-/** One log line's delivery result, or undefined for any other line. */
 const FIELDS = { dsn: /(?:^|,)\s*dsn=([^,\s]+)/, relay: /(?:^|,)\s*relay=([^,\s]+)/ };
 
 /** Postfix writes lines of at most a few kilobytes (line_length_limit 2048 for replies): a longer one is cut here. */
 export const MAX_LOG_LINE = 8192;
 
+/** One log line's delivery result, or undefined for any other line. */
 export function parseDeliveryLine(raw: string): DeliveryResult | undefined {
   const line = raw.length > MAX_LOG_LINE ? raw.slice(0, MAX_LOG_LINE) : raw;
   // Most lines are not deliveries (qmgr, smtpd, cleanup): a substring test before the pattern.

@@ -23,6 +23,7 @@ export interface DsnRecipient {
   remoteMta?: string;
 }
 
+/** A bounce message as read: who reported it, and each recipient's result. */
 export interface ParsedBounce {
   /** "rfc3464": a message/delivery-status part; "text": read from the notification's text. */
   form: "rfc3464" | "text";
@@ -33,10 +34,10 @@ export interface ParsedBounce {
   originalMessageId?: string;
 }
 
-/** Parse a bounce; undefined when the message names no recipient that failed or was delayed. */
 /** A bounce larger than this is read only up to it: what a report says comes first, the returned message after. */
 export const MAX_BOUNCE_BYTES = 1 << 20;
 
+/** A bounce message read as an RFC 3464 DSN, else by its text (Exim, Exchange); undefined when it names no recipient that failed or was delayed. */
 export function parseBounce(raw: string): ParsedBounce | undefined {
   const message = parseMime(raw.length > MAX_BOUNCE_BYTES ? raw.slice(0, MAX_BOUNCE_BYTES) : raw);
   const parts = allParts(message);

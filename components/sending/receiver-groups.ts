@@ -17,6 +17,7 @@
  */
 
 export const RECEIVER_GROUPS = ["gmail", "microsoft", "yahoo", "other"] as const;
+/** One of RECEIVER_GROUPS: gmail, microsoft, yahoo or other. */
 export type ReceiverGroup = (typeof RECEIVER_GROUPS)[number];
 
 /** What each group is, for the plan and the README. */

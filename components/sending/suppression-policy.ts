@@ -22,12 +22,14 @@ export const SOFT_BOUNCE_WINDOW_DAYS = 14;
 /** Soft reasons that are about the recipient, and so may add up to a suppression (a reason not read never does). */
 const RECIPIENT_SOFT_REASONS: readonly BounceReason[] = ["mailbox-full", "mailbox-disabled", "unknown-user", "no-such-domain"];
 
+/** What the host saw about one recipient: a bounce, a complaint or an unsubscribe, on a day. */
 export type SendingEvent =
   /** `final`: the message was given up on (bounced, expired, a DSN's failed); a deferral, retried, is not. */
   | { kind: "bounce"; recipient: string; date: string; verdict: BounceVerdict; detail: string; final: boolean }
   | { kind: "complaint"; recipient: string; date: string; authenticated: boolean; detail: string }
   | { kind: "unsubscribe"; recipient: string; date: string; detail: string };
 
+/** One recipient to put on the list, with the reason, the day and the detail. */
 export interface SuppressionDecision {
   recipient: string;
   /** The host tool's reasons (mta-host/suppression.ts), all but `manual`, which only an operator gives. */
@@ -37,6 +39,7 @@ export interface SuppressionDecision {
   detail: string;
 }
 
+/** What decideSuppressions decided over a batch of events. */
 export interface SuppressionOutcome {
   suppress: SuppressionDecision[];
   /** Complaints that did not authenticate on arrival: counted, never acted on. */

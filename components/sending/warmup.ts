@@ -53,6 +53,8 @@ export const warmupSchema = z.strictObject({
   /** Recipient domains to count in a group besides its own (a Google Workspace customer's domain as gmail, say). */
   extraDomains: groupRecord(z.array(hostname)).default({}),
 });
+/** The `warmup` setting as a stack config writes it (defaults not yet applied). */
 export type WarmupInput = z.input<typeof warmupSchema>;
+/** The `warmup` setting once read: every default applied. */
 export type WarmupConfig = z.output<typeof warmupSchema>;
 

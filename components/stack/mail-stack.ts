@@ -48,6 +48,8 @@ export class MailStack extends pulumi.ComponentResource {
   readonly mailboxPasswords: pulumi.Output<Record<string, string>> | Record<string, never>;
   /** Submission logins' passwords by login; a secret. Empty without a mail host. */
   readonly senderPasswords: pulumi.Output<Record<string, string>> | Record<string, never>;
+  /** The key of the mail host's one-click unsubscribe URLs, by host name (components/sending/one-click.ts); a secret. Empty without a mail host. */
+  readonly unsubscribeKeys: pulumi.Output<Record<string, string>> | Record<string, never>;
   /** Declared worst-case DNS-lookup costs of SPF includes, so `postforge diff` counts them as the builder did. */
   readonly spfIncludeCosts: Record<string, number>;
   /** MTA-STS policy files to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt, by domain. */
@@ -150,6 +152,7 @@ export class MailStack extends pulumi.ComponentResource {
     this.mailHosts = mailHost ? pulumi.output({ [mailHost.hostname]: { publicIp: mailHost.publicIp, ptr: mailHost.ptr } }) : {};
     this.mailboxPasswords = mailHost ? mailHost.mailboxPasswords : {};
     this.senderPasswords = mailHost ? mailHost.senderPasswords : {};
+    this.unsubscribeKeys = mailHost ? pulumi.secret(pulumi.output({ [mailHost.hostname]: mailHost.unsubscribeKey })) : {};
     this.spfIncludeCosts = Object.fromEntries(
       config.domains.flatMap((d) => d.spf.includes.filter((inc) => inc.lookups !== undefined).map((inc) => [inc.domain, inc.lookups!])),
     );

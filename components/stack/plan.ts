@@ -85,7 +85,7 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
 /**
  * About how many resources the stack registers: its DNS records, a MailDomain
  * per zone, a DkimKeyring per zone with keys and three resources per key (the
- * key, its secret and version), the mail host's (about 20 of its own, and a
+ * key, its secret and version), the mail host's (about 24 of its own, and a
  * password and a salt per role mailbox and per submission login) and the
  * stack's own few.
  */
@@ -93,6 +93,6 @@ function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number
   const dns = dnsRecordsPerZone.reduce((n, c) => n + c, 0);
   const keys = desired.domains.reduce((n, d) => n + d.dkimKeys.length, 0);
   const keyrings = desired.domains.filter((d) => d.dkimKeys.length > 0).length;
-  const host = mailHost ? 20 + 2 * (roleMailboxes(mailHost.config).length + mailHost.config.senders.length) : 0;
+  const host = mailHost ? 24 + 2 * (roleMailboxes(mailHost.config).length + mailHost.config.senders.length) : 0;
   return dns + desired.domains.length + keyrings + 3 * keys + host + 4;
 }

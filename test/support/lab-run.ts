@@ -28,7 +28,7 @@ function must(command: string, args: string[]): void {
 const [first, ...rest] = process.argv.slice(2);
 if (first === "--inside") {
   must("ip", ["link", "set", "lo", "up"]);
-  for (const address of LAB_ADDRESSES) must("ip", ["addr", "add", `${address}/32`, "dev", "lo"]);
+  for (const address of LAB_ADDRESSES) must("ip", address.includes(":") ? ["-6", "addr", "add", `${address}/128`, "dev", "lo"] : ["addr", "add", `${address}/32`, "dev", "lo"]);
   const dir = mkdtempSync(join(tmpdir(), "postforge-lab-"));
   writeFileSync(join(dir, "resolv.conf"), `# The mail lab's resolver (test/support/lab.ts)\nnameserver ${LAB.DNS_SERVER}\noptions timeout:1 attempts:1\n`);
   must("mount", ["--bind", join(dir, "resolv.conf"), "/etc/resolv.conf"]);

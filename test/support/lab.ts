@@ -13,10 +13,22 @@
  * - a stranger connects from STRANGER, in none of the host's networks, and a
  *   TLS scanner from SCANNER;
  * - knotd answers on DNS_SERVER:53 (the resolver in the lab's resolv.conf), and
- *   as the root on ROOT_SERVER:53, for resolvers that recurse themselves;
+ *   as the root on every ROOT_SERVERS address, port 53, for resolvers that recurse themselves;
  * - receiving MTAs that play mailbox providers listen on RECEIVERS[n]:25.
  */
+import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
+
+/** The root servers' addresses in dns-root-data's root.hints (a dependency of libunbound, so of OpenDKIM). */
+function rootServerAddresses(): string[] {
+  let hints = "";
+  try {
+    hints = readFileSync("/usr/share/dns/root.hints", "utf8");
+  } catch {
+    // No dns-root-data: the lab then has no root, and tests that need one say so.
+  }
+  return [...hints.matchAll(/^\S+\s+\d+\s+(?:A|AAAA)\s+(\S+)$/gm)].map((m) => m[1]);
+}
 
 export const LAB = {
   MAIL_HOST: "198.18.0.1",
@@ -26,16 +38,17 @@ export const LAB = {
   SCANNER: "198.18.0.4",
   DNS_SERVER: "198.18.0.53",
   /**
-   * a.root-servers.net's address: a resolver that recurses from the root itself (OpenDKIM's
-   * libunbound does, not reading resolv.conf) finds the lab's root there, which delegates every
-   * lab top-level domain to DNS_SERVER. The other root servers' addresses are unreachable in the lab.
+   * Every root server's address (IPv4 and IPv6, from dns-root-data's root.hints, the list
+   * libunbound is built with): a resolver that recurses from the root itself (OpenDKIM's
+   * libunbound does, not reading resolv.conf) finds the lab's root at whichever it asks first,
+   * and that root delegates every lab top-level domain to DNS_SERVER.
    */
-  ROOT_SERVER: "198.41.0.4",
+  ROOT_SERVERS: rootServerAddresses(),
   RECEIVERS: ["198.18.0.25", "198.18.0.26", "198.18.0.27", "198.18.0.28"],
 } as const;
 
 /** Every address lab-run.ts puts on the lab's loopback interface. */
-export const LAB_ADDRESSES: readonly string[] = [LAB.MAIL_HOST, LAB.APPLICATION, LAB.STRANGER, LAB.SCANNER, LAB.DNS_SERVER, LAB.ROOT_SERVER, ...LAB.RECEIVERS];
+export const LAB_ADDRESSES: readonly string[] = [LAB.MAIL_HOST, LAB.APPLICATION, LAB.STRANGER, LAB.SCANNER, LAB.DNS_SERVER, ...LAB.ROOT_SERVERS, ...LAB.RECEIVERS];
 
 /** Set by lab-run.ts inside the lab. */
 export const LAB_ENV = "POSTFORGE_LAB";
