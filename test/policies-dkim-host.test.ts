@@ -460,6 +460,31 @@ describe("policy pack: DKIM, reverse DNS, receiving, host hardening, bulk sender
     });
   });
 
+  describe("Sending reputation: the suppression list is kept", () => {
+    it("host-suppression-list-kept: a table left unprotected, without deletion protection or point-in-time recovery, is named with what it lacks", async () => {
+      const resources = changed(selfhosted, {
+        "mail.example.com-suppression": (r) => {
+          r.protect = false;
+          r.inputs.deletionProtectionEnabled = false;
+          r.inputs.pointInTimeRecovery = { enabled: false };
+        },
+      });
+      const violations = await runPolicies(resources);
+      assertOnly(violations, "host-suppression-list-kept", [
+        /^mail host mail\.example\.com: suppression-list table mail\.example\.com-suppression lacks protect: true \(Pulumi; MailHost sets it\), deletionProtectionEnabled: true \(AWS refuses a delete\), pointInTimeRecovery: \{ enabled: true \} \(restore to any second of 35 days\); the list cannot be recreated .*; set protect: true and deletionProtectionEnabled: true and pointInTimeRecovery: \{ enabled: true \} on it$/,
+      ]);
+      assert.equal(violations[0].urn, byName(resources, "mail.example.com-suppression").urn);
+      // One setting missing is named alone.
+      const one = changed(selfhosted, { "mail.example.com-suppression": (r) => (r.protect = false) });
+      assertOnly(await runPolicies(one), "host-suppression-list-kept", [/ lacks protect: true \(Pulumi; MailHost sets it\); /]);
+    });
+
+    it("host-suppression-list-kept: a mail host without the table (a hand-made one, or one removed) keeps its list on a disk that goes with the instance", async () => {
+      const resources = selfhosted.filter((r) => r.name !== "mail.example.com-suppression");
+      assertOnly(await runPolicies(resources), "host-suppression-list-kept", [/^mail host mail\.example\.com has no suppression-list table: its list lives only on the instance's disk/]);
+    });
+  });
+
   describe("Bulk senders", () => {
     it("bulk-spf-and-dkim: a sending domain without a live DKIM key (advisory)", async () => {
       const resources = without(dev, "example.org-esp2026._domainkey-txt");

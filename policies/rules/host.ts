@@ -167,4 +167,43 @@ export const hostWarmup: Rule<ProductionConfig> = {
   },
 };
 
-export const HOST_RULES = [hostImdsv2, hostRootEncrypted, hostNoWorldSsh, hostPort25Receivers, hostWarmup];
+const SUPPRESSION_TABLE_TYPE = "aws:dynamodb/table:Table";
+
+export const hostSuppressionListKept: Rule = {
+  name: "host-suppression-list-kept",
+  group: "Sending reputation",
+  profile: "baseline",
+  description:
+    "Every mail host's suppression list has its durable copy (a DynamoDB table of the host's): protected from a replace or destroy, with deletion protection and point-in-time recovery, so a replacement host refuses what its predecessor refused.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  source: "Gmail and Yahoo bulk-sender requirements (2024: honour unsubscribes, keep complaints under 0.3%); Amazon SES account-level suppression list; RFC 8058",
+  check(view) {
+    const violations: Violation[] = [];
+    for (const host of view.mailHosts) {
+      const tables = host.children.filter((c) => c.type === SUPPRESSION_TABLE_TYPE);
+      if (tables.length === 0) {
+        violations.push({
+          message: `mail host ${host.hostname} has no suppression-list table: its list lives only on the instance's disk, so a replacement host mails every address that bounced, complained or unsubscribed again; upgrade Postforge (MailHost creates the table) rather than removing it`,
+          urn: host.resource.urn,
+        });
+        continue;
+      }
+      for (const table of tables) {
+        const missing = [
+          ...(table.protect ? [] : ["protect: true (Pulumi; MailHost sets it)"]),
+          ...(table.props.deletionProtectionEnabled === true ? [] : ["deletionProtectionEnabled: true (AWS refuses a delete)"]),
+          ...((table.props.pointInTimeRecovery as { enabled?: unknown } | undefined)?.enabled === true ? [] : ["pointInTimeRecovery: { enabled: true } (restore to any second of 35 days)"]),
+        ];
+        if (missing.length === 0) continue;
+        violations.push({
+          message: `mail host ${host.hostname}: suppression-list table ${table.name} lacks ${missing.join(", ")}; the list cannot be recreated (every hard bounce, complaint and unsubscribe since the host started), and losing it mails those addresses again, which is what gets a sender blocked; set ${missing.map((m) => m.split(" (")[0]).join(" and ")} on it`,
+          urn: table.urn,
+        });
+      }
+    }
+    return violations;
+  },
+};
+
+export const HOST_RULES = [hostImdsv2, hostRootEncrypted, hostNoWorldSsh, hostPort25Receivers, hostWarmup, hostSuppressionListKept];
