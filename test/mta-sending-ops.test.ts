@@ -488,6 +488,25 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
       assert.equal((await host!.dynamodbItems())["outage@provider.example"], undefined);
     });
 
+    it("nothing is lost: every message submitted reached each recipient, waits in the queue for its retry, or came back to its VERP address", async () => {
+      const arrivals = Object.values(receivers).flatMap((r) => r.messages);
+      const queued = await queue();
+      const log = await host!.postfixLog();
+      const unaccounted: string[] = [];
+      for (const [id, recipients] of submitted) {
+        for (const recipient of recipients) {
+          if (arrivals.some((m) => m.data.includes(`<${id}>`) && m.rcptTo.includes(recipient))) continue;
+          if (queued.some((m) => m.recipients.some((r) => r.address === recipient))) continue;
+          // Refused by the receiver: bounced, and the DSN went to the recipient's VERP address on this host.
+          const verp = `noreply+${recipient.replace("@", "=")}@example.com`;
+          if (new RegExp(`to=<${recipient.replace(/[.+]/g, "\\$&")}>.*status=bounced`).test(log) && log.includes(`to=<${verp}>, relay=postforge-bounce`)) continue;
+          unaccounted.push(`${recipient} (${id})`);
+        }
+      }
+      assert.deepEqual(unaccounted, [], `${submitted.size} messages submitted`);
+      assert.ok(submitted.size >= 17, `${submitted.size} messages`);
+    });
+
     it("a replacement host starts from the table: it refuses at once every recipient its predecessor refused", async () => {
       const before = await listed();
       assert.ok(before.length >= 4, JSON.stringify(before));
