@@ -156,7 +156,7 @@ async function logs(): Promise<string> {
 
 /** The host's postforge-warmup, as cron runs it, on a given date. */
 async function warmup(command: "release" | "status", date: string): Promise<string> {
-  const result = await run(host!.root.at(PATHS.warmupTool), [command], 30_000, { ...process.env, POSTFORGE_TODAY: date });
+  const result = await run(host!.root.at(PATHS.warmupTool), [command], 30_000, host!.toolEnv({ POSTFORGE_TODAY: date }));
   assert.ok(result.ok, `postforge-warmup ${command}: ${result.output}`);
   return result.stdout;
 }
@@ -257,6 +257,10 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
     // Day 2 (cap 6): all three leave; the day's count starts with them.
     await warmup("release", "2026-12-02");
     await waitUntil("the held messages leave on day 2", () => [gmailDay1[3], gmailDay1[4], mixed].every(arrived));
+    // Requeued as it was submitted: still with its VERP envelope sender, still signed once by each key.
+    const released = receivers.gmail.messages.find((m) => m.data.includes(`<${gmailDay1[3]}>`))!;
+    assert.equal(released.mailFrom, "noreply+user4=gmail.com@example.com");
+    assert.equal((released.data.split("\r\n\r\n")[0].match(/^DKIM-Signature:/gim) ?? []).length, 2);
     assert.deepEqual((await status("2026-12-02")).admitted, { gmail: 3, other: 1 });
     // Four more to Gmail: three fit (3 + 3 = 6), one waits.
     const gmailDay2: string[] = [];

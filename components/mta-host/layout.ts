@@ -141,3 +141,9 @@ export interface RenderedFile {
 
 /** The unprivileged user the host's own tools run as where Postfix starts them (the warm-up policy; spawn(8) and pipe(8) refuse root and postfix). */
 export const HOST_TOOL_USER = "postforge";
+
+/**
+ * The PATH line of every cron file the host's tools run from: cron's own is /usr/bin:/bin, and the
+ * tools call Postfix's postqueue, postsuper and postfix (in /usr/sbin) and each other (/usr/local/sbin).
+ */
+export const CRON_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MailHostConfig } from "./config";
-import { HOST_TOOL_USER, PATHS } from "./layout";
+import { HOST_TOOL_USER, CRON_PATH, PATHS } from "./layout";
 
 /**
  * The host's postforge-mailops (components/sending/host-mailops.ts), and the
@@ -31,7 +31,7 @@ export function renderMailopsTool(): string {
 
 /** The cron line: every minute, new log lines and intake events decided into the suppression list. */
 export function renderMailopsCron(): string {
-  return `# Rendered by Postforge: bounces, complaints and the delivery log into the suppression list (postforge-mailops).\n* * * * * root ${PATHS.mailopsTool} apply\n`;
+  return `# Rendered by Postforge: bounces, complaints and the delivery log into the suppression list (postforge-mailops).\n${CRON_PATH}\n* * * * * root ${PATHS.mailopsTool} apply\n`;
 }
 
 /** The intake address for complaints: an alias of the feedback-loop mailbox (its copy goes to the pipe). */

@@ -1,4 +1,4 @@
-import { PATHS } from "./layout";
+import { CRON_PATH, PATHS } from "./layout";
 
 /**
  * The host's suppression list: recipients the host will not send to again,
@@ -49,7 +49,7 @@ export function suppressionTableName(hostname: string): string {
 
 /** The cron line: what the DynamoDB copy has not taken yet, and a restore that failed at boot, tried again. */
 export function renderSuppressionCron(): string {
-  return `# Rendered by Postforge: the suppression list's DynamoDB copy kept up (postforge-suppress sync).\n*/5 * * * * root ${PATHS.suppressTool} sync\n`;
+  return `# Rendered by Postforge: the suppression list's DynamoDB copy kept up (postforge-suppress sync).\n${CRON_PATH}\n*/5 * * * * root ${PATHS.suppressTool} sync\n`;
 }
 
 /** The tool, as the host runs it. */

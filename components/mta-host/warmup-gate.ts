@@ -1,5 +1,5 @@
 import type { MailHostConfig } from "./config";
-import { PATHS } from "./layout";
+import { CRON_PATH, PATHS } from "./layout";
 import { RECEIVER_GROUP_DOMAINS, receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
 import { warmupSchedule, type RampStep } from "../sending/warmup-schedule";
 
@@ -26,8 +26,8 @@ import { warmupSchedule, type RampStep } from "../sending/warmup-schedule";
  *   several groups waits for the one that is full) and lets the session go
  *   on. The same tool, from cron every minute as root, starts a new day's
  *   count at midnight UTC and releases held mail, oldest first, as each
- *   group's cap allows (postsuper -H, then postqueue -i so it leaves at
- *   once instead of at the next deferred-queue scan). It releases only what
+ *   group's cap allows (postsuper -r: requeued through pickup, so it
+ *   leaves at once, with a fresh queue lifetime, signed once). It releases only what
  *   it held (it keeps their queue IDs), never a message an operator held.
  *
  * A held message has been signed already (the milters ran at submission).
@@ -74,7 +74,7 @@ export const WARMUP_POLICY_SERVICE = "postforge-warmup";
 
 /** The cron line: every minute, a new day's count and the release of held mail. */
 export function renderWarmupCron(): string {
-  return `# Rendered by Postforge: the warm-up's new day and the release of held mail (postforge-warmup).\n* * * * * root ${PATHS.warmupTool} release >/dev/null\n`;
+  return `# Rendered by Postforge: the warm-up's new day and the release of held mail (postforge-warmup).\n${CRON_PATH}\n* * * * * root ${PATHS.warmupTool} release >/dev/null\n`;
 }
 
 /** The tool, as the host runs it. */
@@ -97,11 +97,14 @@ import subprocess
 import sys
 import syslog
 import tempfile
+import time
 
 SCHEDULE = "${PATHS.warmupSchedule}"
 STATE_DIR = "${PATHS.warmupDir}"
 STATE = "${PATHS.warmupState}"
 POSTFIX_DIR = "${PATHS.postfixDir}"
+# A held message's record outlives its absence from the queue this long: the DATA of a slow submission.
+FORGET_AFTER_SECONDS = 600
 
 
 def today():
@@ -148,14 +151,21 @@ class State:
 
     def __enter__(self):
         os.makedirs(STATE_DIR, exist_ok=True)
-        # Read-only is enough for flock, so the policy user can lock a lock file root (cron) created.
-        self.lock = os.open(os.path.join(STATE_DIR, "lock"), os.O_RDONLY | os.O_CREAT, 0o644)
+        # Read-only is enough for flock, so the policy user can lock a lock file root (cron) created;
+        # never through a symlink (the directory is the unprivileged user's).
+        self.lock = os.open(os.path.join(STATE_DIR, "lock"), os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         fcntl.flock(self.lock, fcntl.LOCK_EX)
         try:
-            with open(STATE, encoding="utf-8") as f:
+            fd = os.open(STATE, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, encoding="utf-8") as f:
                 self.data = json.load(f)
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:
             self.data = {}
+        except ValueError:
+            # Never start over silently: the held messages' IDs would be lost and their mail never released.
+            # The policy then defers submission (the application retries) until an operator looks.
+            os.close(self.lock)
+            raise RuntimeError("%s is not JSON; move it aside (held mail: postqueue -j, postsuper -H) to start a fresh count" % STATE)
         self.data.setdefault("admitted", {})
         self.data.setdefault("held", {})
         return self
@@ -169,11 +179,12 @@ class State:
         fd, tmp = tempfile.mkstemp(dir=STATE_DIR, prefix=".state.")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(self.data, f, sort_keys=True)
-        os.chmod(tmp, 0o644)
-        if os.geteuid() == 0:
-            # Root (cron) writes a file the policy, as the directory's owner, can replace in turn.
-            owner = os.stat(STATE_DIR)
-            os.chown(tmp, owner.st_uid, owner.st_gid)
+            # On the open file, never by name: the directory is the unprivileged user's, who could swap the name.
+            os.fchmod(f.fileno(), 0o644)
+            if os.geteuid() == 0:
+                # Root (cron) writes a file the policy, as the directory's owner, can replace in turn.
+                owner = os.stat(STATE_DIR)
+                os.fchown(f.fileno(), owner.st_uid, owner.st_gid)
         os.replace(tmp, STATE)
 
     def __exit__(self, *_):
@@ -231,7 +242,7 @@ def decide(schedule, request, counted):
             admitted[g] = max(0, admitted.get(g, 0) - n)
         groups[group] = groups.get(group, 0) + 1
         if queue_id:
-            state.data["held"][queue_id] = {"since": state.data["day"], "groups": groups}
+            state.data["held"][queue_id] = {"since": state.data["day"], "at": time.time(), "groups": groups}
         state.save()
         return "HOLD held by the warm-up: today's cap of %d messages for %s is reached; the message waits and is sent as the cap allows" % (caps[group], group)
 
@@ -248,12 +259,18 @@ def release():
     schedule = load_schedule()
     with State() as state:
         state.start_day(today())
+        # The new day is kept even if the queue cannot be read below.
+        state.save()
         caps = caps_on(schedule, state.data["day"])
         admitted, held = state.data["admitted"], state.data["held"]
-        on_hold = {m["queue_id"]: m for m in queue() if m.get("queue_name") == "hold"}
-        # Mail released or deleted by hand is no longer ours to count.
+        listed = queue()
+        in_queue = {m["queue_id"] for m in listed}
+        on_hold = {m["queue_id"]: m for m in listed if m.get("queue_name") == "hold"}
+        # Mail released or deleted by hand is no longer ours to count; mail held at RCPT whose DATA is still
+        # arriving is in no queue yet, so only an entry missing for a while is forgotten.
         for queue_id in [q for q in held if q not in on_hold]:
-            del held[queue_id]
+            if queue_id in in_queue or time.time() - held[queue_id].get("at", 0) > FORGET_AFTER_SECONDS:
+                del held[queue_id]
         released = []
         for message in sorted((on_hold[q] for q in held), key=lambda m: m.get("arrival_time", 0)):
             groups = {}
@@ -263,20 +280,22 @@ def release():
                     groups[g] = groups.get(g, 0) + 1
             if caps is not None and any(admitted.get(g, 0) + n > caps[g] for g, n in groups.items()):
                 continue
-            # Counted only once it is out of the hold queue; a failed release is tried again next minute.
-            done = subprocess.run(["postsuper", "-c", POSTFIX_DIR, "-H", message["queue_id"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            # Requeued (-r), not just released (-H): a requeued message gets a new queue file and so a new
+            # maximal_queue_lifetime, so mail held for days cannot expire at its first retry; -r passes no
+            # milter again (it stays signed once). Counted only once it is out of the hold queue; a failed
+            # requeue is tried again next minute.
+            done = subprocess.run(["postsuper", "-c", POSTFIX_DIR, "-r", message["queue_id"]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if done.returncode != 0:
-                print("postforge-warmup: postsuper -H %s failed: %s" % (message["queue_id"], done.stdout.strip()), file=sys.stderr)
+                print("postforge-warmup: postsuper -r %s failed: %s" % (message["queue_id"], done.stdout.strip()), file=sys.stderr)
                 continue
             for g, n in groups.items():
                 admitted[g] = admitted.get(g, 0) + n
             released.append(message["queue_id"])
             del held[message["queue_id"]]
         state.save()
-    for queue_id in released:
-        # Released mail is in the deferred queue, which qmgr scans only every queue_run_delay: send it now.
-        subprocess.run(["postqueue", "-c", POSTFIX_DIR, "-i", queue_id], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if released:
+        # Requeued mail waits in maildrop for pickup's next wakeup (a minute): wake it now.
+        subprocess.run(["postkick", "-c", POSTFIX_DIR, "public", "pickup", "W"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print("postforge-warmup: released %d held messages" % len(released), file=sys.stderr)
 
 

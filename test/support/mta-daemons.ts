@@ -48,6 +48,7 @@ import {
 } from "../../components/mta-host";
 import { configManifestSecretName } from "../../components/mta-host/config-manifest";
 import { suppressionTableName } from "../../components/mta-host/suppression";
+import { CRON_PATH } from "../../components/mta-host/layout";
 import { LAB, requireLab } from "./lab";
 import { makeTestRoot, relocate, run, unrelocate, type TestRoot } from "./mta-tools";
 
@@ -302,7 +303,8 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     postfixLog: () => readFile(root.at(PATHS.postfixLog), "utf8").catch(() => ""),
     dovecotLog: () => readFile(root.at(PATHS.dovecotLog), "utf8").catch(() => ""),
     systemctlCalls: async () => (await readFile(root.at("/systemctl.log"), "utf8")).split("\n").filter(Boolean),
-    toolEnv: (extra = {}) => ({ ...process.env, PATH: `${root.at("/lab/bin")}:${process.env.PATH}`, ...extra }),
+    // Cron's environment, as the host's cron files set it (relocated: /usr/local/sbin is the test root's), the lab's stand-ins first.
+    toolEnv: (extra = {}) => ({ ...process.env, PATH: `${root.at("/lab/bin")}:${relocate(CRON_PATH, root.root).replace(/^PATH=/, "")}`, ...extra }),
     dynamodbItems: async () => JSON.parse(await readFile(root.at("/lab/dynamodb/table.json"), "utf8")).items,
     setDynamodbAvailable: async (available) => {
       const marker = root.at("/lab/dynamodb/unavailable");
