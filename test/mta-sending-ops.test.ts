@@ -364,6 +364,13 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
       await mailops();
       const entry = (await listed()).find((e) => e.address === "moved-away@provider.example");
       assert.equal(entry?.reason, "hard-bounce");
+      // A made-up DSN to the VERP address of someone this host never mailed changes nothing.
+      const sentBefore = ((await host!.postfixLog()).match(/relay=postforge-bounce.*status=sent/g) ?? []).length;
+      const forged = providerDsn("noreply+victim=provider.example@example.com", "victim@provider.example", "Thu, 03 Dec 2026 09:30:00 +0000", "5.1.1", "550 5.1.1 user unknown");
+      assert.ok((await deliver({ envelopeFrom: "", recipients: ["noreply+victim=provider.example@example.com"], data: forged })).accepted);
+      await waitUntil("the made-up DSN reaches the intake", async () => ((await host!.postfixLog()).match(/relay=postforge-bounce.*status=sent/g) ?? []).length > sentBefore);
+      assert.match(await mailops(), /1 bounce report\(s\) about recipients this host did not send to in 14 days: counted, not acted on/);
+      assert.ok(!(await listed()).some((e) => e.address === "victim@provider.example"));
       assert.match(entry!.detail, /^5\.1\.1 550 5\.1\.1 <moved-away@provider\.example>: Recipient address rejected: User unknown/);
       assert.equal((await refusedSoon("moved-away@provider.example")).accepted, false);
     });
@@ -372,7 +379,8 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
       const before = await listed();
       const inMailbox = (await readdir(fblMaildir()).catch(() => [] as string[])).length;
       // Yahoo's shape, unsigned, from a stranger: whoever sent it, it proves nothing.
-      const t = await deliver({ envelopeFrom: "forger@reporter.example", recipients: ["fbl@example.com"], data: yahooReport("user2@gmail.com") });
+      // To fbl+yahoo@ (a feedback loop registered with an extension): the alias still reaches the mailbox and the intake once.
+      const t = await deliver({ envelopeFrom: "forger@reporter.example", recipients: ["fbl+yahoo@example.com"], data: yahooReport("user2@gmail.com") });
       assert.ok(t.accepted, t.final.text);
       await waitUntil("the report reaches the intake", async () => /relay=postforge-complaint.*status=sent/.test(await host!.postfixLog()));
       const said = await mailops();

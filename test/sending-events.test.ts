@@ -59,11 +59,16 @@ describe("bounce events", () => {
     ]);
   });
 
-  it("are about the VERP address's recipient when the report names one (a forwarding address, say), and about each named when it names several", () => {
-    const [one] = bounceEvents(parseBounce(dsn([failed])), "2026-12-02", "alice@example.org");
+  it("with a VERP address, are about its recipient alone: the one the report names, or the one failure of a report naming another (a forwarding address)", () => {
+    const [one] = bounceEvents(parseBounce(dsn([failed])), "2026-12-02", "noreply+alice=example.org@example.com");
     assert.equal(one.recipient, "alice@example.org");
-    assert.equal(bounceEvents(parseBounce(dsn([failed, delayed])), "2026-12-02", "alice@example.org").length, 2);
-    assert.deepEqual(bounceEvents(undefined, "2026-12-02", "alice@example.org"), []);
+    // A sender with a "+" of its own: the report's recipient is the one the address ends with.
+    const plus = bounceEvents(parseBounce(dsn([failed])), "2026-12-02", "news+weekly+old-name=example.org@example.com");
+    assert.deepEqual(plus.map((e) => e.recipient), ["old-name@example.org"]);
+    // A report naming several (a forger's list): only the VERP recipient, and only if the report names it.
+    assert.deepEqual(bounceEvents(parseBounce(dsn([failed, delayed])), "2026-12-02", "noreply+slow=example.org@example.com").map((e) => e.recipient), ["slow@example.org"]);
+    assert.deepEqual(bounceEvents(parseBounce(dsn([failed, delayed])), "2026-12-02", "noreply+alice=example.org@example.com"), []);
+    assert.deepEqual(bounceEvents(undefined, "2026-12-02", "noreply+alice=example.org@example.com"), []);
   });
 
   it("from the delivery log: results that did not deliver, on the day given", () => {

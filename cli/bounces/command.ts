@@ -3,6 +3,7 @@ import { complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from ".
 import { parseDeliveryLog, type DeliveryResult } from "../../components/sending/delivery-log";
 import { parseBounce } from "../../components/sending/dsn";
 import { bounceEvents, complaintEvents, deliveryEvents, messageDate } from "../../components/sending/sending-events";
+import { PLAIN_ADDRESS } from "../../components/mta-host/suppression-address";
 import { decideSuppressions, type SendingEvent, type SuppressionDecision } from "../../components/sending/suppression-policy";
 import { FlagProblems, parseCommandLine } from "../flag-check";
 import type { Io } from "../postforge";
@@ -104,8 +105,6 @@ export async function bouncesCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** A plain address: what the host tool takes, and nothing a shell or a Postfix table reads as syntax. */
-const PLAIN_ADDRESS = /^[a-z0-9._%+=-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 
 /**
  * The suppressions as one `postforge-suppress import` of JSON lines (with the dates decided), fed by a

@@ -79,6 +79,8 @@ export const PATHS = {
   suppressionPending: "/var/lib/postforge/suppression/mirror-pending",
   /** Present while the list may lack the DynamoDB copy's entries (a restore failed): sync restores first. */
   suppressionRestoreNeeded: "/var/lib/postforge/suppression/restore-needed",
+  /** Present once the whole list has reached the DynamoDB copy (a new host's restore, or sync's one full push after an upgrade). */
+  suppressionMirrored: "/var/lib/postforge/suppression/mirrored",
   /** Every five minutes: pending changes to the DynamoDB copy, written again. */
   suppressionCron: "/etc/cron.d/postforge-suppression",
   /** The operator's and the host's tool: add, remove, list, export. */

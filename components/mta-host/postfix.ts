@@ -86,6 +86,9 @@ export function renderPostfixMainCf(config: MailHostConfig): string {
         ["virtual_mailbox_maps", `texthash:${PATHS.virtualMailboxes}, pcre:${PATHS.verpBounceAddresses}`],
         ["virtual_alias_domains", "$myhostname"],
         ["virtual_alias_maps", `texthash:${PATHS.virtualAliases}`],
+        // Extensions are not carried into alias results: fbl+yahoo@ would otherwise expand into fbl+intake+yahoo@,
+        // which the same alias expands again, until Postfix gives up. The mailbox and the intake get it as fbl@.
+        ["propagate_unmatched_extensions", "canonical"],
         ["virtual_transport", `lmtp:unix:${POSTFIX_SOCKETS.dovecotLmtp}`],
       ]),
       section("Bounces and complaints come back to the host's own intake (mailops-tool.ts): each domain's bounce address and the feedback-loop copy go to pipes, one recipient at a time.", [

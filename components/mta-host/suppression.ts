@@ -1,4 +1,5 @@
 import { CRON_PATH, PATHS } from "./layout";
+import { PLAIN_ADDRESS } from "./suppression-address";
 
 /**
  * The host's suppression list: recipients the host will not send to again,
@@ -83,6 +84,7 @@ import tempfile
 LIST = "${PATHS.suppressionList}"
 PENDING = "${PATHS.suppressionPending}"
 RESTORE_NEEDED = "${PATHS.suppressionRestoreNeeded}"
+MIRRORED = "${PATHS.suppressionMirrored}"
 TABLE = "${suppressionTableName(config.hostname)}"
 REGION = "${config.awsRegion}"
 ACCESS = "${PATHS.suppressionAccess}"
@@ -91,7 +93,7 @@ STATUS = {
 ${statuses}
 }
 # Plain addresses only: nothing a Postfix table reads as syntax (a leading "#" is a comment there) or a shell as code.
-ADDRESS = re.compile(r"^[a-z0-9_%+=-][a-z0-9._%+=-]*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
+ADDRESS = re.compile(r"${PLAIN_ADDRESS.source}")
 
 
 def fail(message):
@@ -173,19 +175,23 @@ def save(entries, reload=True, changed=()):
     table = "".join("%s %s\\n" % (e["address"], reply(e)) for e in ordered)
     write_atomically(LIST, listing, 0o640)
     write_atomically(ACCESS, table, 0o644)
-    if changed:
-        mirror(entries, set(changed))
     if reload and os.environ.get("POSTFORGE_SUPPRESS_NO_RELOAD") != "1":
         # texthash: tables are read when a Postfix process starts; a reload starts fresh ones.
         done = subprocess.run(["postfix", "-c", POSTFIX_DIR, "reload"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if done.returncode != 0:
             print("postforge-suppress: the list is saved, but postfix reload failed, so submission still uses the old table: " + done.stdout.strip(), file=sys.stderr)
+            if changed:
+                mirror(entries, set(changed))
             sys.exit(1)
+    # Submission refuses first; the durable copy follows (a slow or unreachable DynamoDB delays nothing above).
+    if changed:
+        mirror(entries, set(changed))
 
 
 def aws(*args):
     try:
-        return subprocess.run(["aws", *args, "--region", REGION, "--output", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Short timeouts: an outage leaves the change pending for sync, it does not hold the lock for minutes.
+        return subprocess.run(["aws", *args, "--region", REGION, "--output", "json", "--cli-connect-timeout", "5", "--cli-read-timeout", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except OSError as error:
         # No AWS CLI (or not on PATH): the same as an unreachable DynamoDB, retried by sync.
         return subprocess.CompletedProcess(args, 127, "", str(error))
@@ -312,12 +318,19 @@ def main(argv):
         else:
             restored = restore(entries)
             save(entries, reload=False)
+            # The copy holds everything the list does now: no whole-list push needed.
+            write_atomically(MIRRORED, today() + "\\n", 0o640)
             print("postforge-suppress: %d entries restored from %s" % (restored, TABLE), file=sys.stderr)
     elif command == "sync":
         if os.path.exists(RESTORE_NEEDED):
             restore(entries)
             save(entries)
-        if os.path.exists(PENDING):
+        if not os.path.exists(MIRRORED):
+            # Once per host: the whole list, so entries from before the copy existed (an upgrade) reach it too.
+            mirror(entries, set(entries))
+            if not os.path.exists(PENDING):
+                write_atomically(MIRRORED, today() + "\\n", 0o640)
+        elif os.path.exists(PENDING):
             mirror(entries, [])
     else:
         fail("unknown command %r; see postforge-suppress --help" % command)

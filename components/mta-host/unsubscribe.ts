@@ -65,6 +65,7 @@ import re
 import socket
 import ssl
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -156,9 +157,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         token = self.token()
-        length = int(self.headers.get("Content-Length") or "0")
+        try:
+            length = int(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            length = -1
         if length < 0 or length > 4096:
-            return self.answer(413, "The request is too large.")
+            # The body is not read: the connection cannot carry another request after it.
+            self.close_connection = True
+            return self.answer(400 if length < 0 else 413, "The request is malformed or too large.")
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         fields = urllib.parse.parse_qs(body, keep_blank_values=True)
         recipient = recipient_of(self.server.key, token) if token else None
@@ -178,6 +184,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     address_family = socket.AF_INET6
+    # At most this many connections at once; more wait in the listen backlog (slow clients cannot pile up threads).
+    slots = threading.BoundedSemaphore(64)
+
+    def process_request(self, request, client_address):
+        if not self.slots.acquire(timeout=5):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def server_bind(self):
         # One socket for IPv4 and IPv6.

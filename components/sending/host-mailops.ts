@@ -18,13 +18,15 @@
  * dropped, so a bounce never bounces.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HOST_TOOL_USER, PATHS } from "../mta-host/layout";
 import { complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from "./arf";
 import { parseDeliveryLine } from "./delivery-log";
 import { MAX_BOUNCE_BYTES, parseBounce } from "./dsn";
-import { bounceEvents, complaintEvents, deliveryEvents, messageDate, verpRecipient } from "./sending-events";
+import { bounceEvents, complaintEvents, deliveryEvents, messageDate } from "./sending-events";
+import { PLAIN_ADDRESS } from "../mta-host/suppression-address";
 import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent } from "./suppression-policy";
 import { addDays, todayUtc } from "./warmup-schedule";
 
@@ -71,8 +73,7 @@ function log(message: string): void {
 
 function intakeBounce(recipientArg: string | undefined): number {
   const raw = readStdin();
-  const verp = recipientArg ? verpRecipient(recipientArg) : undefined;
-  const events = bounceEvents(parseBounce(raw), messageDate(raw, today()), verp);
+  const events = bounceEvents(parseBounce(raw), messageDate(raw, today()), recipientArg);
   if (events.length === 0) log(`a message to ${recipientArg ?? "the bounce address"} read as no failed delivery; dropped`);
   spool(events, `bounce to ${recipientArg ?? "?"}`);
   return 0;
@@ -133,13 +134,61 @@ function newLogLines(): { lines: string[]; position: LogPosition } {
 
 /** New intake events, and the spool files they came from (removed once applied). */
 function spooledEvents(): { events: SendingEvent[]; files: string[] } {
-  const files = fs.existsSync(PATHS.intakeSpool) ? fs.readdirSync(PATHS.intakeSpool).filter((f) => f.endsWith(".json")).sort() : [];
+  const names = fs.existsSync(PATHS.intakeSpool) ? fs.readdirSync(PATHS.intakeSpool).filter((f) => f.endsWith(".json")).sort() : [];
   const events: SendingEvent[] = [];
-  for (const file of files) {
-    const parsed = readJson<{ events?: SendingEvent[] }>(path.join(PATHS.intakeSpool, file), {});
-    for (const e of parsed.events ?? []) if (e && typeof e.recipient === "string" && typeof e.date === "string") events.push(e);
+  const files: string[] = [];
+  for (const name of names) {
+    const file = path.join(PATHS.intakeSpool, name);
+    files.push(file);
+    // The spool is the unprivileged user's: read regular files only, never through a link.
+    if (!fs.lstatSync(file).isFile()) continue;
+    const parsed = readJson<{ events?: SendingEvent[] }>(file, {});
+    for (const e of parsed.events ?? []) if (e && typeof e.recipient === "string" && typeof e.date === "string" && typeof e.kind === "string") events.push({ ...e, recipient: e.recipient.toLowerCase() });
   }
   return { events, files };
+}
+
+/** A recipient as the attempted-recipients files keep it: not the address, a 16-hex-digit digest of it. */
+function digest(recipient: string): string {
+  return createHash("sha256").update(recipient.toLowerCase()).digest("hex").slice(0, 16);
+}
+
+/**
+ * The recipients the host tried to deliver to (any result) in the suppression window, one file a day:
+ * a bounce report counts only for one of them, so nobody can suppress an address by mailing a made-up
+ * DSN to its VERP address. Today's new attempts are added first; files older than the window go.
+ */
+function attemptedRecipients(date: string, attemptedToday: string[]): Set<string> {
+  const dir = path.join(PATHS.mailopsState, "attempted");
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (attemptedToday.length > 0) fs.appendFileSync(path.join(dir, date), attemptedToday.map((r) => `${digest(r)}\n`).join(""));
+  const oldest = addDays(date, -SOFT_BOUNCE_WINDOW_DAYS);
+  const seen = new Set<string>();
+  for (const day of fs.readdirSync(dir)) {
+    if (day < oldest) {
+      fs.rmSync(path.join(dir, day), { force: true });
+      continue;
+    }
+    for (const line of fs.readFileSync(path.join(dir, day), "utf8").split("\n")) if (line) seen.add(line);
+  }
+  return seen;
+}
+
+/**
+ * Of a batch, the recipients whose suppression a new event decides: one that decides alone (a hard
+ * bounce, an authenticated complaint, an unsubscribe), or a soft bounce that completes the threshold
+ * today. A recipient an operator removed stays removed until such an event comes again.
+ */
+function freshlyDecided(history: SendingEvent[], fresh: SendingEvent[]): Set<string> {
+  const decided = new Set<string>();
+  const all = decideSuppressions([...history, ...fresh]).suppress;
+  for (const recipient of new Set(fresh.map((e) => e.recipient))) {
+    const mine = fresh.filter((e) => e.recipient === recipient);
+    if (mine.some((e) => decideSuppressions([e]).suppress.length > 0)) decided.add(recipient);
+    const soft = all.find((d) => d.recipient === recipient && d.reason === "soft-bounces");
+    if (soft && mine.some((e) => e.date === soft.since)) decided.add(recipient);
+  }
+  return decided;
 }
 
 function apply(): number {
@@ -147,8 +196,14 @@ function apply(): number {
   const date = today();
   const { lines, position } = newLogLines();
   // A log line is judged on the day it is read (within a minute of being written): the tool's clock, not syslog's yearless date.
-  const fromLog = deliveryEvents(lines.map(parseDeliveryLine).filter((r) => r !== undefined).filter((r) => REMOTE_AGENTS.includes(r.agent)), () => date);
-  const { events: fromIntake, files } = spooledEvents();
+  const results = lines.map(parseDeliveryLine).filter((r) => r !== undefined).filter((r) => REMOTE_AGENTS.includes(r.agent));
+  const fromLog = deliveryEvents(results, () => date).map((e) => ({ ...e, recipient: e.recipient.toLowerCase() }));
+  const attempted = attemptedRecipients(date, results.map((r) => r.recipient));
+  const { events: spooled, files } = spooledEvents();
+  // A bounce report for a recipient the host never tried is made up (or far too late): counted, not acted on.
+  const fromIntake = spooled.filter((e) => e.kind !== "bounce" || attempted.has(digest(e.recipient)));
+  const unverified = spooled.length - fromIntake.length;
+  if (unverified > 0) log(`${unverified} bounce report(s) about recipients this host did not send to in ${SOFT_BOUNCE_WINDOW_DAYS} days: counted, not acted on`);
   const fresh = [...fromLog, ...fromIntake];
 
   const historyFile = path.join(PATHS.mailopsState, "events.jsonl");
@@ -156,10 +211,14 @@ function apply(): number {
   const history = fs.existsSync(historyFile)
     ? fs.readFileSync(historyFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as SendingEvent).filter((e) => e.date >= oldest)
     : [];
-  // Decided over the window, acted on only for recipients with a new event: one an operator removed stays removed until it bounces again.
-  const touched = new Set(fresh.map((e) => e.recipient.toLowerCase()));
+  // Decided over the window, acted on only where a new event decides (freshlyDecided).
+  const decidedNow = freshlyDecided(history, fresh);
   const outcome = decideSuppressions([...history, ...fresh]);
-  const decisions = outcome.suppress.filter((d) => touched.has(d.recipient));
+  const candidates = outcome.suppress.filter((d) => decidedNow.has(d.recipient));
+  // What the list cannot hold (no plain address: a Postfix table key must be one) is named and left out; it never blocks the rest.
+  const decisions = candidates.filter((d) => PLAIN_ADDRESS.test(d.recipient));
+  const odd = candidates.filter((d) => !PLAIN_ADDRESS.test(d.recipient));
+  if (odd.length > 0) log(`not plain addresses, left off the list: ${odd.map((d) => JSON.stringify(d.recipient)).join(", ")}`);
   if (decisions.length > 0) {
     const input = decisions.map((d) => JSON.stringify({ address: d.recipient, reason: d.reason, since: d.since, detail: d.detail })).join("\n") + "\n";
     const done = spawnSync(PATHS.suppressTool, ["import"], { input, encoding: "utf8" });
@@ -176,8 +235,9 @@ function apply(): number {
   writeAtomically(path.join(PATHS.mailopsState, "log-position.json"), JSON.stringify(position));
   const counts = readJson<Record<string, number>>(path.join(PATHS.mailopsState, "counts.json"), {});
   counts.forgedComplaints = (counts.forgedComplaints ?? 0) + forged;
+  counts.unverifiedBounces = (counts.unverifiedBounces ?? 0) + unverified;
   writeAtomically(path.join(PATHS.mailopsState, "counts.json"), JSON.stringify(counts));
-  for (const file of files) fs.rmSync(path.join(PATHS.intakeSpool, file), { force: true });
+  for (const file of files) fs.rmSync(file, { force: true });
   return 0;
 }
 

@@ -28,18 +28,29 @@ export function deliveryEvents(results: readonly DeliveryResult[], dateOf: (resu
 }
 
 /**
- * A bounce message's failed recipients, as bounce events. `verpRecipient`: the recipient the bounce
- * address itself names (VERP), which is the one we sent to whatever the report says: a report that
- * names one recipient, or none that parses, is about it.
+ * A bounce message's failed recipients, as bounce events. `verpAddress`: the bounce address it came
+ * to, which names the one recipient that message was sent to (VERP): then the event is about that
+ * recipient alone, whatever else the report lists (a forger's report naming others changes nothing).
+ * The report's recipient whose VERP encoding the address ends with is the one read (so a sender
+ * with a "+" of its own decodes right); else a report naming one failed recipient (a forwarding
+ * address, say) is about the VERP recipient; a report naming several, none of them it, is none.
  */
-export function bounceEvents(parsed: ParsedBounce | undefined, date: string, verpRecipient?: string): SendingEvent[] {
+export function bounceEvents(parsed: ParsedBounce | undefined, date: string, verpAddress?: string): SendingEvent[] {
   const failed = (parsed?.recipients ?? []).filter((r) => r.action !== "delivered" && r.action !== "relayed" && r.action !== "expanded");
-  if (verpRecipient && failed.length <= 1) {
-    const r = failed[0];
-    if (!r) return [];
-    return [{ kind: "bounce", recipient: verpRecipient, date, verdict: classifyBounce(r), detail: detailOf(`${r.status ?? ""} ${r.diagnostic ?? ""}`), final: r.action !== "delayed" }];
-  }
-  return failed.map((r) => ({ kind: "bounce", recipient: r.recipient, date, verdict: classifyBounce(r), detail: detailOf(`${r.status ?? ""} ${r.diagnostic ?? ""}`), final: r.action !== "delayed" }));
+  const event = (recipient: string, r: (typeof failed)[number]): SendingEvent => ({
+    kind: "bounce",
+    recipient,
+    date,
+    verdict: classifyBounce(r),
+    detail: detailOf(`${r.status ?? ""} ${r.diagnostic ?? ""}`),
+    final: r.action !== "delayed",
+  });
+  if (verpAddress === undefined) return failed.map((r) => event(r.recipient, r));
+  const address = verpAddress.trim().toLowerCase();
+  const named = failed.find((r) => address.endsWith(`+${r.recipient.toLowerCase().replace("@", "=")}@${address.slice(address.lastIndexOf("@") + 1)}`));
+  if (named) return [event(named.recipient.toLowerCase(), named)];
+  const recipient = verpRecipient(address);
+  return recipient && failed.length === 1 ? [event(recipient, failed[0])] : [];
 }
 
 /** A complaint report's recipients, as complaint events; not-spam, auth-failure and the like are no complaint about our mail. */
