@@ -237,7 +237,7 @@ describe("the host's postforge-warmup reads the schedule as Postforge wrote it",
       const script = [
         "import importlib.machinery, json, sys",
         `tool = importlib.machinery.SourceFileLoader("tool", ${JSON.stringify(path.join(dir, "tool.py"))}).load_module()`,
-        `schedule = json.load(open(${JSON.stringify(path.join(dir, "schedule.json"))}))`,
+        `schedule = tool.parse_schedule(open(${JSON.stringify(path.join(dir, "schedule.json"))}).read())`,
         `print(json.dumps({"caps": [tool.caps_on(schedule, d) for d in ${JSON.stringify(dates)}], "groups": [tool.group_of(schedule, a) for a in ${JSON.stringify(addresses)}]}))`,
       ].join("\n");
       const out = execFileSync("python3", ["-c", script], { encoding: "utf8" });

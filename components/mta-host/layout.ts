@@ -87,12 +87,12 @@ export const PATHS = {
   suppressTool: "/usr/local/sbin/postforge-suppress",
 
   /** The warm-up (warmup-gate.ts): its schedule as the host reads it, its tool, its cron line and its state (the day's counts, the mail it holds). */
-  warmupSchedule: "/etc/postforge/warmup.json",
+  warmupSchedule: "/etc/postforge/warmup.conf",
   warmupTool: "/usr/local/sbin/postforge-warmup",
   warmupCron: "/etc/cron.d/postforge-warmup",
   /** Outside syncState (0700, root): the policy runs as HOST_TOOL_USER, which owns this. */
   warmupDir: "/var/lib/postforge-warmup",
-  warmupState: "/var/lib/postforge-warmup/state.json",
+  warmupState: "/var/lib/postforge-warmup/state",
 
   /** RFC 8058 one-click unsubscribe (unsubscribe.ts): the server, its unit, and the URLs' key (from Secrets Manager at boot, root-only). */
   unsubscribeServer: "/usr/local/sbin/postforge-unsubscribe",

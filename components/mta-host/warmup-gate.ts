@@ -1,6 +1,6 @@
 import type { MailHostConfig } from "./config";
 import { CRON_PATH, PATHS } from "./layout";
-import { RECEIVER_GROUP_DOMAINS, receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
+import { RECEIVER_GROUP_DOMAINS, receiverGroupOf } from "../sending/receiver-groups";
 import { warmupSchedule, type RampStep } from "../sending/warmup-schedule";
 
 /**
@@ -35,38 +35,39 @@ import { warmupSchedule, type RampStep } from "../sending/warmup-schedule";
  * queue for a group today is what it sends that group today.
  */
 
-/** What the host reads: the schedule written out (every group's steps), each known domain's group, and the host's own domains (never counted). */
-export interface HostWarmupSchedule {
-  enabled: boolean;
-  startDate?: string;
-  lastDay?: number;
-  ramps?: Record<ReceiverGroup, [day: number, dailyCap: number][]>;
-  /** Domain → group, for every domain not in "other" (the built-in lists and the schedule's extraDomains). */
-  groupOf?: Record<string, Exclude<ReceiverGroup, "other">>;
-  ownDomains?: string[];
-}
-
-/** The schedule file the tool reads; `{ "enabled": false }` without a warm-up, so a removed warm-up releases what it held. */
+/**
+ * The schedule file the tool reads: one setting a line, so the policy, started per smtpd process,
+ * needs no JSON parser (its import is a third of Python's start-up). Without a warm-up it says
+ * `enabled no`, so a removed warm-up releases what it held.
+ *
+ *   enabled yes
+ *   start 2026-12-01          day 1
+ *   last 45                   the last capped day
+ *   ramp gmail 1:480 2:530    each group's steps, day:dailyCap
+ *   own example.com           the host's own domains (never counted)
+ *   group gmail.com gmail     each domain not in "other" (built-in lists and extraDomains)
+ */
 export function renderWarmupSchedule(config: MailHostConfig): string {
-  if (!config.warmup) return `${JSON.stringify({ enabled: false } satisfies HostWarmupSchedule)}\n`;
+  const head = "# The warm-up schedule as postforge-warmup reads it, rendered by Postforge from mailHost.warmup.";
+  if (!config.warmup) return `${head}\nenabled no\n`;
   const schedule = warmupSchedule(config.warmup);
   const extra = schedule.extraDomains;
   const known = [...new Set([...Object.values(RECEIVER_GROUP_DOMAINS).flat(), ...Object.values(extra).flat()])].sort();
-  const groupOf: Record<string, Exclude<ReceiverGroup, "other">> = {};
-  for (const domain of known) {
+  const groups = known.flatMap((domain) => {
     const group = receiverGroupOf(domain, extra);
-    if (group !== "other") groupOf[domain] = group;
-  }
-  const steps = (ramp: RampStep[]) => ramp.map((s): [number, number] => [s.day, s.dailyCap]);
-  const host: HostWarmupSchedule = {
-    enabled: true,
-    startDate: schedule.startDate,
-    lastDay: schedule.lastDay,
-    ramps: Object.fromEntries(Object.entries(schedule.ramps).map(([g, ramp]) => [g, steps(ramp)])) as HostWarmupSchedule["ramps"],
-    groupOf,
-    ownDomains: [config.hostname, ...config.domains.map((d) => d.domain)],
-  };
-  return `${JSON.stringify(host)}\n`;
+    return group === "other" ? [] : [`group ${domain} ${group}`];
+  });
+  const steps = (ramp: RampStep[]) => ramp.map((s) => `${s.day}:${s.dailyCap}`).join(" ");
+  return [
+    head,
+    "enabled yes",
+    `start ${schedule.startDate}`,
+    `last ${schedule.lastDay}`,
+    ...Object.entries(schedule.ramps).map(([g, ramp]) => `ramp ${g} ${steps(ramp)}`),
+    ...[config.hostname, ...config.domains.map((d) => d.domain)].map((d) => `own ${d}`),
+    ...groups,
+    "",
+  ].join("\n");
 }
 
 /** The Postfix service name of the policy (master.cf) and its socket as check_policy_service names it. */
@@ -79,7 +80,8 @@ export function renderWarmupCron(): string {
 
 /** The tool, as the host runs it. */
 export function renderWarmupTool(): string {
-  return `#!/usr/bin/python3
+  // -S: no site-packages (the standard library is all it uses), a quarter of Python's start-up.
+  return `#!/usr/bin/python3 -S
 """postforge-warmup: the warm-up's daily caps on the mail host (rendered by Postforge).
 
   postforge-warmup policy    Postfix policy service (spawn): HOLD a submission over today's cap for a recipient's group
@@ -89,14 +91,12 @@ export function renderWarmupTool(): string {
 The schedule is ${PATHS.warmupSchedule} (from the stack's mailHost.warmup); the day's counts and the
 queue IDs held are in ${PATHS.warmupState}. A date is UTC; POSTFORGE_TODAY sets another (tests).
 """
+# Few imports, and none heavy (no json, subprocess or tempfile on the policy's path): Postfix starts
+# the policy per smtpd process, and Python's start-up is most of what it costs.
 import datetime
 import fcntl
-import json
 import os
-import subprocess
 import sys
-import syslog
-import tempfile
 import time
 
 SCHEDULE = "${PATHS.warmupSchedule}"
@@ -111,20 +111,43 @@ def today():
     return os.environ.get("POSTFORGE_TODAY") or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 
 
+def parse_schedule(text):
+    """The schedule file's lines (see renderWarmupSchedule in Postforge) as a dict."""
+    schedule = {"enabled": False, "ramps": {}, "own": set(), "groups": {}}
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        key = parts[0]
+        if key == "enabled":
+            schedule["enabled"] = parts[1] == "yes"
+        elif key == "start":
+            schedule["start"] = parts[1]
+        elif key == "last":
+            schedule["last"] = int(parts[1])
+        elif key == "ramp":
+            schedule["ramps"][parts[1]] = [tuple(int(n) for n in step.split(":")) for step in parts[2:]]
+        elif key == "own":
+            schedule["own"].add(parts[1])
+        elif key == "group":
+            schedule["groups"][parts[1]] = parts[2]
+    return schedule
+
+
 def load_schedule():
     try:
         with open(SCHEDULE, encoding="utf-8") as f:
-            return json.load(f)
+            return parse_schedule(f.read())
     except FileNotFoundError:
-        return {"enabled": False}
+        return parse_schedule("")
 
 
 def caps_on(schedule, date):
     """Each group's cap on a date, or None when no cap holds (no warm-up, or the ramp is over). As warmupDayOn in Postforge."""
-    if not schedule.get("enabled"):
+    if not schedule["enabled"]:
         return None
-    day = (datetime.date.fromisoformat(date) - datetime.date.fromisoformat(schedule["startDate"])).days + 1
-    if day > schedule["lastDay"]:
+    day = (datetime.date.fromisoformat(date) - datetime.date.fromisoformat(schedule["start"])).days + 1
+    if day > schedule["last"]:
         return None
     # Before the start date day 1's caps hold: a host that sends early is still new.
     effective = max(day, 1)
@@ -141,9 +164,36 @@ def caps_on(schedule, date):
 def group_of(schedule, address):
     """The receiver group of a recipient, or None for the host's own domains (local mail is not counted)."""
     domain = address.rpartition("@")[2].lower().rstrip(".")
-    if domain in schedule.get("ownDomains", []):
+    if domain in schedule["own"]:
         return None
-    return schedule.get("groupOf", {}).get(domain, "other")
+    return schedule["groups"].get(domain, "other")
+
+
+def parse_state(text):
+    """The state file's lines: "day D", "admitted GROUP N", "held QUEUE-ID DAY AT GROUP=N,GROUP=N"."""
+    data = {"admitted": {}, "held": {}}
+    for number, line in enumerate(text.splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "day" and len(parts) == 2:
+            data["day"] = parts[1]
+        elif parts[0] == "admitted" and len(parts) == 3:
+            data["admitted"][parts[1]] = int(parts[2])
+        elif parts[0] == "held" and len(parts) == 5:
+            groups = dict((g, int(n)) for g, n in (pair.split("=") for pair in parts[4].split(",") if pair))
+            data["held"][parts[1]] = {"since": parts[2], "at": float(parts[3]), "groups": groups}
+        else:
+            raise ValueError("line %d: %r" % (number, line))
+    return data
+
+
+def render_state(data):
+    lines = ["day %s" % data["day"]] if "day" in data else []
+    lines += ["admitted %s %d" % (g, n) for g, n in sorted(data["admitted"].items())]
+    for queue_id, h in sorted(data["held"].items()):
+        lines.append("held %s %s %.3f %s" % (queue_id, h["since"], h.get("at", 0), ",".join("%s=%d" % gn for gn in sorted(h["groups"].items()))))
+    return "".join(line + "\\n" for line in lines)
 
 
 class State:
@@ -158,14 +208,14 @@ class State:
         try:
             fd = os.open(STATE, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, encoding="utf-8") as f:
-                self.data = json.load(f)
+                self.data = parse_state(f.read())
         except FileNotFoundError:
             self.data = {}
         except ValueError:
             # Never start over silently: the held messages' IDs would be lost and their mail never released.
             # The policy then defers submission (the application retries) until an operator looks.
             os.close(self.lock)
-            raise RuntimeError("%s is not JSON; move it aside (held mail: postqueue -j, postsuper -H) to start a fresh count" % STATE)
+            raise RuntimeError("%s cannot be read; move it aside (held mail: postqueue -j, postsuper -H) to start a fresh count" % STATE)
         self.data.setdefault("admitted", {})
         self.data.setdefault("held", {})
         return self
@@ -176,9 +226,11 @@ class State:
             self.data["admitted"] = {}
 
     def save(self):
-        fd, tmp = tempfile.mkstemp(dir=STATE_DIR, prefix=".state.")
+        # A fresh name, created exclusively (never an existing file or link), written, then renamed over the state.
+        tmp = os.path.join(STATE_DIR, ".state.%d.%s" % (os.getpid(), os.urandom(4).hex()))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.data, f, sort_keys=True)
+            f.write(render_state(self.data))
             # On the open file, never by name: the directory is the unprivileged user's, who could swap the name.
             os.fchmod(f.fileno(), 0o644)
             if os.geteuid() == 0:
@@ -205,6 +257,8 @@ def policy():
         try:
             action = decide(schedule, request, counted)
         except Exception as error:  # noqa: BLE001 -- the session must get an answer; the log gets the reason
+            import syslog
+
             syslog.syslog(syslog.LOG_ERR, "postforge-warmup: policy failed: %r" % (error,))
             action = "DEFER_IF_PERMIT 4.3.0 warm-up check failed on the mail host; try again later"
         sys.stdout.write("action=%s\\n\\n" % action)
@@ -248,6 +302,9 @@ def decide(schedule, request, counted):
 
 
 def queue():
+    import json
+    import subprocess
+
     done = subprocess.run(["postqueue", "-c", POSTFIX_DIR, "-j"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
         print("postforge-warmup: postqueue -j failed: " + done.stderr.strip(), file=sys.stderr)
@@ -256,6 +313,8 @@ def queue():
 
 
 def release():
+    import subprocess
+
     schedule = load_schedule()
     with State() as state:
         state.start_day(today())
@@ -300,6 +359,8 @@ def release():
 
 
 def status():
+    import json
+
     schedule = load_schedule()
     with State() as state:
         day = state.data.get("day") or today()
