@@ -25,13 +25,17 @@ export const DIFF_USAGE = `Usage:
       after the domains that change stack.
 `;
 
-export const VERIFY_USAGE = `  postforge verify --stack NAME|PATTERN [--resolver HOST:PORT] [--timeout MS] [--tls] [--json] [--cwd DIR]
+export const VERIFY_USAGE = `  postforge verify --stack NAME|PATTERN [--resolver HOST:PORT] [--timeout MS] [--tls] [--dnsbl] [--json] [--cwd DIR]
   postforge verify --domain NAME [--domain NAME ...] [--dkim-selector S ...] [--dmarc-mode rfc9989|rfc7489]
-                   [--resolver HOST:PORT] [--timeout MS] [--tls] [--json]
+                   [--resolver HOST:PORT] [--timeout MS] [--tls] [--dnsbl] [--json]
       Query DNS and check the live records: against the stack's plan (--stack), or
       against the standards alone (--domain). SPF is evaluated through includes,
       DMARC report authorization, FCrDNS, MTA-STS, TLS-RPT, BIMI and STARTTLS are
       checked. --tls also fetches MTA-STS policies and checks MX certificates.
+      --dnsbl also checks the sending addresses (the plan's host, or the MX
+      hosts) on Spamhaus ZEN, Barracuda, SpamCop, PSBL and Mailspike: a listing
+      fails, a list's "cannot tell" (127.255.255.x, no answer) warns, and a
+      public resolver gets a warning: use --resolver with your own.
       Exit 1 when any check fails. A pattern (--stack 'estate-*') verifies
       every matching stack, each in its own process, one per core at a time.
 `;

@@ -54,6 +54,7 @@ interface VerifyFlags {
   "--resolver"?: string;
   "--timeout"?: number;
   "--tls": boolean;
+  "--dnsbl": boolean;
   "--json": boolean;
   "--cwd"?: string;
 }
@@ -106,6 +107,7 @@ function checkVerifyFlags(values: Record<string, unknown>): VerifyFlags {
     ...(resolver !== undefined ? { "--resolver": resolver } : {}),
     ...(timeoutMs !== undefined ? { "--timeout": timeoutMs } : {}),
     "--tls": values["--tls"] === true,
+    "--dnsbl": values["--dnsbl"] === true,
     "--json": values["--json"] === true,
     ...(values["--cwd"] !== undefined ? { "--cwd": values["--cwd"] as string } : {}),
   };
@@ -122,6 +124,7 @@ function readFlags(args: string[]): Record<string, unknown> {
       resolver: { type: "string" },
       timeout: { type: "string" },
       tls: { type: "boolean" },
+      dnsbl: { type: "boolean" },
       json: { type: "boolean" },
       cwd: { type: "string" },
     },
@@ -163,7 +166,8 @@ export async function verifyCommand(args: string[], io: Io, overrides: VerifyOve
   const traceFile = process.env.POSTFORGE_DNS_TRACE;
   const trace: string[] = [];
   const dns = createDnsLookup({ server: flags["--resolver"], timeoutMs, concurrency: DEFAULT_CONCURRENCY, ...(traceFile ? { onQuery: (name: string, kind: string) => trace.push(`${name} ${kind}`) } : {}) });
-  const base = { dns, tls: flags["--tls"], timeoutMs, smtp: overrides.smtp ?? { port: 25 }, policyUrl: overrides.policyUrl };
+  const resolverServers = flags["--resolver"] !== undefined ? [flags["--resolver"]] : (require("node:dns") as typeof import("node:dns")).getServers();
+  const base = { dns, tls: flags["--tls"], dnsbl: flags["--dnsbl"], resolverServers, timeoutMs, smtp: overrides.smtp ?? { port: 25 }, policyUrl: overrides.policyUrl };
   const progress = reportProgress(dns);
   let checks: Check[];
   let title: string;

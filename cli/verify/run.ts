@@ -10,6 +10,7 @@ import type { Check } from "./checks/check";
 import { check } from "./checks/check";
 import { dkimChecks } from "./checks/dkim";
 import { dmarcLocationCheck, dmarcRecordChecks, reportAuthorizationCheck, reportAuthorizationNames } from "./checks/dmarc";
+import { dnsblCheck, dnsblQueries, dnsblResolverCheck } from "./checks/dnsbl";
 import { fcrdnsCheck, mxChecks } from "./checks/mx";
 import { checkPlannedRecordSet, plannedValue } from "./checks/records";
 import { spfRecordChecks, spfSenderCheck, spfTreeChecks } from "./checks/spf";
@@ -39,6 +40,10 @@ export interface VerifyOptions {
   };
   /** Where to fetch a domain's MTA-STS policy (tests); the RFC 8461 URL otherwise. */
   policyUrl?: (domain: string) => string;
+  /** Check the sending addresses on the DNS blocklists (checks/dnsbl.ts), and warn of a public resolver (`resolverServers`). */
+  dnsbl?: boolean;
+  /** The resolvers the lookups go through, for the public-resolver warning. */
+  resolverServers?: readonly string[];
 }
 
 /** SMTP and HTTPS probes in flight at once. */
@@ -47,13 +52,25 @@ const PROBE_CONCURRENCY = 8;
 export async function verifyPlan(plan: Plan, options: VerifyOptions): Promise<Check[]> {
   const probe = limiter(PROBE_CONCURRENCY);
   const perDomain = await Promise.all(plan.domains.map((d) => verifyPlannedDomain(plan, d, options, probe)));
-  return perDomain.flat();
+  return [...resolverWarning(plan.domains[0]?.domain ?? "", options), ...perDomain.flat()];
+}
+
+function resolverWarning(domain: string, options: VerifyOptions): Check[] {
+  if (!options.dnsbl) return [];
+  const warning = dnsblResolverCheck(domain, options.resolverServers ?? []);
+  return warning ? [warning] : [];
+}
+
+/** Every list's check of an address, when --dnsbl asks for them. */
+async function dnsblFor(domain: string, ip: string, options: VerifyOptions): Promise<Check[]> {
+  if (!options.dnsbl) return [];
+  return Promise.all(dnsblQueries(ip).map(async ({ list, name }) => dnsblCheck(domain, ip, list, await options.dns.a(name))));
 }
 
 export async function verifyDomains(domains: string[], selectors: string[], options: VerifyOptions): Promise<Check[]> {
   const probe = limiter(PROBE_CONCURRENCY);
   const perDomain = await Promise.all(domains.map((d) => verifyPublishedDomain(canonicalName(d), selectors, options, probe)));
-  return perDomain.flat();
+  return [...resolverWarning(canonicalName(domains[0] ?? ""), options), ...perDomain.flat()];
 }
 
 type Probe = <T>(task: () => Promise<T>) => Promise<T>;
@@ -157,9 +174,9 @@ async function verifyPlannedDomain(plan: Plan, planned: PlannedDomain, options: 
   const fcrdns = Promise.all(
     [...new Set(has("host-address").map((r) => (r.type === "A" || r.type === "AAAA" ? r.address : "")))].map(async (ip) => {
       const names = has("host-address").filter((r) => (r.type === "A" || r.type === "AAAA") && r.address === ip).map((r) => r.name);
-      return fcrdnsFor(domain, ip, dns, names);
+      return [await fcrdnsFor(domain, ip, dns, names), ...(await dnsblFor(domain, ip, options))];
     }),
-  );
+  ).then((lists) => lists.flat());
 
   const transport = (async (): Promise<Check[]> => {
     const checks: Check[] = [];
@@ -264,7 +281,8 @@ async function verifyPublishedDomain(domain: string, selectors: string[], option
       if (!v4.ok && !v6.ok) checks.push(check(`mx.address.${host}`, domain, "fail", `MX host ${host} has no A/AAAA record (${v4.message}); senders cannot deliver to it`));
     }
     const fcrdns = await Promise.all([...ips].map((ip) => fcrdnsFor(domain, ip, dns)));
-    return [...checks, ...fcrdns];
+    const dnsbl = (await Promise.all([...ips].map((ip) => dnsblFor(domain, ip, options)))).flat();
+    return [...checks, ...fcrdns, ...dnsbl];
   })();
   return (await Promise.all([spf, dkim, dmarc, transport, bimi, mx])).flat();
 }

@@ -14,3 +14,4 @@ export { classifyBounce, HARD_REASONS, type BounceReason, type BounceVerdict } f
 export { complaintAuthenticated, parseComplaint, type ComplaintReport } from "./arf";
 export { decideSuppressions, SOFT_BOUNCE_LIMIT, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent, type SuppressionDecision, type SuppressionOutcome } from "./suppression-policy";
 export { oneClickUnsubscribeHeaders, oneClickUnsubscribeUrl, recipientOfToken, unsubscribeToken } from "./one-click";
+export { DNSBLS, dnsblQueryName, isPublicResolver, judgeDnsblAnswer, PUBLIC_RESOLVERS, type Dnsbl, type DnsblVerdict } from "./dnsbl";
