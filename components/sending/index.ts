@@ -15,3 +15,4 @@ export { complaintAuthenticated, parseComplaint, type ComplaintReport } from "./
 export { decideSuppressions, SOFT_BOUNCE_LIMIT, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent, type SuppressionDecision, type SuppressionOutcome } from "./suppression-policy";
 export { oneClickUnsubscribeHeaders, oneClickUnsubscribeUrl, recipientOfToken, unsubscribeToken } from "./one-click";
 export { DNSBLS, dnsblQueryName, isPublicResolver, judgeDnsblAnswer, PUBLIC_RESOLVERS, type Dnsbl, type DnsblVerdict } from "./dnsbl";
+export { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS, RATE_MINIMUM_VOLUME, RATE_WINDOW_DAYS, sendingRates, type JudgedRate, type RateThresholds, type SendingCounts } from "./rates";
