@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { MailHostConfig } from "./config";
 import { HOST_TOOL_USER, CRON_PATH, PATHS } from "./layout";
+import { regexQuote } from "./pcre";
 
 /**
  * The host's postforge-mailops (components/sending/host-mailops.ts), and the
@@ -37,10 +38,6 @@ export function renderMailopsCron(): string {
 /** The intake address for complaints: an alias of the feedback-loop mailbox (its copy goes to the pipe). */
 export function complaintIntakeAddress(domain: MailHostConfig["domains"][number]): string {
   return `${domain.roles.feedbackLoop}+intake@${domain.domain}`;
-}
-
-function regexQuote(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 /**

@@ -3,6 +3,7 @@ import { opendkimSigners } from "./opendkim";
 import { HOST_TOOL_USER, OPENDKIM_MILTERS, PATHS, POSTFIX_SOCKETS, type RenderedFile } from "./layout";
 import { WARMUP_POLICY_SERVICE } from "./warmup-gate";
 import { complaintIntakeAddress, mailopsMasterRows, renderSubmissionCommandFilter, renderVerpBounceAddresses, renderTransportMaps } from "./mailops-tool";
+import { regexQuote } from "./pcre";
 
 /**
  * Postfix for a Postforge mail host:
@@ -328,10 +329,6 @@ export function renderRecipientChecks(): string {
     "/@\\[[^]]*\\]$/ REJECT 5.1.2 address literals are not accepted here; write to an address in a domain this host serves",
     "",
   ].join("\n");
-}
-
-function regexQuote(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 /**
