@@ -27,7 +27,7 @@ import { parseDeliveryLine } from "./delivery-log";
 import { MAX_BOUNCE_BYTES, parseBounce } from "./dsn";
 import { bounceEvents, complaintEvents, deliveryEvents, messageDate } from "./sending-events";
 import { PLAIN_ADDRESS } from "../mta-host/suppression-address";
-import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent } from "./suppression-policy";
+import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent, type SuppressionDecision } from "./suppression-policy";
 import { addDays, todayUtc } from "./warmup-schedule";
 
 /** EX_TEMPFAIL: Postfix's pipe(8) retries later (a spool it cannot write is the host's fault, not the message's). */
@@ -156,22 +156,20 @@ function digest(recipient: string): string {
 /**
  * The recipients the host tried to deliver to (any result) in the suppression window, one file a day:
  * a bounce report counts only for one of them, so nobody can suppress an address by mailing a made-up
- * DSN to its VERP address. Today's new attempts are added first; files older than the window go.
+ * DSN to its VERP address. Records today's new attempts, drops files older than the window, and returns the reader of the set.
  */
-function attemptedRecipients(date: string, attemptedToday: string[]): Set<string> {
+function recordAttempts(date: string, attemptedToday: string[]): () => Set<string> {
   const dir = path.join(PATHS.mailopsState, "attempted");
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (attemptedToday.length > 0) fs.appendFileSync(path.join(dir, date), attemptedToday.map((r) => `${digest(r)}\n`).join(""));
   const oldest = addDays(date, -SOFT_BOUNCE_WINDOW_DAYS);
-  const seen = new Set<string>();
-  for (const day of fs.readdirSync(dir)) {
-    if (day < oldest) {
-      fs.rmSync(path.join(dir, day), { force: true });
-      continue;
-    }
-    for (const line of fs.readFileSync(path.join(dir, day), "utf8").split("\n")) if (line) seen.add(line);
-  }
-  return seen;
+  for (const day of fs.readdirSync(dir)) if (day < oldest) fs.rmSync(path.join(dir, day), { force: true });
+  // Read only when a bounce report needs checking: most minutes bring none, and the files hold two weeks of recipients.
+  return () => {
+    const seen = new Set<string>();
+    for (const day of fs.readdirSync(dir)) for (const line of fs.readFileSync(path.join(dir, day), "utf8").split("\n")) if (line) seen.add(line);
+    return seen;
+  };
 }
 
 /**
@@ -179,9 +177,8 @@ function attemptedRecipients(date: string, attemptedToday: string[]): Set<string
  * bounce, an authenticated complaint, an unsubscribe), or a soft bounce that completes the threshold
  * today. A recipient an operator removed stays removed until such an event comes again.
  */
-function freshlyDecided(history: SendingEvent[], fresh: SendingEvent[]): Set<string> {
+function freshlyDecided(all: readonly SuppressionDecision[], fresh: SendingEvent[]): Set<string> {
   const decided = new Set<string>();
-  const all = decideSuppressions([...history, ...fresh]).suppress;
   for (const recipient of new Set(fresh.map((e) => e.recipient))) {
     const mine = fresh.filter((e) => e.recipient === recipient);
     if (mine.some((e) => decideSuppressions([e]).suppress.length > 0)) decided.add(recipient);
@@ -198,9 +195,10 @@ function apply(): number {
   // A log line is judged on the day it is read (within a minute of being written): the tool's clock, not syslog's yearless date.
   const results = lines.map(parseDeliveryLine).filter((r) => r !== undefined).filter((r) => REMOTE_AGENTS.includes(r.agent));
   const fromLog = deliveryEvents(results, () => date).map((e) => ({ ...e, recipient: e.recipient.toLowerCase() }));
-  const attempted = attemptedRecipients(date, results.map((r) => r.recipient));
+  const attemptedSoFar = recordAttempts(date, results.map((r) => r.recipient));
   const { events: spooled, files } = spooledEvents();
   // A bounce report for a recipient the host never tried is made up (or far too late): counted, not acted on.
+  const attempted = spooled.some((e) => e.kind === "bounce") ? attemptedSoFar() : new Set<string>();
   const fromIntake = spooled.filter((e) => e.kind !== "bounce" || attempted.has(digest(e.recipient)));
   const unverified = spooled.length - fromIntake.length;
   if (unverified > 0) log(`${unverified} bounce report(s) about recipients this host did not send to in ${SOFT_BOUNCE_WINDOW_DAYS} days: counted, not acted on`);
@@ -212,8 +210,8 @@ function apply(): number {
     ? fs.readFileSync(historyFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as SendingEvent).filter((e) => e.date >= oldest)
     : [];
   // Decided over the window, acted on only where a new event decides (freshlyDecided).
-  const decidedNow = freshlyDecided(history, fresh);
   const outcome = decideSuppressions([...history, ...fresh]);
+  const decidedNow = freshlyDecided(outcome.suppress, fresh);
   const candidates = outcome.suppress.filter((d) => decidedNow.has(d.recipient));
   // What the list cannot hold (no plain address: a Postfix table key must be one) is named and left out; it never blocks the rest.
   const decisions = candidates.filter((d) => PLAIN_ADDRESS.test(d.recipient));
