@@ -48,7 +48,6 @@ import {
 } from "../../components/mta-host";
 import { configManifestSecretName } from "../../components/mta-host/config-manifest";
 import { suppressionTableName } from "../../components/mta-host/suppression";
-import { CRON_PATH } from "../../components/mta-host/layout";
 import { LAB, requireLab } from "./lab";
 import { makeTestRoot, relocate, run, unrelocate, type TestRoot } from "./mta-tools";
 
@@ -243,6 +242,7 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     await waitReady(unit);
   };
 
+  let cronPath = "";
   try {
     // 1. What the packages provide.
     for (const dir of PACKAGE_DIRECTORIES) {
@@ -277,6 +277,9 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     // 4. The first sync.
     const sync = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${binDir}:${process.env.PATH}` });
     if (!sync.ok) throw new Error(`postforge-sync failed (exit ${sync.code}):\n${sync.output}`);
+    // The PATH the host's cron jobs run with, read from the cron file as installed.
+    cronPath = /^PATH=(.+)$/m.exec(await readFile(root.at(PATHS.warmupCron), "utf8"))?.[1] ?? "";
+    if (!cronPath) throw new Error(`${PATHS.warmupCron} sets no PATH: cron's /usr/bin:/bin finds none of Postfix's commands`);
     if (options.withoutMilters) {
       const edited = await run("postconf", ["-c", root.at(PATHS.postfixDir), "-e", "smtpd_milters=", "non_smtpd_milters="]);
       if (!edited.ok) throw new Error(`postconf -e failed:\n${edited.output}`);
@@ -303,8 +306,8 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     postfixLog: () => readFile(root.at(PATHS.postfixLog), "utf8").catch(() => ""),
     dovecotLog: () => readFile(root.at(PATHS.dovecotLog), "utf8").catch(() => ""),
     systemctlCalls: async () => (await readFile(root.at("/systemctl.log"), "utf8")).split("\n").filter(Boolean),
-    // Cron's environment, as the host's cron files set it (relocated: /usr/local/sbin is the test root's), the lab's stand-ins first.
-    toolEnv: (extra = {}) => ({ ...process.env, PATH: `${root.at("/lab/bin")}:${relocate(CRON_PATH, root.root).replace(/^PATH=/, "")}`, ...extra }),
+    // Cron's environment, as the installed cron file sets it (relocated: /usr/local/sbin is the test root's), the lab's stand-ins first.
+    toolEnv: (extra = {}) => ({ ...process.env, PATH: `${root.at("/lab/bin")}:${cronPath}`, ...extra }),
     dynamodbItems: async () => JSON.parse(await readFile(root.at("/lab/dynamodb/table.json"), "utf8")).items,
     setDynamodbAvailable: async (available) => {
       const marker = root.at("/lab/dynamodb/unavailable");
