@@ -45,3 +45,13 @@ export function familiesCoveredWhole(ranges: readonly string[]): ("IPv4" | "IPv6
   }
   return covered;
 }
+
+/** Whether an address (IPv4 or IPv6) falls in any of the ranges (CIDR or bare addresses); false for what is not an address. */
+export function addressInRanges(address: string, ranges: readonly string[]): boolean {
+  const at = interval(address);
+  if (!at) return false;
+  return ranges.some((range) => {
+    const span = interval(range);
+    return span !== undefined && span.family === at.family && span.first <= at.first && at.first <= span.last;
+  });
+}

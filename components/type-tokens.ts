@@ -19,3 +19,5 @@ export const DKIM_KEY_TYPE = `pulumi-nodejs:dynamic/${DKIM_KEY_MODULE}:${DKIM_KE
 export const STACK_SETTINGS_TYPE = "postforge:config:StackSettings";
 /** The type token of MailStack, the component that builds a whole stack from its config. */
 export const MAIL_STACK_TYPE = "postforge:index:MailStack";
+/** The type token of MailHostMonitoring, the component that watches one mail host: dashboard, alarms, their topic. */
+export const MAIL_HOST_MONITORING_TYPE = "postforge:monitoring:MailHostMonitoring";

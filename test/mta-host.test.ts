@@ -137,7 +137,6 @@ describe("MailHost, run by the offline engine", () => {
     // Registration order follows when inputs resolve, so compare by name.
     const children = result.resources.filter((r) => r.parent === host.urn).map((r) => [r.type, r.name]);
     assert.deepEqual(children.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)), [
-      ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "mx-cloudwatch"],
       ["aws:secretsmanager/secret:Secret", "mx-config"],
       ["aws:secretsmanager/secretVersion:SecretVersion", "mx-config-version"],
       ["aws:iam/rolePolicy:RolePolicy", "mx-dkim-secrets"],
@@ -146,6 +145,7 @@ describe("MailHost, run by the offline engine", () => {
       ["aws:ec2/instance:Instance", "mx-instance"],
       ["aws:secretsmanager/secret:Secret", "mx-mailbox-passwords"],
       ["aws:secretsmanager/secretVersion:SecretVersion", "mx-mailbox-passwords-version"],
+      ["postforge:monitoring:MailHostMonitoring", "mx-monitoring"],
       ...MAILBOXES.map((a) => ["random:index/randomPassword:RandomPassword", `mx-password-${a}`]),
       ["aws:iam/instanceProfile:InstanceProfile", "mx-profile"],
       ["aws:ec2/eipDomainName:EipDomainName", "mx-ptr"],
@@ -164,7 +164,7 @@ describe("MailHost, run by the offline engine", () => {
     ]);
   });
 
-  it("opens 25 and 443 (one-click unsubscribe) to the world, submission and IMAPS to the config's networks, SSH to the given ones; egress only to 25, 53, 80, 443", () => {
+  it("opens 25 and 443 (one-click unsubscribe) to the world, submission to the config's networks, IMAPS and the metrics to the admin networks, SSH to the given ones; egress only to 25, 53, 80, 443", () => {
     const sg = byName("mx-sg").inputs;
     assert.equal(sg.vpcId, "vpc-0123456789abcdef0");
     const rules = (list: unknown) => (list as Record<string, unknown>[]).map((r) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks ?? [], r.ipv6CidrBlocks ?? []]);
@@ -173,6 +173,7 @@ describe("MailHost, run by the offline engine", () => {
       ["tcp", 587, 587, ["10.20.0.0/16"], ["2001:db8:20::/48"]],
       ["tcp", 465, 465, ["10.20.0.0/16"], ["2001:db8:20::/48"]],
       ["tcp", 993, 993, ["198.51.100.7/32"], []],
+      ["tcp", 9154, 9154, ["198.51.100.7/32"], []],
       // One-click unsubscribe: mailbox providers POST from anywhere.
       ["tcp", 443, 443, ["0.0.0.0/0"], []],
       ["tcp", 22, 22, ["203.0.113.0/24"], []],
@@ -186,7 +187,7 @@ describe("MailHost, run by the offline engine", () => {
     ]);
   });
 
-  it("gives the role an EC2 trust, exactly its own DKIM secrets and passwd-file, Route53 DNS-01 on the given zone, SSM and the CloudWatch agent", () => {
+  it("gives the role an EC2 trust, exactly its own DKIM secrets and passwd-file, Route53 DNS-01 on the given zone, its metrics to its own namespace, and SSM", () => {
     const role = byName("mx-role").inputs;
     assert.deepEqual(JSON.parse(String(role.assumeRolePolicy)), {
       Version: "2012-10-17",
@@ -216,6 +217,13 @@ describe("MailHost, run by the offline engine", () => {
           Action: ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
           Resource: ["arn:aws:dynamodb:eu-west-1:123456789012:table/postforge-mail-example-com-suppression"],
         },
+        {
+          Sid: "PublishMetrics",
+          Effect: "Allow",
+          Action: ["cloudwatch:PutMetricData"],
+          Resource: ["*"],
+          Condition: { StringEquals: { "cloudwatch:namespace": "Postforge/Mail" } },
+        },
         { Sid: "CertbotDns01WriteChallengeRecords", Effect: "Allow", Action: ["route53:ChangeResourceRecordSets"], Resource: [`arn:aws:route53:::hostedzone/${ZONE_ID}`] },
         { Sid: "CertbotDns01FindZoneAndWait", Effect: "Allow", Action: ["route53:GetChange", "route53:ListHostedZones"], Resource: ["*"] },
       ],
@@ -223,13 +231,11 @@ describe("MailHost, run by the offline engine", () => {
     // The DKIM part is still exactly dkimSecretsReadPolicy's, with the passwd-file secret in its list.
     assert.deepEqual(JSON.parse(String(policy.policy)).Statement.slice(0, 2), dkimSecretsReadPolicy([...SECRET_ARNS, PASSWD_SECRET_ARN, SENDERS_SECRET_ARN, CONFIG_SECRET_ARN, UNSUBSCRIBE_SECRET_ARN], KMS_KEY_ARN, "eu-west-1").Statement);
     assert.deepEqual(
-      ["mx-ssm", "mx-cloudwatch"].map((n) => [byName(n).inputs.role, byName(n).inputs.policyArn]),
-      [
-        ["mx-role-abc1234", "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
-        ["mx-role-abc1234", "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"],
-      ],
+      ["mx-ssm"].map((n) => [byName(n).inputs.role, byName(n).inputs.policyArn]),
+      [["mx-role-abc1234", "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]],
     );
-    assert.equal(result.resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 2);
+    // No CloudWatch agent runs, so no CloudWatchAgentServerPolicy (any namespace, and CloudWatch Logs): PublishMetrics above is all the host needs.
+    assert.equal(result.resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 1);
     assert.equal(byName("mx-profile").inputs.role, "mx-role-abc1234");
   });
 
@@ -411,8 +417,8 @@ describe("MailHost with DNS-01 through Cloudflare", () => {
     const cloudflare = { ...config, tls: { acmeEmail: "postmaster@example.com", dnsChallenge: { provider: "cloudflare", apiTokenSecretName: "postforge/cloudflare/dns-token" } } };
     const result = await run({ ...baseArgs, config: cloudflare, route53HostedZoneIds: undefined });
     const policy = JSON.parse(String(result.resources.find((r) => r.name === "mx-dkim-secrets")!.inputs.policy));
-    assert.deepEqual(policy.Statement.map((s: { Sid: string }) => s.Sid), ["ReadOwnDkimKeys", "DecryptDkimKeysViaSecretsManager", "SuppressionListCopy", "ReadCloudflareDnsToken"]);
-    assert.deepEqual(policy.Statement[3], {
+    assert.deepEqual(policy.Statement.map((s: { Sid: string }) => s.Sid), ["ReadOwnDkimKeys", "DecryptDkimKeysViaSecretsManager", "SuppressionListCopy", "PublishMetrics", "ReadCloudflareDnsToken"]);
+    assert.deepEqual(policy.Statement[4], {
       Sid: "ReadCloudflareDnsToken",
       Effect: "Allow",
       Action: ["secretsmanager:GetSecretValue"],
@@ -537,7 +543,7 @@ describe("host secrets", () => {
       kmsKeyArn: "arn:k",
       route53HostedZoneIds: ["/hostedzone/ZB", "ZA", "ZB"],
     });
-    assert.deepEqual(policy.Statement[2].Resource, ["arn:aws:route53:::hostedzone/ZA", "arn:aws:route53:::hostedzone/ZB"]);
+    assert.deepEqual(policy.Statement.find((st: { Sid: string }) => st.Sid === "CertbotDns01WriteChallengeRecords")!.Resource, ["arn:aws:route53:::hostedzone/ZA", "arn:aws:route53:::hostedzone/ZB"]);
     assert.throws(() => mailHostRolePolicy(parseMailHostConfig(config), { dkimSecretArns: ["arn:d"], mailboxPasswordsSecretArn: "arn:p", senderPasswordsSecretArn: "arn:s", configSecretArn: "arn:c", kmsKeyArn: "arn:k" }), /at least one hosted zone/);
   });
 });

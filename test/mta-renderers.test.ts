@@ -590,7 +590,7 @@ describe("cloud-init user-data", () => {
       "postfix -c /etc/postfix check",
       "opendkim -n -x /etc/opendkim.conf\n",
       "opendkim -n -x /etc/opendkim-ed25519.conf",
-      "systemctl restart opendkim opendkim-ed25519 dovecot postfix postforge-unsubscribe",
+      "systemctl restart opendkim opendkim-ed25519 dovecot postfix postforge-unsubscribe postforge-metrics",
       "find /etc/opendkim/keys -name '*.private'",
       "\n( certificate ) || ",
     ];
@@ -602,7 +602,7 @@ describe("cloud-init user-data", () => {
     for (const d of config.domains) for (const sel of d.selectors) assert.ok(script.includes(`    /etc/opendkim/keys/${d.domain}/${sel.selector}.private) ;;\n`), sel.selector);
     assert.doesNotMatch(script, /disable --now opendkim-ed25519/, "the Ed25519 signer stays while a domain dual-signs");
     const rsaOnly = parseMailHostConfig({ ...input, senders: [], domains: [{ domain: "example.com", selectors: [selector("example.com", "pf2026q4", "rsa")] }] });
-    assert.match(renderBootScript(rsaOnly), /systemctl disable --now opendkim-ed25519 2>\/dev\/null \|\| true\nsystemctl enable opendkim dovecot postfix postforge-unsubscribe\n/);
+    assert.match(renderBootScript(rsaOnly), /systemctl disable --now opendkim-ed25519 2>\/dev\/null \|\| true\nsystemctl enable opendkim dovecot postfix postforge-unsubscribe postforge-metrics\n/);
     // A staging certificate has its own name, so leaving staging fetches a trusted one.
     assert.match(renderBootScript(parseMailHostConfig({ ...input, tls: { ...input.tls, staging: true } })), /--cert-name mail\.example\.com-staging \\\n(.*\n)*? +--staging/);
   });

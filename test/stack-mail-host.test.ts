@@ -63,7 +63,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 87);
+    assert.equal(plan.resourceCount, 101);
     assert.deepEqual(plan.resourcesByType, {
       // The suppression list's durable copy.
       "aws:dynamodb/table:Table": 1,
@@ -75,7 +75,12 @@ describe("stack with its own mail host (selfhosted)", () => {
       "aws:iam/instanceProfile:InstanceProfile": 1,
       "aws:iam/role:Role": 1,
       "aws:iam/rolePolicy:RolePolicy": 1,
-      "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
+      "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+      // The host's monitoring: eleven alarms to one topic (one email subscriber), and a dashboard.
+      "aws:cloudwatch/dashboard:Dashboard": 1,
+      "aws:cloudwatch/metricAlarm:MetricAlarm": 11,
+      "aws:sns/topic:Topic": 1,
+      "aws:sns/topicSubscription:TopicSubscription": 1,
       "aws:kms/alias:Alias": 1,
       "aws:kms/key:Key": 1,
       "aws:route53/record:Record": 20,
@@ -86,6 +91,7 @@ describe("stack with its own mail host (selfhosted)", () => {
       "postforge:dkim:DkimKeyring": 2,
       "postforge:dns:MailDomain": 3,
       "postforge:index:MailStack": 1,
+      "postforge:monitoring:MailHostMonitoring": 1,
       "postforge:mta:MailHost": 1,
       "pulumi-nodejs:dynamic/dkim:DkimKey": 3,
       // Six role mailboxes for each of the two domains, and the two submission logins (and, for passwords, the unsubscribe key).
@@ -171,6 +177,7 @@ describe("stack with its own mail host (selfhosted)", () => {
         { port: 587, protocol: "tcp", sources: ["10.0.0.0/16"], description: "Submission (STARTTLS) from submission clients" },
         { port: 465, protocol: "tcp", sources: ["10.0.0.0/16"], description: "Submission (implicit TLS) from submission clients" },
         { port: 993, protocol: "tcp", sources: ["10.0.1.0/24"], description: "IMAPS from admin networks" },
+        { port: 9154, protocol: "tcp", sources: ["10.0.1.0/24"], description: "Prometheus metrics from admin networks" },
         { port: 443, protocol: "tcp", sources: ["0.0.0.0/0"], description: "HTTPS: one-click unsubscribe (RFC 8058)" },
       ],
       mailboxes: ["example.com", "example.org"].flatMap((d) => ROLE_LOCALS.map((l) => `${l}@${d}`)),

@@ -9,6 +9,8 @@
  * counterpart; and whatever was protected (the Elastic IP, the KMS key, live
  * DKIM keys) still is.
  */
+import { MAIL_HOST_MONITORING_TYPE } from "../components/type-tokens";
+import { REQUIRED_ALARMS } from "../components/monitoring/alarms";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -49,18 +51,27 @@ for (const stack of ["dev", "prod", "selfhosted"]) {
   describe(`upgrading the example stack ${stack}`, () => {
     const fixture = JSON.parse(readFileSync(path.join(__dirname, "fixtures", "upgrade", `${stack}.json`), "utf8")) as Captured;
 
-    it("moves every resource of the previous release to exactly one resource of this one, and creates only the MailStack component and each host's suppression table and unsubscribe key (new in this release)", async () => {
+    it("moves every resource of the previous release to exactly one resource of this one, creates only what is new (the MailStack component; per host the suppression table, the unsubscribe key and the monitoring) and deletes only the unused CloudWatch agent policy attachment", async () => {
       const project = loadProjectStack(PROJECT_DIR, stack);
       const now = await runOffline({ programPath: PROGRAM, project: "postforge", stack, config: project.config });
       const { moved, created, deleted, ambiguous } = upgradeMoves(fixture.resources, now.resources);
-      assert.deepEqual(deleted, [], "resources the upgrade would delete");
+      // Deliberately removed: no CloudWatch agent runs on the host, and the managed policy granted more than it publishes (PutMetricData to any namespace, CloudWatch Logs).
+      assert.deepEqual(
+        deleted.map((urn) => urn.split("::").pop()),
+        fixture.resources.filter((r) => r.urn.endsWith("-cloudwatch")).map((r) => r.urn.split("::").pop()),
+        "resources the upgrade would delete",
+      );
       assert.deepEqual(ambiguous, [], "old URNs claimed by more than one new resource");
       const hosts = now.resources.filter((r) => r.type === "postforge:mta:MailHost").length;
       // New in this release, per host: the suppression list's table and the one-click unsubscribe key (generated, stored).
       const perHost = ["aws:dynamodb/table:Table", "aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretVersion:SecretVersion", "random:index/randomPassword:RandomPassword"];
-      assert.deepEqual(created.map((urn) => now.resources.find((r) => r.urn === urn)!.type).sort(), [MAIL_STACK_TYPE, ...Array.from({ length: hosts }, () => perHost).flat()].sort());
-      // Everything but the stack itself moved under the component.
-      assert.equal(moved.size, fixture.resources.length - 1);
+      // And the host's monitoring: its component, the alarms' topic with one subscription per alarm address, the alarms and the dashboard.
+      const hostConfig = project.config["postforge:mailHost"];
+      const subscriptions = ((typeof hostConfig === "string" ? JSON.parse(hostConfig) : hostConfig) as { alarmEmails?: string[] } | undefined)?.alarmEmails?.length ?? 0;
+      const monitoring = [MAIL_HOST_MONITORING_TYPE, "aws:sns/topic:Topic", ...Array(subscriptions).fill("aws:sns/topicSubscription:TopicSubscription"), ...Array(REQUIRED_ALARMS.length).fill("aws:cloudwatch/metricAlarm:MetricAlarm"), "aws:cloudwatch/dashboard:Dashboard"];
+      assert.deepEqual(created.map((urn) => now.resources.find((r) => r.urn === urn)!.type).sort(), [MAIL_STACK_TYPE, ...Array.from({ length: hosts }, () => [...perHost, ...monitoring]).flat()].sort());
+      // Everything but the stack itself (and the removed attachment) moved under the component.
+      assert.equal(moved.size, fixture.resources.length - 1 - deleted.length);
       for (const [from, to] of moved) assert.equal(from.split("::").pop(), to.split("::").pop(), `${from} renamed to ${to}`);
       // What was protected still is, where it now lives.
       for (const { urn, protect } of fixture.resources.filter((r) => r.protect)) {

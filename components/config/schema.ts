@@ -12,7 +12,7 @@ import {
   route53HostedZoneId,
   ttl,
 } from "./fields";
-import { cidr, DEFAULT_QUEUE, DEFAULT_RATE_LIMITS, DEFAULT_ROLES, messageSizeLimitSchema, queueSchema, rateLimitsSchema, rolesSchema, secretName, senderSchema } from "../mta-host/config";
+import { alarmEmailsSchema, cidr, DEFAULT_QUEUE, DEFAULT_RATE_LIMITS, DEFAULT_ROLES, messageSizeLimitSchema, queueSchema, rateLimitsSchema, rolesSchema, secretName, senderSchema } from "../mta-host/config";
 
 /**
  * The stack config, as zod schemas. Pulumi.yaml can only type scalars and
@@ -207,8 +207,10 @@ export const mailHostStackSchema = z.strictObject({
   subnetId: z.string().regex(/^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, { error: "must be a subnet id such as subnet-0123456789abcdef0" }),
   /** Networks allowed to submit on 587/465; clients must also authenticate. */
   submissionClients: z.array(cidr).min(1, { error: "must list at least one network allowed to submit mail, such as 10.0.0.0/16" }),
-  /** Networks allowed to read role mailboxes over IMAPS (993). */
+  /** Networks allowed to read role mailboxes over IMAPS (993) and to scrape the Prometheus exporter (9154). */
   adminClients: z.array(cidr).default([]),
+  /** Who gets the host's alarms by email (SNS subscriptions, each confirmed once by its owner); production stacks need at least one (policy host-alarms). */
+  alarmEmails: alarmEmailsSchema,
   /** Networks allowed to SSH; default none (SSM Session Manager instead). */
   sshCidrs: z.array(cidr).default([]),
   allowSshFromAnywhere: z.boolean().default(false),

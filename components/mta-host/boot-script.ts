@@ -19,6 +19,7 @@ export const CONFIG_PACKAGES = [
   "postfix-pcre", // pcre: tables (the submission header From check, the port-25 recipient check)
   "python3", // postforge-suppress (suppression.ts); in every Debian 12 cloud image already, as cloud-init runs on it
   "nodejs", // postforge-mailops (mailops-tool.ts): Debian 12's Node.js 18, for which the bundle is built
+  "unbound-host", // postforge-mailops dnsbl (monitoring.ts): resolves from the root itself, not through the VPC's shared resolver
 ] as const;
 
 /** certbot's deploy hook: installs a new or renewed certificate where Postfix and Dovecot read it, then reloads both. */
@@ -60,7 +61,7 @@ export function renderBootScript(config: MailHostConfig): string {
   const dovecot = renderDovecot(config);
   const signers = opendkimSigners(config);
   const checks = signers.map((a) => `opendkim -n -x ${a === "rsa" ? PATHS.opendkimConf : PATHS.opendkimEd25519Conf}`);
-  const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix", "postforge-unsubscribe"].join(" ");
+  const units = [...signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix", "postforge-unsubscribe", "postforge-metrics"].join(" ");
   const keyDirs = config.domains.map((d) => `install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}/${d.domain}`);
   const keyPaths = config.domains.flatMap((d) => d.selectors.map((s) => dkimKeyPath(d.domain, s.selector)));
   const keys = config.domains.flatMap((d) =>
@@ -148,6 +149,8 @@ getent passwd ${HOST_TOOL_USER} >/dev/null || useradd --system --gid ${HOST_TOOL
 install -d -o ${HOST_TOOL_USER} -g ${HOST_TOOL_USER} -m 0755 ${PATHS.warmupDir}
 install -d -o ${HOST_TOOL_USER} -g ${HOST_TOOL_USER} -m 0750 ${PATHS.intakeSpool}
 install -d -m 0700 ${PATHS.mailopsState}
+#    The Prometheus text: written by root's apply, read by the exporter (${HOST_TOOL_USER}).
+install -d -o root -g root -m 0755 ${PATHS.metricsDir}
 
 # 2. DKIM private keys, readable by opendkim alone (RequireSafeKeys); the signers' sockets, reachable by Postfix alone.
 install -d -o opendkim -g opendkim -m 0750 ${PATHS.dkimKeysDir}

@@ -2,6 +2,7 @@ import { gzipSync } from "node:zlib";
 import { renderSuppressionCron, renderSuppressTool } from "./suppression";
 import { renderMailopsCron, renderMailopsTool } from "./mailops-tool";
 import { renderUnsubscribeServer, renderUnsubscribeUnit } from "./unsubscribe";
+import { renderDnsblCron, renderMetricsUnit, renderMonitoringSettings, renderSyncCheckedDropIn } from "./monitoring";
 import { renderWarmupCron, renderWarmupSchedule, renderWarmupTool } from "./warmup-gate";
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
 import type { MailHostConfig } from "./config";
@@ -55,6 +56,10 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     { path: PATHS.mailopsCron, content: renderMailopsCron(), owner: "root:root", permissions: "0644" },
     { path: PATHS.unsubscribeServer, content: renderUnsubscribeServer(), owner: "root:root", permissions: "0755" },
     { path: PATHS.unsubscribeUnit, content: renderUnsubscribeUnit(config), owner: "root:root", permissions: "0644" },
+    { path: PATHS.monitoringSettings, content: renderMonitoringSettings(config), owner: "root:root", permissions: "0644" },
+    { path: PATHS.metricsUnit, content: renderMetricsUnit(config), owner: "root:root", permissions: "0644" },
+    { path: PATHS.dnsblCron, content: renderDnsblCron(config), owner: "root:root", permissions: "0644" },
+    { path: PATHS.syncCheckedDropIn, content: renderSyncCheckedDropIn(), owner: "root:root", permissions: "0644" },
   ];
 }
 

@@ -1,3 +1,4 @@
+import { METRIC_NAMESPACE } from "../monitoring/metrics";
 import { dkimSecretsReadPolicy, type IamPolicyDocument } from "../dkim/host-access";
 import type { MailHostConfig } from "./config";
 import { cryptSaltFromBytes, sha512Crypt } from "./sha512-crypt";
@@ -107,6 +108,14 @@ export function mailHostRolePolicy(config: MailHostConfig, inputs: MailHostPolic
       Resource: [inputs.suppressionTableArn],
     });
   }
+  policy.Statement.push({
+    Sid: "PublishMetrics",
+    Effect: "Allow",
+    // PutMetricData has no resource ARN; the condition keeps the host to its own namespace (monitoring.ts).
+    Action: ["cloudwatch:PutMetricData"],
+    Resource: ["*"],
+    Condition: { StringEquals: { "cloudwatch:namespace": METRIC_NAMESPACE } },
+  });
   const challenge = config.tls.dnsChallenge;
   if (challenge.provider === "route53") {
     // Route53 also writes a zone id as /hostedzone/<id>.

@@ -110,6 +110,24 @@ export const PATHS = {
   verpBounceAddresses: "/etc/postfix/verp_bounce_addresses.pcre",
   /** Submission only: MAIL FROM asks for VERP (XVERP), so each recipient gets its own envelope sender. */
   submissionCommandFilter: "/etc/postfix/submission_command_filter.pcre",
+
+  /** Monitoring (monitoring.ts): what postforge-mailops publishes needs to know (host, region, domains, admin networks), as JSON. */
+  monitoringSettings: "/etc/postforge/monitoring.json",
+  /** The host's counts (root's, beside the suppression decisions) and what CloudWatch has taken of them. */
+  accountingState: "/var/lib/postforge/mailops/accounting.json",
+  publishedState: "/var/lib/postforge/mailops/published.json",
+  dnsblState: "/var/lib/postforge/mailops/dnsbl.json",
+  /** The Prometheus text the exporter serves: written by apply (root) every minute, readable by the exporter's user. */
+  metricsDir: "/var/lib/postforge-metrics",
+  metricsText: "/var/lib/postforge-metrics/metrics.prom",
+  metricsUnit: "/etc/systemd/system/postforge-metrics.service",
+  /** Every day: the host's address against the DNS blocklists, through its own resolver. */
+  dnsblCron: "/etc/cron.d/postforge-dnsbl",
+  /** Written by postforge-sync's ExecStartPost, so only after a run that succeeded: the config sync's heartbeat. */
+  syncCheckedDropIn: "/etc/systemd/system/postforge-sync.service.d/postforge-checked.conf",
+  syncChecked: "/var/lib/postforge/sync-checked",
+  /** Written by postforge-suppress whenever the DynamoDB copy holds every change (nothing pending, nothing to restore). */
+  suppressionInStep: "/var/lib/postforge/suppression/in-step",
 } as const;
 
 /** Relative to the Postfix queue directory, where Postfix daemons run (and look up unix: sockets). */

@@ -16,8 +16,10 @@ import type { DnsRecordInput } from "../dns/backend";
 import { parseOrThrow, ValidationError } from "../validation";
 import { renderCloudInit } from "./cloud-init";
 import { configManifestSecretName, encodeConfigManifest, renderConfigManifest, SECRET_VALUE_LIMIT } from "./config-manifest";
-import { mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
+import { alarmEmailsSchema, mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
 import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
+import { METRICS_PORT } from "./monitoring";
+import { MailHostMonitoring } from "../monitoring/mail-host-monitoring";
 import { suppressionTableName } from "./suppression";
 import { unsubscribeKeySecretName } from "./unsubscribe";
 
@@ -79,6 +81,12 @@ export interface MailHostArgs {
   protectAddress?: boolean;
   /** Tags for every resource that takes them. */
   tags?: Record<string, string>;
+  /**
+   * Who gets the host's alarms by email (bounce and complaint rates, a stuck queue, stale syncs, an
+   * expiring certificate, a blocklist listing, a failed status check): SNS email subscriptions, each
+   * confirmed once by its owner. Default: none (the alarms still show on the dashboard and in the console).
+   */
+  alarmEmails?: string[];
 }
 
 export { MAIL_HOST_TYPE } from "../type-tokens";
@@ -135,6 +143,10 @@ export class MailHost extends pulumi.ComponentResource {
    * applications that send through the host need it, nobody else.
    */
   readonly unsubscribeKey: pulumi.Output<string>;
+  /** The SNS topic the host's alarms notify (subscribe more endpoints to it: chat, paging). */
+  readonly alarmTopicArn: pulumi.Output<string>;
+  /** The host's CloudWatch dashboard. */
+  readonly dashboardName: pulumi.Output<string>;
 
   constructor(name: string, args: MailHostArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super() so bad arguments register nothing at all.
@@ -331,6 +343,15 @@ export class MailHost extends pulumi.ComponentResource {
     const eip = new Eip(`${name}-eip`, { domain: "vpc", tags: { ...tags, Name: config.hostname } }, { parent: this, protect: protectAddress, retainOnDelete: protectAddress });
     new EipAssociation(`${name}-eip-association`, { allocationId: eip.allocationId, instanceId: instance.id }, { parent: this });
 
+    // What watches the host (components/monitoring): alarms to an SNS topic, and a dashboard of what it publishes.
+    const monitoring = new MailHostMonitoring(
+      `${name}-monitoring`,
+      { hostname: config.hostname, instanceId: instance.id, region: config.awsRegion, domains: config.domains.map((d) => d.domain), alarmEmails: args.alarmEmails ?? [], tags },
+      { parent: this },
+    );
+    this.alarmTopicArn = monitoring.topicArn;
+    this.dashboardName = monitoring.dashboardName;
+
     this.addressRecords = [{ name: config.hostname, type: "A", ttl: checked.addressTtl, purpose: "host-address", address: eip.publicIp }];
 
     // The PTR names the HELO name; EC2 checks that name resolves to the address, so it waits for
@@ -352,6 +373,8 @@ export class MailHost extends pulumi.ComponentResource {
       instanceId: this.instanceId,
       securityGroupId: this.securityGroupId,
       roleArn: this.roleArn,
+      alarmTopicArn: this.alarmTopicArn,
+      dashboardName: this.dashboardName,
     });
     if (args.forwardRecord) this.publishReverseDns(args.forwardRecord);
   }
@@ -444,8 +467,8 @@ const EC2_TRUST_POLICY = {
 export const MANAGED_POLICIES = {
   // Shell access through SSM Session Manager, so port 22 can stay closed.
   ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-  // The CloudWatch agent ships mail logs and metrics.
-  cloudwatch: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+  // No CloudWatchAgentServerPolicy: no agent runs on the host. It publishes its metrics itself, with the
+  // inline PutMetricData statement limited to its namespace (host-secrets.ts, monitoring.ts).
 } as const;
 
 /** One inline security group rule, in the shape both `ingress` and `egress` take. */
@@ -483,6 +506,8 @@ export function mailHostFirewall(config: MailHostConfig, sshCidrs: string[] = []
       ...tcp(465, config.submissionClients, "Submission (implicit TLS) from submission clients"),
       // Role mailboxes (DMARC, TLS-RPT, abuse reports) are read from admin networks only.
       ...tcp(993, config.adminClients, "IMAPS from admin networks"),
+      // The Prometheus exporter (monitoring.ts), which also refuses any other client itself.
+      ...tcp(METRICS_PORT, config.adminClients, "Prometheus metrics from admin networks"),
       // RFC 8058 one-click unsubscribe: mailbox providers POST from anywhere (unsubscribe.ts).
       ...tcp(443, anywhere, "HTTPS: one-click unsubscribe (RFC 8058)"),
       ...tcp(22, sshCidrs, "SSH from the given networks"),
@@ -520,6 +545,7 @@ const argsShape = z
     allowSshFromAnywhere: z.boolean().default(false),
     addressTtl: z.number().int().min(60).max(86400).default(3600),
     route53HostedZoneIds: z.array(z.any().refine((v) => v !== undefined && v !== "", { error: "must be a Route53 hosted zone id, such as Z0123456789ABCDEFGHIJ" })).optional(),
+    alarmEmails: alarmEmailsSchema,
   })
   .loose()
   .superRefine((args, ctx) => {

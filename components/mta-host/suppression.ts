@@ -85,6 +85,7 @@ LIST = "${PATHS.suppressionList}"
 PENDING = "${PATHS.suppressionPending}"
 RESTORE_NEEDED = "${PATHS.suppressionRestoreNeeded}"
 MIRRORED = "${PATHS.suppressionMirrored}"
+IN_STEP = "${PATHS.suppressionInStep}"
 TABLE = "${suppressionTableName(config.hostname)}"
 REGION = "${config.awsRegion}"
 ACCESS = "${PATHS.suppressionAccess}"
@@ -223,8 +224,16 @@ def mirror(entries, addresses):
             failed.add(body.get("address", {}).get("S", ""))
     if failed:
         write_atomically(PENDING, "".join(a + "\\n" for a in sorted(a for a in failed if a)), 0o640)
-    elif os.path.exists(PENDING):
-        os.remove(PENDING)
+    else:
+        if os.path.exists(PENDING):
+            os.remove(PENDING)
+        in_step()
+
+
+def in_step():
+    """The copy holds every change: the time is the SuppressionSyncAge metric's (postforge-mailops)."""
+    if not os.path.exists(PENDING) and not os.path.exists(RESTORE_NEEDED) and os.path.exists(MIRRORED):
+        write_atomically(IN_STEP, datetime.datetime.now(datetime.timezone.utc).isoformat() + "\\n", 0o644)
 
 
 def restore(entries):
@@ -332,6 +341,7 @@ def main(argv):
                 write_atomically(MIRRORED, today() + "\\n", 0o640)
         elif os.path.exists(PENDING):
             mirror(entries, [])
+        in_step()
     else:
         fail("unknown command %r; see postforge-suppress --help" % command)
     if lock:

@@ -9,7 +9,12 @@
  *   postforge-mailops intake-bounce RECIPIENT       pipe(8), as HOST_TOOL_USER: a message to a bounce address on stdin
  *   postforge-mailops intake-complaint AUTHSERV-ID  pipe(8), as HOST_TOOL_USER: a message to the feedback-loop address on stdin
  *   postforge-mailops apply                         cron, root, every minute: new delivery-log lines and intake events
- *                                                   decided, and the suppressions added with postforge-suppress import
+ *                                                   decided, the suppressions added with postforge-suppress import,
+ *                                                   the counts kept and published (CloudWatch, Prometheus text)
+ *   postforge-mailops publish                       the figures published again (apply does it every minute)
+ *   postforge-mailops dnsbl [ADDRESS]               cron, root, daily: the host's address against the blocklists
+ *   postforge-mailops summary                       the counts by day, as JSON (for `postforge report`)
+ *   postforge-mailops serve-metrics                 the Prometheus exporter (systemd, as HOST_TOOL_USER)
  *
  * Intake only writes what it read as small event files into a spool
  * (unprivileged, never a list it could corrupt); apply, as root, is the
@@ -29,6 +34,8 @@ import { bounceEvents, complaintEvents, deliveryEvents, messageDate } from "./se
 import { PLAIN_ADDRESS } from "../mta-host/suppression-address";
 import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent, type SuppressionDecision } from "./suppression-policy";
 import { addDays, todayUtc } from "./warmup-schedule";
+import { accountEvents, accountLogLines, DAYS_KEPT, pruneAccounting } from "../monitoring/log-accounting";
+import { dnsbl, publish, readAccounting, readSettings, saveAccounting, serveMetrics } from "../monitoring/host-monitor";
 
 /** EX_TEMPFAIL: Postfix's pipe(8) retries later (a spool it cannot write is the host's fault, not the message's). */
 const TEMPFAIL = 75;
@@ -235,6 +242,14 @@ function apply(): number {
   counts.forgedComplaints = (counts.forgedComplaints ?? 0) + forged;
   counts.unverifiedBounces = (counts.unverifiedBounces ?? 0) + unverified;
   writeAtomically(path.join(PATHS.mailopsState, "counts.json"), JSON.stringify(counts));
+  // The monitoring counts, saved with the log position: a run that failed above counts its lines next time, once.
+  const settings = readSettings();
+  const context = { domains: settings.domains, extraDomains: settings.extraDomains };
+  const accounting = readAccounting();
+  accountLogLines(accounting, lines, date, context);
+  accountEvents(accounting, fresh, unverified, date, context);
+  pruneAccounting(accounting, addDays(date, -DAYS_KEPT));
+  saveAccounting(accounting);
   for (const file of files) fs.rmSync(file, { force: true });
   return 0;
 }
@@ -247,11 +262,25 @@ export function main(argv: string[]): number {
   try {
     if (command === "intake-bounce") return intakeBounce(arg);
     if (command === "intake-complaint") return intakeComplaint(arg);
-    if (command === "apply") return apply();
+    if (command === "apply") {
+      // The figures are published every minute, whatever apply decided: a failing apply is itself worth seeing.
+      const applied = apply();
+      return Math.max(applied, publish(Date.now(), today()));
+    }
+    if (command === "publish") return publish(Date.now(), today());
+    if (command === "dnsbl") return dnsbl(arg);
+    if (command === "summary") {
+      process.stdout.write(`${JSON.stringify({ host: readSettings().hostname, days: readAccounting().days }, null, 1)}\n`);
+      return 0;
+    }
+    if (command === "serve-metrics") {
+      void serveMetrics();
+      return 0;
+    }
   } catch (error) {
     log(`${command} failed: ${(error as Error).message}`);
     return command === "apply" ? 1 : TEMPFAIL;
   }
-  log(`usage: postforge-mailops intake-bounce RECIPIENT | intake-complaint AUTHSERV-ID | apply (runs as ${HOST_TOOL_USER} under Postfix, apply as root)`);
+  log(`usage: postforge-mailops intake-bounce RECIPIENT | intake-complaint AUTHSERV-ID | apply | publish | dnsbl [ADDRESS] | summary | serve-metrics (intake runs as ${HOST_TOOL_USER} under Postfix, apply, publish and dnsbl as root, serve-metrics as ${HOST_TOOL_USER})`);
   return 2;
 }

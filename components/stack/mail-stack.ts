@@ -123,6 +123,7 @@ export class MailStack extends pulumi.ComponentResource {
               addressTtl: desired.domains.find((d) => d.domain === hostPlan.zone)!.ttl,
               protectAddress: true,
               tags: { "postforge:stack": stack },
+              alarmEmails: hostConfig.alarmEmails,
             },
             child(),
           )

@@ -1,0 +1,246 @@
+/**
+ * The monitoring half of the host's postforge-mailops (bundled with it; see
+ * components/sending/host-mailops.ts): the readings taken each minute, the
+ * publication to CloudWatch and to the Prometheus text file, the exporter,
+ * and the daily blocklist check. What it counts is ./log-accounting.ts,
+ * what it publishes ./publish.ts: pure, and tested apart.
+ */
+import { spawnSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { addressInRanges } from "../address-ranges";
+import { PATHS } from "../mta-host/layout";
+import type { MonitoringSettings } from "../mta-host/monitoring";
+import { DNSBLS, dnsblQueryName, judgeDnsblAnswer } from "../sending/dnsbl";
+import { emptyAccounting, type AccountingState } from "./log-accounting";
+import { cloudWatchDatums, datumBatches, prometheusText, rateReadings, type Reading } from "./publish";
+
+function log(message: string): void {
+  process.stderr.write(`postforge-mailops: ${message}\n`);
+}
+
+function readJson<T>(file: string, fallback: T): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function writeAtomically(file: string, text: string, mode = 0o600): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}
+
+export function readSettings(): MonitoringSettings {
+  return JSON.parse(fs.readFileSync(PATHS.monitoringSettings, "utf8")) as MonitoringSettings;
+}
+
+export function readAccounting(): AccountingState {
+  return { ...emptyAccounting(), ...readJson<Partial<AccountingState>>(PATHS.accountingState, {}) };
+}
+
+export function saveAccounting(state: AccountingState): void {
+  writeAtomically(PATHS.accountingState, JSON.stringify(state));
+}
+
+/** Seconds since a file was written, or undefined when it never was. */
+function ageOf(file: string, nowMs: number): number | undefined {
+  try {
+    return Math.max(0, Math.round((nowMs - fs.statSync(file).mtimeMs) / 1000));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The queue as postqueue -j lists it: size, held, and the oldest message not held. */
+function queueReadings(nowMs: number): Reading[] {
+  const listed = spawnSync("postqueue", ["-c", PATHS.postfixDir, "-j"], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (listed.status !== 0) {
+    log(`postqueue -j failed: ${(listed.stderr || "").trim()}`);
+    return [];
+  }
+  let size = 0;
+  let held = 0;
+  let oldest = nowMs / 1000;
+  for (const line of listed.stdout.split("\n")) {
+    if (!line) continue;
+    const m = JSON.parse(line) as { queue_name: string; arrival_time: number };
+    size++;
+    if (m.queue_name === "hold") held++;
+    else oldest = Math.min(oldest, m.arrival_time);
+  }
+  return [
+    { metric: "QueueSize", value: size },
+    { metric: "HeldMessages", value: held },
+    { metric: "OldestQueuedAge", value: Math.max(0, Math.round(nowMs / 1000 - oldest)) },
+  ];
+}
+
+/** Today's caps and use, from postforge-warmup status (the tool that enforces them). */
+function warmupReadings(env: NodeJS.ProcessEnv): Reading[] {
+  if (!fs.existsSync(PATHS.warmupTool)) return [];
+  const done = spawnSync(PATHS.warmupTool, ["status"], { encoding: "utf8", env });
+  if (done.status !== 0) {
+    log(`postforge-warmup status failed: ${(done.stderr || "").trim()}`);
+    return [];
+  }
+  const status = JSON.parse(done.stdout) as { caps: Record<string, number> | null; admitted: Record<string, number> };
+  if (!status.caps) return [];
+  return Object.entries(status.caps).flatMap(([group, cap]) => [
+    { metric: "WarmupCap" as const, labels: { ReceiverGroup: group }, value: cap },
+    { metric: "WarmupUsed" as const, labels: { ReceiverGroup: group }, value: status.admitted[group] ?? 0 },
+  ]);
+}
+
+function lineCount(file: string): number {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last blocklist check, as `dnsbl` saved it. */
+interface DnsblState {
+  checkedAt: string;
+  address: string;
+  results: { list: string; outcome: "listed" | "not-listed" | "unknown"; detail: string }[];
+}
+
+/** Every reading of this minute. */
+export function readings(nowMs: number, today: string, state: AccountingState, env: NodeJS.ProcessEnv = process.env): Reading[] {
+  const out: Reading[] = [...queueReadings(nowMs), ...warmupReadings(env), ...rateReadings(state, today)];
+  out.push({ metric: "SuppressionPending", value: lineCount(PATHS.suppressionPending) });
+  const inStep = ageOf(PATHS.suppressionInStep, nowMs);
+  if (inStep !== undefined) out.push({ metric: "SuppressionSyncAge", value: inStep });
+  const checked = ageOf(PATHS.syncChecked, nowMs);
+  if (checked !== undefined) out.push({ metric: "ConfigSyncAge", value: checked });
+  try {
+    const cert = new X509Certificate(fs.readFileSync(PATHS.tlsCert));
+    out.push({ metric: "CertificateDaysLeft", value: Math.floor((Date.parse(cert.validTo) - nowMs) / 86_400_000) });
+  } catch {
+    // No certificate yet (the first boot's ACME run): nothing to read, and the alarm treats missing data as breaching.
+  }
+  const dnsbl = readJson<DnsblState | undefined>(PATHS.dnsblState, undefined);
+  if (dnsbl) {
+    for (const r of dnsbl.results) out.push({ metric: "DnsblListed", labels: { Blocklist: r.list }, value: r.outcome === "listed" ? 1 : 0 });
+    out.push({ metric: "DnsblUnknown", value: dnsbl.results.filter((r) => r.outcome === "unknown").length });
+  }
+  return out;
+}
+
+/**
+ * One minute's publication: the Prometheus text (always), and CloudWatch's datums through the AWS CLI.
+ * What CloudWatch took is remembered, so a failed call's counts go with the next one.
+ */
+export function publish(nowMs: number, today: string, env: NodeJS.ProcessEnv = process.env): number {
+  const settings = readSettings();
+  const state = readAccounting();
+  const current = readings(nowMs, today, state, env);
+  fs.mkdirSync(PATHS.metricsDir, { recursive: true, mode: 0o755 });
+  writeAtomically(PATHS.metricsText, prometheusText(settings.hostname, state.totals, current), 0o644);
+  const published = readJson<Record<string, number>>(PATHS.publishedState, {});
+  const datums = cloudWatchDatums(settings.hostname, state.totals, published, current);
+  for (const batch of datumBatches(datums)) {
+    const file = path.join(PATHS.mailopsState, `.datums-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify(batch), { mode: 0o600 });
+    const done = spawnSync(
+      "aws",
+      ["cloudwatch", "put-metric-data", "--namespace", settings.namespace, "--metric-data", `file://${file}`, "--region", settings.region, "--cli-connect-timeout", "5", "--cli-read-timeout", "10"],
+      { encoding: "utf8", env },
+    );
+    fs.rmSync(file, { force: true });
+    if (done.status !== 0) {
+      log(`CloudWatch PutMetricData failed (${done.status}); the counts go with the next minute's: ${(done.stderr || done.error?.message || "").trim()}`);
+      return 1;
+    }
+  }
+  writeAtomically(PATHS.publishedState, JSON.stringify(state.totals));
+  return 0;
+}
+
+/** The root's DNSSEC key (dns-root-data, as OpenDKIM uses it): a forged "listed" answer in a signed zone fails validation. */
+const ROOT_KEY = "/usr/share/dns/root.key";
+
+function trustAnchor(): string[] {
+  return fs.existsSync(ROOT_KEY) ? ["-f", ROOT_KEY] : [];
+}
+
+/** The address to check: the host's own name, resolved (the Elastic IP), unless given. */
+function hostAddress(settings: MonitoringSettings, given?: string): string | undefined {
+  if (given) return given;
+  const done = spawnSync("unbound-host", [...trustAnchor(), "-t", "A", settings.hostname], { encoding: "utf8", timeout: 20_000 });
+  return /has address (\d+\.\d+\.\d+\.\d+)/.exec(done.stdout ?? "")?.[1];
+}
+
+/**
+ * The blocklists, asked through the host's own resolver: unbound-host
+ * resolves from the root by itself (libunbound, as OpenDKIM does), never
+ * through the VPC's shared resolver, whose queries Spamhaus refuses
+ * (127.255.255.254). Each answer judged by ../sending/dnsbl.ts.
+ */
+export function dnsbl(addressArg?: string): number {
+  const settings = readSettings();
+  const address = hostAddress(settings, addressArg);
+  if (!address) {
+    log(`cannot resolve ${settings.hostname} to check its address against the blocklists`);
+    return 1;
+  }
+  const results: DnsblState["results"] = [];
+  for (const list of DNSBLS) {
+    const query = dnsblQueryName(address, list.zone);
+    if (!query) continue;
+    const done = spawnSync("unbound-host", [...trustAnchor(), "-t", "A", query], { encoding: "utf8", timeout: 20_000 });
+    const out = done.stdout ?? "";
+    const addresses = [...out.matchAll(/has address (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+    const answer =
+      done.status !== 0 || /SERVFAIL|REFUSED|timed out/i.test(out + (done.stderr ?? ""))
+        ? { failure: (done.stderr || out || done.error?.message || `exit ${done.status}`).trim() }
+        : addresses.length > 0
+          ? { addresses }
+          : /NXDOMAIN/.test(out)
+            ? ({ nxdomain: true } as const)
+            : { failure: `no address in the answer: ${out.trim()}` };
+    const verdict = judgeDnsblAnswer(list, answer);
+    const outcome = verdict.state === "clear" ? "not-listed" : verdict.state;
+    results.push({ list: list.name, outcome, detail: verdict.detail });
+    if (outcome !== "not-listed") log(`${list.name}: ${verdict.detail}`);
+  }
+  writeAtomically(PATHS.dnsblState, JSON.stringify({ checkedAt: new Date().toISOString(), address, results } satisfies DnsblState));
+  return 0;
+}
+
+/**
+ * The exporter: GET /metrics serves the text apply wrote, to the admin networks only; any other client
+ * is closed on without a byte (the security group also keeps them out; this holds where it is opened wider).
+ */
+export function serveMetrics(): Promise<never> {
+  const settings = readSettings();
+  const server = http.createServer((request, response) => {
+    if (request.method !== "GET" || (request.url !== "/metrics" && request.url !== "/")) {
+      response.writeHead(404, { "Content-Type": "text/plain" }).end("not found: GET /metrics\n");
+      return;
+    }
+    let body: string;
+    try {
+      body = fs.readFileSync(PATHS.metricsText, "utf8");
+    } catch {
+      response.writeHead(503, { "Content-Type": "text/plain" }).end("no figures yet: postforge-mailops apply writes them every minute\n");
+      return;
+    }
+    response.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(body);
+  });
+  server.on("connection", (socket) => {
+    const remote = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (!addressInRanges(remote, settings.adminClients)) socket.destroy();
+  });
+  server.maxConnections = 32;
+  server.headersTimeout = 5000;
+  server.requestTimeout = 10_000;
+  server.listen(settings.metricsPort, "0.0.0.0");
+  return new Promise<never>(() => undefined);
+}

@@ -1,0 +1,181 @@
+import { parseDeliveryLine } from "../sending/delivery-log";
+import { receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
+import type { SendingEvent } from "../sending/suppression-policy";
+import type { DimensionName, MetricName } from "./metrics";
+
+/**
+ * The host's counts, from what Postfix logs and the intake reads: pure (lines
+ * and events in, counts out), so the host's postforge-mailops and the tests
+ * run the same code. Counts are kept at their finest labels (a delivery by
+ * sending domain and receiver group); the rollups each metric is published
+ * with are sums over them (./publish.ts).
+ */
+
+/** One count's labels: the dimensions below Host. */
+export type Labels = Partial<Record<Exclude<DimensionName, "Host">, string>>;
+
+/** What the counts are about: the host's own sending domains (a sender outside them is not the host's mail). */
+export interface AccountingContext {
+  domains: readonly string[];
+  /** mailHost.warmup.extraDomains: receivers' other domains, placed in their groups. */
+  extraDomains?: Partial<Record<ReceiverGroup, readonly string[]>>;
+}
+
+/** The state kept between runs (one JSON file on the host). */
+export interface AccountingState {
+  /** Cumulative counts since the host began, by `countKey`. */
+  totals: Record<string, number>;
+  /** Each day's counts (UTC), by `countKey`: the report's table and the rates' window. */
+  days: Record<string, Record<string, number>>;
+  /** Queue IDs that came in through submission, not yet seen by the queue manager. */
+  submitting: Record<string, true>;
+  /** Queue IDs of the host's mail in the queue, with the sending domain their deliveries count for. */
+  queued: Record<string, string>;
+}
+
+export function emptyAccounting(): AccountingState {
+  return { totals: {}, days: {}, submitting: {}, queued: {} };
+}
+
+/** A count's key: the metric and its labels in a fixed order, `Delivered{Domain=example.com,ReceiverGroup=gmail}`. */
+export function countKey(metric: MetricName, labels: Labels = {}): string {
+  const parts = Object.entries(labels)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`);
+  return parts.length === 0 ? metric : `${metric}{${parts.join(",")}}`;
+}
+
+/** A key read back: the metric and its labels. */
+export function parseCountKey(key: string): { metric: string; labels: Labels } {
+  const brace = key.indexOf("{");
+  if (brace < 0) return { metric: key, labels: {} };
+  const labels: Labels = {};
+  for (const pair of key.slice(brace + 1, -1).split(",")) {
+    const eq = pair.indexOf("=");
+    labels[pair.slice(0, eq) as keyof Labels] = pair.slice(eq + 1);
+  }
+  return { metric: key.slice(0, brace), labels };
+}
+
+function add(state: AccountingState, date: string, metric: MetricName, labels: Labels, n = 1): void {
+  if (n === 0) return;
+  const key = countKey(metric, labels);
+  state.totals[key] = (state.totals[key] ?? 0) + n;
+  const day = (state.days[date] ??= {});
+  day[key] = (day[key] ?? 0) + n;
+}
+
+/** The process part of a Postfix log line: `postfix/submission/smtpd`, and the text after `[pid]: `. */
+const PROCESS = /^\S+\s+\S+\s+\S+\s+\S+\s+(postfix(?:-[\w-]+)?\/[\w/.-]+)\[\d+\]:\s(.*)$/;
+const QUEUE_ID = /^([0-9A-Za-z]+):\s/;
+const SUBMISSION = /\/submissions?\/smtpd$/;
+const TLS_SESSION = /^(Verified|Trusted|Untrusted|Anonymous) TLS connection established to /;
+const RATE_LIMIT = /^warning: (?:Connection|Message delivery request|Recipient address|New TLS session) rate limit exceeded: .* for service submissions?$/;
+
+/** Why submission refused, from its reject text. */
+export function refusalReason(text: string): "suppressed" | "sender-not-allowed" | "rate-limited" | "signing-failed" | "other" {
+  if (/Recipient address rejected: suppressed since /.test(text)) return "suppressed";
+  if (/Sender address rejected: not owned by user|header From: /.test(text)) return "sender-not-allowed";
+  if (/rate limit|too many/i.test(text)) return "rate-limited";
+  if (/milter-reject/.test(text)) return "signing-failed";
+  return "other";
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+}
+
+/** Results about mail that left (or failed to): not the host's own deliveries to Dovecot or to the intake's pipes. */
+const REMOTE_AGENTS = new Set(["smtp", "error", "retry"]);
+
+/**
+ * Counts the log lines of one run into the state, on `date` (the run's day: a line is read within a
+ * minute of being written, and syslog's timestamps have no year).
+ */
+export function accountLogLines(state: AccountingState, lines: readonly string[], date: string, context: AccountingContext): void {
+  const ours = new Set(context.domains.map((d) => d.toLowerCase()));
+  for (const line of lines) {
+    const m = PROCESS.exec(line);
+    if (!m) continue;
+    const [, process, text] = m;
+    const delivery = parseDeliveryLine(line);
+    if (delivery) {
+      if (!REMOTE_AGENTS.has(delivery.agent)) continue;
+      const labels: Labels = { ReceiverGroup: receiverGroupOf(delivery.originalRecipient ?? delivery.recipient, context.extraDomains) };
+      const domain = state.queued[delivery.queueId];
+      if (domain) labels.Domain = domain;
+      if (delivery.status === "sent") add(state, date, "Delivered", labels);
+      else if (delivery.status === "deferred") add(state, date, "Deferred", labels);
+      else add(state, date, delivery.verdict?.kind === "hard" ? "HardBounced" : "SoftBounced", labels);
+      continue;
+    }
+    if (process.endsWith("/smtp")) {
+      const tls = TLS_SESSION.exec(text);
+      if (tls) add(state, date, "OutboundTlsSessions", { TlsLevel: tls[1] });
+      continue;
+    }
+    if (SUBMISSION.test(process)) {
+      if (RATE_LIMIT.test(text)) {
+        add(state, date, "Refused", { Reason: "rate-limited" });
+        continue;
+      }
+      const reject = /^(?:NOQUEUE|[0-9A-Za-z]+): (reject|milter-reject): (.*)$/.exec(text);
+      if (reject) {
+        const reason = reject[1] === "milter-reject" ? "signing-failed" : refusalReason(reject[2]);
+        add(state, date, "Refused", { Reason: reason });
+        if (reason === "signing-failed") add(state, date, "DkimSigningFailures", {});
+        continue;
+      }
+      const client = QUEUE_ID.exec(text);
+      if (client && text.slice(client[0].length).startsWith("client=")) state.submitting[client[1]] = true;
+      continue;
+    }
+    const id = QUEUE_ID.exec(text);
+    if (!id) continue;
+    const rest = text.slice(id[0].length);
+    if (process.endsWith("/cleanup") && rest.startsWith("reject: header From: ")) {
+      // Submission's header checks (the From must be a signing domain's); port 25 has none.
+      add(state, date, "Refused", { Reason: "sender-not-allowed" });
+      delete state.submitting[id[1]];
+    } else if (process.endsWith("/pickup") && /^uid=0 from=</.test(rest)) {
+      // Held mail released by the warm-up comes back through pickup (postsuper -r) under a new queue ID.
+      state.submitting[id[1]] = true;
+    } else if (process.endsWith("/qmgr")) {
+      const from = /^from=<([^>]*)>, size=\d+, nrcpt=(\d+) \(queue active\)$/.exec(rest);
+      if (from && state.submitting[id[1]]) {
+        delete state.submitting[id[1]];
+        const domain = domainOf(from[1]);
+        if (ours.has(domain)) {
+          state.queued[id[1]] = domain;
+          add(state, date, "Submitted", { Domain: domain }, Number(from[2]));
+        }
+      } else if (rest === "removed") {
+        delete state.queued[id[1]];
+        delete state.submitting[id[1]];
+      }
+    }
+  }
+}
+
+/** Counts the intake's events of one run: authenticated complaints by group, and the reports that proved nothing. */
+export function accountEvents(state: AccountingState, fresh: readonly SendingEvent[], unverifiedBounces: number, date: string, context: AccountingContext): void {
+  for (const event of fresh) {
+    if (event.kind !== "complaint") continue;
+    if (event.authenticated) add(state, date, "Complaints", { ReceiverGroup: receiverGroupOf(event.recipient, context.extraDomains) });
+    else add(state, date, "UnauthenticatedReports", {});
+  }
+  add(state, date, "UnauthenticatedReports", {}, unverifiedBounces);
+}
+
+/** Days kept: long enough for a quarter's report, short enough to stay a small file. */
+export const DAYS_KEPT = 92;
+
+/** Forgets days older than DAYS_KEPT before `date`, and queue IDs the log never closed after a lost line (kept at most 10,000). */
+export function pruneAccounting(state: AccountingState, oldestDay: string): void {
+  for (const day of Object.keys(state.days)) if (day < oldestDay) delete state.days[day];
+  for (const map of [state.queued, state.submitting] as Record<string, unknown>[]) {
+    const ids = Object.keys(map);
+    for (const id of ids.slice(0, Math.max(0, ids.length - 10_000))) delete map[id];
+  }
+}
