@@ -397,7 +397,7 @@ describe("policy pack: DKIM, reverse DNS, receiving, host hardening, bulk sender
       });
       const violations = await runPolicies(resources);
       assertOnly(violations, "host-no-world-ssh", [
-        /^mail\.example\.com: security group mail\.example\.com-sg ingress\[5\] opens SSH \(port 22, tcp 22\) to 0\.0\.0\.0\/0; SSH open to the internet is brute-forced .*; list your admin networks instead \(MailHost sshCidrs\) or use SSM Session Manager, which the mail host's role allows$/,
+        /^mail\.example\.com: security group mail\.example\.com-sg ingress\[6\] opens SSH \(port 22, tcp 22\) to 0\.0\.0\.0\/0; SSH open to the internet is brute-forced .*; list your admin networks instead \(MailHost sshCidrs\) or use SSM Session Manager, which the mail host's role allows$/,
       ]);
       assert.equal(violations[0].urn, byName(resources, "mail.example.com-sg").urn);
     });
@@ -482,6 +482,24 @@ describe("policy pack: DKIM, reverse DNS, receiving, host hardening, bulk sender
     it("host-suppression-list-kept: a mail host without the table (a hand-made one, or one removed) keeps its list on a disk that goes with the instance", async () => {
       const resources = selfhosted.filter((r) => r.name !== "mail.example.com-suppression");
       assertOnly(await runPolicies(resources), "host-suppression-list-kept", [/^mail host mail\.example\.com has no suppression-list table: its list lives only on the instance's disk/]);
+    });
+  });
+
+  describe("Sending reputation: the host is watched", () => {
+    it("host-alarms: the production example's host has every alarm, each notifying its topic, and a subscriber", async () => {
+      assertNone((await runPolicies(selfhosted)).filter((v) => v.policy === "host-alarms"));
+    });
+
+    it("host-alarms: a production host without its alarms, with one that notifies nobody, or with no subscriber, is named with the fix", async () => {
+      const noAlarms = selfhosted.filter((r) => !(r.name.endsWith("-bounce-rate-critical") || r.name.endsWith("-dnsbl-listed")));
+      assert.equal(noAlarms.length, selfhosted.length - 2);
+      assertOnly(await runPolicies(noAlarms), "host-alarms", [/^mail host mail\.example\.com lacks the alarms bounce-rate-critical, dnsbl-listed: a bounce or complaint rate that climbs/]);
+      const silent = changed(selfhosted, { "mail.example.com-monitoring-oldest-queued": (r) => (r.inputs.alarmActions = []) });
+      assertOnly(await runPolicies(silent), "host-alarms", [/^mail host mail\.example\.com: alarm mail\.example\.com-monitoring-oldest-queued notifies nobody \(no alarmActions\); give it the host's alarm topic$/]);
+      const unsubscribed = selfhosted.filter((r) => r.type !== "aws:sns/topicSubscription:TopicSubscription");
+      assertOnly(await runPolicies(unsubscribed), "host-alarms", [/^mail host mail\.example\.com: nobody is subscribed to its alarms, so they fire unseen; set mailHost\.alarmEmails: \[ops@example\.com\]/]);
+      // Not production: the same stack passes.
+      assertNone((await runPolicies(unsubscribed, { "host-alarms": { production: false } })).filter((v) => v.policy === "host-alarms"));
     });
   });
 

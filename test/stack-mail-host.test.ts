@@ -4,6 +4,7 @@
  * host fills in, wiring), and every way the key can be wrong, each refused
  * before any resource exists.
  */
+import { REQUIRED_ALARMS } from "../components/monitoring/alarms";
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -161,7 +162,28 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("plans the host: address, PTR, hardening, inbound ports, keys and mailboxes", () => {
-    const { userData, config, ...host } = plan.mailHosts[0];
+    const { userData, config, alarms, alarmEmails, dashboard, ...host } = plan.mailHosts[0];
+    // The monitoring, as a reviewer reads it: every alarm, what it watches, that it notifies, and who.
+    assert.equal(dashboard, "postforge-mail-example-com");
+    assert.deepEqual(alarmEmails, ["ops@example.com"]);
+    assert.deepEqual(alarms.map((a) => a.name), [...REQUIRED_ALARMS].sort().map((id) => `postforge-mail-example-com-${id}`));
+    assert.ok(alarms.every((a) => a.notifies));
+    assert.deepEqual(
+      Object.fromEntries(alarms.map((a) => [a.name.replace("postforge-mail-example-com-", ""), `${a.severity}: ${a.condition}`])),
+      {
+        "bounce-rate-critical": "critical: Maximum BounceRate >= 10 (5 min x 1)",
+        "bounce-rate-warn": "warn: Maximum BounceRate >= 5 (5 min x 1)",
+        "certificate-expiry": "critical: Minimum CertificateDaysLeft < 14 (1 h x 1, no data fires)",
+        "complaint-rate-critical": "critical: Maximum ComplaintRate >= 0.3 (5 min x 1)",
+        "complaint-rate-warn": "warn: Maximum ComplaintRate >= 0.1 (5 min x 1)",
+        "config-sync": "critical: Minimum ConfigSyncAge > 3600 (15 min x 1, no data fires)",
+        "deferral-rate": "warn: Deferred attempts (%) [IF((m0 + m1 + m2 + m3) >= 50, 100 * m1 / (m0 + m1 + m2 + m3), 0)] > 20 (1 h x 1)",
+        "dnsbl-listed": "critical: Maximum DnsblListed >= 1 (1 h x 1)",
+        "ec2-status-check": "critical: Maximum StatusCheckFailed >= 1 (1 min x 2, no data fires)",
+        "oldest-queued": "critical: Maximum OldestQueuedAge > 3600 (5 min x 3)",
+        "suppression-sync": "critical: Minimum SuppressionSyncAge > 3600 (15 min x 1, no data fires)",
+      },
+    );
     assert.match(host.publicIp, /^203\.0\.113\.\d+$/);
     assert.deepEqual(host, {
       hostname: "mail.example.com",

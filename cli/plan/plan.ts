@@ -4,7 +4,7 @@ import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-e
 import { compareRecords, compareText, enclosingZone, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
 // Type tokens from their own module: the components themselves (and zod, Pulumi) need not load for the plan.
-import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_TYPE } from "../../components/type-tokens";
+import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_MONITORING_TYPE, MAIL_HOST_TYPE } from "../../components/type-tokens";
 import type { CapturedResource, OfflineRunResult } from "./engine";
 import type { PlannedViolation } from "./policies";
 
@@ -81,6 +81,22 @@ export interface PlannedMailHost {
   warmup?: PlannedWarmup;
   /** The day the address started sending, when the config says it is warm already. */
   sendingSince?: string;
+  /** The host's alarms (components/monitoring/alarms.ts), as registered: what each watches and when it fires. */
+  alarms: PlannedAlarm[];
+  /** Who the alarms notify by email (the SNS topic's subscriptions). */
+  alarmEmails: string[];
+  /** The host's CloudWatch dashboard. */
+  dashboard?: string;
+}
+
+/** One alarm as the plan shows it. */
+export interface PlannedAlarm {
+  name: string;
+  severity: string;
+  /** The condition, as a reviewer reads it: `Maximum BounceRate >= 5 (5 min x 1)`. */
+  condition: string;
+  /** Whether it notifies a topic when it fires and when it clears. */
+  notifies: boolean;
 }
 
 /** A mail host's warm-up as the plan shows it. */
@@ -215,9 +231,42 @@ function plannedMailHosts(resources: CapturedResource[], hostsOutput: unknown): 
         config: typeof host.outputs?.configManifest === "string" ? host.outputs.configManifest : "",
         ...plannedWarmup(host.inputs.warmup),
         ...(typeof host.inputs.sendingSince === "string" ? { sendingSince: host.inputs.sendingSince } : {}),
+        ...plannedMonitoring(resources, host.urn),
       };
     })
     .sort((a, b) => compareText(a.hostname, b.hostname));
+}
+
+const OPERATORS: Record<string, string> = { GreaterThanOrEqualToThreshold: ">=", GreaterThanThreshold: ">", LessThanThreshold: "<", LessThanOrEqualToThreshold: "<=" };
+
+function seconds(period: unknown): string {
+  const n = Number(period);
+  return n % 3600 === 0 ? `${n / 3600} h` : n % 60 === 0 ? `${n / 60} min` : `${n} s`;
+}
+
+/** The alarms, topic subscriptions and dashboard under a host's monitoring component. */
+function plannedMonitoring(resources: CapturedResource[], hostUrn: string): Pick<PlannedMailHost, "alarms" | "alarmEmails" | "dashboard"> {
+  const monitoring = resources.filter((r) => r.parent === hostUrn && r.type === MAIL_HOST_MONITORING_TYPE).map((r) => r.urn);
+  const under = (type: string) => resources.filter((r) => r.type === type && r.parent !== undefined && monitoring.includes(r.parent));
+  const alarms = under("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => {
+    const i = a.inputs;
+    const queries = (i.metricQueries ?? []) as { expression?: string; label?: string; metric?: { period?: number } }[];
+    const math = queries.find((q) => q.expression);
+    const watched = math ? `${math.label ?? ""} [${math.expression}]`.trim() : `${String(i.statistic)} ${String(i.metricName)}`;
+    const period = queries.length > 0 ? queries.find((q) => q.metric)?.metric?.period : i.period;
+    return {
+      name: String(i.name),
+      severity: String(((i.tags ?? {}) as Record<string, unknown>)["postforge:severity"] ?? ""),
+      condition: `${watched} ${OPERATORS[String(i.comparisonOperator)] ?? String(i.comparisonOperator)} ${String(i.threshold)} (${seconds(period)} x ${String(i.evaluationPeriods)}${i.treatMissingData === "breaching" ? ", no data fires" : ""})`,
+      notifies: Array.isArray(i.alarmActions) && i.alarmActions.length > 0,
+    };
+  });
+  const dashboard = under("aws:cloudwatch/dashboard:Dashboard")[0]?.inputs.dashboardName;
+  return {
+    alarms: alarms.sort((a, b) => compareText(a.name, b.name)),
+    alarmEmails: under("aws:sns/topicSubscription:TopicSubscription").map((s) => String(s.inputs.endpoint)),
+    ...(typeof dashboard === "string" ? { dashboard } : {}),
+  };
 }
 
 /** A host's warm-up schedule (from its facts) with today's place in it. */

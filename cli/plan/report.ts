@@ -62,6 +62,12 @@ function mailHostLines(host: PlannedMailHost): string[] {
       ["PORT", "PROTO", "FROM", "WHY"],
       host.ingress.map((r) => [String(r.port), r.protocol, r.sources.join(" "), r.description]),
     ).map((l) => `    ${l}`),
+    `  dashboard    ${host.dashboard ?? "none"}`,
+    `  alarms       ${host.alarms.length} to ${host.alarmEmails.length === 0 ? "no subscriber (set mailHost.alarmEmails)" : host.alarmEmails.join(", ")}:`,
+    ...table(
+      ["ALARM", "SEVERITY", "NOTIFIES", "WHEN"],
+      host.alarms.map((a) => [a.name, a.severity, a.notifies ? "yes" : "NO", a.condition]),
+    ).map((l) => `    ${l}`),
   ];
 }
 

@@ -1,3 +1,4 @@
+import { REQUIRED_ALARMS } from "../../components/monitoring/alarms";
 import { isUnknown, type StackResource } from "../model/resources";
 import { INSTANCE, SECURITY_GROUP, type StackView } from "../model/view";
 import { describePorts, groupsOf, ingressRules, mailHostOf, mxExchanges, opensTcpPort, subject, worldRanges, type Ingress } from "./host-support";
@@ -206,4 +207,46 @@ export const hostSuppressionListKept: Rule = {
   },
 };
 
-export const HOST_RULES = [hostImdsv2, hostRootEncrypted, hostNoWorldSsh, hostPort25Receivers, hostWarmup, hostSuppressionListKept];
+const METRIC_ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const TOPIC_SUBSCRIPTION_TYPE = "aws:sns/topicSubscription:TopicSubscription";
+
+export const hostAlarms: Rule<ProductionConfig> = {
+  name: "host-alarms",
+  group: "Sending reputation",
+  profile: "baseline",
+  description: `In a production stack every mail host has its alarms (${REQUIRED_ALARMS.join(", ")}), each notifying a topic, and someone subscribed to them (mailHost.alarmEmails).`,
+  enforcementLevel: "mandatory",
+  severity: "high",
+  source:
+    "Amazon SES reputation dashboard (bounce rate review at 5%, pause at 10%; complaints at 0.1%); Gmail and Yahoo bulk-sender rules (2024: spam rate under 0.1%, never 0.3%); RFC 8461 (certificates); AWS EC2 status checks",
+  config: PRODUCTION_CONFIG,
+  check(view, config) {
+    if (!isProductionStack(view, config)) return [];
+    const violations: Violation[] = [];
+    for (const host of view.mailHosts) {
+      const mine = (type: string) => view.ofType(type).filter((r) => mailHostOf(view, r)?.resource.urn === host.resource.urn);
+      const alarms = mine(METRIC_ALARM_TYPE);
+      const byId = (id: string) => alarms.find((a) => typeof a.props.name === "string" && a.props.name.endsWith(`-${id}`));
+      const missing = REQUIRED_ALARMS.filter((id) => !byId(id));
+      if (missing.length > 0) {
+        violations.push({
+          message: `mail host ${host.hostname} lacks the alarms ${missing.join(", ")}: a bounce or complaint rate that climbs, a stuck queue or a blocklist listing goes unseen until a provider blocks the address; upgrade Postforge (MailHost creates them) rather than removing them`,
+          urn: host.resource.urn,
+        });
+      }
+      const silent = REQUIRED_ALARMS.map(byId).filter((a): a is NonNullable<typeof a> => a !== undefined && !(Array.isArray(a.props.alarmActions) && a.props.alarmActions.length > 0));
+      for (const alarm of silent) {
+        violations.push({ message: `mail host ${host.hostname}: alarm ${alarm.name} notifies nobody (no alarmActions); give it the host's alarm topic`, urn: alarm.urn });
+      }
+      if (mine(TOPIC_SUBSCRIPTION_TYPE).length === 0) {
+        violations.push({
+          message: `mail host ${host.hostname}: nobody is subscribed to its alarms, so they fire unseen; set mailHost.alarmEmails: [ops@example.com] (each address confirms AWS's message once), or subscribe an endpoint to the host's alarm topic (MailHost.alarmTopicArn)`,
+          urn: host.resource.urn,
+        });
+      }
+    }
+    return violations;
+  },
+};
+
+export const HOST_RULES = [hostImdsv2, hostRootEncrypted, hostNoWorldSsh, hostPort25Receivers, hostWarmup, hostSuppressionListKept, hostAlarms];
