@@ -14,12 +14,8 @@
  * suppresses nothing; a forged complaint changes nothing.
  */
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { dkimSign } from "mailauth/lib/dkim/sign";
-import type { DKIMSignOptions } from "mailauth";
-import { dkimKeyRecord } from "../components/dkim/records";
 import { after, before, describe, it } from "node:test";
 import { parseMailHostConfig, PATHS } from "../components/mta-host";
 import type { KnotServer } from "./support/dns-tools";
@@ -31,6 +27,7 @@ import { request as httpsRequest } from "node:https";
 import { deliver, message, submit } from "./support/mta-lab-clients";
 import { startSmtpReceiver, type SmtpReceiver } from "./support/mta-e2e-smtp";
 import { run } from "./support/mta-tools";
+import { signedYahooReport, YAHOO_ZONE, yahooReport } from "./support/feedback-loop";
 
 /** The fixture host's config with one change: a ramp small enough to fill in a test. */
 const START = "2026-12-01";
@@ -39,22 +36,6 @@ const config = parseMailHostConfig({
   warmup: { startDate: START, ramp: [{ day: 1, dailyCap: 3 }, { day: 2, dailyCap: 6 }] },
 });
 const WEBAPP = { login: "webapp", password: passwordOf("webapp") };
-
-/**
- * Yahoo's feedback loop as the lab plays it: a yahoo.com zone with the MTA that sends the
- * reports and the key they are signed with (a fresh one; the real reports are signed d=yahoo.com).
- */
-const YAHOO_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const YAHOO_SELECTOR = "s2048";
-const YAHOO_ZONE = {
-  apex: "yahoo.com",
-  records: [
-    { name: "yahoo.com", type: "MX" as const, ttl: 300, purpose: "mx" as const, priority: 10, exchange: "mta.yahoo.com" },
-    { name: "mta.yahoo.com", type: "A" as const, ttl: 300, purpose: "host-address" as const, address: LAB.RECEIVERS[1] },
-    { name: "arf.mail.yahoo.com", type: "A" as const, ttl: 300, purpose: "host-address" as const, address: LAB.RECEIVERS[1] },
-    dkimKeyRecord("yahoo.com", YAHOO_SELECTOR, `v=DKIM1; k=rsa; p=${YAHOO_KEY.publicKey.export({ type: "spki", format: "der" }).toString("base64")}`, 300),
-  ],
-};
 
 /** One HTTPS request to the host's port 443 from a stranger's address (a mailbox provider), its certificate not checked (self-signed in the lab). */
 function https(method: "GET" | "POST", path: string, body?: string): Promise<{ status: number; body: string }> {
@@ -107,40 +88,6 @@ function providerDsn(to: string, recipient: string, date: string, status: string
     `Status: ${status}`,
     `Diagnostic-Code: smtp; ${diagnostic}`,
     "--b1--",
-    "",
-  ].join("\r\n");
-}
-
-/** An ARF report (RFC 5965) in Yahoo's shape about one recipient, as its feedback loop sends it to fbl@. */
-function yahooReport(recipient: string): string {
-  return [
-    "From: Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>",
-    "To: fbl@example.com",
-    "Subject: Email Feedback Report for IP 198.18.0.1",
-    "Date: Thu, 03 Dec 2026 10:00:00 +0000",
-    "Message-ID: <arf-" + recipient.replace(/[^a-z0-9]/g, "") + "@arf.mail.yahoo.com>",
-    "MIME-Version: 1.0",
-    'Content-Type: multipart/report; report-type=feedback-report; boundary="b2"',
-    "",
-    "--b2",
-    "Content-Type: text/plain",
-    "",
-    "This is an email abuse report for an email message from example.com.",
-    "--b2",
-    "Content-Type: message/feedback-report",
-    "",
-    "Feedback-Type: abuse",
-    "User-Agent: Yahoo!-Mail-Feedback/2.0",
-    "Version: 1",
-    `Original-Rcpt-To: ${recipient}`,
-    "Source-IP: 198.18.0.1",
-    "--b2",
-    "Content-Type: text/rfc822-headers",
-    "",
-    "From: noreply@example.com",
-    `To: ${recipient}`,
-    "Subject: Your order",
-    "--b2--",
     "",
   ].join("\r\n");
 }
@@ -390,11 +337,9 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
     });
 
     it("a complaint Yahoo's feedback loop signed puts its recipient on the list as a complaint, refused at the next submission", async () => {
-      const report = yahooReport("user3@gmail.com");
-      const options = { strict: true, canonicalization: "relaxed/relaxed", signatureData: [{ signingDomain: "yahoo.com", selector: YAHOO_SELECTOR, privateKey: YAHOO_KEY.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), algorithm: "rsa-sha256" }] };
-      const { signatures } = await dkimSign(report, options as Partial<DKIMSignOptions> as DKIMSignOptions);
-      assert.match(signatures, /^DKIM-Signature: /);
-      const t = await deliver({ from: LAB.RECEIVERS[1], helo: "mta.yahoo.com", envelopeFrom: "feedback@arf.mail.yahoo.com", recipients: ["fbl@example.com"], data: signatures + report });
+      const signed = await signedYahooReport("user3@gmail.com");
+      assert.match(signed, /^DKIM-Signature: /);
+      const t = await deliver({ from: LAB.RECEIVERS[1], helo: "mta.yahoo.com", envelopeFrom: "feedback@arf.mail.yahoo.com", recipients: ["fbl@example.com"], data: signed });
       assert.ok(t.accepted, t.final.text);
       await waitUntil("the signed report reaches the intake", async () => ((await host!.postfixLog()).match(/relay=postforge-complaint.*status=sent/g) ?? []).length >= 2);
       const said = await mailops();

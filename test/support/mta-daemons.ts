@@ -33,7 +33,7 @@
  * RequireSafeKeys refuses keys below a world-writable directory such as /tmp).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, chown, mkdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   configManifest,
@@ -50,12 +50,20 @@ import { configManifestSecretName } from "../../components/mta-host/config-manif
 import { suppressionTableName } from "../../components/mta-host/suppression";
 import { LAB, requireLab } from "./lab";
 import { makeTestRoot, relocate, run, unrelocate, type TestRoot } from "./mta-tools";
+import { METRICS_PORT } from "../../components/mta-host/monitoring";
 
 /** Not world-writable up to /, as RequireSafeKeys demands. */
 const DAEMON_BASE = "/var/lib/postforge-mta-test";
 
 /** The units the boot script restarts, as their ExecStart runs them (foreground flags added: the test is their supervisor). */
-export type Unit = "opendkim" | "opendkim-ed25519" | "dovecot" | "postfix" | "postforge-unsubscribe";
+/** One PutMetricData call: its namespace, region and datums. */
+export interface CloudWatchCall {
+  namespace: string;
+  region: string;
+  data: { MetricName: string; Dimensions: { Name: string; Value: string }[]; Value: number; Unit: string }[];
+}
+
+export type Unit = "opendkim" | "opendkim-ed25519" | "dovecot" | "postfix" | "postforge-unsubscribe" | "postforge-metrics";
 
 export interface MailHostDaemons {
   root: TestRoot;
@@ -69,6 +77,10 @@ export interface MailHostDaemons {
   toolEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** The suppression list's DynamoDB copy as the lab's AWS holds it: items by address. */
   dynamodbItems(): Promise<Record<string, Record<string, { S: string }>>>;
+  /** Every PutMetricData call the host made, in order, as the lab's CloudWatch took it. */
+  cloudwatchCalls(): Promise<CloudWatchCall[]>;
+  /** Make the lab's CloudWatch fail every call (an outage), or take them again. */
+  setCloudwatchAvailable(available: boolean): Promise<void>;
   /** Make the lab's DynamoDB fail every call (an outage), or serve again. */
   setDynamodbAvailable(available: boolean): Promise<void>;
   /** Every installed file that differs from what the renderers produced (content through `unrelocate`, owner, mode). */
@@ -128,11 +140,12 @@ const PACKAGE_DIRECTORIES: readonly { path: string; owner: string; mode: number 
   { path: PATHS.dovecotRun, owner: "root:root", mode: 0o755 },
 ];
 
-function standIns(root: TestRoot, secretsDir: string, tableDir: string): Record<string, string> {
+function standIns(root: TestRoot, secretsDir: string, tableDir: string, cloudwatchDir: string): Record<string, string> {
   return {
     // The AWS CLI's calls the host makes, answered from the lab: Secrets Manager's get-secret-value from
     // ${secretsDir}, and DynamoDB's batch-write-item and scan on the suppression list's table, kept as one
     // JSON file in ${tableDir}. An "unavailable" file there makes DynamoDB fail as an outage would.
+    // CloudWatch's put-metric-data: each call's datums kept as one JSON file in ${cloudwatchDir} (an "unavailable" file: an outage).
     aws: `#!/usr/bin/python3
 import json, os, sys
 a = sys.argv[1:]
@@ -164,6 +177,20 @@ if a[:1] == ["dynamodb"] and a[1] in ("batch-write-item", "scan") and "--region"
             table["items"].pop(r["DeleteRequest"]["Key"]["address"]["S"], None)
     json.dump(table, open(file, "w"))
     print(json.dumps({"UnprocessedItems": {}}))
+    sys.exit(0)
+if a[:2] == ["cloudwatch", "put-metric-data"] and "--region" in a:
+    # PutMetricData as CloudWatch checks it: at most 1,000 datums, each a name, a number, a known unit and at most 30 dimensions.
+    calls = os.path.join(${JSON.stringify(cloudwatchDir)})
+    if os.path.exists(os.path.join(calls, "unavailable")):
+        sys.exit(print("Could not connect to the endpoint URL: https://monitoring." + opt("--region") + ".amazonaws.com/", file=sys.stderr) or 255)
+    source = opt("--metric-data")
+    data = json.load(open(source[len("file://"):])) if source.startswith("file://") else json.loads(source)
+    units = {"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"}
+    bad = [d for d in data if not isinstance(d.get("MetricName"), str) or not isinstance(d.get("Value"), (int, float)) or d.get("Unit") not in units or len(d.get("Dimensions", [])) > 30 or any(set(x) != {"Name", "Value"} or not x["Value"] for x in d.get("Dimensions", []))]
+    if len(data) > 1000 or bad:
+        sys.exit(print("An error occurred (InvalidParameterValue) when calling the PutMetricData operation: " + json.dumps(bad[:1]), file=sys.stderr) or 254)
+    n = len([f for f in os.listdir(calls) if f.endswith(".json")])
+    json.dump({"namespace": opt("--namespace"), "region": opt("--region"), "data": data}, open(os.path.join(calls, "%06d.json" % n), "w"))
     sys.exit(0)
 sys.exit(print("aws stand-in: unexpected call: " + " ".join(a), file=sys.stderr) or 2)
 `,
@@ -217,9 +244,21 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
         const [command, ...args] = /^ExecStart=(.+)$/m.exec(unitFile)![1].split(/\s+/);
         return [command, args];
       }
+      // Ours, run as its User= as systemd would: the ExecStart line of the rendered unit, relocated.
+      case "postforge-metrics": {
+        const unitFile = relocate(manifestFiles.find((f) => f.path === PATHS.metricsUnit)!.content, root.root);
+        const [command, ...args] = /^ExecStart=(.+)$/m.exec(unitFile)![1].split(/\s+/);
+        return [command, args];
+      }
       case "postfix":
         throw new Error("postfix is started with `postfix start`, not spawned");
     }
+  };
+  /** The unit's User=, as systemd drops to it before ExecStart. */
+  const userOf = async (unit: Unit): Promise<{ uid: number; gid: number } | undefined> => {
+    if (unit !== "postforge-metrics") return undefined;
+    const user = /^User=(.+)$/m.exec(manifestFiles.find((f) => f.path === PATHS.metricsUnit)!.content)?.[1];
+    return user ? ids(user) : undefined;
   };
 
   const waitReady = async (unit: Unit, timeoutMs = 10_000) => {
@@ -227,6 +266,8 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     if (unit === "opendkim-ed25519") return waitForSocket(root.at(OPENDKIM_MILTERS.ed25519.socket), timeoutMs);
     if (unit === "dovecot") return waitForSocket(root.at(`${PATHS.postfixQueue}/private/auth`), timeoutMs);
     if (unit === "postforge-unsubscribe") return waitForPort(LAB.MAIL_HOST, 443, timeoutMs);
+    // From an admin network's address: the exporter closes on any other client.
+    if (unit === "postforge-metrics") return waitForPort(LAB.MAIL_HOST, METRICS_PORT, timeoutMs, LAB.APPLICATION);
     for (const port of [25, 587, 465]) await waitForPort(LAB.MAIL_HOST, port, timeoutMs);
   };
 
@@ -237,7 +278,7 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
       postfixStarted = true;
     } else {
       const [command, args] = commandOf(unit);
-      children.set(unit, spawnLogged(unit, command, args));
+      children.set(unit, spawnLogged(unit, command, args, await userOf(unit)));
     }
     await waitReady(unit);
   };
@@ -272,7 +313,9 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     const tableDir = root.at("/lab/dynamodb");
     await mkdir(tableDir, { recursive: true, mode: 0o700 });
     await writeFile(join(tableDir, "table.json"), JSON.stringify({ name: suppressionTableName(config.hostname), items: options.dynamodbItems ?? {} }));
-    for (const [name, script] of Object.entries(standIns(root, secretsDir, tableDir))) await writeFile(join(binDir, name), script, { mode: 0o755 });
+    const cloudwatchDir = root.at("/lab/cloudwatch");
+    await mkdir(cloudwatchDir, { recursive: true, mode: 0o700 });
+    for (const [name, script] of Object.entries(standIns(root, secretsDir, tableDir, cloudwatchDir))) await writeFile(join(binDir, name), script, { mode: 0o755 });
 
     // 4. The first sync.
     const sync = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${binDir}:${process.env.PATH}` });
@@ -290,7 +333,7 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     const restart = calls.find((c) => c.startsWith("restart "));
     if (!restart) throw new Error(`the boot script restarted no unit; systemctl calls:\n${calls.join("\n")}`);
     const units = restart.split(" ").slice(1) as Unit[];
-    const expected = [...renderOpenDkim(config).signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix", "postforge-unsubscribe"];
+    const expected = [...renderOpenDkim(config).signers.map((a) => (a === "rsa" ? "opendkim" : "opendkim-ed25519")), "dovecot", "postfix", "postforge-unsubscribe", "postforge-metrics"];
     if (units.join(" ") !== expected.join(" ")) throw new Error(`boot script restarted ${units.join(" ")}, expected ${expected.join(" ")}`);
     for (const unit of units) await start(unit);
   } catch (error) {
@@ -309,6 +352,16 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     // Cron's environment, as the installed cron file sets it (relocated: /usr/local/sbin is the test root's), the lab's stand-ins first.
     toolEnv: (extra = {}) => ({ ...process.env, PATH: `${root.at("/lab/bin")}:${cronPath}`, ...extra }),
     dynamodbItems: async () => JSON.parse(await readFile(root.at("/lab/dynamodb/table.json"), "utf8")).items,
+    cloudwatchCalls: async () => {
+      const dir = root.at("/lab/cloudwatch");
+      const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
+      return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as CloudWatchCall));
+    },
+    setCloudwatchAvailable: async (available) => {
+      const marker = root.at("/lab/cloudwatch/unavailable");
+      if (available) await rm(marker, { force: true });
+      else await writeFile(marker, "");
+    },
     setDynamodbAvailable: async (available) => {
       const marker = root.at("/lab/dynamodb/unavailable");
       if (available) await rm(marker, { force: true });
@@ -414,9 +467,9 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   runningGroups.delete(pid);
 }
 
-function spawnLogged(unit: string, command: string, args: string[]): ChildProcess {
+function spawnLogged(unit: string, command: string, args: string[], user?: { uid: number; gid: number }): ChildProcess {
   // Its own process group, so stop() can kill the daemon and everything it forked.
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...(user ?? {}) });
   if (child.pid !== undefined) runningGroups.add(child.pid);
   const tag = `[${unit}] `;
   child.stdout?.on("data", (d: Buffer) => process.env.MTA_DAEMON_LOG && process.stderr.write(tag + d.toString()));
@@ -439,12 +492,12 @@ async function waitForSocket(path: string, timeoutMs: number): Promise<void> {
   throw new Error(`nothing listens on ${path} after ${timeoutMs} ms`);
 }
 
-export async function waitForPort(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+export async function waitForPort(host: string, port: number, timeoutMs = 10_000, localAddress?: string): Promise<void> {
   const { connect } = await import("node:net");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, host);
+      const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) });
       socket.once("connect", () => (socket.destroy(), resolve(true)));
       socket.once("error", () => resolve(false));
     });

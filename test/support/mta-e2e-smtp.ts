@@ -5,7 +5,7 @@
  * test/mta-e2e.test.ts. Strings are latin1 so one char is one octet.
  */
 import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { connect as tlsConnect, TLSSocket } from "node:tls";
 
 export interface SmtpReply {
   code: number;
@@ -174,16 +174,20 @@ export interface SmtpReceiver {
 }
 
 /**
- * A receiving MTA (no STARTTLS, no AUTH) on `at.address:at.port` (default
+ * A receiving MTA (no AUTH; STARTTLS only when given `at.tls`, a key and certificate) on `at.address:at.port` (default
  * 127.0.0.1, any port) that records each message and accepts every recipient, except
  * what `at.rcptReply` answers for a recipient (a provider's refusal, such as
  * "550 5.1.1 unknown user" or "452 4.2.2 mailbox full"), said at RCPT.
  */
-export async function startSmtpReceiver(name = "mx.example.org", at: { address?: string; port?: number; rcptReply?: (recipient: string) => string | undefined } = {}): Promise<SmtpReceiver> {
+export async function startSmtpReceiver(
+  name = "mx.example.org",
+  at: { address?: string; port?: number; rcptReply?: (recipient: string) => string | undefined; tls?: { key: string; cert: string } } = {},
+): Promise<SmtpReceiver> {
   const messages: ReceivedMessage[] = [];
   const listeners = new Set<() => void>();
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  /** One SMTP session on a socket; after STARTTLS, a fresh one on the TLS socket (RFC 3207: the client starts over with EHLO). */
+  const session = (socket: Socket, greet: boolean, secure: boolean) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
@@ -194,8 +198,8 @@ export async function startSmtpReceiver(name = "mx.example.org", at: { address?:
     let mailFrom = "";
     let rcptTo: string[] = [];
     const send = (line: string) => socket.write(`${line}\r\n`, "latin1");
-    send(`220 ${name} ESMTP test receiver`);
-    socket.on("data", (chunk: string) => {
+    if (greet) send(`220 ${name} ESMTP test receiver`);
+    const onData = (chunk: string) => {
       buffer += chunk;
       for (;;) {
         if (inData) {
@@ -219,11 +223,18 @@ export async function startSmtpReceiver(name = "mx.example.org", at: { address?:
         if (verb === "EHLO") {
           helo = line.slice(5).trim();
           send(`250-${name}`);
+          if (at.tls && !secure) send("250-STARTTLS");
           send("250-8BITMIME");
           send("250 SIZE 104857600");
         } else if (verb === "HELO") {
           helo = line.slice(5).trim();
           send(`250 ${name}`);
+        } else if (line.toUpperCase() === "STARTTLS" && at.tls && !secure) {
+          send("220 2.0.0 Ready to start TLS");
+          socket.off("data", onData);
+          const tls = new TLSSocket(socket, { isServer: true, key: at.tls.key, cert: at.tls.cert });
+          session(tls as unknown as Socket, false, true);
+          return;
         } else if (verb === "MAIL") {
           mailFrom = /<([^>]*)>/.exec(line)?.[1] ?? "";
           send("250 2.1.0 Ok");
@@ -251,8 +262,10 @@ export async function startSmtpReceiver(name = "mx.example.org", at: { address?:
           send("502 5.5.2 Command not implemented");
         }
       }
-    });
-  });
+    };
+    socket.on("data", onData);
+  };
+  const server: Server = createServer((socket) => session(socket, true, false));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(at.port ?? 0, at.address ?? "127.0.0.1", () => resolve());
