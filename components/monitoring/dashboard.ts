@@ -2,6 +2,7 @@ import { DNSBLS } from "../sending/dnsbl";
 import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS } from "../sending/rates";
 import { RECEIVER_GROUP_NAMES, RECEIVER_GROUPS } from "../sending/receiver-groups";
 import { CERTIFICATE_MINIMUM_DAYS, OLDEST_QUEUED_SECONDS, SYNC_STALE_SECONDS } from "./alarms";
+import { REFUSAL_REASONS } from "./log-accounting";
 import { METRIC_NAMESPACE, type MetricName } from "./metrics";
 
 /**
@@ -34,7 +35,6 @@ export interface DashboardWidget {
   };
 }
 
-const REFUSAL_REASONS = ["suppressed", "sender-not-allowed", "rate-limited", "signing-failed", "other"] as const;
 const TLS_LEVELS = ["Verified", "Trusted", "Untrusted", "Anonymous"] as const;
 const pct = (f: number) => Math.round(f * 100 * 1000) / 1000;
 

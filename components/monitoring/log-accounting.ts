@@ -73,9 +73,13 @@ const SUBMISSION = /\/submissions?\/smtpd$/;
 const TLS_SESSION = /^(Verified|Trusted|Untrusted|Anonymous) TLS connection established to /;
 const RATE_LIMIT = /^warning: (?:Connection|Message delivery request|Recipient address|New TLS session) rate limit exceeded: .* for service submissions?$/;
 
+/** Why submission refused: the Reason dimension's values. */
+export const REFUSAL_REASONS = ["suppressed", "sender-not-allowed", "client-not-allowed", "rate-limited", "signing-failed", "other"] as const;
+
 /** Why submission refused, from its reject text. */
-export function refusalReason(text: string): "suppressed" | "sender-not-allowed" | "rate-limited" | "signing-failed" | "other" {
+export function refusalReason(text: string): (typeof REFUSAL_REASONS)[number] {
   if (/Recipient address rejected: suppressed since /.test(text)) return "suppressed";
+  if (/Client host rejected: Access denied/.test(text)) return "client-not-allowed";
   if (/Sender address rejected: not owned by user|header From: /.test(text)) return "sender-not-allowed";
   if (/rate limit|too many/i.test(text)) return "rate-limited";
   if (/milter-reject/.test(text)) return "signing-failed";
@@ -121,6 +125,8 @@ export function accountLogLines(state: AccountingState, lines: readonly string[]
         continue;
       }
       const reject = /^(?:NOQUEUE|[0-9A-Za-z]+): (reject|milter-reject): (.*)$/.exec(text);
+      // A client that goes on to DATA after every recipient was refused hears "no valid recipients": the refusal was counted at RCPT.
+      if (reject && /^DATA from .*: 554 5\.5\.1 Error: no valid recipients/.test(reject[2])) continue;
       if (reject) {
         const reason = reject[1] === "milter-reject" ? "signing-failed" : refusalReason(reject[2]);
         add(state, date, "Refused", { Reason: reason });

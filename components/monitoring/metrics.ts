@@ -39,7 +39,7 @@ const BY_GROUP = ["Host", "ReceiverGroup"] as const;
 /** Every metric the host publishes. */
 export const METRICS = [
   { name: "Submitted", unit: "Count", kind: "counter", dimensions: [HOST, BY_DOMAIN], help: "Recipients accepted at submission (587/465), by the envelope sender's domain" },
-  { name: "Refused", unit: "Count", kind: "counter", dimensions: [HOST, ["Host", "Reason"]], help: "Recipients or messages submission refused: suppressed, sender-not-allowed, rate-limited, signing-failed, other" },
+  { name: "Refused", unit: "Count", kind: "counter", dimensions: [HOST, ["Host", "Reason"]], help: "Recipients, senders or clients submission refused: suppressed, sender-not-allowed, client-not-allowed (a network not in submissionClients), rate-limited, signing-failed, other" },
   { name: "Delivered", unit: "Count", kind: "counter", dimensions: [HOST, BY_DOMAIN, BY_GROUP], help: "Recipients a receiver accepted (status=sent)" },
   { name: "Deferred", unit: "Count", kind: "counter", dimensions: [HOST, BY_DOMAIN, BY_GROUP], help: "Delivery attempts a receiver deferred (4xx or no connection); each retry counts again" },
   { name: "HardBounced", unit: "Count", kind: "counter", dimensions: [HOST, BY_DOMAIN, BY_GROUP], help: "Recipients given up on because they cannot receive (unknown user, no such domain, disabled)" },
