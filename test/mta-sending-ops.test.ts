@@ -233,6 +233,14 @@ describe("the warm-up on the host: over the cap mail waits in the queue and leav
       const got = arrivals.filter((m) => m.data.includes(`<${id}>`)).flatMap((m) => m.rcptTo);
       assert.deepEqual(got.sort(), [...recipients].sort(), id);
     }
+    // The host's counts agree: each recipient submitted once (held mail when the warm-up released it) and delivered once.
+    const applied = await run(host!.root.at(PATHS.mailopsTool), ["apply"], 30_000, host!.toolEnv({ POSTFORGE_TODAY: "2026-12-03" }));
+    assert.ok(applied.ok, applied.output);
+    const summary = JSON.parse((await run(host!.root.at(PATHS.mailopsTool), ["summary"], 30_000, host!.toolEnv())).stdout) as { days: Record<string, Record<string, number>> };
+    const total = (metric: string) => Object.values(summary.days).flatMap((d) => Object.entries(d)).filter(([k]) => k.split("{")[0] === metric).reduce((n, [, v]) => n + v, 0);
+    const recipientCount = [...submitted.values()].flat().length;
+    assert.equal(total("Submitted"), recipientCount);
+    assert.equal(total("Delivered"), recipientCount);
   });
 
   it("answers the policy protocol as Postfix speaks it, and counts neither unauthenticated requests nor the host's own domains", async () => {

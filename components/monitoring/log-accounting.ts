@@ -144,8 +144,9 @@ export function accountLogLines(state: AccountingState, lines: readonly string[]
       // Submission's header checks (the From must be a signing domain's); port 25 has none.
       add(state, date, "Refused", { Reason: "sender-not-allowed" });
       delete state.submitting[id[1]];
-    } else if (process.endsWith("/pickup") && /^uid=0 from=</.test(rest)) {
-      // Held mail released by the warm-up comes back through pickup (postsuper -r) under a new queue ID.
+    } else if (process.endsWith("/pickup") && /^uid=\d+ from=<[^>]*> orig_id=[0-9A-Za-z]+$/.test(rest)) {
+      // Held mail released by the warm-up comes back through pickup (postsuper -r) under a new queue ID, naming the old one;
+      // mail from sendmail(1) on the host (cron's) has no orig_id and is not the applications'.
       state.submitting[id[1]] = true;
     } else if (process.endsWith("/qmgr")) {
       const from = /^from=<([^>]*)>, size=\d+, nrcpt=(\d+) \(queue active\)$/.exec(rest);

@@ -98,11 +98,13 @@ export function cloudWatchDatums(host: string, totals: Record<string, number>, p
   for (const r of readings) {
     const metric = metricDefinition(r.metric)!;
     out.push({ MetricName: r.metric, Dimensions: dimensionsOf(host, r.labels ?? {}), Value: r.value, Unit: metric.unit });
-    // A reading by a label also publishes Host's sum where the catalogue asks for it (DnsblListed).
-    if (r.labels && Object.keys(r.labels).length > 0 && metric.dimensions.some((s) => s.length === 1)) {
-      const total = readings.filter((o) => o.metric === r.metric).reduce((n, o) => n + o.value, 0);
-      if (!out.some((d) => d.MetricName === r.metric && d.Dimensions.length === 1)) out.push({ MetricName: r.metric, Dimensions: dimensionsOf(host, {}), Value: total, Unit: metric.unit });
-    }
+  }
+  // Readings by a label also publish Host's sum where the catalogue asks for it (DnsblListed: how many lists).
+  for (const name of new Set(readings.filter((r) => r.labels && Object.keys(r.labels).length > 0).map((r) => r.metric))) {
+    const metric = metricDefinition(name)!;
+    if (!metric.dimensions.some((s) => s.length === 1) || readings.some((r) => r.metric === name && !r.labels)) continue;
+    const total = readings.filter((r) => r.metric === name).reduce((n, r) => n + r.value, 0);
+    out.push({ MetricName: name, Dimensions: dimensionsOf(host, {}), Value: total, Unit: metric.unit });
   }
   return out;
 }
