@@ -66,3 +66,15 @@ export const BOUNCES_USAGE = `  postforge bounces [--log FILE ...] [--dsn FILE .
       postforge-suppress import. --year dates log lines, which carry none
       (default: the last 12 months). --json prints the results and decisions.
 `;
+
+export const REPORT_USAGE = `  postforge report --summary FILE ... [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--html FILE] [--json]
+      The sending report from what mail hosts recorded: each --summary is the
+      output of \`postforge-mailops summary\` on a host (several hosts add up).
+      Prints one line a day (submitted, delivered, deferred, hard and soft
+      bounces, complaints, refusals, and the bounce and complaint rates over the
+      14 days up to that day, as Amazon SES computes them, from 100 messages),
+      then each receiver group's figures on the last day against the
+      providers' thresholds. --html writes a self-contained page with charts
+      (delivery, bounce and complaint rates per receiver group against the
+      thresholds; the warm-up's cap against the volume). --json prints the report.
+`;

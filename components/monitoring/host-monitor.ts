@@ -14,7 +14,9 @@ import { addressInRanges } from "../address-ranges";
 import { PATHS } from "../mta-host/layout";
 import type { MonitoringSettings } from "../mta-host/monitoring";
 import { DNSBLS, dnsblQueryName, judgeDnsblAnswer } from "../sending/dnsbl";
-import { emptyAccounting, type AccountingState } from "./log-accounting";
+import { addDays } from "../sending/warmup-schedule";
+import { DAYS_KEPT, emptyAccounting, type AccountingState } from "./log-accounting";
+import { HOST_SUMMARY_FORMAT, type HostSummary } from "./report";
 import { cloudWatchDatums, datumBatches, prometheusText, rateReadings, type Reading } from "./publish";
 
 function log(message: string): void {
@@ -141,6 +143,7 @@ export function publish(nowMs: number, today: string, env: NodeJS.ProcessEnv = p
   const settings = readSettings();
   const state = readAccounting();
   const current = readings(nowMs, today, state, env);
+  recordCaps(today, current);
   fs.mkdirSync(PATHS.metricsDir, { recursive: true, mode: 0o755 });
   writeAtomically(PATHS.metricsText, prometheusText(settings.hostname, state.totals, current), 0o644);
   const published = readJson<Record<string, number>>(PATHS.publishedState, {});
@@ -168,6 +171,22 @@ const ROOT_KEY = "/usr/share/dns/root.key";
 
 function trustAnchor(): string[] {
   return fs.existsSync(ROOT_KEY) ? ["-f", ROOT_KEY] : [];
+}
+
+/** Today's warm-up caps kept by day (DAYS_KEPT of them), for `summary` and so `postforge report`. */
+function recordCaps(today: string, current: readonly Reading[]): void {
+  const caps = current.filter((r) => r.metric === "WarmupCap");
+  if (caps.length === 0) return;
+  const kept = readJson<Record<string, Record<string, number>>>(PATHS.warmupCapsState, {});
+  kept[today] = Object.fromEntries(caps.map((r) => [r.labels!.ReceiverGroup!, r.value]));
+  const oldest = addDays(today, -DAYS_KEPT);
+  for (const day of Object.keys(kept)) if (day < oldest) delete kept[day];
+  writeAtomically(PATHS.warmupCapsState, JSON.stringify(kept));
+}
+
+/** What `summary` prints: the host, its counts by day, and its warm-up caps by day (the input of `postforge report`). */
+export function summary(): HostSummary {
+  return { format: HOST_SUMMARY_FORMAT, host: readSettings().hostname, days: readAccounting().days, warmupCaps: readJson<Record<string, Record<string, number>>>(PATHS.warmupCapsState, {}) };
 }
 
 /** The address to check: the host's own name, resolved (the Elastic IP), unless given. */

@@ -117,6 +117,8 @@ export const PATHS = {
   accountingState: "/var/lib/postforge/mailops/accounting.json",
   publishedState: "/var/lib/postforge/mailops/published.json",
   dnsblState: "/var/lib/postforge/mailops/dnsbl.json",
+  /** Each day's warm-up caps per receiver group, as published: the report's cap against volume. */
+  warmupCapsState: "/var/lib/postforge/mailops/warmup-caps.json",
   /** The Prometheus text the exporter serves: written by apply (root) every minute, readable by the exporter's user. */
   metricsDir: "/var/lib/postforge-metrics",
   metricsText: "/var/lib/postforge-metrics/metrics.prom",

@@ -35,7 +35,7 @@ import { PLAIN_ADDRESS } from "../mta-host/suppression-address";
 import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent, type SuppressionDecision } from "./suppression-policy";
 import { addDays, todayUtc } from "./warmup-schedule";
 import { accountEvents, accountLogLines, DAYS_KEPT, pruneAccounting } from "../monitoring/log-accounting";
-import { dnsbl, publish, readAccounting, readSettings, saveAccounting, serveMetrics } from "../monitoring/host-monitor";
+import { dnsbl, publish, readAccounting, readSettings, saveAccounting, serveMetrics, summary } from "../monitoring/host-monitor";
 
 /** EX_TEMPFAIL: Postfix's pipe(8) retries later (a spool it cannot write is the host's fault, not the message's). */
 const TEMPFAIL = 75;
@@ -270,7 +270,7 @@ export function main(argv: string[]): number {
     if (command === "publish") return publish(Date.now(), today());
     if (command === "dnsbl") return dnsbl(arg);
     if (command === "summary") {
-      process.stdout.write(`${JSON.stringify({ host: readSettings().hostname, days: readAccounting().days }, null, 1)}\n`);
+      process.stdout.write(`${JSON.stringify(summary(), null, 1)}\n`);
       return 0;
     }
     if (command === "serve-metrics") {
