@@ -18,7 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -29,6 +29,8 @@ import { alarmMetrics, mailHostAlarms } from "../components/monitoring/alarms";
 import { dashboardMetrics, mailHostDashboardWidgets } from "../components/monitoring/dashboard";
 import { METRIC_NAMESPACE, metricDefinition } from "../components/monitoring/metrics";
 import { DNSBLS } from "../components/sending/dnsbl";
+import { main } from "../cli/postforge";
+import type { SendingReport } from "../components/monitoring/report";
 import { todayUtc } from "../components/sending/warmup-schedule";
 import type { KnotServer } from "./support/dns-tools";
 import { signedYahooReport, YAHOO_ZONE, yahooReport } from "./support/feedback-loop";
@@ -45,7 +47,12 @@ const config = parseMailHostConfig({ ...fixtureConfig, warmup: { startDate: TODA
 const WEBAPP = { login: "webapp", password: passwordOf("webapp") };
 const GMAIL_RECIPIENTS = 100;
 
-/** The blocklists as the lab serves them: SpamCop lists the host, Spamhaus answers as it does a public resolver, the rest do not list it. */
+/**
+ * The blocklists as the lab serves them: SpamCop lists the host; Spamhaus, Barracuda and PSBL give each of
+ * the "cannot tell" answers (127.255.255.254 for a public resolver, .252 for a typo'd zone, .255 over quota);
+ * Mailspike does not list it.
+ */
+const CANNOT_TELL: Record<string, string> = { "zen.spamhaus.org": "127.255.255.254", "b.barracudacentral.org": "127.255.255.252", "psbl.surriel.com": "127.255.255.255" };
 const HOST_REVERSED = LAB.MAIL_HOST.split(".").reverse().join(".");
 const BLOCKLIST_ZONES: { apex: string; records: DnsRecord[] }[] = DNSBLS.map((list) => ({
   apex: list.zone,
@@ -53,7 +60,7 @@ const BLOCKLIST_ZONES: { apex: string; records: DnsRecord[] }[] = DNSBLS.map((li
     // Every list publishes its test entry, 127.0.0.2.
     { name: `2.0.0.127.${list.zone}`, type: "A", ttl: 300, purpose: "host-address", address: "127.0.0.2" },
     ...(list.zone === "bl.spamcop.net" ? [{ name: `${HOST_REVERSED}.${list.zone}`, type: "A" as const, ttl: 300, purpose: "host-address" as const, address: "127.0.0.2" }] : []),
-    ...(list.zone === "zen.spamhaus.org" ? [{ name: `${HOST_REVERSED}.${list.zone}`, type: "A" as const, ttl: 300, purpose: "host-address" as const, address: "127.255.255.254" }] : []),
+    ...(CANNOT_TELL[list.zone] ? [{ name: `${HOST_REVERSED}.${list.zone}`, type: "A" as const, ttl: 300, purpose: "host-address" as const, address: CANNOT_TELL[list.zone] }] : []),
   ],
 }));
 
@@ -119,6 +126,7 @@ function scrape(localAddress: string): Promise<{ status: number; body: string } 
 describe("monitoring on the host: known outcomes become exactly these figures, in CloudWatch and Prometheus (Postfix, postforge-mailops)", { timeout: 300_000 }, () => {
   let calls: CloudWatchCall[] = [];
   let refusedRetriesAccepted = 0;
+  let dnsblSaid = "";
 
   before(async () => {
     requireLab("the monitoring end-to-end test");
@@ -183,6 +191,7 @@ describe("monitoring on the host: known outcomes become exactly these figures, i
     // The daily blocklist check, through unbound-host from the lab's root.
     const checked = await mailops("dnsbl", LAB.MAIL_HOST);
     assert.ok(checked.ok, checked.output);
+    dnsblSaid = checked.output;
     const second = await mailops("apply");
     assert.ok(second.ok, second.output);
     calls = await host.cloudwatchCalls();
@@ -270,10 +279,31 @@ describe("monitoring on the host: known outcomes become exactly these figures, i
     assert.ok(last(calls, "ConfigSyncAge")! < 300);
     const cert = new X509Certificate(await readFile(host!.root.at(PATHS.tlsCert)));
     assert.equal(last(calls, "CertificateDaysLeft"), Math.floor((Date.parse(cert.validTo) - Date.now()) / 86_400_000));
-    // SpamCop lists the host; Spamhaus's "public resolver" answer says nothing; the others do not list it.
+    // SpamCop lists the host; each 127.255.255.x answer says nothing (never "listed"); Mailspike does not list it.
     for (const list of DNSBLS) assert.equal(last(calls, "DnsblListed", { Blocklist: list.name }), list.zone === "bl.spamcop.net" ? 1 : 0, list.name);
     assert.equal(last(calls, "DnsblListed"), 1);
-    assert.equal(last(calls, "DnsblUnknown"), 1);
+    assert.equal(last(calls, "DnsblUnknown"), 3);
+  });
+
+  it("says why a blocklist's answer says nothing, and which list lists the host", () => {
+    assert.match(dnsblSaid, /SpamCop: 127\.0\.0\.2 /);
+    assert.match(dnsblSaid, /Spamhaus ZEN: 127\.255\.255\.254: .*cannot tell/);
+    assert.match(dnsblSaid, /Barracuda.*: 127\.255\.255\.252: .*cannot tell/);
+    assert.match(dnsblSaid, /PSBL.*: 127\.255\.255\.255: .*cannot tell/);
+    assert.doesNotMatch(dnsblSaid, /Mailspike/);
+  });
+
+  it("reports what the host recorded: postforge report over its summary gives the same day", async () => {
+    const file = join(scratch!.root, "summary.json");
+    await writeFile(file, (await run(host!.root.at(PATHS.mailopsTool), ["summary"], 30_000, host!.toolEnv())).stdout);
+    let out = "";
+    assert.equal(await main(["report", "--summary", file, "--json"], { stdout: (t) => (out += t), stderr: (t) => (out += t) }), 0, out);
+    const day = (JSON.parse(out) as SendingReport).days.find((d) => d.date === TODAY)!;
+    const delivered = GMAIL_RECIPIENTS + 1 + refusedRetriesAccepted;
+    assert.deepEqual(
+      [day.submitted, day.delivered, day.deferred, day.hardBounced, day.complaints, day.groups.gmail.delivered, day.groups.gmail.warmupCap, day.groups.microsoft.hardBounced],
+      [delivered + 3, delivered, 1, 2, 1, delivered - 1, 1000, 2],
+    );
   });
 
   it("publishes every metric the dashboard's widgets and the alarms name, with their dimensions and units", () => {

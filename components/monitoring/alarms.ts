@@ -18,6 +18,7 @@ export interface AlarmMetric {
   period: number;
 }
 
+/** One alarm: what it watches, when it fires, and what silence means. */
 export interface AlarmDefinition {
   /** Stable id: the MetricAlarm's name suffix, and how the policy pack knows it. */
   id: string;

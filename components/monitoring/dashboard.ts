@@ -14,6 +14,7 @@ import { METRIC_NAMESPACE, type MetricName } from "./metrics";
 /** One metric line of a widget: [namespace, name, dimension, value, ..., { options }]. */
 export type WidgetMetric = (string | { label?: string; stat?: string; color?: string })[];
 
+/** One widget of a CloudWatch dashboard body, placed on the 24-column grid. */
 export interface DashboardWidget {
   type: "metric" | "alarm" | "text";
   x: number;
@@ -38,6 +39,7 @@ export interface DashboardWidget {
 const TLS_LEVELS = ["Verified", "Trusted", "Untrusted", "Anonymous"] as const;
 const pct = (f: number) => Math.round(f * 100 * 1000) / 1000;
 
+/** What a host's dashboard is drawn for. */
 export interface DashboardInput {
   hostname: string;
   instanceId: string;

@@ -5,6 +5,7 @@ import { MAIL_HOST_MONITORING_TYPE } from "../type-tokens";
 import { alarmMetrics, mailHostAlarms, type AlarmDefinition, type AlarmMetric } from "./alarms";
 import { mailHostDashboardBody } from "./dashboard";
 
+/** The arguments of MailHostMonitoring: the host it watches, and who hears its alarms. */
 export interface MailHostMonitoringArgs {
   /** The host's FQDN: the `Host` dimension of every metric it publishes. */
   hostname: string;

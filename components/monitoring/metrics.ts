@@ -21,6 +21,7 @@ export type MetricUnit = "Count" | "Seconds" | "Percent" | "None";
  */
 export type DimensionName = "Host" | "Domain" | "ReceiverGroup" | "Reason" | "TlsLevel" | "Blocklist";
 
+/** One metric of the catalogue: its name, unit, kind, dimension sets and meaning. */
 export interface MetricDefinition {
   name: string;
   unit: MetricUnit;
@@ -63,6 +64,7 @@ export const METRICS = [
   { name: "DnsblUnknown", unit: "Count", kind: "gauge", dimensions: [HOST], help: "Blocklists whose answer said nothing (refused, over quota, no answer) at the last check" },
 ] as const satisfies readonly MetricDefinition[];
 
+/** The name of a metric the host publishes. */
 export type MetricName = (typeof METRICS)[number]["name"];
 
 /** A metric's definition by name. */

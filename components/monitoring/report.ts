@@ -41,11 +41,13 @@ export interface DayFigures {
   complaintRate?: number;
 }
 
+/** One day: its figures in all, and per receiver group with the warm-up cap. */
 export interface ReportDay extends DayFigures {
   date: string;
   groups: Record<ReceiverGroup, DayFigures & { warmupCap?: number }>;
 }
 
+/** The report: the hosts, the span, the window and thresholds the rates use, and each day. */
 export interface SendingReport {
   hosts: string[];
   from: string;

@@ -216,17 +216,17 @@ const tlsSchema = z.strictObject({
 
 const AWS_REGION = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
-/**
- * The schema of a mail host's configuration: its name, sending domains,
- * networks, limits, submission logins, secret names and TLS. Defaults fill in
- * what is left out; MailHostConfig is what it outputs.
- */
 /** Alarm recipients: addresses, each once (SNS would subscribe a repeated one once and the second resource would fail). */
 export const alarmEmailsSchema = z
   .array(z.email({ error: "must be an e-mail address for the host's alarms, such as ops@example.com" }))
   .refine((list) => new Set(list.map((e) => e.toLowerCase())).size === list.length, { error: "lists an address twice; list each once" })
   .default([]);
 
+/**
+ * The schema of a mail host's configuration: its name, sending domains,
+ * networks, limits, submission logins, secret names and TLS. Defaults fill in
+ * what is left out; MailHostConfig is what it outputs.
+ */
 export const mailHostConfigSchema = z
   .strictObject({
     /** The host's FQDN: myhostname, the HELO/EHLO name and the PTR name (RFC 5321 §4.1.4). */
