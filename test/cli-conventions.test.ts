@@ -14,7 +14,7 @@ import { captureIo } from "./support/io";
 const pkg = require("../package.json") as { version: string };
 
 describe("postforge command-line conventions", () => {
-  for (const command of ["plan", "diff", "verify"]) {
+  for (const command of ["plan", "diff", "verify", "report"]) {
     for (const flag of ["--help", "-h"]) {
       it(`${command} ${flag} prints ${command}'s help on stdout and exits 0`, async () => {
         const io = captureIo();
@@ -22,7 +22,7 @@ describe("postforge command-line conventions", () => {
         assert.equal(await main([command, "--stack", "dev", flag, "--bogus"], io), EXIT.ok);
         assert.equal(io.err, "");
         assert.match(io.out, new RegExp(`^Usage:\\n  postforge ${command} `));
-        for (const other of ["plan", "diff", "verify"].filter((c) => c !== command)) assert.doesNotMatch(io.out, new RegExp(`^  postforge ${other} `, "m"));
+        for (const other of ["plan", "diff", "verify", "report"].filter((c) => c !== command)) assert.doesNotMatch(io.out, new RegExp(`^  postforge ${other} `, "m"));
       });
     }
   }

@@ -8,7 +8,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { addressInRanges } from "../components/address-ranges";
 import { accountEvents, accountLogLines, countKey, emptyAccounting, parseCountKey, pruneAccounting, refusalReason } from "../components/monitoring/log-accounting";
-import { METRICS, prometheusName } from "../components/monitoring/metrics";
+import { METRICS, prometheusLabel, prometheusName } from "../components/monitoring/metrics";
+import { grafanaDashboard, grafanaQueries } from "../components/monitoring/grafana";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { cloudWatchDatums, datumBatches, prometheusText, rateReadings, windowCounts } from "../components/monitoring/publish";
 
 const CONTEXT = { domains: ["example.com", "example.org"], extraDomains: { microsoft: ["contoso-mail.example"] } };
@@ -38,9 +41,11 @@ describe("the host's counts from its Postfix log", () => {
       state,
       [
         ...submitted("A1", "noreply@example.com", [sent("A1", "ann@gmail.com"), sent("A1", "bob@googlemail.com")]),
-        ...submitted("B1", "billing@Example.ORG", [bounced("B1", "gone@outlook.com"), deferred("B1", "busy@contoso-mail.example")]),
-        // Expired in the queue: soft (the recipient may be fine).
-        at("postfix/qmgr", "B1: to=<busy@contoso-mail.example>, relay=none, delay=432000, delays=432000/0/0/0, dsn=4.7.0, status=expired, returned to sender"),
+        ...submitted("B1", "billing@Example.ORG", [bounced("B1", "gone@outlook.com"), deferred("B1", "busy@contoso-mail.example")]).slice(0, -1),
+        // Given up on, as Postfix logs it: one line for the message, none per recipient; the recipient still deferred is a soft bounce.
+        at("postfix/qmgr", "B1: from=<billing@Example.ORG>, status=expired, returned to sender"),
+        at("postfix/bounce", "B1: sender non-delivery notification: B2"),
+        at("postfix/qmgr", "B1: removed"),
       ],
       "2026-12-01",
       CONTEXT,
@@ -51,9 +56,9 @@ describe("the host's counts from its Postfix log", () => {
       [countKey("Delivered", { Domain: "example.com", ReceiverGroup: "gmail" })]: 2,
       [countKey("HardBounced", { Domain: "example.org", ReceiverGroup: "microsoft" })]: 1,
       [countKey("Deferred", { Domain: "example.org", ReceiverGroup: "microsoft" })]: 1,
+      [countKey("SoftBounced", { Domain: "example.org", ReceiverGroup: "microsoft" })]: 1,
     });
-    // B1 stayed in the queue (not removed): its later expiry line is counted when it comes, with its domain.
-    assert.deepEqual(state.queued, {});
+    assert.deepEqual([state.queued, state.pending, state.foreign, state.submitting], [{}, {}, {}, {}]);
     assert.deepEqual(state.days["2026-12-01"], state.totals);
   });
 
@@ -91,6 +96,29 @@ describe("the host's counts from its Postfix log", () => {
     assert.equal(state.totals[countKey("Delivered", { Domain: "example.com", ReceiverGroup: "gmail" })], 1);
   });
 
+  it("counts a message an operator requeues (postsuper -r ALL) once, and keeps what it still waits for", () => {
+    const state = emptyAccounting();
+    accountLogLines(
+      state,
+      [
+        ...submitted("R1", "noreply@example.com", [deferred("R1", "busy@outlook.com")]).slice(0, -1),
+        at("postfix/postsuper", "R1: requeued"),
+        at("postfix/pickup", "R2: uid=0 from=<noreply@example.com> orig_id=R1"),
+        at("postfix/qmgr", "R2: from=<noreply@example.com>, size=900, nrcpt=1 (queue active)"),
+        at("postfix/qmgr", "R2: from=<noreply@example.com>, status=expired, returned to sender"),
+        at("postfix/qmgr", "R2: removed"),
+      ],
+      "2026-12-01",
+      CONTEXT,
+    );
+    assert.deepEqual(state.totals, {
+      [countKey("Submitted", { Domain: "example.com" })]: 1,
+      [countKey("Deferred", { Domain: "example.com", ReceiverGroup: "microsoft" })]: 1,
+      [countKey("SoftBounced", { Domain: "example.com", ReceiverGroup: "microsoft" })]: 1,
+    });
+    assert.deepEqual([state.queued, state.pending], [{}, {}]);
+  });
+
   it("does not count inbound mail, the host's own DSNs, local deliveries, or senders outside its domains", () => {
     const state = emptyAccounting();
     accountLogLines(
@@ -101,7 +129,11 @@ describe("the host's counts from its Postfix log", () => {
         at("postfix/pipe", "I1: to=<noreply+x=provider.example@example.com>, relay=postforge-bounce, delay=0.2, delays=0.1/0/0/0.1, dsn=2.0.0, status=sent (delivered via postforge-bounce service)"),
         at("postfix/lmtp", "I2: to=<fbl@example.com>, relay=mail.example.com[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <fbl@example.com> Saved)"),
         // A submission login's mail in a domain the host does not sign (refused later at the header check, say) is not the host's.
-        ...submitted("S1", "someone@elsewhere.example", []),
+        ...submitted("S1", "someone@elsewhere.example", [sent("S1", "a@gmail.com")]),
+        // The host's own notice to an outside sender (inbound mail it could not deliver), relayed out: not the applications'.
+        at("postfix/qmgr", "N1: from=<>, size=2000, nrcpt=1 (queue active)"),
+        bounced("N1", "sender@outlook.com"),
+        deferred("N1", "sender@outlook.com"),
       ],
       "2026-12-01",
       CONTEXT,
@@ -273,5 +305,25 @@ describe("addressInRanges (the exporter's client check)", () => {
     assert.equal(addressInRanges("2001:db9::5", ["2001:db8::/32", "0.0.0.0/0"]), false);
     assert.equal(addressInRanges("not-an-address", ["0.0.0.0/0"]), false);
     assert.equal(addressInRanges("198.18.0.3", []), false);
+  });
+});
+
+describe("the Grafana dashboard shipped with the package", () => {
+  it("is the builder's, and queries only the exporter's metrics by their own labels", () => {
+    const shipped = JSON.parse(readFileSync(join(__dirname, "..", "dist", "grafana", "postforge-mail-host.json"), "utf8"));
+    assert.deepEqual(shipped, grafanaDashboard());
+    const queries = grafanaQueries(shipped);
+    assert.ok(queries.length >= 20);
+    for (const q of queries) {
+      const metric = METRICS.find((m) => prometheusName(m) === q.metric);
+      assert.ok(metric, `${q.metric} is no metric of the exporter`);
+      const labels = new Set(["host", ...metric.dimensions.flat().map((d) => prometheusLabel(d))]);
+      for (const label of q.labels) assert.ok(labels.has(label), `${q.metric} has no label ${label}`);
+    }
+    // Every metric is on it.
+    assert.deepEqual([...new Set(queries.map((q) => q.metric))].sort(), METRICS.map((m) => prometheusName(m)).sort());
+    // Imported with a data source chosen at import, and a host picker.
+    assert.equal((shipped.__inputs as { name: string }[])[0].name, "DS_PROMETHEUS");
+    assert.equal((shipped.templating as { list: { name: string }[] }).list[0].name, "host");
   });
 });

@@ -52,7 +52,7 @@ describe("MailHostMonitoring, run by the offline engine", () => {
     result = await run(mailHost);
   });
 
-  it("is the host's child, and has exactly a topic, one subscription per address, the eleven alarms and a dashboard", () => {
+  it("is the host's child, and has exactly a topic, one subscription per address, the twelve alarms and a dashboard", () => {
     const monitoring = byName("mx-monitoring");
     assert.equal(monitoring.type, "postforge:monitoring:MailHostMonitoring");
     assert.equal(monitoring.parent, byName("mx").urn);
@@ -106,8 +106,9 @@ describe("MailHostMonitoring, run by the offline engine", () => {
     assert.equal(alarm("complaint-rate-critical").threshold, 0.3);
     assert.deepEqual([alarm("oldest-queued").metricName, alarm("oldest-queued").comparisonOperator, alarm("oldest-queued").threshold], ["OldestQueuedAge", "GreaterThanThreshold", 3600]);
     assert.deepEqual([alarm("certificate-expiry").metricName, alarm("certificate-expiry").comparisonOperator, alarm("certificate-expiry").threshold], ["CertificateDaysLeft", "LessThanThreshold", 14]);
-    // A host that stops reporting is a host whose syncs are not known to work: missing data fires.
-    for (const id of ["suppression-sync", "config-sync", "certificate-expiry", "ec2-status-check"]) assert.equal(alarm(id).treatMissingData, "breaching", id);
+    // Silence is one alarm's to report (host-reporting: Delivered is published every minute, zero included), and EC2's own.
+    for (const id of REQUIRED_ALARMS) assert.equal(alarm(id).treatMissingData, id === "host-reporting" || id === "ec2-status-check" ? "breaching" : "notBreaching", id);
+    assert.deepEqual([alarm("host-reporting").metricName, alarm("host-reporting").statistic, alarm("host-reporting").period, alarm("host-reporting").evaluationPeriods, alarm("host-reporting").comparisonOperator, alarm("host-reporting").threshold], ["Delivered", "SampleCount", 300, 6, "LessThanThreshold", 1]);
     // EC2's own metric, on this instance.
     assert.deepEqual([alarm("ec2-status-check").namespace, alarm("ec2-status-check").metricName, alarm("ec2-status-check").dimensions], ["AWS/EC2", "StatusCheckFailed", { InstanceId: "mx-instance-id" }]);
     // The deferral rate is metric math over the host's own counters, judged from 50 attempts an hour.

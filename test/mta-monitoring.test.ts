@@ -27,6 +27,7 @@ import { parseMailHostConfig, PATHS } from "../components/mta-host";
 import { METRICS_PORT } from "../components/mta-host/monitoring";
 import { alarmMetrics, mailHostAlarms } from "../components/monitoring/alarms";
 import { dashboardMetrics, mailHostDashboardWidgets } from "../components/monitoring/dashboard";
+import { grafanaQueries } from "../components/monitoring/grafana";
 import { METRIC_NAMESPACE, metricDefinition } from "../components/monitoring/metrics";
 import { DNSBLS } from "../components/sending/dnsbl";
 import { main } from "../cli/postforge";
@@ -333,6 +334,11 @@ describe("monitoring on the host: known outcomes become exactly these figures, i
     assert.match(body, /^postforge_queue_size\{host="mail\.example\.com"\} 1$/m);
     // Every line is HELP, TYPE or a sample: the exposition format Prometheus parses.
     for (const line of body.trimEnd().split("\n")) assert.match(line, /^(# (HELP|TYPE) postforge_\w+ .+|postforge_\w+\{[^}]*\} -?\d+(\.\d+)?)$/, line);
+    // The shipped Grafana dashboard queries only series the exporter serves, with the labels it groups by.
+    for (const q of grafanaQueries(JSON.parse(await readFile(join(__dirname, "..", "dist", "grafana", "postforge-mail-host.json"), "utf8")))) {
+      const series = body.split("\n").filter((l) => l.startsWith(`${q.metric}{`));
+      assert.ok(series.some((l) => q.labels.every((label) => l.includes(`${label}="`))), `Grafana queries ${q.metric} by ${q.labels.join(", ")}: no such series`);
+    }
     const stranger = await scrape(LAB.STRANGER);
     assert.ok("error" in stranger, `a stranger got ${JSON.stringify(stranger).slice(0, 200)}`);
   });

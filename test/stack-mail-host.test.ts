@@ -64,7 +64,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 101);
+    assert.equal(plan.resourceCount, 102);
     assert.deepEqual(plan.resourcesByType, {
       // The suppression list's durable copy.
       "aws:dynamodb/table:Table": 1,
@@ -77,9 +77,9 @@ describe("stack with its own mail host (selfhosted)", () => {
       "aws:iam/role:Role": 1,
       "aws:iam/rolePolicy:RolePolicy": 1,
       "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
-      // The host's monitoring: eleven alarms to one topic (one email subscriber), and a dashboard.
+      // The host's monitoring: twelve alarms to one topic (one email subscriber), and a dashboard.
       "aws:cloudwatch/dashboard:Dashboard": 1,
-      "aws:cloudwatch/metricAlarm:MetricAlarm": 11,
+      "aws:cloudwatch/metricAlarm:MetricAlarm": 12,
       "aws:sns/topic:Topic": 1,
       "aws:sns/topicSubscription:TopicSubscription": 1,
       "aws:kms/alias:Alias": 1,
@@ -173,15 +173,16 @@ describe("stack with its own mail host (selfhosted)", () => {
       {
         "bounce-rate-critical": "critical: Maximum BounceRate >= 10 (5 min x 1)",
         "bounce-rate-warn": "warn: Maximum BounceRate >= 5 (5 min x 1)",
-        "certificate-expiry": "critical: Minimum CertificateDaysLeft < 14 (1 h x 1, no data fires)",
+        "certificate-expiry": "critical: Minimum CertificateDaysLeft < 14 (1 h x 1)",
         "complaint-rate-critical": "critical: Maximum ComplaintRate >= 0.3 (5 min x 1)",
         "complaint-rate-warn": "warn: Maximum ComplaintRate >= 0.1 (5 min x 1)",
-        "config-sync": "critical: Minimum ConfigSyncAge > 3600 (15 min x 1, no data fires)",
+        "config-sync": "critical: Minimum ConfigSyncAge > 3600 (15 min x 1)",
         "deferral-rate": "warn: Deferred attempts (%) [IF((m0 + m1 + m2 + m3) >= 50, 100 * m1 / (m0 + m1 + m2 + m3), 0)] > 20 (1 h x 1)",
         "dnsbl-listed": "critical: Maximum DnsblListed >= 1 (1 h x 1)",
         "ec2-status-check": "critical: Maximum StatusCheckFailed >= 1 (1 min x 2, no data fires)",
         "oldest-queued": "critical: Maximum OldestQueuedAge > 3600 (5 min x 3)",
-        "suppression-sync": "critical: Minimum SuppressionSyncAge > 3600 (15 min x 1, no data fires)",
+        "suppression-sync": "critical: Minimum SuppressionSyncAge > 3600 (15 min x 1)",
+        "host-reporting": "critical: SampleCount Delivered < 1 (5 min x 6, no data fires)",
       },
     );
     assert.match(host.publicIp, /^203\.0\.113\.\d+$/);

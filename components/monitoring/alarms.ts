@@ -13,7 +13,7 @@ export interface AlarmMetric {
   namespace: string;
   metricName: string;
   dimensions: Record<string, string>;
-  stat: "Sum" | "Maximum" | "Minimum" | "Average";
+  stat: "Sum" | "Maximum" | "Minimum" | "Average" | "SampleCount";
   /** Seconds. */
   period: number;
 }
@@ -48,6 +48,7 @@ export const REQUIRED_ALARMS = [
   "certificate-expiry",
   "dnsbl-listed",
   "ec2-status-check",
+  "host-reporting",
 ] as const;
 
 /** Deferrals over attempts in an hour above which receivers are pushing back (rate limits, reputation). */
@@ -58,6 +59,8 @@ export const DEFERRAL_MINIMUM_ATTEMPTS = 50;
 export const OLDEST_QUEUED_SECONDS = 3600;
 /** A sync that has not succeeded for this long. */
 export const SYNC_STALE_SECONDS = 3600;
+/** A host that has published nothing for this long has stopped (or cannot reach CloudWatch): long enough for a new host's first boot. */
+export const SILENT_HOST_MINUTES = 30;
 /** Days of certificate left below which renewal has failed for weeks (certbot renews at 30). */
 export const CERTIFICATE_MINIMUM_DAYS = 14;
 
@@ -113,21 +116,22 @@ export function mailHostAlarms(hostname: string, instanceId: string): AlarmDefin
     {
       id: "suppression-sync",
       severity: "critical",
-      description: `${hostname}: the suppression list's DynamoDB copy has been behind for over an hour (or the host stopped reporting): a replacement host would mail addresses it must not`,
+      description: `${hostname}: the suppression list's DynamoDB copy has been behind for over an hour: a replacement host would mail addresses it must not`,
       comparison: "GreaterThanThreshold",
       threshold: SYNC_STALE_SECONDS,
       evaluationPeriods: 1,
-      treatMissingData: "breaching",
+      // A host that stops reporting is host-reporting's to say, not every alarm's at once.
+      treatMissingData: "notBreaching",
       metric: host("SuppressionSyncAge", hostname, "Minimum", 900),
     },
     {
       id: "config-sync",
       severity: "critical",
-      description: `${hostname}: the host has not fetched and applied its configuration for over an hour (or stopped reporting): deploys do not reach it`,
+      description: `${hostname}: the host has not fetched and applied its configuration for over an hour: deploys do not reach it`,
       comparison: "GreaterThanThreshold",
       threshold: SYNC_STALE_SECONDS,
       evaluationPeriods: 1,
-      treatMissingData: "breaching",
+      treatMissingData: "notBreaching",
       metric: host("ConfigSyncAge", hostname, "Minimum", 900),
     },
     {
@@ -137,7 +141,7 @@ export function mailHostAlarms(hostname: string, instanceId: string): AlarmDefin
       comparison: "LessThanThreshold",
       threshold: CERTIFICATE_MINIMUM_DAYS,
       evaluationPeriods: 1,
-      treatMissingData: "breaching",
+      treatMissingData: "notBreaching",
       metric: host("CertificateDaysLeft", hostname, "Minimum", 3600),
     },
     {
@@ -159,6 +163,17 @@ export function mailHostAlarms(hostname: string, instanceId: string): AlarmDefin
       evaluationPeriods: 2,
       treatMissingData: "breaching",
       metric: { namespace: "AWS/EC2", metricName: "StatusCheckFailed", dimensions: { InstanceId: instanceId }, stat: "Maximum", period: 60 },
+    },
+    {
+      id: "host-reporting",
+      severity: "critical",
+      description: `${hostname}: the host has published nothing for ${SILENT_HOST_MINUTES} minutes: postforge-mailops is not running, or cannot reach CloudWatch, so no other alarm can see it`,
+      // Delivered is published every minute, zero included: fewer than one sample in each period is silence.
+      comparison: "LessThanThreshold",
+      threshold: 1,
+      evaluationPeriods: SILENT_HOST_MINUTES / 5,
+      treatMissingData: "breaching",
+      metric: { ...host("Delivered", hostname, "SampleCount", 300) },
     },
   ];
 }

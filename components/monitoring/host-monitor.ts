@@ -41,12 +41,34 @@ export function readSettings(): MonitoringSettings {
   return JSON.parse(fs.readFileSync(PATHS.monitoringSettings, "utf8")) as MonitoringSettings;
 }
 
+/** The counts so far; a file that does not parse is moved aside (named in the log) rather than overwritten. */
 export function readAccounting(): AccountingState {
-  return { ...emptyAccounting(), ...readJson<Partial<AccountingState>>(PATHS.accountingState, {}) };
+  let text: string;
+  try {
+    text = fs.readFileSync(PATHS.accountingState, "utf8");
+  } catch {
+    return emptyAccounting();
+  }
+  try {
+    return { ...emptyAccounting(), ...(JSON.parse(text) as Partial<AccountingState>) };
+  } catch (error) {
+    const aside = `${PATHS.accountingState}.corrupt-${Date.now()}`;
+    fs.renameSync(PATHS.accountingState, aside);
+    log(`${PATHS.accountingState} did not parse (${(error as Error).message}); moved to ${aside}, counting starts again`);
+    return emptyAccounting();
+  }
 }
 
 export function saveAccounting(state: AccountingState): void {
   writeAtomically(PATHS.accountingState, JSON.stringify(state));
+}
+
+/**
+ * Where publication starts when nothing records what CloudWatch took (a new host, or the file lost): the
+ * totals before this run's counts, so this run's growth goes out and no history is sent as one minute.
+ */
+export function ensurePublishedBaseline(totalsBefore: Record<string, number>): void {
+  if (!fs.existsSync(PATHS.publishedState)) writeAtomically(PATHS.publishedState, JSON.stringify(totalsBefore));
 }
 
 /** Seconds since a file was written, or undefined when it never was. */
@@ -113,26 +135,49 @@ interface DnsblState {
   results: { list: string; outcome: "listed" | "not-listed" | "unknown"; detail: string }[];
 }
 
+/** A blocklist result older than this is not published as one: the daily check has stopped (DnsblUnknown says so). */
+export const DNSBL_STALE_HOURS = 36;
+
+/** One source of readings, kept from spoiling the others: a failure is logged and that source says nothing this minute. */
+function guarded(what: string, read: () => Reading[]): Reading[] {
+  try {
+    return read();
+  } catch (error) {
+    log(`${what}: ${(error as Error).message}; not published this minute`);
+    return [];
+  }
+}
+
 /** Every reading of this minute. */
 export function readings(nowMs: number, today: string, state: AccountingState, env: NodeJS.ProcessEnv = process.env): Reading[] {
-  const out: Reading[] = [...queueReadings(nowMs), ...warmupReadings(env), ...rateReadings(state, today)];
-  out.push({ metric: "SuppressionPending", value: lineCount(PATHS.suppressionPending) });
-  const inStep = ageOf(PATHS.suppressionInStep, nowMs);
-  if (inStep !== undefined) out.push({ metric: "SuppressionSyncAge", value: inStep });
-  const checked = ageOf(PATHS.syncChecked, nowMs);
-  if (checked !== undefined) out.push({ metric: "ConfigSyncAge", value: checked });
-  try {
-    const cert = new X509Certificate(fs.readFileSync(PATHS.tlsCert));
-    out.push({ metric: "CertificateDaysLeft", value: Math.floor((Date.parse(cert.validTo) - nowMs) / 86_400_000) });
-  } catch {
-    // No certificate yet (the first boot's ACME run): nothing to read, and the alarm treats missing data as breaching.
-  }
-  const dnsbl = readJson<DnsblState | undefined>(PATHS.dnsblState, undefined);
-  if (dnsbl) {
-    for (const r of dnsbl.results) out.push({ metric: "DnsblListed", labels: { Blocklist: r.list }, value: r.outcome === "listed" ? 1 : 0 });
-    out.push({ metric: "DnsblUnknown", value: dnsbl.results.filter((r) => r.outcome === "unknown").length });
-  }
-  return out;
+  return [
+    ...guarded("the queue", () => queueReadings(nowMs)),
+    ...guarded("the warm-up", () => warmupReadings(env)),
+    ...guarded("the rates", () => rateReadings(state, today)),
+    ...guarded("the syncs", () => {
+      const out: Reading[] = [{ metric: "SuppressionPending", value: lineCount(PATHS.suppressionPending) }];
+      const inStep = ageOf(PATHS.suppressionInStep, nowMs);
+      if (inStep !== undefined) out.push({ metric: "SuppressionSyncAge", value: inStep });
+      // The heartbeat of the timer's runs, or the first boot's apply (run by cloud-init, not the timer), whichever is later.
+      const ages = [ageOf(PATHS.syncChecked, nowMs), ageOf(`${PATHS.syncState}/applied.sha256`, nowMs)].filter((a): a is number => a !== undefined);
+      if (ages.length > 0) out.push({ metric: "ConfigSyncAge", value: Math.min(...ages) });
+      return out;
+    }),
+    ...guarded("the certificate", () => {
+      // The boot script serves a self-signed certificate before ACME answers, so there is one from the first boot.
+      const cert = new X509Certificate(fs.readFileSync(PATHS.tlsCert));
+      return [{ metric: "CertificateDaysLeft", value: Math.floor((Date.parse(cert.validTo) - nowMs) / 86_400_000) }];
+    }),
+    ...guarded("the blocklist check", () => {
+      const dnsbl = readJson<DnsblState | undefined>(PATHS.dnsblState, undefined);
+      if (!dnsbl) return [];
+      if (nowMs - Date.parse(dnsbl.checkedAt) > DNSBL_STALE_HOURS * 3_600_000) return [{ metric: "DnsblUnknown", value: DNSBLS.length }];
+      return [
+        ...dnsbl.results.map((r) => ({ metric: "DnsblListed" as const, labels: { Blocklist: r.list }, value: r.outcome === "listed" ? 1 : 0 })),
+        { metric: "DnsblUnknown" as const, value: dnsbl.results.filter((r) => r.outcome === "unknown").length },
+      ];
+    }),
+  ];
 }
 
 /**
@@ -146,9 +191,11 @@ export function publish(nowMs: number, today: string, env: NodeJS.ProcessEnv = p
   recordCaps(today, current);
   fs.mkdirSync(PATHS.metricsDir, { recursive: true, mode: 0o755 });
   writeAtomically(PATHS.metricsText, prometheusText(settings.hostname, state.totals, current), 0o644);
-  const published = readJson<Record<string, number>>(PATHS.publishedState, {});
-  const datums = cloudWatchDatums(settings.hostname, state.totals, published, current);
-  for (const batch of datumBatches(datums)) {
+  // No record of what CloudWatch took (a new host, or the file lost): from now on, not the host's whole history as one minute.
+  const published = fs.existsSync(PATHS.publishedState) ? readJson<Record<string, number>>(PATHS.publishedState, state.totals) : state.totals;
+  // Host's sums first: if a later call fails, what alarms watch went out; that minute's breakdowns are lost (logged) rather than sent twice.
+  const datums = cloudWatchDatums(settings.hostname, state.totals, published, current).sort((a, b) => a.Dimensions.length - b.Dimensions.length);
+  for (const [i, batch] of datumBatches(datums).entries()) {
     const file = path.join(PATHS.mailopsState, `.datums-${process.pid}.json`);
     fs.writeFileSync(file, JSON.stringify(batch), { mode: 0o600 });
     const done = spawnSync(
@@ -158,8 +205,13 @@ export function publish(nowMs: number, today: string, env: NodeJS.ProcessEnv = p
     );
     fs.rmSync(file, { force: true });
     if (done.status !== 0) {
-      log(`CloudWatch PutMetricData failed (${done.status}); the counts go with the next minute's: ${(done.stderr || done.error?.message || "").trim()}`);
-      return 1;
+      const why = (done.stderr || done.error?.message || "").trim();
+      if (i === 0) {
+        log(`CloudWatch PutMetricData failed (${done.status}); the counts go with the next minute's: ${why}`);
+        return 1;
+      }
+      log(`CloudWatch PutMetricData failed (${done.status}) after ${i} of its calls; this minute's remaining breakdowns are lost: ${why}`);
+      break;
     }
   }
   writeAtomically(PATHS.publishedState, JSON.stringify(state.totals));
@@ -206,7 +258,10 @@ export function dnsbl(addressArg?: string): number {
   const settings = readSettings();
   const address = hostAddress(settings, addressArg);
   if (!address) {
-    log(`cannot resolve ${settings.hostname} to check its address against the blocklists`);
+    // Said, and published as "cannot tell" for every list: an old result must not stand in for today's.
+    const detail = `cannot resolve ${settings.hostname} to check its address against the blocklists`;
+    log(detail);
+    writeAtomically(PATHS.dnsblState, JSON.stringify({ checkedAt: new Date().toISOString(), address: "", results: DNSBLS.map((l) => ({ list: l.name, outcome: "unknown", detail })) } satisfies DnsblState));
     return 1;
   }
   const results: DnsblState["results"] = [];
@@ -260,6 +315,11 @@ export function serveMetrics(): Promise<never> {
   server.maxConnections = 32;
   server.headersTimeout = 5000;
   server.requestTimeout = 10_000;
-  server.listen(settings.metricsPort, "0.0.0.0");
+  // Dual-stack, for IPv6 admin networks too (IPv4 clients arrive as ::ffff:a.b.c.d); IPv4 alone where the host has no IPv6.
+  server.once("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EAFNOSUPPORT" && error.code !== "EADDRNOTAVAIL") throw error;
+    server.listen(settings.metricsPort, "0.0.0.0");
+  });
+  server.listen(settings.metricsPort, "::");
   return new Promise<never>(() => undefined);
 }

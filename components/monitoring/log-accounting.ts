@@ -31,10 +31,18 @@ export interface AccountingState {
   submitting: Record<string, true>;
   /** Queue IDs of the host's mail in the queue, with the sending domain their deliveries count for. */
   queued: Record<string, string>;
+  /** Queue IDs in the queue that are not the applications' mail (inbound, the host's own notices): their results are not counted. */
+  foreign: Record<string, true>;
+  /**
+   * Recipients of the host's queued mail whose last result was a deferral, with their receiver group:
+   * when Postfix gives the message up (one `status=expired` line for the message, none per recipient), they are its soft bounces.
+   */
+  pending: Record<string, Record<string, string>>;
 }
 
+/** A new host's state. */
 export function emptyAccounting(): AccountingState {
-  return { totals: {}, days: {}, submitting: {}, queued: {} };
+  return { totals: {}, days: {}, submitting: {}, queued: {}, foreign: {}, pending: {} };
 }
 
 /** A count's key: the metric and its labels in a fixed order, `Delivered{Domain=example.com,ReceiverGroup=gmail}`. */
@@ -105,10 +113,18 @@ export function accountLogLines(state: AccountingState, lines: readonly string[]
     const [, process, text] = m;
     const delivery = parseDeliveryLine(line);
     if (delivery) {
-      if (!REMOTE_AGENTS.has(delivery.agent)) continue;
-      const labels: Labels = { ReceiverGroup: receiverGroupOf(delivery.originalRecipient ?? delivery.recipient, context.extraDomains) };
+      // Not the applications' mail (the host's notices to outside senders, say): not theirs to count.
+      if (!REMOTE_AGENTS.has(delivery.agent) || state.foreign[delivery.queueId]) continue;
+      const recipient = delivery.originalRecipient ?? delivery.recipient;
+      const group = receiverGroupOf(recipient, context.extraDomains);
+      const labels: Labels = { ReceiverGroup: group };
+      // A queue ID never seen (the state was lost) counts for the host and the group, with no domain.
       const domain = state.queued[delivery.queueId];
       if (domain) labels.Domain = domain;
+      const pending = (state.pending[delivery.queueId] ??= {});
+      if (delivery.status === "deferred") pending[recipient] = group;
+      else delete pending[recipient];
+      if (Object.keys(pending).length === 0) delete state.pending[delivery.queueId];
       if (delivery.status === "sent") add(state, date, "Delivered", labels);
       else if (delivery.status === "deferred") add(state, date, "Deferred", labels);
       else add(state, date, delivery.verdict?.kind === "hard" ? "HardBounced" : "SoftBounced", labels);
@@ -144,25 +160,45 @@ export function accountLogLines(state: AccountingState, lines: readonly string[]
       // Submission's header checks (the From must be a signing domain's); port 25 has none.
       add(state, date, "Refused", { Reason: "sender-not-allowed" });
       delete state.submitting[id[1]];
-    } else if (process.endsWith("/pickup") && /^uid=\d+ from=<[^>]*> orig_id=[0-9A-Za-z]+$/.test(rest)) {
-      // Held mail released by the warm-up comes back through pickup (postsuper -r) under a new queue ID, naming the old one;
-      // mail from sendmail(1) on the host (cron's) has no orig_id and is not the applications'.
-      state.submitting[id[1]] = true;
+    } else if (process.endsWith("/pickup")) {
+      // postsuper -r requeues through pickup under a new queue ID, naming the old one. Held mail (the warm-up's, held
+      // before the queue manager saw it) is submitted now; mail already counted (an operator's `postsuper -r ALL`) keeps
+      // its domain and what it waits for, and is not counted again. Mail from sendmail(1) on the host (cron's) has no orig_id.
+      const old = /^uid=\d+ from=<[^>]*> orig_id=([0-9A-Za-z]+)$/.exec(rest)?.[1];
+      if (old === undefined) continue;
+      const moved = id[1];
+      if (state.submitting[old]) state.submitting[moved] = true;
+      else if (state.queued[old]) {
+        state.queued[moved] = state.queued[old];
+        if (state.pending[old]) state.pending[moved] = state.pending[old];
+      } else if (state.foreign[old]) state.foreign[moved] = true;
+      forget(state, old);
     } else if (process.endsWith("/qmgr")) {
       const from = /^from=<([^>]*)>, size=\d+, nrcpt=(\d+) \(queue active\)$/.exec(rest);
-      if (from && state.submitting[id[1]]) {
-        delete state.submitting[id[1]];
-        const domain = domainOf(from[1]);
-        if (ours.has(domain)) {
-          state.queued[id[1]] = domain;
-          add(state, date, "Submitted", { Domain: domain }, Number(from[2]));
-        }
-      } else if (rest === "removed") {
-        delete state.queued[id[1]];
-        delete state.submitting[id[1]];
-      }
+      if (from) {
+        if (state.submitting[id[1]]) {
+          delete state.submitting[id[1]];
+          const domain = domainOf(from[1]);
+          if (ours.has(domain)) {
+            state.queued[id[1]] = domain;
+            add(state, date, "Submitted", { Domain: domain }, Number(from[2]));
+          } else state.foreign[id[1]] = true;
+        } else if (!state.queued[id[1]]) state.foreign[id[1]] = true;
+      } else if (/^from=<[^>]*>, status=expired, returned to sender$/.test(rest)) {
+        // Given up on: each recipient still deferred is a soft bounce (the host's DSN goes to its VERP address).
+        const domain = state.queued[id[1]];
+        for (const group of Object.values(state.pending[id[1]] ?? {})) add(state, date, "SoftBounced", domain ? { Domain: domain, ReceiverGroup: group } : { ReceiverGroup: group });
+        delete state.pending[id[1]];
+      } else if (rest === "removed") forget(state, id[1]);
     }
   }
+}
+
+function forget(state: AccountingState, queueId: string): void {
+  delete state.queued[queueId];
+  delete state.submitting[queueId];
+  delete state.foreign[queueId];
+  delete state.pending[queueId];
 }
 
 /** Counts the intake's events of one run: authenticated complaints by group, and the reports that proved nothing. */
@@ -181,7 +217,7 @@ export const DAYS_KEPT = 92;
 /** Forgets days older than DAYS_KEPT before `date`, and queue IDs the log never closed after a lost line (kept at most 10,000). */
 export function pruneAccounting(state: AccountingState, oldestDay: string): void {
   for (const day of Object.keys(state.days)) if (day < oldestDay) delete state.days[day];
-  for (const map of [state.queued, state.submitting] as Record<string, unknown>[]) {
+  for (const map of [state.queued, state.submitting, state.foreign, state.pending] as Record<string, unknown>[]) {
     const ids = Object.keys(map);
     for (const id of ids.slice(0, Math.max(0, ids.length - 10_000))) delete map[id];
   }

@@ -104,6 +104,8 @@ export const PATHS = {
   mailopsCron: "/etc/cron.d/postforge-mailops",
   intakeSpool: "/var/spool/postforge-intake",
   mailopsState: "/var/lib/postforge/mailops",
+  /** flock(1)'s file: apply and publish take turns. */
+  mailopsLock: "/run/postforge-mailops.lock",
   /** transport_maps (pcre): each domain's VERP bounce addresses and feedback-loop intake to the pipes above. */
   transportMaps: "/etc/postfix/transport.pcre",
   /** virtual_mailbox_maps' second table (pcre): the VERP bounce addresses are recipients of ours. */

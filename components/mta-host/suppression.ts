@@ -251,6 +251,7 @@ def restore(entries):
             restored += 1
     if os.path.exists(RESTORE_NEEDED):
         os.remove(RESTORE_NEEDED)
+    in_step()
     return restored
 
 

@@ -35,7 +35,7 @@ import { PLAIN_ADDRESS } from "../mta-host/suppression-address";
 import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent, type SuppressionDecision } from "./suppression-policy";
 import { addDays, todayUtc } from "./warmup-schedule";
 import { accountEvents, accountLogLines, DAYS_KEPT, pruneAccounting } from "../monitoring/log-accounting";
-import { dnsbl, publish, readAccounting, readSettings, saveAccounting, serveMetrics, summary } from "../monitoring/host-monitor";
+import { dnsbl, ensurePublishedBaseline, publish, readAccounting, readSettings, saveAccounting, serveMetrics, summary } from "../monitoring/host-monitor";
 
 /** EX_TEMPFAIL: Postfix's pipe(8) retries later (a spool it cannot write is the host's fault, not the message's). */
 const TEMPFAIL = 75;
@@ -197,6 +197,10 @@ function freshlyDecided(all: readonly SuppressionDecision[], fresh: SendingEvent
 
 function apply(): number {
   fs.mkdirSync(PATHS.mailopsState, { recursive: true, mode: 0o700 });
+  // Read first: a host without its monitoring settings fails here, before any state moves.
+  const settings = readSettings();
+  const accounting = readAccounting();
+  const totalsBefore = { ...accounting.totals };
   const date = today();
   const { lines, position } = newLogLines();
   // A log line is judged on the day it is read (within a minute of being written): the tool's clock, not syslog's yearless date.
@@ -237,19 +241,19 @@ function apply(): number {
   const forged = fresh.filter((e) => e.kind === "complaint" && !e.authenticated).length;
   if (forged > 0) log(`${forged} complaint(s) that did not authenticate on arrival: counted, not acted on`);
   writeAtomically(historyFile, [...history, ...fresh].map((e) => JSON.stringify(e)).join("\n") + (history.length + fresh.length > 0 ? "\n" : ""));
-  writeAtomically(path.join(PATHS.mailopsState, "log-position.json"), JSON.stringify(position));
   const counts = readJson<Record<string, number>>(path.join(PATHS.mailopsState, "counts.json"), {});
   counts.forgedComplaints = (counts.forgedComplaints ?? 0) + forged;
   counts.unverifiedBounces = (counts.unverifiedBounces ?? 0) + unverified;
   writeAtomically(path.join(PATHS.mailopsState, "counts.json"), JSON.stringify(counts));
-  // The monitoring counts, saved with the log position: a run that failed above counts its lines next time, once.
-  const settings = readSettings();
+  // The monitoring counts (pure, in memory until here), saved just before the log position and the spool's removal:
+  // a run that fails before them counts its lines and events again next time, once.
   const context = { domains: settings.domains, extraDomains: settings.extraDomains };
-  const accounting = readAccounting();
   accountLogLines(accounting, lines, date, context);
   accountEvents(accounting, fresh, unverified, date, context);
   pruneAccounting(accounting, addDays(date, -DAYS_KEPT));
   saveAccounting(accounting);
+  ensurePublishedBaseline(totalsBefore);
+  writeAtomically(path.join(PATHS.mailopsState, "log-position.json"), JSON.stringify(position));
   for (const file of files) fs.rmSync(file, { force: true });
   return 0;
 }
@@ -257,8 +261,29 @@ function apply(): number {
 /** Results about mail that left (or failed to): not the host's own deliveries to Dovecot or to the intake's pipes. */
 const REMOTE_AGENTS = ["smtp", "error", "retry"];
 
+/** Where apply and publish take turns: two at once would read the same log position and publish the same growth. */
+const LOCK = PATHS.mailopsLock;
+
+/**
+ * Runs apply or publish under flock(1) (util-linux, in every Debian image), waiting up to a minute for the
+ * run before it (cron's next minute, or an operator's publish), so none overlaps another.
+ */
+function locked(argv: string[]): number | undefined {
+  if (process.env.POSTFORGE_MAILOPS_LOCKED === "1") return undefined;
+  const done = spawnSync("flock", ["-w", "60", LOCK, process.execPath, process.argv[1], ...argv], { stdio: "inherit", env: { ...process.env, POSTFORGE_MAILOPS_LOCKED: "1" } });
+  if (done.error) {
+    log(`flock ${LOCK} could not run (${done.error.message}); running unlocked`);
+    return undefined;
+  }
+  return done.status ?? 1;
+}
+
 export function main(argv: string[]): number {
   const [command, arg] = argv;
+  if (command === "apply" || command === "publish") {
+    const status = locked(argv);
+    if (status !== undefined) return status;
+  }
   try {
     if (command === "intake-bounce") return intakeBounce(arg);
     if (command === "intake-complaint") return intakeComplaint(arg);
