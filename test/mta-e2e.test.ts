@@ -143,8 +143,8 @@ describe("mail host end to end in the mail lab (Postfix, OpenDKIM RSA + Ed25519,
       }
       // The boot script enabled and restarted the units whose daemons run here.
       const calls = await host.systemctlCalls();
-      assert.ok(calls.includes("enable opendkim opendkim-ed25519 dovecot postfix postforge-unsubscribe"), calls.join("\n"));
-      assert.ok(calls.includes("restart opendkim opendkim-ed25519 dovecot postfix postforge-unsubscribe"), calls.join("\n"));
+      assert.ok(calls.includes("enable opendkim opendkim-ed25519 dovecot postfix postforge-unsubscribe postforge-metrics"), calls.join("\n"));
+      assert.ok(calls.includes("restart opendkim opendkim-ed25519 dovecot postfix postforge-unsubscribe postforge-metrics"), calls.join("\n"));
     });
 
     it("has teeth: a file changed after install is reported", async () => {

@@ -1,3 +1,4 @@
+import { REQUIRED_ALARMS } from "../monitoring/alarms";
 import { desiredRecordsForStack, dnsBackendFromConfig, hostAddressPlaceholder, mailHostPlanFor, type MailHostPlan, type StackRecords } from "../config";
 import { stackConfigSchema, type StackConfig, type StackConfigInput } from "../config/schema";
 import { dkimPlaceholderRecord } from "../dkim/records";
@@ -76,7 +77,7 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
     return madeAtDeploy ? undefined : records;
   });
   // Past what one Pulumi program can hold, refuse now, not by V8's out-of-memory abort mid-run.
-  const resourceEstimate = estimatedResourceCount(desired, preparedCounts, mailHost);
+  const resourceEstimate = estimatedResourceCount(desired, preparedCounts, mailHost, config.mailHost?.alarmEmails.length ?? 0);
   const sizeProblem = stackSizeProblem(resourceEstimate, desired.domains.length);
   if (sizeProblem) throw new ValidationError(subject, [sizeProblem]);
   return { config, desired, mailHost, backends, prepared, resourceEstimate };
@@ -86,13 +87,14 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
  * About how many resources the stack registers: its DNS records, a MailDomain
  * per zone, a DkimKeyring per zone with keys and three resources per key (the
  * key, its secret and version), the mail host's (about 24 of its own, and a
- * password and a salt per role mailbox and per submission login) and the
- * stack's own few.
+ * password and a salt per role mailbox and per submission login; its
+ * monitoring: the component, the topic, a subscription per alarm address,
+ * the alarms and the dashboard) and the stack's own few.
  */
-function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number[], mailHost: MailHostPlan | undefined): number {
+function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number[], mailHost: MailHostPlan | undefined, alarmEmails: number): number {
   const dns = dnsRecordsPerZone.reduce((n, c) => n + c, 0);
   const keys = desired.domains.reduce((n, d) => n + d.dkimKeys.length, 0);
   const keyrings = desired.domains.filter((d) => d.dkimKeys.length > 0).length;
-  const host = mailHost ? 24 + 2 * (roleMailboxes(mailHost.config).length + mailHost.config.senders.length) : 0;
+  const host = mailHost ? 23 + 2 * (roleMailboxes(mailHost.config).length + mailHost.config.senders.length) + 3 + REQUIRED_ALARMS.length + alarmEmails : 0;
   return dns + desired.domains.length + keyrings + 3 * keys + host + 4;
 }
