@@ -1,0 +1,141 @@
+/**
+ * A small XML reader for report formats (DMARC aggregate reports): elements,
+ * text, CDATA, comments and processing instructions, the five predefined
+ * entities and character references. Nothing else: a document type
+ * declaration (the only place entities can be defined, so the only door to
+ * entity expansion and external entities) is refused, as are documents
+ * deeper or larger than the limits. Reports never carry one. Namespace
+ * prefixes are kept apart from local names; attributes are kept as text.
+ * Pure.
+ */
+
+/** One element: its local name, namespace prefix, attributes, children and direct text. */
+export interface XmlElement {
+  name: string;
+  prefix?: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+/** Why a document was refused, with where. */
+export class XmlRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "XmlRefused";
+  }
+}
+
+export interface XmlLimits {
+  /** Deepest nesting accepted. */
+  maxDepth: number;
+  /** Most elements accepted. */
+  maxElements: number;
+}
+
+/** Limits far above any real report (an aggregate report is 6 levels deep), far below what would hurt. */
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 32, maxElements: 500_000 };
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+function decode(text: string, at: number): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][\w.-]*);?/g, (whole, ref: string) => {
+    if (!whole.endsWith(";")) throw new XmlRefused(`a bare "&" near offset ${at}: not well-formed XML`);
+    if (ref.startsWith("#")) {
+      const code = ref.startsWith("#x") ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      if (!Number.isFinite(code) || code > 0x10ffff || code === 0) throw new XmlRefused(`character reference &${ref}; near offset ${at} is no character`);
+      return String.fromCodePoint(code);
+    }
+    const value = ENTITIES[ref];
+    if (value === undefined) throw new XmlRefused(`entity &${ref}; near offset ${at} is not one of XML's five predefined entities (reports define none)`);
+    return value;
+  });
+}
+
+const NAME = /^([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/;
+
+/** The document's root element. Throws XmlRefused with the reason for anything it will not read. */
+export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let elements = 0;
+  const appendText = (t: string) => {
+    if (stack.length > 0) stack[stack.length - 1].text += t;
+    else if (t.trim() !== "") throw new XmlRefused(`text outside the root element near offset ${i}`);
+  };
+  while (i < text.length) {
+    const lt = text.indexOf("<", i);
+    if (lt < 0) {
+      appendText(decode(text.slice(i), i));
+      break;
+    }
+    if (lt > i) appendText(decode(text.slice(i, lt), i));
+    i = lt;
+    if (text.startsWith("<!--", i)) {
+      const end = text.indexOf("-->", i + 4);
+      if (end < 0) throw new XmlRefused(`an unterminated comment at offset ${i}`);
+      i = end + 3;
+    } else if (text.startsWith("<![CDATA[", i)) {
+      const end = text.indexOf("]]>", i + 9);
+      if (end < 0) throw new XmlRefused(`an unterminated CDATA section at offset ${i}`);
+      appendText(text.slice(i + 9, end));
+      i = end + 3;
+    } else if (text.startsWith("<?", i)) {
+      const end = text.indexOf("?>", i + 2);
+      if (end < 0) throw new XmlRefused(`an unterminated processing instruction at offset ${i}`);
+      i = end + 2;
+    } else if (text.startsWith("<!", i)) {
+      // <!DOCTYPE ...> (with any ENTITY in it) and anything else of the kind.
+      throw new XmlRefused(`a document type declaration at offset ${i} (${JSON.stringify(text.slice(i, i + 20))}...): refused, as it is the only way to define entities (entity expansion, external entities); reports carry none`);
+    } else if (text.startsWith("</", i)) {
+      const end = text.indexOf(">", i);
+      if (end < 0) throw new XmlRefused(`an unterminated end tag at offset ${i}`);
+      const m = NAME.exec(text.slice(i + 2, end).trim());
+      const open = stack.pop();
+      if (!m || !open || m[2] !== open.name || (m[1]?.slice(0, -1) ?? undefined) !== open.prefix) {
+        throw new XmlRefused(`end tag </${text.slice(i + 2, end).trim()}> at offset ${i} does not close ${open ? `<${open.prefix ? `${open.prefix}:` : ""}${open.name}>` : "any element"}`);
+      }
+      i = end + 1;
+    } else {
+      const end = text.indexOf(">", i);
+      if (end < 0) throw new XmlRefused(`an unterminated start tag at offset ${i}`);
+      const inner = text.slice(i + 1, end);
+      const selfClosing = inner.endsWith("/");
+      const body = selfClosing ? inner.slice(0, -1) : inner;
+      const m = NAME.exec(body);
+      if (!m) throw new XmlRefused(`a tag with no name at offset ${i}`);
+      const attributes: Record<string, string> = {};
+      for (const a of body.slice(m[0].length).matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*("([^"]*)"|'([^']*)')/g)) attributes[a[1]] = decode(a[3] ?? a[4] ?? "", i);
+      const element: XmlElement = { name: m[2], ...(m[1] ? { prefix: m[1].slice(0, -1) } : {}), attributes, children: [], text: "" };
+      if (++elements > limits.maxElements) throw new XmlRefused(`more than ${limits.maxElements.toLocaleString("en-US")} elements`);
+      if (stack.length > 0) stack[stack.length - 1].children.push(element);
+      else if (root) throw new XmlRefused(`a second root element <${m[0]}> at offset ${i}`);
+      else root = element;
+      if (!selfClosing) {
+        stack.push(element);
+        if (stack.length > limits.maxDepth) throw new XmlRefused(`nested deeper than ${limits.maxDepth} elements at offset ${i}`);
+      }
+      i = end + 1;
+    }
+  }
+  if (stack.length > 0) throw new XmlRefused(`the document ends inside <${stack[stack.length - 1].name}>`);
+  if (!root) throw new XmlRefused("no root element: not an XML document");
+  return root;
+}
+
+/** The first child of that local name, or undefined. */
+export function child(element: XmlElement | undefined, name: string): XmlElement | undefined {
+  return element?.children.find((c) => c.name === name);
+}
+
+/** Every child of that local name. */
+export function childrenNamed(element: XmlElement | undefined, name: string): XmlElement[] {
+  return element?.children.filter((c) => c.name === name) ?? [];
+}
+
+/** A child's text, trimmed, or undefined when the child is absent or empty. */
+export function childText(element: XmlElement | undefined, name: string): string | undefined {
+  const t = child(element, name)?.text.trim();
+  return t === undefined || t === "" ? undefined : t;
+}
