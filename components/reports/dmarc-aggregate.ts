@@ -61,11 +61,11 @@ function need(element: XmlElement | undefined, name: string, where: string): str
   return v;
 }
 
-/** Unix seconds as an instant: a whole number, between 2000 and 2100 (a report about 1970 or 3000 is a broken one). */
+/** Unix seconds as an instant: a whole number before 2100 (milliseconds, or a year 3000, is a broken report; RFC 9990's own example is dated 1979). */
 function instant(text: string, where: string): { seconds: number; iso: string } {
   if (!/^\d{1,12}$/.test(text)) throw new ReportRefused(`${where} = ${JSON.stringify(text.slice(0, 40))}: not a time in Unix seconds`);
   const seconds = Number(text);
-  if (seconds < 946_684_800 || seconds > 4_102_444_800) throw new ReportRefused(`${where} = ${text}: outside 2000-2100, not a report's time`);
+  if (seconds < 1 || seconds > 4_102_444_800) throw new ReportRefused(`${where} = ${text}: not a report's time (Unix seconds before 2100; milliseconds?)`);
   return { seconds, iso: new Date(seconds * 1000).toISOString() };
 }
 
@@ -91,7 +91,8 @@ export function parseAggregateReport(xml: string): AggregateReport {
   }
   if (root.name !== "feedback") throw new ReportRefused(`the root element is <${root.name}>, not <feedback>: not a DMARC aggregate report`);
   const namespace = root.attributes.xmlns ?? (root.prefix ? root.attributes[`xmlns:${root.prefix}`] : undefined);
-  const schema = namespace === DMARC_2_NAMESPACE ? "dmarc-2.0" : "rfc7489";
+  // RFC 9990's namespace, or (some reporters leave the namespace off) its <version>2.0</version>.
+  const schema = namespace === DMARC_2_NAMESPACE || /^2(\.|$)/.test(childText(root, "version") ?? "") ? "dmarc-2.0" : "rfc7489";
   const meta = child(root, "report_metadata");
   const range = child(meta, "date_range");
   const begin = instant(need(range, "begin", "feedback/report_metadata/date_range"), "date_range/begin");
@@ -132,9 +133,12 @@ export function parseAggregateReport(xml: string): AggregateReport {
     };
   });
   const email = childText(meta, "email");
+  // Some reporters leave org_name empty: the reporting address's domain names them instead (parsedmarc does the same).
+  const orgName = childText(meta, "org_name") ?? email?.split("@")[1];
+  if (!orgName) throw new ReportRefused("feedback/report_metadata/org_name is missing, and there is no email to name the reporter by: not a DMARC aggregate report (RFC 7489 appendix C)");
   return {
     schema,
-    orgName: need(meta, "org_name", "feedback/report_metadata"),
+    orgName,
     ...(email ? { email } : {}),
     reportId: need(meta, "report_id", "feedback/report_metadata"),
     begin: begin.iso,

@@ -39,6 +39,8 @@ export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 32, maxElements: 500_00
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 function decode(text: string, at: number): string {
+  // Most text is indentation or plain: no reference to read.
+  if (!text.includes("&")) return text;
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][\w.-]*);?/g, (whole, ref: string) => {
     if (!whole.endsWith(";")) throw new XmlRefused(`a bare "&" near offset ${at}: not well-formed XML`);
     if (ref.startsWith("#")) {
@@ -53,6 +55,7 @@ function decode(text: string, at: number): string {
 }
 
 const NAME = /^([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/;
+const WHITESPACE = /^\s*$/;
 
 /** The document's root element. Throws XmlRefused with the reason for anything it will not read. */
 export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
@@ -70,43 +73,49 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
       appendText(decode(text.slice(i), i));
       break;
     }
-    if (lt > i) appendText(decode(text.slice(i, lt), i));
+    if (lt > i) {
+      const between = text.slice(i, lt);
+      // Indentation between elements is no element's text: not kept, not decoded.
+      if (!WHITESPACE.test(between)) appendText(decode(between, i));
+    }
     i = lt;
-    if (text.startsWith("<!--", i)) {
-      const end = text.indexOf("-->", i + 4);
-      if (end < 0) throw new XmlRefused(`an unterminated comment at offset ${i}`);
-      i = end + 3;
-    } else if (text.startsWith("<![CDATA[", i)) {
-      const end = text.indexOf("]]>", i + 9);
-      if (end < 0) throw new XmlRefused(`an unterminated CDATA section at offset ${i}`);
-      appendText(text.slice(i + 9, end));
-      i = end + 3;
-    } else if (text.startsWith("<?", i)) {
+    const next = text.charCodeAt(i + 1);
+    if (next === 0x2f /* "/" */) {
+      const end = text.indexOf(">", i);
+      if (end < 0) throw new XmlRefused(`an unterminated end tag at offset ${i}`);
+      const open = stack.pop();
+      const expected = open ? (open.prefix ? `${open.prefix}:${open.name}` : open.name) : "";
+      if (!open || !text.startsWith(expected, i + 2) || text.slice(i + 2 + expected.length, end).trim() !== "") {
+        throw new XmlRefused(`end tag </${text.slice(i + 2, end).trim()}> at offset ${i} does not close ${open ? `<${expected}>` : "any element"}`);
+      }
+      i = end + 1;
+    } else if (next === 0x21 /* "!" */) {
+      if (text.startsWith("<!--", i)) {
+        const end = text.indexOf("-->", i + 4);
+        if (end < 0) throw new XmlRefused(`an unterminated comment at offset ${i}`);
+        i = end + 3;
+      } else if (text.startsWith("<![CDATA[", i)) {
+        const end = text.indexOf("]]>", i + 9);
+        if (end < 0) throw new XmlRefused(`an unterminated CDATA section at offset ${i}`);
+        appendText(text.slice(i + 9, end));
+        i = end + 3;
+      } else {
+        // <!DOCTYPE ...> (with any ENTITY in it) and anything else of the kind.
+        throw new XmlRefused(`a document type declaration at offset ${i} (${JSON.stringify(text.slice(i, i + 20))}...): refused, as it is the only way to define entities (entity expansion, external entities); reports carry none`);
+      }
+    } else if (next === 0x3f /* "?" */) {
       const end = text.indexOf("?>", i + 2);
       if (end < 0) throw new XmlRefused(`an unterminated processing instruction at offset ${i}`);
       i = end + 2;
-    } else if (text.startsWith("<!", i)) {
-      // <!DOCTYPE ...> (with any ENTITY in it) and anything else of the kind.
-      throw new XmlRefused(`a document type declaration at offset ${i} (${JSON.stringify(text.slice(i, i + 20))}...): refused, as it is the only way to define entities (entity expansion, external entities); reports carry none`);
-    } else if (text.startsWith("</", i)) {
-      const end = text.indexOf(">", i);
-      if (end < 0) throw new XmlRefused(`an unterminated end tag at offset ${i}`);
-      const m = NAME.exec(text.slice(i + 2, end).trim());
-      const open = stack.pop();
-      if (!m || !open || m[2] !== open.name || (m[1]?.slice(0, -1) ?? undefined) !== open.prefix) {
-        throw new XmlRefused(`end tag </${text.slice(i + 2, end).trim()}> at offset ${i} does not close ${open ? `<${open.prefix ? `${open.prefix}:` : ""}${open.name}>` : "any element"}`);
-      }
-      i = end + 1;
     } else {
       const end = text.indexOf(">", i);
       if (end < 0) throw new XmlRefused(`an unterminated start tag at offset ${i}`);
-      const inner = text.slice(i + 1, end);
-      const selfClosing = inner.endsWith("/");
-      const body = selfClosing ? inner.slice(0, -1) : inner;
+      const selfClosing = text.charCodeAt(end - 1) === 0x2f;
+      const body = text.slice(i + 1, selfClosing ? end - 1 : end);
       const m = NAME.exec(body);
       if (!m) throw new XmlRefused(`a tag with no name at offset ${i}`);
       const attributes: Record<string, string> = {};
-      for (const a of body.slice(m[0].length).matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*("([^"]*)"|'([^']*)')/g)) attributes[a[1]] = decode(a[3] ?? a[4] ?? "", i);
+      if (body.length > m[0].length && body.includes("=")) for (const a of body.slice(m[0].length).matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*("([^"]*)"|'([^']*)')/g)) attributes[a[1]] = decode(a[3] ?? a[4] ?? "", i);
       const element: XmlElement = { name: m[2], ...(m[1] ? { prefix: m[1].slice(0, -1) } : {}), attributes, children: [], text: "" };
       if (++elements > limits.maxElements) throw new XmlRefused(`more than ${limits.maxElements.toLocaleString("en-US")} elements`);
       if (stack.length > 0) stack[stack.length - 1].children.push(element);
