@@ -4,7 +4,7 @@ import { ValidationError } from "../components/validation-error";
 import { parseCommandLine } from "./flag-check";
 import type { OfflineRunError } from "./plan/engine";
 import type { PlanFlags } from "./plan/flags";
-import { BOUNCES_USAGE, DIFF_USAGE, PLAN_USAGE, REPORT_USAGE, SHARD_USAGE, VERIFY_USAGE } from "./usage";
+import { BOUNCES_USAGE, DIFF_USAGE, PLAN_USAGE, REPORT_USAGE, REPORTS_USAGE, SHARD_USAGE, VERIFY_USAGE } from "./usage";
 
 /*
  * Each command's modules load when it runs (help texts are in ./usage.ts), and
@@ -29,7 +29,7 @@ const planModules = () => ({
 
 
 const USAGE = `Usage:
-${PLAN_USAGE}${DIFF_USAGE.replace(/^Usage:\n/, "")}${VERIFY_USAGE}${SHARD_USAGE}${BOUNCES_USAGE}${REPORT_USAGE}  postforge --version
+${PLAN_USAGE}${DIFF_USAGE.replace(/^Usage:\n/, "")}${VERIFY_USAGE}${SHARD_USAGE}${BOUNCES_USAGE}${REPORT_USAGE}${REPORTS_USAGE}  postforge --version
       Print the version.
   postforge COMMAND --help
       Print that command's help.
@@ -43,6 +43,7 @@ const COMMAND_USAGE: Record<string, string> = {
   shard: `Usage:\n${SHARD_USAGE}`,
   bounces: `Usage:\n${BOUNCES_USAGE}`,
   report: `Usage:\n${REPORT_USAGE}`,
+  reports: `Usage:\n${REPORTS_USAGE}`,
 };
 
 /** The version of the package this CLI belongs to, from its package.json (found upward from here: source or dist). */
@@ -92,6 +93,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await (require("./bounces/command") as typeof import("./bounces/command")).bouncesCommand(rest, io);
       case "report":
         return await (require("./report/command") as typeof import("./report/command")).reportCommand(rest, io);
+      case "reports":
+        return await (require("./reports/command") as typeof import("./reports/command")).reportsCommand(rest, io);
       case undefined:
       case "help":
       case "--help":

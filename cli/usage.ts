@@ -78,3 +78,17 @@ export const REPORT_USAGE = `  postforge report --summary FILE ... [--from YYYY-
       (delivery, bounce and complaint rates per receiver group against the
       thresholds; the warm-up's cap against the volume). --json prints the report.
 `;
+
+export const REPORTS_USAGE = `  postforge reports [--maildir DIR ...] [--file FILE ...] [--authserv-id NAME] [--domain DOMAIN ...] [--our-source CIDR ...] [--json]
+      DMARC aggregate reports (RFC 7489, and RFC 9990's dmarc-2.0) and SMTP TLS
+      reports (RFC 8460), plain, gzip or zip, summed per domain and day: each
+      source address with its volume, DMARC pass (an aligned DKIM or SPF pass)
+      and what receivers did, ours (--our-source: the hosts' addresses and
+      the ranges of services that send for you) told apart from unknown; TLS
+      sessions that succeeded and failed, by failure type and receiving MX.
+      --maildir reads the role mailboxes (dmarc-rua@, tls-rpt@): a message
+      counts only if it authenticated on arrival (the host's own
+      Authentication-Results, --authserv-id) and is about a --domain; the
+      rest are set apart with the reason. --file reads report files you
+      vouch for. --json prints the summary.
+`;

@@ -147,23 +147,31 @@ function isAddress(value: string | undefined): value is string {
  * above any the sender wrote (RFC 8601 §5) does this prove anything.
  */
 export function complaintAuthenticated(raw: string, authservId: string, reporters: readonly string[] = FEEDBACK_LOOP_DOMAINS): boolean {
+  const from = authenticatedFrom(raw, authservId);
+  return from !== undefined && reporters.some((r) => from === r || from.endsWith(`.${r}`));
+}
+
+/**
+ * The domain of a message's From when the host's own Authentication-Results field (its authserv-id, the
+ * first with it: RFC 8601 §5) says dmarc=pass, or dkim=pass or spf=pass for a domain aligned with that
+ * From (the same domain, or one under the other); undefined otherwise. Who sent a report, proved.
+ */
+export function authenticatedFrom(raw: string, authservId: string): string | undefined {
   const message = parseMime(raw);
   // Comments first (RFC 8601 §2.2 allows CFWS anywhere): OpenDKIM writes "dkim=pass (2048-bit key; unprotected) header.d=...",
   // whose ";" inside the comment would otherwise split one result in two.
   const results = (message.headers.get("authentication-results") ?? []).map(withoutComments).find((v) => v.split(";")[0].trim().toLowerCase() === authservId.toLowerCase());
-  if (!results) return false;
+  if (!results) return undefined;
   const from = fromDomainOf(message);
-  const trusted = from !== undefined && reporters.some((r) => from === r || from.endsWith(`.${r}`));
-  if (!trusted) return false;
-  const aligned = (domain: string | undefined) =>
-    domain !== undefined && from !== undefined && (domain === from || domain.endsWith(`.${from}`) || from.endsWith(`.${domain}`));
+  if (from === undefined) return undefined;
+  const aligned = (domain: string | undefined) => domain !== undefined && (domain === from || domain.endsWith(`.${from}`) || from.endsWith(`.${domain}`));
   for (const method of results.split(";").slice(1)) {
     const m = /^\s*(dmarc|dkim|spf)\s*=\s*(\w+)(.*)$/i.exec(method);
     if (!m || m[2].toLowerCase() !== "pass") continue;
     const kind = m[1].toLowerCase();
-    if (kind === "dmarc") return true;
+    if (kind === "dmarc") return from;
     const property = kind === "dkim" ? /header\.d\s*=\s*([^\s;]+)/i.exec(m[3])?.[1] : /smtp\.mailfrom\s*=\s*(?:[^@\s;]*@)?([^\s;]+)/i.exec(m[3])?.[1];
-    if (aligned(property?.toLowerCase())) return true;
+    if (aligned(property?.toLowerCase())) return from;
   }
-  return false;
+  return undefined;
 }

@@ -16,6 +16,8 @@ export interface MimePart {
   params: Map<string, string>;
   /** A multipart's parts; an encapsulated message (message/rfc822) as its one part. */
   parts: MimePart[];
+  /** The body as transmitted (before transfer decoding): partBytes reads an attachment's exact bytes from it. */
+  encodedBody: string;
 }
 
 const MAX_DEPTH = 8;
@@ -30,7 +32,7 @@ export function parseMime(raw: string, depth = 0): MimePart {
   const headers = fieldLines(head);
   const { type, params } = contentType(headers.get("content-type")?.[0]);
   const body = decodeBody(rawBody, headers.get("content-transfer-encoding")?.[0]);
-  const part: MimePart = { headers, body, type, params, parts: [] };
+  const part: MimePart = { headers, body, type, params, parts: [], encodedBody: rawBody };
   if (depth >= MAX_DEPTH) return part;
   const boundary = params.get("boundary");
   if (type.startsWith("multipart/") && boundary) part.parts = splitMultipart(rawBody, boundary).map((p) => parseMime(p, depth + 1));
@@ -62,6 +64,18 @@ export function fieldLines(text: string): Map<string, string[]> {
 /** The first value of a header field, or undefined. */
 export function header(part: MimePart, name: string): string | undefined {
   return part.headers.get(name.toLowerCase())?.[0];
+}
+
+/** A part's body as bytes, transfer-decoded (an attachment: gzip, zip), without guessing a text encoding. */
+export function partBytes(part: MimePart): Buffer {
+  switch (header(part, "content-transfer-encoding")?.trim().toLowerCase()) {
+    case "base64":
+      return Buffer.from(part.encodedBody.replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
+    case "quoted-printable":
+      return Buffer.from(part.encodedBody.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
+    default:
+      return Buffer.from(part.encodedBody, "utf8");
+  }
 }
 
 /** Every part, depth first, the part itself first. */

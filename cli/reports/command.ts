@@ -1,0 +1,114 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { unpackReport } from "../../components/reports/archive";
+import { parseAggregateReport, ReportRefused, type AggregateReport } from "../../components/reports/dmarc-aggregate";
+import { readReportMail } from "../../components/reports/report-mail";
+import { summarizeAggregate, summarizeTls, type DomainDay, type TlsDomainDay } from "../../components/reports/summary";
+import { parseTlsReport, type TlsReport } from "../../components/reports/tls-rpt";
+import { FlagProblems, parseCommandLine } from "../flag-check";
+import type { Io } from "../postforge";
+import { REPORTS_USAGE } from "../usage";
+
+/**
+ * `postforge reports`: DMARC aggregate and SMTP TLS reports, read from the
+ * role mailboxes' Maildirs (each message judged: authenticated on arrival,
+ * about one of our domains; the rest set apart with the reason) or from
+ * report files an operator vouches for, and summed per domain and day.
+ * Reads files only.
+ */
+export async function reportsCommand(args: string[], io: Io): Promise<number> {
+  const values = parseCommandLine(
+    args,
+    {
+      maildir: { type: "string", multiple: true },
+      file: { type: "string", multiple: true },
+      "authserv-id": { type: "string" },
+      domain: { type: "string", multiple: true },
+      "our-source": { type: "string", multiple: true },
+      json: { type: "boolean" },
+    },
+    `Usage:\n${REPORTS_USAGE}`,
+  );
+  const problems = new FlagProblems();
+  const maildirs = (values.maildir as string[] | undefined) ?? [];
+  const files = (values.file as string[] | undefined) ?? [];
+  const domains = ((values.domain as string[] | undefined) ?? []).map((d) => d.toLowerCase());
+  const authservId = values["authserv-id"] as string | undefined;
+  if (maildirs.length + files.length === 0) problems.add(["--maildir"], undefined, "give the mailboxes or files to read: --maildir /var/mail/vhosts/example.com/dmarc-rua/Maildir, or --file REPORT.xml.gz");
+  if (maildirs.length > 0 && !authservId) problems.add(["--authserv-id"], undefined, "is required with --maildir: the host name whose Authentication-Results to trust, such as mail.example.com");
+  if (maildirs.length > 0 && domains.length === 0) problems.add(["--domain"], undefined, "is required with --maildir: the domains whose reports count, such as --domain example.com");
+  const messages: { file: string; raw: string }[] = [];
+  maildirs.forEach((dir, i) => {
+    const subdirs = ["new", "cur"].map((d) => path.join(dir, d)).filter((d) => fs.existsSync(d));
+    if (subdirs.length === 0) return problems.add(["--maildir", i], dir, "is no Maildir (no new/ or cur/ in it)");
+    for (const sub of subdirs) for (const f of fs.readdirSync(sub).filter((n) => !n.startsWith(".")).sort()) messages.push({ file: path.join(sub, f), raw: fs.readFileSync(path.join(sub, f), "latin1") });
+  });
+  const given: { file: string; bytes: Buffer }[] = [];
+  files.forEach((file, i) => {
+    try {
+      given.push({ file, bytes: fs.readFileSync(file) });
+    } catch (error) {
+      problems.add(["--file", i], file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  });
+  problems.throwIfAny();
+
+  const aggregate: AggregateReport[] = [];
+  const tls: TlsReport[] = [];
+  const setApart: { file: string; reason: string }[] = [];
+  const unreadable: { file: string; reason: string }[] = [];
+  for (const m of messages) {
+    const mail = readReportMail(m.raw, { authservId: authservId!, domains });
+    for (const u of mail.unreadable) unreadable.push({ file: `${m.file} (${u.part})`, reason: u.reason });
+    if (mail.setApart) {
+      setApart.push({ file: m.file, reason: mail.setApart });
+      continue;
+    }
+    for (const r of mail.reports) (r.kind === "aggregate" ? aggregate : tls).push(r.report as never);
+  }
+  for (const g of given) {
+    try {
+      const { text } = unpackReport(g.bytes);
+      if (text.trimStart().startsWith("{")) tls.push(parseTlsReport(text));
+      else aggregate.push(parseAggregateReport(text));
+    } catch (error) {
+      if (!(error instanceof ReportRefused)) throw error;
+      unreadable.push({ file: g.file, reason: error.message });
+    }
+  }
+  const ourSources = (values["our-source"] as string[] | undefined) ?? [];
+  const summary = { dmarc: summarizeAggregate(aggregate, ourSources), tls: summarizeTls(tls), setApart, unreadable };
+  if (values.json) {
+    io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregate.length, tls.length));
+  return 0;
+}
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+}
+
+export function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setApart: { file: string; reason: string }[], unreadable: { file: string; reason: string }[], aggregateCount: number, tlsCount: number): string {
+  const lines = [`DMARC aggregate reports: ${aggregateCount}; SMTP TLS reports: ${tlsCount}; set apart: ${setApart.length}; unreadable: ${unreadable.length}`];
+  for (const d of dmarc) {
+    const share = d.messages === 0 ? "-" : `${((d.dmarcPass / d.messages) * 100).toFixed(1)}%`;
+    lines.push(
+      "",
+      `${d.domain} on ${d.day}: ${d.messages} messages, ${share} passed DMARC${d.oursAligned !== undefined ? `; ours ${d.oursAligned}% aligned` : ""}; unknown sources ${d.unknownMessages} (${d.unknownDelivered} let through)`,
+      ...columns([
+        ["SOURCE", "OURS", "MESSAGES", "DMARC PASS", "DKIM ALIGNED", "SPF ALIGNED", "DISPOSITIONS", "REPORTERS"],
+        ...d.sources.map((s) => [s.sourceIp, s.ours ? "yes" : "no", String(s.messages), String(s.dmarcPass), String(s.dkimAligned), String(s.spfAligned), Object.entries(s.dispositions).map(([k, v]) => `${k} ${v}`).join(", "), s.reporters.join(", ")]),
+      ]).map((l) => `  ${l}`),
+    );
+  }
+  for (const t of tls) {
+    lines.push("", `${t.domain} on ${t.day} (TLS, ${t.policyTypes.join(", ")}): ${t.successful} sessions succeeded, ${t.failed} failed`);
+    if (t.failures.length > 0) lines.push(...columns([["FAILURE", "RECEIVING MX", "SESSIONS", "REPORTERS"], ...t.failures.map((f) => [f.resultType, f.receivingMx, String(f.sessions), f.reporters.join(", ")])]).map((l) => `  ${l}`));
+  }
+  if (setApart.length > 0) lines.push("", "Set apart (not counted):", ...setApart.map((s) => `  ${s.file}: ${s.reason}`));
+  if (unreadable.length > 0) lines.push("", "Unreadable:", ...unreadable.map((u) => `  ${u.file}: ${u.reason}`));
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,71 @@
+import { authenticatedFrom } from "../sending/arf";
+import { allParts, header, parseMime, partBytes, type MimePart } from "../sending/mime";
+import { unpackReport, type UnpackLimits } from "./archive";
+import { parseAggregateReport, ReportRefused, type AggregateReport } from "./dmarc-aggregate";
+import { parseTlsReport, type TlsReport } from "./tls-rpt";
+
+/**
+ * A report as it arrives by mail (RFC 7489 §7.2.1.1, RFC 8460 §5.3): a
+ * message whose attachment is the report (XML or JSON, plain, gzip or zip),
+ * judged before anything counts: it must have authenticated when the host
+ * received it (the host's own Authentication-Results: DMARC, or an aligned
+ * DKIM or SPF pass for its From), and be about one of our domains.
+ * Anything else is set apart, with the reason. Pure.
+ */
+
+/** One report read from a message. */
+export type MailedReport = { kind: "aggregate"; report: AggregateReport } | { kind: "tls"; report: TlsReport };
+
+/** What one message held, and whether it counts. */
+export interface ReportMail {
+  /** The reporter, proved: its From domain, when the message authenticated on arrival. */
+  authenticatedAs?: string;
+  reports: MailedReport[];
+  /** Attachments that are not readable reports, with why. */
+  unreadable: { part: string; reason: string }[];
+  /** Why the message does not count (it did not authenticate, or a report is about a domain not ours); absent when it counts. */
+  setApart?: string;
+}
+
+const REPORT_TYPES = /^(application\/(gzip|x-gzip|zip|x-zip-compressed|xml|json|tlsrpt\+gzip|tlsrpt\+json|octet-stream)|text\/xml)$/;
+
+function isAttachment(part: MimePart): boolean {
+  if (part.parts.length > 0) return false;
+  const name = part.params.get("name") ?? /filename\*?="?([^";]+)"?/i.exec(header(part, "content-disposition") ?? "")?.[1] ?? "";
+  return REPORT_TYPES.test(part.type) || /\.(xml|gz|zip|json)$/i.test(name);
+}
+
+/** Whether a domain is one of ours, or under one (a subdomain's report is its organizational domain's too). */
+function ours(domain: string, domains: readonly string[]): boolean {
+  return domains.some((d) => domain === d || domain.endsWith(`.${d}`));
+}
+
+/** Reads one message: its reports, and whether they count (`authservId`: the host's name in its Authentication-Results). */
+export function readReportMail(raw: string, options: { authservId: string; domains: readonly string[]; limits?: UnpackLimits }): ReportMail {
+  const message = parseMime(raw);
+  const reports: MailedReport[] = [];
+  const unreadable: ReportMail["unreadable"] = [];
+  for (const [i, part] of allParts(message).entries()) {
+    if (!isAttachment(part)) continue;
+    const label = part.params.get("name") ?? `part ${i}`;
+    try {
+      const { text } = unpackReport(partBytes(part), options.limits);
+      reports.push(text.trimStart().startsWith("{") ? { kind: "tls", report: parseTlsReport(text) } : { kind: "aggregate", report: parseAggregateReport(text) });
+    } catch (error) {
+      if (!(error instanceof ReportRefused)) throw error;
+      unreadable.push({ part: label, reason: error.message });
+    }
+  }
+  const authenticatedAs = authenticatedFrom(raw, options.authservId);
+  const domains = options.domains.map((d) => d.toLowerCase());
+  const about = reports.flatMap((r) => (r.kind === "aggregate" ? [r.report.policy.domain] : r.report.policies.map((p) => p.domain)));
+  const foreign = about.filter((d) => !ours(d, domains));
+  const setApart = !authenticatedAs
+    ? `did not authenticate on arrival (no DMARC pass, nor an aligned DKIM or SPF pass, in ${options.authservId}'s Authentication-Results): anyone can write a report`
+    : foreign.length > 0
+      ? `about ${[...new Set(foreign)].join(", ")}, not one of ours (${domains.join(", ")})`
+      : reports.length === 0
+        ? "holds no readable report"
+        : undefined;
+  return { ...(authenticatedAs ? { authenticatedAs } : {}), reports, unreadable, ...(setApart ? { setApart } : {}) };
+}

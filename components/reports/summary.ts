@@ -1,0 +1,122 @@
+import { addressInRanges } from "../address-ranges";
+import type { AggregateReport } from "./dmarc-aggregate";
+import type { TlsReport } from "./tls-rpt";
+
+/**
+ * Reports summed the way a domain owner reads them: per From domain and day,
+ * each source address with its volume, how much of it passed DMARC (an
+ * aligned DKIM or SPF pass) and what receivers did with it, ours told apart
+ * from unknown; and per policy domain and day, TLS sessions that succeeded
+ * and failed, by failure type and receiving MX. Pure.
+ */
+
+export interface SourceSummary {
+  sourceIp: string;
+  /** Whether the address is one of ours (the stack's hosts and senders, as given); unknown sources are who else sends as the domain. */
+  ours: boolean;
+  messages: number;
+  dmarcPass: number;
+  dkimAligned: number;
+  spfAligned: number;
+  /** Messages by what the receivers did: none, quarantine, reject. */
+  dispositions: Record<string, number>;
+  reporters: string[];
+}
+
+export interface DomainDay {
+  domain: string;
+  day: string;
+  messages: number;
+  dmarcPass: number;
+  /** Of the messages from our sources, the share that passed DMARC (percent); undefined with none. */
+  oursAligned?: number;
+  /** Messages from unknown sources, and how many of them receivers let through (disposition none). */
+  unknownMessages: number;
+  unknownDelivered: number;
+  sources: SourceSummary[];
+}
+
+/** Which addresses are ours: CIDR ranges (the hosts' addresses, the ESPs' published ranges). */
+export type OurSources = readonly string[];
+
+const pct = (n: number, d: number) => Math.round((n / d) * 100 * 100) / 100;
+
+/** Aggregate reports by From domain and day (the report's begin, UTC); several reporters on one day add up. */
+export function summarizeAggregate(reports: readonly AggregateReport[], ourSources: OurSources = []): DomainDay[] {
+  const days = new Map<string, DomainDay & { bySource: Map<string, SourceSummary> }>();
+  for (const report of reports) {
+    const day = report.begin.slice(0, 10);
+    for (const r of report.records) {
+      const key = `${r.headerFrom}\u0000${day}`;
+      let entry = days.get(key);
+      if (!entry) {
+        entry = { domain: r.headerFrom, day, messages: 0, dmarcPass: 0, unknownMessages: 0, unknownDelivered: 0, sources: [], bySource: new Map() };
+        days.set(key, entry);
+      }
+      let source = entry.bySource.get(r.sourceIp);
+      if (!source) {
+        source = { sourceIp: r.sourceIp, ours: addressInRanges(r.sourceIp, ourSources), messages: 0, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: {}, reporters: [] };
+        entry.bySource.set(r.sourceIp, source);
+      }
+      const pass = r.dkimAligned === "pass" || r.spfAligned === "pass";
+      source.messages += r.count;
+      if (pass) source.dmarcPass += r.count;
+      if (r.dkimAligned === "pass") source.dkimAligned += r.count;
+      if (r.spfAligned === "pass") source.spfAligned += r.count;
+      source.dispositions[r.disposition] = (source.dispositions[r.disposition] ?? 0) + r.count;
+      if (!source.reporters.includes(report.orgName)) source.reporters.push(report.orgName);
+      entry.messages += r.count;
+      if (pass) entry.dmarcPass += r.count;
+    }
+  }
+  return [...days.values()]
+    .map(({ bySource, ...entry }) => {
+      const sources = [...bySource.values()].sort((a, b) => b.messages - a.messages || a.sourceIp.localeCompare(b.sourceIp));
+      const mine = sources.filter((s) => s.ours);
+      const oursMessages = mine.reduce((n, s) => n + s.messages, 0);
+      const unknown = sources.filter((s) => !s.ours);
+      return {
+        ...entry,
+        ...(oursMessages > 0 ? { oursAligned: pct(mine.reduce((n, s) => n + s.dmarcPass, 0), oursMessages) } : {}),
+        unknownMessages: unknown.reduce((n, s) => n + s.messages, 0),
+        unknownDelivered: unknown.reduce((n, s) => n + (s.dispositions.none ?? 0), 0),
+        sources,
+      };
+    })
+    .sort((a, b) => a.domain.localeCompare(b.domain) || a.day.localeCompare(b.day));
+}
+
+export interface TlsDomainDay {
+  domain: string;
+  day: string;
+  policyTypes: string[];
+  successful: number;
+  failed: number;
+  /** Failed sessions by result type and receiving MX, most first. */
+  failures: { resultType: string; receivingMx: string; sessions: number; reporters: string[] }[];
+}
+
+/** TLS reports by policy domain and day (the report's start, UTC). */
+export function summarizeTls(reports: readonly TlsReport[]): TlsDomainDay[] {
+  const days = new Map<string, TlsDomainDay>();
+  for (const report of reports) {
+    const day = report.begin.slice(0, 10);
+    for (const p of report.policies) {
+      const key = `${p.domain}\u0000${day}`;
+      let entry = days.get(key);
+      if (!entry) days.set(key, (entry = { domain: p.domain, day, policyTypes: [], successful: 0, failed: 0, failures: [] }));
+      if (!entry.policyTypes.includes(p.type)) entry.policyTypes.push(p.type);
+      entry.successful += p.successfulSessions;
+      entry.failed += p.failedSessions;
+      for (const f of p.failures) {
+        const mx = f.receivingMx ?? "(not said)";
+        let row = entry.failures.find((x) => x.resultType === f.resultType && x.receivingMx === mx);
+        if (!row) entry.failures.push((row = { resultType: f.resultType, receivingMx: mx, sessions: 0, reporters: [] }));
+        row.sessions += f.sessions;
+        if (!row.reporters.includes(report.orgName)) row.reporters.push(report.orgName);
+      }
+    }
+  }
+  for (const entry of days.values()) entry.failures.sort((a, b) => b.sessions - a.sessions || a.resultType.localeCompare(b.resultType));
+  return [...days.values()].sort((a, b) => a.domain.localeCompare(b.domain) || a.day.localeCompare(b.day));
+}

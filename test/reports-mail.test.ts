@@ -1,0 +1,159 @@
+/**
+ * Reports as they arrive by mail, and `postforge reports` over a Maildir: a
+ * message counts only when it authenticated on arrival (the host's own
+ * Authentication-Results) and is about one of our domains; the rest are set
+ * apart with the reason. The summary per domain and day: each source with
+ * its volume and DMARC results, ours told apart from unknown; TLS sessions
+ * by failure type and MX.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
+import { main } from "../cli/postforge";
+import { readReportMail } from "../components/reports/report-mail";
+import { summarizeAggregate } from "../components/reports/summary";
+import { parseAggregateReport } from "../components/reports";
+
+const HOST = "mail.example.com";
+
+function report(org: string, id: string, domain: string, rows: [ip: string, count: number, dkim: string, spf: string, disposition: string][]): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<feedback>
+  <report_metadata><org_name>${org}</org_name><email>dmarc@${org}</email><report_id>${id}</report_id><date_range><begin>1764547200</begin><end>1764633599</end></date_range></report_metadata>
+  <policy_published><domain>${domain}</domain><p>none</p><pct>100</pct></policy_published>
+${rows
+  .map(
+    ([ip, count, dkim, spf, disposition]) =>
+      `  <record><row><source_ip>${ip}</source_ip><count>${count}</count><policy_evaluated><disposition>${disposition}</disposition><dkim>${dkim}</dkim><spf>${spf}</spf></policy_evaluated></row><identifiers><header_from>${domain}</header_from></identifiers><auth_results><dkim><domain>${domain}</domain><result>${dkim}</result></dkim><spf><domain>${domain}</domain><result>${spf}</result></spf></auth_results></record>`,
+  )
+  .join("\n")}
+</feedback>`;
+}
+
+/** A report message as a receiver sends it, with the Authentication-Results a host would add (`results`: what it found). */
+function mail(from: string, results: string, attachment: Buffer, type: string, name: string): string {
+  return [
+    `Authentication-Results: ${results}`,
+    `From: DMARC reports <${from}>`,
+    "To: dmarc-rua@example.com",
+    `Subject: Report domain: example.com Submitter: ${from.split("@")[1]}`,
+    "Date: Tue, 02 Dec 2025 04:00:00 +0000",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="r1"',
+    "",
+    "--r1",
+    "Content-Type: text/plain",
+    "",
+    "This is an aggregate report.",
+    "--r1",
+    `Content-Type: ${type}; name="${name}"`,
+    `Content-Disposition: attachment; filename="${name}"`,
+    "Content-Transfer-Encoding: base64",
+    "",
+    ...(attachment.toString("base64").match(/.{1,76}/g) ?? []),
+    "--r1--",
+    "",
+  ].join("\r\n");
+}
+
+const pass = (d: string) => `${HOST}; dkim=pass (2048-bit key; unprotected) header.d=${d} header.s=s1; spf=pass smtp.mailfrom=${d}; dmarc=pass header.from=${d}`;
+
+const GOOGLE = report("google.com", "g-1", "example.com", [
+  ["203.0.113.145", 100, "pass", "pass", "none"],
+  ["198.51.100.9", 5, "fail", "fail", "none"],
+  ["198.51.100.10", 3, "fail", "fail", "reject"],
+]);
+const OUTLOOK = report("outlook.com", "o-1", "example.com", [["203.0.113.145", 50, "pass", "fail", "none"]]);
+const TLS = JSON.stringify({
+  "organization-name": "Google Inc.",
+  "date-range": { "start-datetime": "2025-12-01T00:00:00Z", "end-datetime": "2025-12-01T23:59:59Z" },
+  "contact-info": "smtp-tls-reporting@google.com",
+  "report-id": "2025-12-01T00:00:00Z_example.com",
+  policies: [
+    {
+      policy: { "policy-type": "sts", "policy-domain": "example.com", "mx-host": ["mail.example.com"] },
+      summary: { "total-successful-session-count": 900, "total-failure-session-count": 12 },
+      "failure-details": [{ "result-type": "sts-policy-fetch-error", "receiving-mx-hostname": "mail.example.com", "failed-session-count": 12 }],
+    },
+  ],
+});
+
+describe("reports by mail", () => {
+  it("reads the attachment (gzip, zip or plain) and counts the message only when it authenticated and is about our domain", () => {
+    const good = readReportMail(mail("noreply-dmarc-support@google.com", pass("google.com"), gzipSync(GOOGLE), "application/gzip", "google.com!example.com!1764547200!1764633599.xml.gz"), { authservId: HOST, domains: ["example.com"] });
+    assert.equal(good.authenticatedAs, "google.com");
+    assert.equal(good.setApart, undefined);
+    assert.deepEqual(good.reports.map((r) => r.kind), ["aggregate"]);
+    // Signed by someone else's domain, or results written by another host: not proved.
+    const forged = readReportMail(mail("noreply-dmarc-support@google.com", `${HOST}; dkim=pass header.d=attacker.example; spf=fail smtp.mailfrom=attacker.example; dmarc=fail header.from=google.com`, gzipSync(GOOGLE), "application/gzip", "r.xml.gz"), { authservId: HOST, domains: ["example.com"] });
+    assert.match(forged.setApart!, /^did not authenticate on arrival \(no DMARC pass, nor an aligned DKIM or SPF pass, in mail\.example\.com's Authentication-Results\)/);
+    const elsewhere = readReportMail(mail("noreply-dmarc-support@google.com", pass("google.com").replace(HOST, "mx.attacker.example"), gzipSync(GOOGLE), "application/gzip", "r.xml.gz"), { authservId: HOST, domains: ["example.com"] });
+    assert.match(elsewhere.setApart!, /did not authenticate on arrival/);
+    const notOurs = readReportMail(mail("dmarc@outlook.com", pass("outlook.com"), Buffer.from(report("outlook.com", "o-2", "example.net", [["192.0.2.1", 1, "pass", "pass", "none"]])), "text/xml", "r.xml"), { authservId: HOST, domains: ["example.com"] });
+    assert.equal(notOurs.setApart, "about example.net, not one of ours (example.com)");
+    // A subdomain's report is ours.
+    const sub = readReportMail(mail("dmarc@outlook.com", pass("outlook.com"), Buffer.from(report("outlook.com", "o-3", "news.example.com", [["192.0.2.1", 1, "pass", "pass", "none"]])), "text/xml", "r.xml"), { authservId: HOST, domains: ["example.com"] });
+    assert.equal(sub.setApart, undefined);
+    // A bomb is unreadable, and a message with nothing readable does not count.
+    const bomb = readReportMail(mail("dmarc@outlook.com", pass("outlook.com"), gzipSync(Buffer.alloc(80 * 2 ** 20)), "application/gzip", "r.xml.gz"), { authservId: HOST, domains: ["example.com"] });
+    assert.match(bomb.unreadable[0].reason, /unpacks to more than 50 MiB/);
+    assert.equal(bomb.setApart, "holds no readable report");
+  });
+
+  it("sums per domain and day: several reporters add up, ours told apart, unknown sources and what receivers let through", () => {
+    const [day] = summarizeAggregate([parseAggregateReport(GOOGLE), parseAggregateReport(OUTLOOK)], ["203.0.113.0/24"]);
+    assert.deepEqual(day, {
+      domain: "example.com",
+      day: "2025-12-01",
+      messages: 158,
+      dmarcPass: 150,
+      oursAligned: 100,
+      unknownMessages: 8,
+      unknownDelivered: 5,
+      sources: [
+        { sourceIp: "203.0.113.145", ours: true, messages: 150, dmarcPass: 150, dkimAligned: 150, spfAligned: 100, dispositions: { none: 150 }, reporters: ["google.com", "outlook.com"] },
+        { sourceIp: "198.51.100.9", ours: false, messages: 5, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: { none: 5 }, reporters: ["google.com"] },
+        { sourceIp: "198.51.100.10", ours: false, messages: 3, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: { reject: 3 }, reporters: ["google.com"] },
+      ],
+    });
+  });
+
+  it("postforge reports reads a Maildir and prints the summary, with what it set apart and why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "postforge-reports-"));
+    for (const sub of ["new", "cur", "tmp"]) mkdirSync(join(dir, sub));
+    writeFileSync(join(dir, "new", "1.google"), mail("noreply-dmarc-support@google.com", pass("google.com"), gzipSync(GOOGLE), "application/gzip", "g.xml.gz"));
+    writeFileSync(join(dir, "cur", "2.outlook:2,S"), mail("dmarc@outlook.com", pass("outlook.com"), Buffer.from(OUTLOOK), "text/xml", "o.xml"));
+    writeFileSync(join(dir, "new", "3.tls"), mail("noreply-smtp-tls-reporting@google.com", pass("google.com"), gzipSync(TLS), "application/tlsrpt+gzip", "google.com!example.com!1764547200!1764633599!001.json.gz"));
+    writeFileSync(join(dir, "new", "4.forged"), mail("noreply-dmarc-support@google.com", `${HOST}; dkim=fail header.d=google.com; dmarc=fail header.from=google.com`, gzipSync(GOOGLE), "application/gzip", "g.xml.gz"));
+    let out = "";
+    let err = "";
+    const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
+    assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--json"], io), 0, err);
+    const summary = JSON.parse(out) as { dmarc: { messages: number; dmarcPass: number }[]; tls: { successful: number; failed: number; failures: unknown[] }[]; setApart: { file: string; reason: string }[] };
+    assert.deepEqual(summary.dmarc.map((d) => [d.messages, d.dmarcPass]), [[158, 150]]);
+    assert.deepEqual(summary.tls, [{ domain: "example.com", day: "2025-12-01", policyTypes: ["sts"], successful: 900, failed: 12, failures: [{ resultType: "sts-policy-fetch-error", receivingMx: "mail.example.com", sessions: 12, reporters: ["Google Inc."] }] }]);
+    assert.deepEqual(summary.setApart.map((s) => s.file.split("/").pop()), ["4.forged"]);
+    out = "";
+    assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24"], io), 0, err);
+    assert.match(out, /^DMARC aggregate reports: 2; SMTP TLS reports: 1; set apart: 1; unreadable: 0$/m);
+    assert.match(out, /^example\.com on 2025-12-01: 158 messages, 94\.9% passed DMARC; ours 100% aligned; unknown sources 8 \(5 let through\)$/m);
+    assert.match(out, /^  203\.0\.113\.145\s+yes\s+150\s+150\s+150\s+100\s+none 150\s+google\.com, outlook\.com$/m);
+    assert.match(out, /^example\.com on 2025-12-01 \(TLS, sts\): 900 sessions succeeded, 12 failed$/m);
+    assert.match(out, /^  sts-policy-fetch-error\s+mail\.example\.com\s+12\s+Google Inc\.$/m);
+    assert.match(out, /4\.forged: did not authenticate on arrival/);
+    // A report file an operator vouches for (parsedmarc's FastMail sample, gzip).
+    out = "";
+    const sample = join(__dirname, "fixtures", "reports", "parsedmarc", "fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz");
+    assert.equal(await main(["reports", "--file", sample], io), 0, err);
+    assert.match(out, /^DMARC aggregate reports: 1; SMTP TLS reports: 0; set apart: 0; unreadable: 0$/m);
+    assert.ok(readFileSync(sample).length > 0);
+    // Flags checked before anything is read.
+    err = "";
+    assert.equal(await main(["reports", "--maildir", dir], io), 2);
+    assert.match(err, /--authserv-id = nothing: is required with --maildir/);
+    assert.match(err, /--domain = nothing: is required with --maildir/);
+  });
+});
