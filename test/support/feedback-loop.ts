@@ -62,8 +62,12 @@ export function yahooReport(recipient: string): string {
 
 /** The report signed d=yahoo.com with the lab's Yahoo key, as the real feedback loop signs it: the signature fields, then the report. */
 export async function signedYahooReport(recipient: string): Promise<string> {
-  const report = yahooReport(recipient);
+  return signedByYahoo(yahooReport(recipient));
+}
+
+/** Any message signed d=yahoo.com with the lab's Yahoo key (its DMARC reports, say): the signature fields, then the message. */
+export async function signedByYahoo(message: string): Promise<string> {
   const options = { strict: true, canonicalization: "relaxed/relaxed", signatureData: [{ signingDomain: "yahoo.com", selector: YAHOO_SELECTOR, privateKey: YAHOO_KEY.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), algorithm: "rsa-sha256" }] };
-  const { signatures } = await dkimSign(report, options as Partial<DKIMSignOptions> as DKIMSignOptions);
-  return signatures + report;
+  const { signatures } = await dkimSign(message, options as Partial<DKIMSignOptions> as DKIMSignOptions);
+  return signatures + message;
 }
