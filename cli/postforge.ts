@@ -217,6 +217,7 @@ async function planCommand(args: string[], io: Io): Promise<number> {
       profile: { type: "string" },
       cwd: { type: "string" },
       jobs: { type: "string" },
+      reports: { type: "string" },
     }, USAGE),
     "command line",
   );
@@ -239,6 +240,12 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   const { policies, plan: planModule, report } = planModules();
   const policyConfig = policies.readPolicyConfig(projectDir, flags["policy-config"], flags.profile);
   const plan = await policies.planWithPolicies(project, policyConfig);
+  if (flags.reports) {
+    const evidence = require("./plan/evidence") as typeof import("./plan/evidence");
+    const raw = project.config["postforge:domains"];
+    const stackDomains = (typeof raw === "string" ? JSON.parse(raw) : (raw ?? [])) as { name?: string }[];
+    plan.dmarcEvidence = evidence.planEvidence(plan, evidence.readReportsSummary(flags.reports), stackDomains, flags.stack);
+  }
   if (flags.out) {
     const zonefile = require("../components/dns/zonefile") as typeof import("../components/dns/zonefile");
     // prepareOutDir made the directory before the plan ran.

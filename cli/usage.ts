@@ -3,7 +3,7 @@
  * `postforge COMMAND --help` print them without loading a command's modules.
  */
 
-export const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR] [--jobs N]
+export const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [--policy-config FILE] [--profile bulk-sender] [--cwd DIR] [--jobs N] [--reports FILE]
       Run the stack program offline (no Pulumi CLI, credentials or network),
       print the DNS records and mail host \`pulumi up\` would create, and judge
       them with the policy pack (policies/). Exits 1 when a mandatory rule fails.
@@ -13,6 +13,10 @@ export const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [-
       A pattern (--stack 'estate-*') plans every matching stack, each in its
       own process, --jobs at a time (default: one per core); --json then
       prints {"formatVersion":1,"stacks":[plan, ...]}, --out DIR/<stack>/.
+      --reports takes \`postforge reports --json\`: for each domain at p=none or
+      p=quarantine, whether the last 14 days of DMARC reports support the
+      next step (98% of at least 100 messages passing, none of ours failing),
+      the unknown sources it would stop, and the exact stack-file change.
 `;
 
 export const DIFF_USAGE = `Usage:

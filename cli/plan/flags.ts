@@ -19,6 +19,7 @@ export const planFlags = z.strictObject({
   "policy-config": z.string().min(1, { error: "must be the path of a JSON policy config file" }).optional(),
   profile: z.enum(POLICY_PROFILES, { error: `must be one of ${POLICY_PROFILES.join(", ")}` }).optional(),
   cwd: z.string().optional(),
+  reports: z.string().min(1, { error: "must be the path of a `postforge reports --json` file" }).optional(),
 });
 
 export type PlanFlags = z.output<typeof planFlags>;

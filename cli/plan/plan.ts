@@ -122,6 +122,8 @@ export interface Plan {
   warnings: string[];
   /** Violations of the policy pack's rules (policies/), judged over the captured resources; mandatory ones fail the plan. */
   policyViolations: PlannedViolation[];
+  /** With --reports: what the DMARC reports say of each domain's next policy step (./evidence.ts). */
+  dmarcEvidence?: import("./evidence").PlannedEvidence[];
 }
 
 export function isDnsResource(resource: CapturedResource): boolean {

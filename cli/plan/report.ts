@@ -1,3 +1,4 @@
+import { evidenceLines } from "./evidence";
 import { compareText } from "../../components/dns/model";
 import type { Plan, PlannedMailHost } from "./plan";
 
@@ -44,6 +45,7 @@ export function renderPlanTable(plan: Plan): string {
     lines.push("", `${title} (${list.length}):`, ...list.map((v) => `  - [${v.rule}] ${v.message}${v.resource ? ` (resource ${v.resource})` : ""}`));
   }
   if (plan.policyViolations.length === 0) lines.push("", "Policies: every rule of the postforge-email-auth pack passes.");
+  if (plan.dmarcEvidence && plan.dmarcEvidence.length > 0) lines.push("", ...evidenceLines(plan.dmarcEvidence));
   return `${lines.join("\n")}\n`;
 }
 

@@ -1,0 +1,52 @@
+import * as fs from "node:fs";
+import { dmarcEvidence, type DmarcEvidence } from "../../components/reports/evidence";
+import type { DomainDay } from "../../components/reports/summary";
+import { ValidationError } from "../../components/validation-error";
+import type { Plan } from "./plan";
+
+/** A domain's evidence, with the exact config change to make when it supports the step. */
+export type PlannedEvidence = DmarcEvidence & { change: string };
+
+/** The DMARC summary in a `postforge reports --json` file, or a clear refusal. */
+export function readReportsSummary(file: string): DomainDay[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ValidationError("command line", [`--reports = "${file}": cannot be read as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give the output of \`postforge reports --json\``]);
+  }
+  const dmarc = (parsed as { dmarc?: unknown }).dmarc;
+  if (!Array.isArray(dmarc)) throw new ValidationError("command line", [`--reports = "${file}": has no "dmarc" list; give the output of \`postforge reports --json\``]);
+  return dmarc as DomainDay[];
+}
+
+/**
+ * For each planned domain whose DMARC record is at p=none or p=quarantine, what the reports say of the
+ * next step, and the change to the stack file that makes it (`postforge:domains[i].dmarc.p`).
+ */
+export function planEvidence(plan: Plan, days: readonly DomainDay[], stackDomains: readonly { name?: string }[], stack: string): PlannedEvidence[] {
+  const out: PlannedEvidence[] = [];
+  for (const d of plan.domains) {
+    const record = d.records.find((r) => r.type === "TXT" && r.name === `_dmarc.${d.domain}`);
+    const p = /(?:^|;)\s*p\s*=\s*(none|quarantine)\s*(?:;|$)/i.exec(record?.value?.replace(/^"|"$/g, "") ?? "")?.[1]?.toLowerCase() as "none" | "quarantine" | undefined;
+    if (!p) continue;
+    const evidence = dmarcEvidence(d.domain, p, days);
+    const index = stackDomains.findIndex((s) => s.name === d.domain);
+    const where = index >= 0 ? `postforge:domains[${index}].dmarc.p` : `the dmarc.p of ${d.domain}`;
+    out.push({ ...evidence, change: `${where}: ${evidence.next} (stacks/Pulumi.${stack}.yaml)` });
+  }
+  return out;
+}
+
+/** The plan's evidence section, as text. */
+export function evidenceLines(evidence: readonly PlannedEvidence[]): string[] {
+  if (evidence.length === 0) return [];
+  const lines = ["DMARC evidence (from the reports given):"];
+  for (const e of evidence) {
+    lines.push(`  ${e.domain}: p=${e.current} -> p=${e.next}: ${e.supported ? "supported" : "not yet"}; ${e.because}`);
+    if (e.supported) lines.push(`    change: ${e.change}`);
+    for (const s of e.unknownLetThrough.slice(0, 10)) lines.push(`    unknown source ${s.sourceIp}: ${s.failing} failing messages still delivered (reported by ${s.reporters.join(", ")}); p=${e.next} stops them: a spoofer, or a service that sends for you unaligned`);
+    for (const s of e.oursFailing.slice(0, 10)) lines.push(`    our source ${s.sourceIp}: ${s.failing} messages failed DMARC`);
+  }
+  return lines;
+}

@@ -1,0 +1,80 @@
+import type { DomainDay } from "./summary";
+
+/**
+ * Evidence for a DMARC policy's next step, from what receivers reported: for
+ * a domain at p=none or p=quarantine, the share of its mail that passed DMARC
+ * over the last days of reports, which of our own sources still fail (the
+ * step would hurt our own mail: fix them first), and which unknown sources
+ * fail and are still let through (the step stops them: spoofers, or a
+ * service that sends for you and is not aligned yet). Pure.
+ */
+
+/** When the reports support the next step: enough mail, nearly all of it passing, none of ours failing. */
+export const EVIDENCE_RULES = {
+  /** Days of reports looked at, up to the latest day reported. */
+  windowDays: 14,
+  /** Messages reported in the window below which reports say too little. */
+  minimumMessages: 100,
+  /** Share of the domain's mail that must pass DMARC (percent). */
+  minimumPassShare: 98,
+};
+
+export interface DmarcEvidence {
+  domain: string;
+  current: "none" | "quarantine";
+  next: "quarantine" | "reject";
+  from: string;
+  to: string;
+  messages: number;
+  /** Percent of the messages that passed DMARC. */
+  passShare?: number;
+  supported: boolean;
+  /** Why, in a sentence. */
+  because: string;
+  /** Our sources whose mail fails: the next step would quarantine or reject our own mail. */
+  oursFailing: { sourceIp: string; failing: number }[];
+  /** Unknown sources whose failing mail receivers still deliver: the next step stops it. */
+  unknownLetThrough: { sourceIp: string; failing: number; reporters: string[] }[];
+}
+
+function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The evidence for one domain (its organizational domain's reports: the domain and its subdomains). */
+export function dmarcEvidence(domain: string, current: "none" | "quarantine", days: readonly DomainDay[], rules = EVIDENCE_RULES): DmarcEvidence {
+  const mine = days.filter((d) => d.domain === domain || d.domain.endsWith(`.${domain}`));
+  const to = mine.reduce((latest, d) => (d.day > latest ? d.day : latest), "");
+  const from = to === "" ? "" : addDays(to, -(rules.windowDays - 1));
+  const window = mine.filter((d) => d.day >= from && d.day <= to);
+  const messages = window.reduce((n, d) => n + d.messages, 0);
+  const passed = window.reduce((n, d) => n + d.dmarcPass, 0);
+  const bySource = new Map<string, { ours: boolean; failing: number; letThrough: number; reporters: Set<string> }>();
+  for (const d of window)
+    for (const s of d.sources) {
+      const entry = bySource.get(s.sourceIp) ?? { ours: s.ours, failing: 0, letThrough: 0, reporters: new Set<string>() };
+      const failing = s.messages - s.dmarcPass;
+      entry.failing += failing;
+      // Of the failing mail, what receivers delivered anyway (none) or only quarantined: what the next step changes.
+      entry.letThrough += Math.min(failing, (s.dispositions.none ?? 0) + (current === "quarantine" ? (s.dispositions.quarantine ?? 0) : 0));
+      for (const r of s.reporters) entry.reporters.add(r);
+      bySource.set(s.sourceIp, entry);
+    }
+  const oursFailing = [...bySource].filter(([, s]) => s.ours && s.failing > 0).map(([sourceIp, s]) => ({ sourceIp, failing: s.failing })).sort((a, b) => b.failing - a.failing);
+  const unknownLetThrough = [...bySource]
+    .filter(([, s]) => !s.ours && s.letThrough > 0)
+    .map(([sourceIp, s]) => ({ sourceIp, failing: s.letThrough, reporters: [...s.reporters].sort() }))
+    .sort((a, b) => b.failing - a.failing || a.sourceIp.localeCompare(b.sourceIp));
+  const passShare = messages > 0 ? Math.round((passed / messages) * 10_000) / 100 : undefined;
+  const next = current === "none" ? "quarantine" : "reject";
+  const because =
+    messages < rules.minimumMessages
+      ? `only ${messages} messages reported from ${from || "-"} to ${to || "-"} (at least ${rules.minimumMessages} in ${rules.windowDays} days): too few to judge`
+      : oursFailing.length > 0
+        ? `${oursFailing.reduce((n, s) => n + s.failing, 0)} messages from our own sources failed DMARC (${oursFailing.map((s) => s.sourceIp).join(", ")}): p=${next} would ${next === "reject" ? "refuse" : "quarantine"} them; fix their DKIM or SPF alignment first`
+        : passShare! < rules.minimumPassShare
+          ? `${passShare}% of ${messages} messages passed DMARC, under ${rules.minimumPassShare}%: find the failing senders below before moving`
+          : `${passShare}% of ${messages} messages passed DMARC from ${from} to ${to}, all of our sources aligned`;
+  const supported = messages >= rules.minimumMessages && oursFailing.length === 0 && passShare! >= rules.minimumPassShare;
+  return { domain, current, next, from, to, messages, ...(passShare !== undefined ? { passShare } : {}), supported, because, oursFailing, unknownLetThrough };
+}

@@ -1,0 +1,102 @@
+/**
+ * Evidence-driven DMARC: what the reports say of a domain's next policy
+ * step (components/reports/evidence.ts), and `postforge plan --reports`
+ * naming it with the exact stack-file change.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { main } from "../cli/postforge";
+import { dmarcEvidence } from "../components/reports/evidence";
+import { summarizeAggregate, type DomainDay } from "../components/reports/summary";
+import type { AggregateReport } from "../components/reports";
+
+/** A day's report from one receiver: rows of [source, count, passes DMARC, disposition]. */
+function reportOn(day: string, domain: string, rows: [string, number, boolean, string][]): AggregateReport {
+  return {
+    schema: "rfc7489",
+    orgName: "google.com",
+    reportId: `${domain}-${day}`,
+    begin: `${day}T00:00:00.000Z`,
+    end: `${day}T23:59:59.000Z`,
+    errors: [],
+    policy: { domain, p: "none", adkim: "r", aspf: "r" },
+    records: rows.map(([sourceIp, count, pass, disposition]) => ({ sourceIp, count, disposition, dkimAligned: pass ? "pass" : "fail", spfAligned: "fail", reasons: [], headerFrom: domain, dkim: [], spf: [] })),
+  };
+}
+
+const OURS = ["203.0.113.0/24"];
+const fortnight = (rows: (day: number) => [string, number, boolean, string][], domain = "example.com") =>
+  summarizeAggregate(Array.from({ length: 20 }, (_, i) => reportOn(`2026-11-${String(i + 1).padStart(2, "0")}`, domain, rows(i))), OURS);
+
+describe("DMARC evidence", () => {
+  it("supports the next step when 98% of the last 14 days' mail passed and none of ours failed, naming who it would stop", () => {
+    const days = fortnight((i) => [
+      ["203.0.113.145", 100, true, "none"],
+      // A spoofer the receivers still deliver under p=none, and one reported earlier than the window (day 1 to 6).
+      ["198.51.100.9", 1, false, "none"],
+      ...(i < 6 ? ([["192.0.2.99", 50, false, "none"]] as [string, number, boolean, string][]) : []),
+    ]);
+    const e = dmarcEvidence("example.com", "none", days);
+    assert.deepEqual(
+      { ...e, unknownLetThrough: e.unknownLetThrough },
+      {
+        domain: "example.com",
+        current: "none",
+        next: "quarantine",
+        from: "2026-11-07",
+        to: "2026-11-20",
+        messages: 14 * 101,
+        passShare: 99.01,
+        supported: true,
+        because: "99.01% of 1414 messages passed DMARC from 2026-11-07 to 2026-11-20, all of our sources aligned",
+        oursFailing: [],
+        unknownLetThrough: [{ sourceIp: "198.51.100.9", failing: 14, reporters: ["google.com"] }],
+      },
+    );
+  });
+
+  it("does not support it with too few messages, with our own mail failing, or under 98%", () => {
+    assert.match(dmarcEvidence("example.com", "none", fortnight(() => [["203.0.113.145", 5, true, "none"]])).because, /^only 70 messages reported from 2026-11-07 to 2026-11-20 \(at least 100 in 14 days\): too few to judge$/);
+    const oursBroken = dmarcEvidence("example.com", "quarantine", fortnight(() => [["203.0.113.145", 100, true, "none"], ["203.0.113.7", 1, false, "quarantine"]]));
+    assert.equal(oursBroken.supported, false);
+    assert.equal(oursBroken.next, "reject");
+    assert.match(oursBroken.because, /^14 messages from our own sources failed DMARC \(203\.0\.113\.7\): p=reject would refuse them; fix their DKIM or SPF alignment first$/);
+    const leaky = dmarcEvidence("example.com", "none", fortnight(() => [["203.0.113.145", 90, true, "none"], ["198.51.100.9", 10, false, "none"]]));
+    assert.match(leaky.because, /^90% of 1400 messages passed DMARC, under 98%: find the failing senders below before moving$/);
+    // A subdomain's mail is its organizational domain's evidence too; another domain's is not.
+    const sub = fortnight(() => [["203.0.113.145", 100, true, "none"]], "news.example.com");
+    assert.equal(dmarcEvidence("example.com", "none", sub).messages, 1400);
+    assert.equal(dmarcEvidence("example.org", "none", sub).messages, 0);
+  });
+
+  it("postforge plan --reports names the evidence and the exact change for each domain at none or quarantine", async () => {
+    const days: DomainDay[] = [...fortnight(() => [["203.0.113.145", 100, true, "none"]]), ...fortnight(() => [["203.0.113.145", 100, true, "none"], ["198.51.100.9", 20, false, "quarantine"]], "example.org")];
+    const file = join(mkdtempSync(join(tmpdir(), "postforge-evidence-")), "reports.json");
+    writeFileSync(file, JSON.stringify({ dmarc: days, tls: [], setApart: [], unreadable: [] }));
+    let out = "";
+    let err = "";
+    const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
+    await main(["plan", "--stack", "dev", "--reports", file, "--json"], io);
+    const evidence = (JSON.parse(out) as { dmarcEvidence: { domain: string; current: string; next: string; supported: boolean; change: string }[] }).dmarcEvidence;
+    assert.deepEqual(
+      evidence.map((e) => [e.domain, e.current, e.next, e.supported, e.change]),
+      [
+        ["example.com", "none", "quarantine", true, "postforge:domains[0].dmarc.p: quarantine (stacks/Pulumi.dev.yaml)"],
+        ["example.org", "quarantine", "reject", false, "postforge:domains[1].dmarc.p: reject (stacks/Pulumi.dev.yaml)"],
+      ],
+    );
+    out = "";
+    await main(["plan", "--stack", "dev", "--reports", file], io);
+    assert.match(out, /^DMARC evidence \(from the reports given\):$/m);
+    assert.match(out, /^  example\.com: p=none -> p=quarantine: supported; 100% of 1400 messages passed DMARC from 2026-11-07 to 2026-11-20, all of our sources aligned$/m);
+    assert.match(out, /^    change: postforge:domains\[0\]\.dmarc\.p: quarantine \(stacks\/Pulumi\.dev\.yaml\)$/m);
+    assert.match(out, /^  example\.org: p=quarantine -> p=reject: not yet; 83\.33% of 1680 messages passed DMARC, under 98%/m);
+    assert.match(out, /^    unknown source 198\.51\.100\.9: 280 failing messages still delivered \(reported by google\.com\); p=reject stops them/m);
+    err = "";
+    assert.equal(await main(["plan", "--stack", "dev", "--reports", join(tmpdir(), "no-such-reports.json")], io), 2);
+    assert.match(err, /--reports = ".*no-such-reports\.json": cannot be read as JSON \(ENOENT\); give the output of `postforge reports --json`/);
+  });
+});
