@@ -13,11 +13,11 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { parseAggregateReport, parseTlsReport, ReportRefused, unpackReport, type AggregateReport } from "../components/reports";
+import { parseAggregateReport, parseFailureReport, parseTlsReport, ReportRefused, unpackReport, type AggregateReport } from "../components/reports";
 
 const DIR = join(__dirname, "fixtures", "reports", "parsedmarc");
 const files = readdirSync(DIR).filter((f) => !/^(LICENSE|NOTICE\.md)$/.test(f)).sort();
-const aggregate = files.filter((f) => !f.endsWith(".json"));
+const aggregate = files.filter((f) => !f.endsWith(".json") && !f.endsWith(".eml"));
 
 /** The samples that are not readable reports, and why: each reader must refuse them (dmarc-cat prints nothing for them either). */
 const BROKEN: Record<string, RegExp> = {
@@ -147,5 +147,25 @@ describe("real SMTP TLS reports (parsedmarc's samples)", () => {
     ]);
     const generic = read("smtp_tls.json");
     assert.ok(generic.policies.length > 0 && generic.policies.every((p) => p.successfulSessions + p.failedSessions > 0));
+  });
+});
+
+describe("real DMARC failure reports (parsedmarc's samples, RFC 6591)", () => {
+  it("reads LinkedIn's, Netease's (base64, with Identity-Alignment) and an Outlook-relayed one; a plain-text notice is none", () => {
+    const read = (f: string) => parseFailureReport(readFileSync(join(DIR, f), "latin1"));
+    assert.deepEqual(read("dmarc_ruf_report_linkedin.eml"), {
+      authFailure: ["dmarc"],
+      reportedDomain: "example.com",
+      sourceIp: "10.10.10.10",
+      arrivalDate: "Tue, 30 Apr 2019 02:09:00 +0000",
+      deliveryResult: "delivered",
+      originalRcptTo: ["recipient@linkedin.com"],
+      subject: "Subject line, could be UTF8 encoded",
+    });
+    const netease = read("[Netease DMARC Failure Report] Rent Reminder.eml")!;
+    assert.deepEqual([netease.reportedDomain, netease.sourceIp, netease.dkimDomain, netease.identityAlignment, netease.deliveryResult], ["cardinal.com", "167.89.69.24", "entrata.com", ["spf", "dkim"], "delivered"]);
+    const relayed = read("DMARC Failure Report for domain.de (mail-from=sharepoint@domain.de, ip=10.10.10.10).eml")!;
+    assert.deepEqual([relayed.reportedDomain, relayed.authFailure, relayed.originalMailFrom, relayed.deliveryResult], ["domain.de", ["dmarc"], "sharepoint@domain.de", "smg-policy-action"]);
+    assert.equal(read("exim_plain_text_only_no_arf_part.eml"), undefined);
   });
 });

@@ -138,7 +138,7 @@ describe("reports by mail", () => {
     assert.deepEqual(summary.setApart.map((s) => s.file.split("/").pop()), ["4.forged"]);
     out = "";
     assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24"], io), 0, err);
-    assert.match(out, /^DMARC aggregate reports: 2; SMTP TLS reports: 1; set apart: 1; unreadable: 0$/m);
+    assert.match(out, /^DMARC aggregate reports: 2; SMTP TLS reports: 1; failure reports: 0; set apart: 1; unreadable: 0$/m);
     assert.match(out, /^example\.com on 2025-12-01: 158 messages, 94\.9% passed DMARC; ours 100% aligned; unknown sources 8 \(5 let through\)$/m);
     assert.match(out, /^  203\.0\.113\.145\s+yes\s+150\s+150\s+150\s+100\s+none 150\s+google\.com, outlook\.com$/m);
     assert.match(out, /^example\.com on 2025-12-01 \(TLS, sts\): 900 sessions succeeded, 12 failed$/m);
@@ -148,7 +148,7 @@ describe("reports by mail", () => {
     out = "";
     const sample = join(__dirname, "fixtures", "reports", "parsedmarc", "fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz");
     assert.equal(await main(["reports", "--file", sample], io), 0, err);
-    assert.match(out, /^DMARC aggregate reports: 1; SMTP TLS reports: 0; set apart: 0; unreadable: 0$/m);
+    assert.match(out, /^DMARC aggregate reports: 1; SMTP TLS reports: 0; failure reports: 0; set apart: 0; unreadable: 0$/m);
     assert.ok(readFileSync(sample).length > 0);
     // Flags checked before anything is read.
     err = "";

@@ -5,6 +5,7 @@ import { parseAggregateReport, ReportRefused, type AggregateReport } from "../..
 import { readReportMail } from "../../components/reports/report-mail";
 import { summarizeAggregate, summarizeTls, type DomainDay, type TlsDomainDay } from "../../components/reports/summary";
 import { parseTlsReport, type TlsReport } from "../../components/reports/tls-rpt";
+import type { FailureReport } from "../../components/reports/failure";
 import { FlagProblems, parseCommandLine } from "../flag-check";
 import type { Io } from "../postforge";
 import { REPORTS_USAGE } from "../usage";
@@ -55,6 +56,7 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
 
   const aggregate: AggregateReport[] = [];
   const tls: TlsReport[] = [];
+  const failures: FailureReport[] = [];
   const setApart: { file: string; reason: string }[] = [];
   const unreadable: { file: string; reason: string }[] = [];
   for (const m of messages) {
@@ -64,7 +66,7 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
       setApart.push({ file: m.file, reason: mail.setApart });
       continue;
     }
-    for (const r of mail.reports) (r.kind === "aggregate" ? aggregate : tls).push(r.report as never);
+    for (const r of mail.reports) (r.kind === "aggregate" ? aggregate : r.kind === "tls" ? tls : failures).push(r.report as never);
   }
   for (const g of given) {
     try {
@@ -77,12 +79,12 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
     }
   }
   const ourSources = (values["our-source"] as string[] | undefined) ?? [];
-  const summary = { dmarc: summarizeAggregate(aggregate, ourSources), tls: summarizeTls(tls), setApart, unreadable };
+  const summary = { dmarc: summarizeAggregate(aggregate, ourSources), tls: summarizeTls(tls), failures, setApart, unreadable };
   if (values.json) {
     io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   }
-  io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregate.length, tls.length));
+  io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregate.length, tls.length, failures));
   return 0;
 }
 
@@ -91,8 +93,8 @@ function columns(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
 }
 
-export function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setApart: { file: string; reason: string }[], unreadable: { file: string; reason: string }[], aggregateCount: number, tlsCount: number): string {
-  const lines = [`DMARC aggregate reports: ${aggregateCount}; SMTP TLS reports: ${tlsCount}; set apart: ${setApart.length}; unreadable: ${unreadable.length}`];
+export function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setApart: { file: string; reason: string }[], unreadable: { file: string; reason: string }[], aggregateCount: number, tlsCount: number, failures: FailureReport[] = []): string {
+  const lines = [`DMARC aggregate reports: ${aggregateCount}; SMTP TLS reports: ${tlsCount}; failure reports: ${failures.length}; set apart: ${setApart.length}; unreadable: ${unreadable.length}`];
   for (const d of dmarc) {
     const share = d.messages === 0 ? "-" : `${((d.dmarcPass / d.messages) * 100).toFixed(1)}%`;
     lines.push(
@@ -107,6 +109,16 @@ export function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setA
   for (const t of tls) {
     lines.push("", `${t.domain} on ${t.day} (TLS, ${t.policyTypes.join(", ")}): ${t.successful} sessions succeeded, ${t.failed} failed`);
     if (t.failures.length > 0) lines.push(...columns([["FAILURE", "RECEIVING MX", "SESSIONS", "REPORTERS"], ...t.failures.map((f) => [f.resultType, f.receivingMx, String(f.sessions), f.reporters.join(", ")])]).map((l) => `  ${l}`));
+  }
+  if (failures.length > 0) {
+    lines.push(
+      "",
+      "DMARC failure reports (one message each):",
+      ...columns([
+        ["DOMAIN", "SOURCE", "FAILED", "RESULT", "ARRIVED", "SUBJECT"],
+        ...failures.map((f) => [f.reportedDomain ?? "?", f.sourceIp ?? "?", f.authFailure.join(",") || "-", f.deliveryResult ?? "-", f.arrivalDate ?? "-", (f.subject ?? "").slice(0, 60)]),
+      ]).map((l) => `  ${l}`),
+    );
   }
   if (setApart.length > 0) lines.push("", "Set apart (not counted):", ...setApart.map((s) => `  ${s.file}: ${s.reason}`));
   if (unreadable.length > 0) lines.push("", "Unreadable:", ...unreadable.map((u) => `  ${u.file}: ${u.reason}`));

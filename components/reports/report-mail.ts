@@ -2,6 +2,7 @@ import { authenticatedFrom } from "../sending/arf";
 import { allParts, header, parseMime, partBytes, type MimePart } from "../sending/mime";
 import { unpackReport, type UnpackLimits } from "./archive";
 import { parseAggregateReport, ReportRefused, type AggregateReport } from "./dmarc-aggregate";
+import { parseFailureReport, type FailureReport } from "./failure";
 import { parseTlsReport, type TlsReport } from "./tls-rpt";
 
 /**
@@ -14,7 +15,7 @@ import { parseTlsReport, type TlsReport } from "./tls-rpt";
  */
 
 /** One report read from a message. */
-export type MailedReport = { kind: "aggregate"; report: AggregateReport } | { kind: "tls"; report: TlsReport };
+export type MailedReport = { kind: "aggregate"; report: AggregateReport } | { kind: "tls"; report: TlsReport } | { kind: "failure"; report: FailureReport };
 
 /** What one message held, and whether it counts. */
 export interface ReportMail {
@@ -56,9 +57,12 @@ export function readReportMail(raw: string, options: { authservId: string; domai
       unreadable.push({ part: label, reason: error.message });
     }
   }
+  // A failure report (RFC 6591) is the message itself, not an attachment.
+  const failure = parseFailureReport(raw);
+  if (failure) reports.push({ kind: "failure", report: failure });
   const authenticatedAs = authenticatedFrom(raw, options.authservId);
   const domains = options.domains.map((d) => d.toLowerCase());
-  const about = reports.flatMap((r) => (r.kind === "aggregate" ? [r.report.policy.domain] : r.report.policies.map((p) => p.domain)));
+  const about = reports.flatMap((r) => (r.kind === "aggregate" ? [r.report.policy.domain] : r.kind === "tls" ? r.report.policies.map((p) => p.domain) : r.report.reportedDomain ? [r.report.reportedDomain] : []));
   const foreign = about.filter((d) => !ours(d, domains));
   const setApart = !authenticatedAs
     ? `did not authenticate on arrival (no DMARC pass, nor an aligned DKIM or SPF pass, in ${options.authservId}'s Authentication-Results): anyone can write a report`
