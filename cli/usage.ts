@@ -71,7 +71,7 @@ export const BOUNCES_USAGE = `  postforge bounces [--log FILE ...] [--dsn FILE .
       (default: the last 12 months). --json prints the results and decisions.
 `;
 
-export const REPORT_USAGE = `  postforge report --summary FILE ... [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--html FILE] [--json]
+export const REPORT_USAGE = `  postforge report --summary FILE ... [--reports FILE] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--html FILE] [--json]
       The sending report from what mail hosts recorded: each --summary is the
       output of \`postforge-mailops summary\` on a host (several hosts add up).
       Prints one line a day (submitted, delivered, deferred, hard and soft
@@ -80,7 +80,9 @@ export const REPORT_USAGE = `  postforge report --summary FILE ... [--from YYYY-
       then each receiver group's figures on the last day against the
       providers' thresholds. --html writes a self-contained page with charts
       (delivery, bounce and complaint rates per receiver group against the
-      thresholds; the warm-up's cap against the volume). --json prints the report.
+      thresholds; the warm-up's cap against the volume), and with --reports
+      (\`postforge reports --json\`) the receivers' DMARC pass share and TLS
+      failures per domain over the same days. --json prints the report.
 `;
 
 export const REPORTS_USAGE = `  postforge reports [--maildir DIR ...] [--file FILE ...] [--authserv-id NAME] [--domain DOMAIN ...] [--our-source CIDR ...] [--json]

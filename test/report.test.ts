@@ -128,7 +128,22 @@ describe("postforge report", () => {
 
   it("writes an HTML report that Chromium renders with no console error, each chart with its series and thresholds", async (t) => {
     const html = join(dir, "report.html");
-    const written = await cli(["--summary", file, "--html", html]);
+    // The receivers' reports over the same weeks (as `postforge reports --json` writes them): DMARC for two domains, TLS for one.
+    const day = (i: number) => addDays(START, i);
+    const reports = join(dir, "reports.json");
+    writeFileSync(
+      reports,
+      JSON.stringify({
+        dmarc: [
+          ...Array.from({ length: DAYS }, (_, i) => ({ domain: "example.com", day: day(i), messages: 200, dmarcPass: 190 + (i % 5), unknownMessages: 3, unknownDelivered: 3, sources: [] })),
+          ...Array.from({ length: 7 }, (_, i) => ({ domain: "example.org", day: day(i * 3), messages: 50, dmarcPass: 40, unknownMessages: 10, unknownDelivered: 10, sources: [] })),
+        ],
+        tls: Array.from({ length: DAYS }, (_, i) => ({ domain: "example.com", day: day(i), policyTypes: ["sts"], successful: 500, failed: i % 4, failures: [] })),
+        setApart: [],
+        unreadable: [],
+      }),
+    );
+    const written = await cli(["--summary", file, "--reports", reports, "--html", html]);
     assert.equal(written.code, 0, written.stderr);
     assert.match(written.stdout, new RegExp(`HTML report: ${html.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n$`));
     const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -152,7 +167,7 @@ describe("postforge report", () => {
         })),
       );
       assert.deepEqual(problems, []);
-      assert.deepEqual(charts.map((c) => c.id), ["delivery-rate", "bounce-rate", "complaint-rate", "warmup"]);
+      assert.deepEqual(charts.map((c) => c.id), ["delivery-rate", "bounce-rate", "complaint-rate", "warmup", "dmarc-pass", "tls-failures"]);
       const chart = (id: string) => charts.find((c) => c.id === id)!;
       for (const c of charts) assert.ok(c.width > 400, `${c.id} is laid out (${c.width} px)`);
       // One line per receiver group; a group with no mail (the others) has none drawn.
@@ -169,6 +184,9 @@ describe("postforge report", () => {
       assert.deepEqual(chart("complaint-rate").series.find((s) => s.id === "yahoo")!.points, DAYS - 2);
       // The warm-up: each group's cap (every day) against its volume.
       assert.deepEqual(chart("warmup").series.map((s) => [s.id, s.points]), RECEIVER_GROUPS.flatMap((g) => [[`${g}-volume`, DAYS], [`${g}-cap`, DAYS]]));
+      // The receivers' reports: a line per domain, a point per day reported.
+      assert.deepEqual(chart("dmarc-pass").series.map((s) => [s.id, s.points]), [["example.com", DAYS], ["example.org", 7]]);
+      assert.deepEqual(chart("tls-failures").series.map((s) => [s.id, s.points]), [["example.com", DAYS]]);
       // The table under the charts: a row a day.
       assert.equal(await page.$$eval("tbody tr", (rows) => rows.length), DAYS);
       const shot = join(dir, "report.png");

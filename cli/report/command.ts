@@ -5,7 +5,7 @@ import { RECEIVER_GROUP_NAMES, RECEIVER_GROUPS } from "../../components/sending/
 import { FlagProblems, parseCommandLine } from "../flag-check";
 import type { Io } from "../postforge";
 import { REPORT_USAGE } from "../usage";
-import { renderReportHtml } from "./html";
+import { renderReportHtml, type ReceiverReports } from "./html";
 
 /**
  * `postforge report`: the sending report from the hosts' own summaries
@@ -15,7 +15,7 @@ import { renderReportHtml } from "./html";
 export async function reportCommand(args: string[], io: Io): Promise<number> {
   const values = parseCommandLine(
     args,
-    { summary: { type: "string", multiple: true }, from: { type: "string" }, to: { type: "string" }, html: { type: "string" }, json: { type: "boolean" } },
+    { summary: { type: "string", multiple: true }, reports: { type: "string" }, from: { type: "string" }, to: { type: "string" }, html: { type: "string" }, json: { type: "boolean" } },
     `Usage:\n${REPORT_USAGE}`,
   );
   const problems = new FlagProblems();
@@ -38,12 +38,24 @@ export async function reportCommand(args: string[], io: Io): Promise<number> {
     for (const w of wrong) problems.add(["--summary", i], file, w);
     if (wrong.length === 0) summaries.push(parsed as HostSummary);
   });
+  // The receivers' reports (`postforge reports --json`), charted beside the host's figures.
+  let receiverReports: ReceiverReports | undefined;
+  const reportsFile = values.reports as string | undefined;
+  if (reportsFile !== undefined) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(reportsFile, "utf8")) as Partial<ReceiverReports>;
+      if (!Array.isArray(parsed.dmarc) || !Array.isArray(parsed.tls)) problems.add(["--reports"], reportsFile, "has no dmarc and tls lists: give the output of `postforge reports --json`");
+      else receiverReports = { dmarc: parsed.dmarc, tls: parsed.tls };
+    } catch (error) {
+      problems.add(["--reports"], reportsFile, `cannot be read as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
   const html = values.html as string | undefined;
   if (html !== undefined && !fs.existsSync(path.dirname(path.resolve(html)))) problems.add(["--html"], html, "its directory does not exist");
   problems.throwIfAny();
 
   const report = buildSendingReport(summaries, { from: values.from as string | undefined, to: values.to as string | undefined });
-  if (html !== undefined) fs.writeFileSync(html, renderReportHtml(report));
+  if (html !== undefined) fs.writeFileSync(html, renderReportHtml(report, receiverReports));
   if (values.json) {
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     return 0;

@@ -1,5 +1,6 @@
 import { RECEIVER_GROUP_NAMES, RECEIVER_GROUPS, type ReceiverGroup } from "../../components/sending/receiver-groups";
 import type { SendingReport } from "../../components/monitoring/report";
+import type { DomainDay, TlsDomainDay } from "../../components/reports/summary";
 
 /**
  * The sending report as one self-contained HTML page: inline CSS and SVG
@@ -124,8 +125,47 @@ export function reportCharts(report: SendingReport): Chart[] {
 
 const fmt = (v: number | undefined) => (v === undefined ? "–" : `${v.toFixed(2)}%`);
 
-export function renderReportHtml(report: SendingReport): string {
+/** What the DMARC and TLS reports said, for the report's second half (from `postforge reports --json`). */
+export interface ReceiverReports {
+  dmarc: DomainDay[];
+  tls: TlsDomainDay[];
+}
+
+/** The receivers' reports as charts over the report's days: DMARC pass share and TLS failures, a line per domain. */
+export function receiverReportCharts(reports: ReceiverReports, dates: readonly string[]): Chart[] {
+  const palette = ["#1a73e8", "#188038", "#e37400", "#9334e6", "#d93025", "#5f6368"];
+  const domains = [...new Set([...reports.dmarc.map((d) => d.domain), ...reports.tls.map((t) => t.domain)])].sort();
+  const colour = (d: string) => palette[domains.indexOf(d) % palette.length];
+  const dmarcDomains = [...new Set(reports.dmarc.map((d) => d.domain))].sort();
+  const tlsDomains = [...new Set(reports.tls.map((t) => t.domain))].sort();
+  return [
+    {
+      id: "dmarc-pass",
+      title: "DMARC pass share by From domain (receivers' aggregate reports, per day)",
+      unit: "%",
+      max: 100,
+      series: dmarcDomains.map((domain) => ({
+        id: domain,
+        label: domain,
+        colour: colour(domain),
+        values: dates.map((date) => {
+          const day = reports.dmarc.find((d) => d.domain === domain && d.day === date);
+          return day && day.messages > 0 ? Math.round((day.dmarcPass / day.messages) * 10_000) / 100 : undefined;
+        }),
+      })),
+    },
+    {
+      id: "tls-failures",
+      title: "TLS sessions that failed by policy domain (receivers' TLS reports, per day)",
+      unit: "",
+      series: tlsDomains.map((domain) => ({ id: domain, label: domain, colour: colour(domain), values: dates.map((date) => reports.tls.find((t) => t.domain === domain && t.day === date)?.failed) })),
+    },
+  ];
+}
+
+export function renderReportHtml(report: SendingReport, receiverReports?: ReceiverReports): string {
   const dates = report.days.map((d) => d.date);
+  const extra = receiverReports ? receiverReportCharts(receiverReports, dates) : [];
   const rows = report.days
     .map((d) => `<tr><td>${d.date}</td>${[d.submitted, d.delivered, d.deferred, d.hardBounced, d.softBounced, d.complaints, d.refused].map((n) => `<td>${n}</td>`).join("")}<td>${fmt(d.bounceRate)}</td><td>${fmt(d.complaintRate)}</td></tr>`)
     .join("\n");
@@ -157,7 +197,7 @@ th, td { padding: 4px 10px; border-bottom: 1px solid #eee; text-align: right; } 
 <h1>${escape(title)}</h1>
 <p class="sub">${report.from} to ${report.to}. Rates over the ${report.windowDays} days up to each day, as Amazon SES computes them, shown from ${report.minimumVolume} messages; lines are the providers' thresholds.</p>
 <div class="charts">
-${reportCharts(report).map((c) => svgChart(c, dates)).join("\n")}
+${[...reportCharts(report), ...extra].map((c) => svgChart(c, dates)).join("\n")}
 </div>
 <table>
 <thead><tr><th>Date</th><th>Submitted</th><th>Delivered</th><th>Deferred</th><th>Hard</th><th>Soft</th><th>Complaints</th><th>Refused</th><th>Bounce rate</th><th>Complaint rate</th></tr></thead>
