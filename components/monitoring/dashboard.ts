@@ -96,6 +96,7 @@ export function mailHostDashboardWidgets(input: DashboardInput): DashboardWidget
   });
   chart("Certificate days left", [m("CertificateDaysLeft")], "Minimum", 3600, { annotations: { horizontal: [line(`alarm (${CERTIFICATE_MINIMUM_DAYS} days)`, CERTIFICATE_MINIMUM_DAYS)] } });
   chart("DNS blocklists listing the address", [...DNSBLS.map((l) => m("DnsblListed", { Blocklist: l.name }, { label: l.name })), m("DnsblUnknown", {}, { label: "cannot tell" })], "Maximum", 3600);
+  chart("Receivers' reports: DMARC messages and passes, TLS failures", [m("DmarcReportedMessages", {}, { label: "DMARC: messages reported" }), m("DmarcReportedPassed", {}, { label: "DMARC: passed" }), m("TlsReportedFailures", {}, { label: "TLS: sessions failed" }), m("ReportsSetApart", {}, { label: "reports set apart" })], "Sum", 86400);
   chart("EC2 status checks failed", [["AWS/EC2", "StatusCheckFailed", "InstanceId", input.instanceId]], "Maximum", 60);
   if (input.alarmArns && input.alarmArns.length > 0) widgets.push({ type: "alarm", width: 24, height: 4, properties: { title: "Alarms", alarms: [...input.alarmArns] } });
 

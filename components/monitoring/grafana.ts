@@ -74,6 +74,16 @@ function panels(): Panel[] {
     withLines(SYNC_STALE_SECONDS, SYNC_STALE_SECONDS * 2),
   );
   add("Certificate days left", [[`min by (host) (${p("CertificateDaysLeft")}{${HOST}})`, "{{host}}"]], "d", { fieldConfig: { defaults: { thresholds: { mode: "absolute", steps: [{ color: "red", value: null }, { color: "green", value: CERTIFICATE_MINIMUM_DAYS }] }, custom: { thresholdsStyle: { mode: "line" } } }, overrides: [] } });
+  add(
+    "Receivers' reports (per day)",
+    [
+      [`sum(increase(${p("DmarcReportedMessages")}{${HOST}}[1d]))`, "DMARC: messages reported"],
+      [`sum(increase(${p("DmarcReportedPassed")}{${HOST}}[1d]))`, "DMARC: passed"],
+      [`sum(increase(${p("TlsReportedFailures")}{${HOST}}[1d]))`, "TLS: sessions failed"],
+      [`sum(increase(${p("ReportsSetApart")}{${HOST}}[1d]))`, "reports set apart"],
+    ],
+    "short",
+  );
   add("DNS blocklists listing the address", [[`max by (blocklist) (${p("DnsblListed")}{${HOST}})`, "{{blocklist}}"], [`max by (host) (${p("DnsblUnknown")}{${HOST}})`, "cannot tell"]], "short");
   return out;
 }

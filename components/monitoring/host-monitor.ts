@@ -16,6 +16,7 @@ import type { MonitoringSettings } from "../mta-host/monitoring";
 import { DNSBLS, dnsblQueryName, judgeDnsblAnswer } from "../sending/dnsbl";
 import { addDays } from "../sending/warmup-schedule";
 import { DAYS_KEPT, emptyAccounting, type AccountingState } from "./log-accounting";
+import { readReportMail, type ReportMail } from "../reports/report-mail";
 import { HOST_SUMMARY_FORMAT, type HostSummary } from "./report";
 import { cloudWatchDatums, datumBatches, prometheusText, rateReadings, type Reading } from "./publish";
 
@@ -69,6 +70,50 @@ export function saveAccounting(state: AccountingState): void {
  */
 export function ensurePublishedBaseline(totalsBefore: Record<string, number>): void {
   if (!fs.existsSync(PATHS.publishedState)) writeAtomically(PATHS.publishedState, JSON.stringify(totalsBefore));
+}
+
+/**
+ * The report messages new in the role mailboxes since the last run, each judged (readReportMail: authenticated
+ * on arrival by the host's own Authentication-Results, about our domains). A message is known by its Maildir
+ * name's unique part, so one an operator's IMAP client moved to cur/ (and flagged) is not counted again.
+ */
+export function newReportMails(settings: MonitoringSettings, state: AccountingState): ReportMail[] {
+  const present = new Set<string>();
+  const mails: ReportMail[] = [];
+  for (const maildir of settings.reportMaildirs ?? []) {
+    for (const sub of ["new", "cur"]) {
+      const dir = path.join(maildir, sub);
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (name.startsWith(".")) continue;
+        const key = `${maildir}/${name.split(":")[0]}`;
+        present.add(key);
+        if (state.reportsSeen[key]) continue;
+        state.reportsSeen[key] = true;
+        if (!state.reportsBaselined) continue;
+        try {
+          const file = path.join(dir, name);
+          if (!fs.lstatSync(file).isFile() || fs.statSync(file).size > 20 * 2 ** 20) continue;
+          mails.push(readReportMail(fs.readFileSync(file, "latin1"), { authservId: settings.hostname, domains: settings.domains }));
+        } catch (error) {
+          log(`report ${name} in ${maildir} could not be read: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+  // Forget what the mailboxes no longer hold (an operator deleted it): the set stays the mailboxes' size.
+  for (const key of Object.keys(state.reportsSeen)) if (!present.has(key)) delete state.reportsSeen[key];
+  // The first run takes what is there as seen (an upgraded host's archive is not today's); from then on, each new one counts.
+  if (!state.reportsBaselined) {
+    state.reportsBaselined = true;
+    return [];
+  }
+  return mails;
 }
 
 /** Seconds since a file was written, or undefined when it never was. */

@@ -1,6 +1,7 @@
 import { parseDeliveryLine } from "../sending/delivery-log";
 import { receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
 import type { SendingEvent } from "../sending/suppression-policy";
+import type { ReportMail } from "../reports/report-mail";
 import type { DimensionName, MetricName } from "./metrics";
 
 /**
@@ -38,11 +39,15 @@ export interface AccountingState {
    * when Postfix gives the message up (one `status=expired` line for the message, none per recipient), they are its soft bounces.
    */
   pending: Record<string, Record<string, string>>;
+  /** Report messages already counted, by Maildir file name (its unique part, before any ":2," flags). */
+  reportsSeen: Record<string, true>;
+  /** Set once the mailboxes' reports at the first run were taken as seen: an upgraded host does not count its whole archive as today's. */
+  reportsBaselined?: boolean;
 }
 
 /** A new host's state. */
 export function emptyAccounting(): AccountingState {
-  return { totals: {}, days: {}, submitting: {}, queued: {}, foreign: {}, pending: {} };
+  return { totals: {}, days: {}, submitting: {}, queued: {}, foreign: {}, pending: {}, reportsSeen: {} };
 }
 
 /** A count's key: the metric and its labels in a fixed order, `Delivered{Domain=example.com,ReceiverGroup=gmail}`. */
@@ -209,6 +214,26 @@ export function accountEvents(state: AccountingState, fresh: readonly SendingEve
     else add(state, date, "UnauthenticatedReports", {});
   }
   add(state, date, "UnauthenticatedReports", {}, unverifiedBounces);
+}
+
+/** Counts the receivers' reports that reached the role mailboxes this run: what counted, and what was set apart. */
+export function accountReports(state: AccountingState, mails: readonly ReportMail[], date: string): void {
+  for (const mail of mails) {
+    if (mail.setApart) {
+      add(state, date, "ReportsSetApart", {});
+      continue;
+    }
+    for (const r of mail.reports) {
+      if (r.kind === "aggregate") {
+        for (const record of r.report.records) {
+          add(state, date, "DmarcReportedMessages", { Domain: record.headerFrom }, record.count);
+          if (record.dkimAligned === "pass" || record.spfAligned === "pass") add(state, date, "DmarcReportedPassed", { Domain: record.headerFrom }, record.count);
+        }
+      } else if (r.kind === "tls") {
+        for (const p of r.report.policies) add(state, date, "TlsReportedFailures", { Domain: p.domain }, p.failedSessions);
+      }
+    }
+  }
 }
 
 /** Days kept: long enough for a quarter's report, short enough to stay a small file. */

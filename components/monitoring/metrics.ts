@@ -62,6 +62,10 @@ export const METRICS = [
   { name: "CertificateDaysLeft", unit: "None", kind: "gauge", dimensions: [HOST], help: "Days until the host's TLS certificate expires" },
   { name: "DnsblListed", unit: "Count", kind: "gauge", dimensions: [HOST, ["Host", "Blocklist"]], help: "Blocklists that list the host's address (daily check through the host's own resolver); 1 or 0 per list" },
   { name: "DnsblUnknown", unit: "Count", kind: "gauge", dimensions: [HOST], help: "Blocklists whose answer said nothing (refused, over quota, no answer) at the last check" },
+  { name: "DmarcReportedMessages", unit: "Count", kind: "counter", dimensions: [HOST, BY_DOMAIN], help: "Messages receivers reported in the DMARC aggregate reports that reached the role mailboxes and counted (authenticated, about our domains), by From domain" },
+  { name: "DmarcReportedPassed", unit: "Count", kind: "counter", dimensions: [HOST, BY_DOMAIN], help: "Of those, the messages that passed DMARC (an aligned DKIM or SPF pass)" },
+  { name: "TlsReportedFailures", unit: "Count", kind: "counter", dimensions: [HOST, BY_DOMAIN], help: "TLS sessions to us that receivers' TLS reports (RFC 8460) say failed, by policy domain" },
+  { name: "ReportsSetApart", unit: "Count", kind: "counter", dimensions: [HOST], help: "Report messages in the role mailboxes that did not count: not authenticated on arrival, about another domain, or unreadable" },
 ] as const satisfies readonly MetricDefinition[];
 
 /** The name of a metric the host publishes. */

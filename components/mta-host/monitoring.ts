@@ -31,6 +31,8 @@ export interface MonitoringSettings {
   /** Networks whose scrapes the exporter answers (mailHost.adminClients); nobody else gets a byte. */
   adminClients: string[];
   metricsPort: number;
+  /** The Maildirs receivers' reports arrive in (each domain's dmarc-rua@, dmarc-ruf@ and tls-rpt@): apply reads what is new. */
+  reportMaildirs: string[];
 }
 
 export function monitoringSettings(config: MailHostConfig): MonitoringSettings {
@@ -42,6 +44,7 @@ export function monitoringSettings(config: MailHostConfig): MonitoringSettings {
     extraDomains: (config.warmup?.extraDomains ?? {}) as Partial<Record<string, string[]>>,
     adminClients: [...config.adminClients],
     metricsPort: METRICS_PORT,
+    reportMaildirs: config.domains.flatMap((d) => [...new Set([d.roles.dmarcAggregate, d.roles.dmarcFailure, d.roles.tlsReports])].map((local) => `${PATHS.mailRoot}/${d.domain}/${local}/Maildir`)),
   };
 }
 

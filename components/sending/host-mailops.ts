@@ -34,8 +34,8 @@ import { bounceEvents, complaintEvents, deliveryEvents, messageDate } from "./se
 import { PLAIN_ADDRESS } from "../mta-host/suppression-address";
 import { decideSuppressions, SOFT_BOUNCE_WINDOW_DAYS, type SendingEvent, type SuppressionDecision } from "./suppression-policy";
 import { addDays, todayUtc } from "./warmup-schedule";
-import { accountEvents, accountLogLines, DAYS_KEPT, pruneAccounting } from "../monitoring/log-accounting";
-import { dnsbl, ensurePublishedBaseline, publish, readAccounting, readSettings, saveAccounting, serveMetrics, summary } from "../monitoring/host-monitor";
+import { accountEvents, accountLogLines, accountReports, DAYS_KEPT, pruneAccounting } from "../monitoring/log-accounting";
+import { dnsbl, ensurePublishedBaseline, newReportMails, publish, readAccounting, readSettings, saveAccounting, serveMetrics, summary } from "../monitoring/host-monitor";
 
 /** EX_TEMPFAIL: Postfix's pipe(8) retries later (a spool it cannot write is the host's fault, not the message's). */
 const TEMPFAIL = 75;
@@ -250,6 +250,8 @@ function apply(): number {
   const context = { domains: settings.domains, extraDomains: settings.extraDomains };
   accountLogLines(accounting, lines, date, context);
   accountEvents(accounting, fresh, unverified, date, context);
+  // Receivers' reports new in the role mailboxes, counted beside the host's own figures.
+  accountReports(accounting, newReportMails(settings, accounting), date);
   pruneAccounting(accounting, addDays(date, -DAYS_KEPT));
   saveAccounting(accounting);
   ensurePublishedBaseline(totalsBefore);
