@@ -239,12 +239,21 @@ async function planCommand(args: string[], io: Io): Promise<number> {
   }
   const { policies, plan: planModule, report } = planModules();
   const policyConfig = policies.readPolicyConfig(projectDir, flags["policy-config"], flags.profile);
-  const plan = await policies.planWithPolicies(project, policyConfig);
-  if (flags.reports) {
-    const evidence = require("./plan/evidence") as typeof import("./plan/evidence");
-    const raw = project.config["postforge:domains"];
-    const stackDomains = (typeof raw === "string" ? JSON.parse(raw) : (raw ?? [])) as { name?: string }[];
-    plan.dmarcEvidence = evidence.planEvidence(plan, evidence.readReportsSummary(flags.reports), stackDomains, flags.stack);
+  // With --reports, the DMARC evidence is read first (a bad file is refused before the program runs), and the
+  // dmarc-enforcement rule names it in its messages, as the plan's warnings do.
+  const evidenceModule = flags.reports ? (require("./plan/evidence") as typeof import("./plan/evidence")) : undefined;
+  const reportedDays = evidenceModule && flags.reports ? evidenceModule.readReportsSummary(flags.reports) : undefined;
+  const rawDomains = project.config["postforge:domains"];
+  const stackDomains = (typeof rawDomains === "string" ? JSON.parse(rawDomains) : (rawDomains ?? [])) as { name?: string }[];
+  let evidence: import("./plan/evidence").PlannedEvidence[] | undefined;
+  const plan = await policies.planWithPolicies(project, policyConfig, (planned): Record<string, Record<string, unknown>> => {
+    if (!evidenceModule || !reportedDays) return {};
+    evidence = evidenceModule.planEvidence(planned, reportedDays, stackDomains, flags.stack);
+    return { "dmarc-enforcement": { evidence: evidenceModule.evidenceSentences(evidence) } };
+  });
+  if (evidence && evidenceModule) {
+    plan.dmarcEvidence = evidence;
+    plan.warnings = evidenceModule.warningsWithEvidence(plan.warnings, evidence, stackDomains);
   }
   if (flags.out) {
     const zonefile = require("../components/dns/zonefile") as typeof import("../components/dns/zonefile");

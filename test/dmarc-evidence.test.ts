@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { main } from "../cli/postforge";
 import { dmarcEvidence } from "../components/reports/evidence";
+import { warningsWithEvidence } from "../cli/plan/evidence";
 import { summarizeAggregate, type DomainDay } from "../components/reports/summary";
 import type { AggregateReport } from "../components/reports";
 
@@ -32,6 +33,15 @@ const fortnight = (rows: (day: number) => [string, number, boolean, string][], d
   summarizeAggregate(Array.from({ length: 20 }, (_, i) => reportOn(`2026-11-${String(i + 1).padStart(2, "0")}`, domain, rows(i))), OURS);
 
 describe("DMARC evidence", () => {
+  it("adds what the reports say to the config's own warning about a domain's policy", () => {
+    const evidence = [{ ...dmarcEvidence("example.com", "none", fortnight(() => [["203.0.113.145", 100, true, "none"]])), change: "postforge:domains[0].dmarc.p: quarantine (stacks/Pulumi.prod.yaml)" }];
+    const warnings = warningsWithEvidence(["domains[0].dmarc.p: production domain example.com has DMARC p=none, which protects nothing", "domains[1].mtaSts: serve the policy"], evidence, [{ name: "example.com" }, { name: "example.org" }]);
+    assert.deepEqual(warnings, [
+      "domains[0].dmarc.p: production domain example.com has DMARC p=none, which protects nothing; the reports say: p=quarantine is supported: 100% of 1400 messages passed DMARC from 2026-11-07 to 2026-11-20, all of our sources aligned; change postforge:domains[0].dmarc.p: quarantine (stacks/Pulumi.prod.yaml)",
+      "domains[1].mtaSts: serve the policy",
+    ]);
+  });
+
   it("supports the next step when 98% of the last 14 days' mail passed and none of ours failed, naming who it would stop", () => {
     const days = fortnight((i) => [
       ["203.0.113.145", 100, true, "none"],
@@ -95,6 +105,13 @@ describe("DMARC evidence", () => {
     assert.match(out, /^    change: postforge:domains\[0\]\.dmarc\.p: quarantine \(stacks\/Pulumi\.dev\.yaml\)$/m);
     assert.match(out, /^  example\.org: p=quarantine -> p=reject: not yet; 83\.33% of 1680 messages passed DMARC, under 98%/m);
     assert.match(out, /^    unknown source 198\.51\.100\.9: 280 failing messages still delivered \(reported by google\.com\); p=reject stops them/m);
+    // The policy pack's dmarc-enforcement names the evidence (dev run as production, so the rule judges it).
+    const policyConfig = join(mkdtempSync(join(tmpdir(), "postforge-evidence-")), "policy.json");
+    writeFileSync(policyConfig, JSON.stringify({ "dmarc-enforcement": { production: true } }));
+    out = "";
+    await main(["plan", "--stack", "dev", "--reports", file, "--policy-config", policyConfig, "--json"], io);
+    const violation = (JSON.parse(out) as { policyViolations: { rule: string; message: string }[] }).policyViolations.find((v) => v.rule === "dmarc-enforcement")!;
+    assert.match(violation.message, /^example\.com: DMARC record _dmarc\.example\.com ".*" does not enforce in production stack "dev": p=none only monitors, .*; the reports say: p=quarantine is supported: 100% of 1400 messages passed DMARC from 2026-11-07 to 2026-11-20, all of our sources aligned; change postforge:domains\[0\]\.dmarc\.p: quarantine \(stacks\/Pulumi\.dev\.yaml\)$/);
     err = "";
     assert.equal(await main(["plan", "--stack", "dev", "--reports", join(tmpdir(), "no-such-reports.json")], io), 2);
     assert.match(err, /--reports = ".*no-such-reports\.json": cannot be read as JSON \(ENOENT\); give the output of `postforge reports --json`/);

@@ -50,3 +50,18 @@ export function evidenceLines(evidence: readonly PlannedEvidence[]): string[] {
   }
   return lines;
 }
+
+/** Each domain's evidence as one sentence, for the dmarc-enforcement rule's messages. */
+export function evidenceSentences(evidence: readonly PlannedEvidence[]): Record<string, string> {
+  return Object.fromEntries(evidence.map((e) => [e.domain, `p=${e.next} is ${e.supported ? "supported" : "not supported yet"}: ${e.because}${e.supported ? `; change ${e.change}` : ""}`]));
+}
+
+/** The config's own warnings about a domain's DMARC policy (domains[i].dmarc.p), each with what the reports say. */
+export function warningsWithEvidence(warnings: readonly string[], evidence: readonly PlannedEvidence[], stackDomains: readonly { name?: string }[]): string[] {
+  const sentences = evidenceSentences(evidence);
+  return warnings.map((w) => {
+    const index = /^domains\[(\d+)\]\.dmarc\.p/.exec(w)?.[1];
+    const domain = index === undefined ? undefined : stackDomains[Number(index)]?.name;
+    return domain && sentences[domain] ? `${w}; the reports say: ${sentences[domain]}` : w;
+  });
+}

@@ -59,10 +59,17 @@ export function checkPolicies(resources: CapturedResource[], config: PolicyPackC
  * Plan a stack and judge it with the pack: what `postforge plan` prints and
  * what the tests compare it with.
  */
-export async function planWithPolicies(project: ProjectStack, policyConfig: PolicyPackConfig = {}): Promise<Plan> {
+export async function planWithPolicies(project: ProjectStack, policyConfig: PolicyPackConfig = {}, moreConfig?: (plan: Plan) => PolicyPackConfig): Promise<Plan> {
   const run = await runOffline(project);
   const plan = buildPlan(project, run);
+  // What only the plan can say (the DMARC evidence, with --reports) joins the config the rules run with.
+  const extra = moreConfig?.(plan) ?? {};
+  const config: PolicyPackConfig = { ...policyConfig };
+  for (const [rule, entry] of Object.entries(extra)) {
+    const mine = config[rule];
+    config[rule] = { ...(typeof mine === "object" ? mine : typeof mine === "string" ? { enforcementLevel: mine } : {}), ...(entry as object) };
+  }
   // The stack's own settings (production, DMARC dialect, declared SPF include costs) reach the rules
   // through its StackSettings resource, as they do under `pulumi preview --policy-pack`.
-  return { ...plan, policyViolations: checkPolicies(run.resources, policyConfig) };
+  return { ...plan, policyViolations: checkPolicies(run.resources, config) };
 }

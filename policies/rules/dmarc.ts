@@ -96,6 +96,7 @@ function stackDmarcMode(view: StackView, configured: DmarcMode | null | undefine
 
 export interface DmarcEnforcementConfig extends ProductionConfig {
   rampUntil: Record<string, string>;
+  evidence: Record<string, string>;
 }
 
 export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
@@ -115,6 +116,13 @@ export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
       default: {},
       description:
         'Domains still ramping up to enforcement, each with the last day (UTC, "YYYY-MM-DD") it may publish p=none or t=y in production, e.g. { "example.com": "2026-12-31" }.',
+    },
+    evidence: {
+      type: "object",
+      additionalProperties: { type: "string" },
+      default: {},
+      description:
+        "What the domains' DMARC aggregate reports say of the next step, by domain, named in this rule's messages (`postforge plan --reports` fills it from `postforge reports --json`; for pulumi preview, copy its sentences here).",
     },
   },
   check(view, config) {
@@ -138,6 +146,8 @@ export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
       if (problems.length === 0) continue;
       const record = `${dmarc.record.name} ${quote(dmarc.record.value!)}`;
       const fix = `set ${tag}=quarantine or ${tag}=reject${dmarc.tags.get("t") === "y" ? " and remove t=y" : ""}${pct < 100 ? " and remove pct" : ""} in ${dmarc.record.name}`;
+      const reported = (config.evidence ?? {})[domain] ?? (config.evidence ?? {})[canonicalName(domain)];
+      const evidence = reported ? `; the reports say: ${reported}` : "";
       const until = ramps.get(domain);
       if (until !== undefined) {
         if (!/^\d{4}-\d{2}-\d{2}$/.test(until) || Number.isNaN(Date.parse(`${until}T00:00:00Z`))) {
@@ -147,14 +157,14 @@ export const dmarcEnforcement: Rule<DmarcEnforcementConfig> = {
           });
         } else if (today > until) {
           violations.push({
-            message: `${domain}: the DMARC ramp-up of ${domain} ended on ${until} (dmarc-enforcement rampUntil), but DMARC record ${record} still does not enforce: ${problems.join("; ")}; ${fix}, or move the date if the ramp-up needs longer`,
+            message: `${domain}: the DMARC ramp-up of ${domain} ended on ${until} (dmarc-enforcement rampUntil), but DMARC record ${record} still does not enforce: ${problems.join("; ")}; ${fix}, or move the date if the ramp-up needs longer${evidence}`,
             urn: dmarc.record.resource.urn,
           });
         }
         continue;
       }
       violations.push({
-        message: `${domain}: DMARC record ${record} does not enforce in production stack "${view.stack}": ${problems.join("; ")}; ${fix} once aggregate reports show legitimate mail aligned, or, while ramping up, set rampUntil { "${domain}": "YYYY-MM-DD" } in the dmarc-enforcement config`,
+        message: `${domain}: DMARC record ${record} does not enforce in production stack "${view.stack}": ${problems.join("; ")}; ${fix} once aggregate reports show legitimate mail aligned, or, while ramping up, set rampUntil { "${domain}": "YYYY-MM-DD" } in the dmarc-enforcement config${evidence}`,
         urn: dmarc.record.resource.urn,
       });
     }
