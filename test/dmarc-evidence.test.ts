@@ -76,6 +76,16 @@ describe("DMARC evidence", () => {
     assert.match(oursBroken.because, /^14 messages from our own sources failed DMARC \(203\.0\.113\.7\): p=reject would refuse them; fix their DKIM or SPF alignment first$/);
     const leaky = dmarcEvidence("example.com", "none", fortnight(() => [["203.0.113.145", 90, true, "none"], ["198.51.100.9", 10, false, "none"]]));
     assert.match(leaky.because, /^90% of 1400 messages passed DMARC, under 98%: find the failing senders below before moving$/);
+    // Without knowing which sources are ours, nothing shows our mail aligned.
+    const anonymous = summarizeAggregate(Array.from({ length: 14 }, (_, i) => reportOn(`2026-11-${String(i + 1).padStart(2, "0")}`, "example.com", [["203.0.113.145", 100, true, "none"]])), []);
+    assert.match(dmarcEvidence("example.com", "none", anonymous).because, /^none of the reported sources is marked as ours \(postforge reports --our-source\)/);
+    // 19,612 of 20,013 is 97.996%: shown as 98, and still not 98%.
+    const edge = fortnight((i) => [["203.0.113.145", i === 19 ? 19599 : 1, true, "none"], ["198.51.100.9", i === 19 ? 401 : 0, false, "none"]]);
+    const judged = dmarcEvidence("example.com", "none", edge);
+    assert.deepEqual([judged.messages, judged.passShare, judged.supported], [20013, 98, false]);
+    // A report dated after today does not move the window off the real ones.
+    const future = [...fortnight(() => [["203.0.113.145", 100, true, "none"]]), ...summarizeAggregate([reportOn("2099-01-01", "example.com", [["203.0.113.145", 1, true, "none"]])], OURS)];
+    assert.equal(dmarcEvidence("example.com", "none", future, undefined, "2026-12-01").to, "2026-11-20");
     // A subdomain's mail is its organizational domain's evidence too; another domain's is not.
     const sub = fortnight(() => [["203.0.113.145", 100, true, "none"]], "news.example.com");
     assert.equal(dmarcEvidence("example.com", "none", sub).messages, 1400);

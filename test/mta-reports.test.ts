@@ -98,7 +98,7 @@ describe("DMARC reports mailed to the host are read from its role mailbox, and o
       summary.dmarc.map((d) => ({ domain: d.domain, day: d.day, messages: d.messages, dmarcPass: d.dmarcPass, oursAligned: d.oursAligned, unknown: d.unknownMessages, letThrough: d.unknownDelivered })),
       [{ domain: "example.com", day: "2025-12-01", messages: 316, dmarcPass: 312, oursAligned: 100, unknown: 4, letThrough: 0 }],
     );
-    assert.deepEqual(summary.dmarc[0].sources.map((s) => [s.sourceIp, s.ours, s.messages, s.reporters]), [[LAB.MAIL_HOST, true, 312, ["Yahoo"]], ["192.0.2.66", false, 4, ["Yahoo"]]]);
+    assert.deepEqual(summary.dmarc[0].sources.map((s) => [s.sourceIp, s.ours, s.messages, s.reporters]), [[LAB.MAIL_HOST, true, 312, ["dmarc.yahoo.com"]], ["192.0.2.66", false, 4, ["dmarc.yahoo.com"]]]);
     assert.equal(summary.setApart.length, 1, JSON.stringify(summary.setApart));
     assert.match(summary.setApart[0].reason, /^did not authenticate on arrival/);
 

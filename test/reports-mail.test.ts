@@ -97,6 +97,15 @@ describe("reports by mail", () => {
     // A subdomain's report is ours.
     const sub = readReportMail(mail("dmarc@outlook.com", pass("outlook.com"), Buffer.from(report("outlook.com", "o-3", "news.example.com", [["192.0.2.1", 1, "pass", "pass", "none"]])), "text/xml", "r.xml"), { authservId: HOST, domains: ["example.com"] });
     assert.equal(sub.setApart, undefined);
+    // A report whose rows speak of a domain not ours is set apart, whatever its policy domain says.
+    const mixed = readReportMail(mail("dmarc@outlook.com", pass("outlook.com"), Buffer.from(report("outlook.com", "o-4", "example.com", [["192.0.2.1", 1, "pass", "pass", "none"]]).replace("<header_from>example.com</header_from>", "<header_from>victim.example</header_from>")), "text/xml", "r.xml"), { authservId: HOST, domains: ["example.com"] });
+    assert.equal(mixed.setApart, "about victim.example, not one of ours (example.com)");
+    // An attachment inside an enclosed message (a failure report's returned mail, written by a spoofer) is not read.
+    const enclosed = readReportMail(
+      ["Authentication-Results: " + pass("outlook.com"), "From: dmarc@outlook.com", "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="o1"', "", "--o1", "Content-Type: message/rfc822", "", mail("x@spoofer.example", "x", Buffer.from(GOOGLE), "text/xml", "fake.xml"), "--o1--", ""].join("\r\n"),
+      { authservId: HOST, domains: ["example.com"] },
+    );
+    assert.deepEqual([enclosed.reports.length, enclosed.setApart], [0, "holds no readable report"]);
     // A bomb is unreadable, and a message with nothing readable does not count.
     const bomb = readReportMail(mail("dmarc@outlook.com", pass("outlook.com"), gzipSync(Buffer.alloc(80 * 2 ** 20)), "application/gzip", "r.xml.gz"), { authservId: HOST, domains: ["example.com"] });
     assert.match(bomb.unreadable[0].reason, /unpacks to more than 50 MiB/);
@@ -114,9 +123,9 @@ describe("reports by mail", () => {
       unknownMessages: 8,
       unknownDelivered: 5,
       sources: [
-        { sourceIp: "203.0.113.145", ours: true, messages: 150, dmarcPass: 150, dkimAligned: 150, spfAligned: 100, dispositions: { none: 150 }, reporters: ["google.com", "outlook.com"] },
-        { sourceIp: "198.51.100.9", ours: false, messages: 5, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: { none: 5 }, reporters: ["google.com"] },
-        { sourceIp: "198.51.100.10", ours: false, messages: 3, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: { reject: 3 }, reporters: ["google.com"] },
+        { sourceIp: "203.0.113.145", ours: true, messages: 150, dmarcPass: 150, dkimAligned: 150, spfAligned: 100, dispositions: { none: 150 }, failingDispositions: {}, reporters: ["google.com", "outlook.com"] },
+        { sourceIp: "198.51.100.9", ours: false, messages: 5, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: { none: 5 }, failingDispositions: { none: 5 }, reporters: ["google.com"] },
+        { sourceIp: "198.51.100.10", ours: false, messages: 3, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: { reject: 3 }, failingDispositions: { reject: 3 }, reporters: ["google.com"] },
       ],
     });
   });
@@ -134,7 +143,7 @@ describe("reports by mail", () => {
     assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--json"], io), 0, err);
     const summary = JSON.parse(out) as { dmarc: { messages: number; dmarcPass: number }[]; tls: { successful: number; failed: number; failures: unknown[] }[]; setApart: { file: string; reason: string }[] };
     assert.deepEqual(summary.dmarc.map((d) => [d.messages, d.dmarcPass]), [[158, 150]]);
-    assert.deepEqual(summary.tls, [{ domain: "example.com", day: "2025-12-01", policyTypes: ["sts"], successful: 900, failed: 12, failures: [{ resultType: "sts-policy-fetch-error", receivingMx: "mail.example.com", sessions: 12, reporters: ["Google Inc."] }] }]);
+    assert.deepEqual(summary.tls, [{ domain: "example.com", day: "2025-12-01", policyTypes: ["sts"], successful: 900, failed: 12, failures: [{ resultType: "sts-policy-fetch-error", receivingMx: "mail.example.com", sessions: 12, reporters: ["google.com"] }] }]);
     assert.deepEqual(summary.setApart.map((s) => s.file.split("/").pop()), ["4.forged"]);
     out = "";
     assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24"], io), 0, err);
@@ -142,7 +151,8 @@ describe("reports by mail", () => {
     assert.match(out, /^example\.com on 2025-12-01: 158 messages, 94\.9% passed DMARC; ours 100% aligned; unknown sources 8 \(5 let through\)$/m);
     assert.match(out, /^  203\.0\.113\.145\s+yes\s+150\s+150\s+150\s+100\s+none 150\s+google\.com, outlook\.com$/m);
     assert.match(out, /^example\.com on 2025-12-01 \(TLS, sts\): 900 sessions succeeded, 12 failed$/m);
-    assert.match(out, /^  sts-policy-fetch-error\s+mail\.example\.com\s+12\s+Google Inc\.$/m);
+    // The reporter is who the host proved sent the report (its From domain), not what the report calls itself.
+    assert.match(out, /^  sts-policy-fetch-error\s+mail\.example\.com\s+12\s+google\.com$/m);
     assert.match(out, /4\.forged: did not authenticate on arrival/);
     // A report file an operator vouches for (parsedmarc's FastMail sample, gzip).
     out = "";

@@ -233,6 +233,12 @@ describe("DMARC aggregate reports", () => {
     refused(() => parseAggregateReport(`<!DOCTYPE feedback [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><feedback>&xxe;</feedback>`), /document type declaration/);
     refused(() => parseAggregateReport(`<feedback>&xxe;</feedback>`), /entity &xxe; near offset \d+ is not one of XML's five predefined entities/);
     refused(() => parseAggregateReport(`${"<a>".repeat(10_000)}${"</a>".repeat(10_000)}`), /nested deeper than 32 elements/);
+    // A tag that would make a backtracking attribute pattern take its length squared: refused in one pass.
+    const started = Date.now();
+    refused(() => parseAggregateReport(`<feedback a= ${"x".repeat(2_000_000)}></feedback>`), /attribute a's value is not quoted/);
+    assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+    // A ">" inside a quoted attribute value does not end the tag.
+    assert.equal(parseAggregateReport(RFC7489_REPORT.replace("<feedback>", '<feedback note="a>b">')).orgName, "receiver.example");
   });
 });
 

@@ -42,7 +42,18 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   maildirs.forEach((dir, i) => {
     const subdirs = ["new", "cur"].map((d) => path.join(dir, d)).filter((d) => fs.existsSync(d));
     if (subdirs.length === 0) return problems.add(["--maildir", i], dir, "is no Maildir (no new/ or cur/ in it)");
-    for (const sub of subdirs) for (const f of fs.readdirSync(sub).filter((n) => !n.startsWith(".")).sort()) messages.push({ file: path.join(sub, f), raw: fs.readFileSync(path.join(sub, f), "latin1") });
+    // A message is known by its name's unique part: one moved from new/ to cur/ while listing is read once; one gone meanwhile, not at all.
+    const seen = new Set<string>();
+    for (const sub of subdirs)
+      for (const f of fs.readdirSync(sub).filter((n) => !n.startsWith(".")).sort()) {
+        if (seen.has(f.split(":")[0])) continue;
+        seen.add(f.split(":")[0]);
+        try {
+          messages.push({ file: path.join(sub, f), raw: fs.readFileSync(path.join(sub, f), "latin1") });
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        }
+      }
   });
   const given: { file: string; bytes: Buffer }[] = [];
   files.forEach((file, i) => {
@@ -78,6 +89,18 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
       unreadable.push({ file: g.file, reason: error.message });
     }
   }
+  // The same report twice (resent, sent to two of our mailboxes, or given both ways) counts once: by reporter and report id.
+  const once = <T extends { orgName: string; reportId: string; reporter?: string }>(list: T[]): T[] => {
+    const ids = new Set<string>();
+    return list.filter((r) => {
+      const id = `${r.reporter ?? r.orgName}\u0000${r.reportId}`;
+      if (ids.has(id)) return false;
+      ids.add(id);
+      return true;
+    });
+  };
+  aggregate.splice(0, aggregate.length, ...once(aggregate));
+  tls.splice(0, tls.length, ...once(tls));
   const ourSources = (values["our-source"] as string[] | undefined) ?? [];
   const summary = { dmarc: summarizeAggregate(aggregate, ourSources), tls: summarizeTls(tls), failures, setApart, unreadable };
   if (values.json) {

@@ -78,15 +78,19 @@ export function ensurePublishedBaseline(totalsBefore: Record<string, number>): v
  * name's unique part, so one an operator's IMAP client moved to cur/ (and flagged) is not counted again.
  */
 export function newReportMails(settings: MonitoringSettings, state: AccountingState): ReportMail[] {
-  const present = new Set<string>();
   const mails: ReportMail[] = [];
+  const baselined = new Set(state.reportsBaselinedMaildirs ?? []);
   for (const maildir of settings.reportMaildirs ?? []) {
+    const present = new Set<string>();
+    let listed = true;
     for (const sub of ["new", "cur"]) {
       const dir = path.join(maildir, sub);
       let names: string[];
       try {
         names = fs.readdirSync(dir);
-      } catch {
+      } catch (error) {
+        // A Maildir not made yet (no mail so far) is empty; one that cannot be listed keeps what it knew.
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") listed = false;
         continue;
       }
       for (const name of names) {
@@ -94,26 +98,46 @@ export function newReportMails(settings: MonitoringSettings, state: AccountingSt
         const key = `${maildir}/${name.split(":")[0]}`;
         present.add(key);
         if (state.reportsSeen[key]) continue;
+        // A new Maildir's first look takes what it holds as seen (an upgraded host's archive, a mailbox added with a domain).
+        if (!baselined.has(maildir)) {
+          state.reportsSeen[key] = true;
+          continue;
+        }
+        const text = readRegularFile(path.join(dir, name), 20 * 2 ** 20);
+        // Gone (an IMAP client moved it to cur/ meanwhile): read there, next time or in this loop.
+        if (text === undefined) continue;
         state.reportsSeen[key] = true;
-        if (!state.reportsBaselined) continue;
         try {
-          const file = path.join(dir, name);
-          if (!fs.lstatSync(file).isFile() || fs.statSync(file).size > 20 * 2 ** 20) continue;
-          mails.push(readReportMail(fs.readFileSync(file, "latin1"), { authservId: settings.hostname, domains: settings.domains }));
+          mails.push(readReportMail(text, { authservId: settings.hostname, domains: settings.domains }));
         } catch (error) {
           log(`report ${name} in ${maildir} could not be read: ${(error as Error).message}`);
         }
       }
     }
+    if (!listed) continue;
+    baselined.add(maildir);
+    // Forget what the mailbox no longer holds (an operator deleted it): the set stays the mailboxes' size.
+    for (const key of Object.keys(state.reportsSeen)) if (key.startsWith(`${maildir}/`) && !present.has(key)) delete state.reportsSeen[key];
   }
-  // Forget what the mailboxes no longer hold (an operator deleted it): the set stays the mailboxes' size.
-  for (const key of Object.keys(state.reportsSeen)) if (!present.has(key)) delete state.reportsSeen[key];
-  // The first run takes what is there as seen (an upgraded host's archive is not today's); from then on, each new one counts.
-  if (!state.reportsBaselined) {
-    state.reportsBaselined = true;
-    return [];
-  }
+  state.reportsBaselinedMaildirs = [...baselined].sort();
   return mails;
+}
+
+/** A regular file's text (latin1, byte for byte), opened without following a link; undefined when it is gone, not regular, or over `limit`. */
+function readRegularFile(file: string, limit: number): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile() || stat.size > limit) return undefined;
+    return fs.readFileSync(fd).toString("latin1");
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Seconds since a file was written, or undefined when it never was. */

@@ -41,8 +41,8 @@ export interface AccountingState {
   pending: Record<string, Record<string, string>>;
   /** Report messages already counted, by Maildir file name (its unique part, before any ":2," flags). */
   reportsSeen: Record<string, true>;
-  /** Set once the mailboxes' reports at the first run were taken as seen: an upgraded host does not count its whole archive as today's. */
-  reportsBaselined?: boolean;
+  /** The Maildirs whose reports at their first look were taken as seen: an upgraded host, or a mailbox added with a domain, does not count its archive as today's. */
+  reportsBaselinedMaildirs?: string[];
 }
 
 /** A new host's state. */

@@ -41,6 +41,8 @@ export interface AggregateRecord {
 
 /** One aggregate report. */
 export interface AggregateReport {
+  /** Who the host proved sent it (its From domain, when it came by mail and authenticated), beside what it calls itself. */
+  reporter?: string;
   /** Which schema it was written in. */
   schema: "rfc7489" | "dmarc-2.0";
   orgName: string;

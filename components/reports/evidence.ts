@@ -42,8 +42,9 @@ function addDays(date: string, days: number): string {
 }
 
 /** The evidence for one domain (its organizational domain's reports: the domain and its subdomains). */
-export function dmarcEvidence(domain: string, current: "none" | "quarantine", days: readonly DomainDay[], rules = EVIDENCE_RULES): DmarcEvidence {
-  const mine = days.filter((d) => d.domain === domain || d.domain.endsWith(`.${domain}`));
+export function dmarcEvidence(domain: string, current: "none" | "quarantine", days: readonly DomainDay[], rules = EVIDENCE_RULES, today = new Date().toISOString().slice(0, 10)): DmarcEvidence {
+  // A report dated after today (a reporter's bug, or a forger's) must not move the window off the real ones.
+  const mine = days.filter((d) => (d.domain === domain || d.domain.endsWith(`.${domain}`)) && d.day <= today);
   const to = mine.reduce((latest, d) => (d.day > latest ? d.day : latest), "");
   const from = to === "" ? "" : addDays(to, -(rules.windowDays - 1));
   const window = mine.filter((d) => d.day >= from && d.day <= to);
@@ -56,7 +57,8 @@ export function dmarcEvidence(domain: string, current: "none" | "quarantine", da
       const failing = s.messages - s.dmarcPass;
       entry.failing += failing;
       // Of the failing mail, what receivers delivered anyway (none) or only quarantined: what the next step changes.
-      entry.letThrough += Math.min(failing, (s.dispositions.none ?? 0) + (current === "quarantine" ? (s.dispositions.quarantine ?? 0) : 0));
+      const failed = s.failingDispositions ?? {};
+      entry.letThrough += (failed.none ?? 0) + (current === "quarantine" ? (failed.quarantine ?? 0) : 0);
       for (const r of s.reporters) entry.reporters.add(r);
       bySource.set(s.sourceIp, entry);
     }
@@ -66,15 +68,20 @@ export function dmarcEvidence(domain: string, current: "none" | "quarantine", da
     .map(([sourceIp, s]) => ({ sourceIp, failing: s.letThrough, reporters: [...s.reporters].sort() }))
     .sort((a, b) => b.failing - a.failing || a.sourceIp.localeCompare(b.sourceIp));
   const passShare = messages > 0 ? Math.round((passed / messages) * 10_000) / 100 : undefined;
+  // Compared unrounded: 97.995% is not 98%.
+  const enoughPass = passed * 100 >= rules.minimumPassShare * messages;
+  const oursKnown = window.some((d) => d.sources.some((s) => s.ours));
   const next = current === "none" ? "quarantine" : "reject";
   const because =
     messages < rules.minimumMessages
       ? `only ${messages} messages reported from ${from || "-"} to ${to || "-"} (at least ${rules.minimumMessages} in ${rules.windowDays} days): too few to judge`
-      : oursFailing.length > 0
+      : !oursKnown
+        ? "none of the reported sources is marked as ours (postforge reports --our-source): without knowing our own mail, the reports cannot show it aligned"
+        : oursFailing.length > 0
         ? `${oursFailing.reduce((n, s) => n + s.failing, 0)} messages from our own sources failed DMARC (${oursFailing.map((s) => s.sourceIp).join(", ")}): p=${next} would ${next === "reject" ? "refuse" : "quarantine"} them; fix their DKIM or SPF alignment first`
-        : passShare! < rules.minimumPassShare
+        : !enoughPass
           ? `${passShare}% of ${messages} messages passed DMARC, under ${rules.minimumPassShare}%: find the failing senders below before moving`
           : `${passShare}% of ${messages} messages passed DMARC from ${from} to ${to}, all of our sources aligned`;
-  const supported = messages >= rules.minimumMessages && oursFailing.length === 0 && passShare! >= rules.minimumPassShare;
+  const supported = messages >= rules.minimumMessages && oursKnown && oursFailing.length === 0 && enoughPass;
   return { domain, current, next, from, to, messages, ...(passShare !== undefined ? { passShare } : {}), supported, because, oursFailing, unknownLetThrough };
 }

@@ -1,5 +1,5 @@
 import { authenticatedFrom } from "../sending/arf";
-import { allParts, header, parseMime, partBytes, type MimePart } from "../sending/mime";
+import { header, parseMime, partBytes, type MimePart } from "../sending/mime";
 import { unpackReport, type UnpackLimits } from "./archive";
 import { parseAggregateReport, ReportRefused, type AggregateReport } from "./dmarc-aggregate";
 import { parseFailureReport, type FailureReport } from "./failure";
@@ -41,17 +41,30 @@ function ours(domain: string, domains: readonly string[]): boolean {
   return domains.some((d) => domain === d || domain.endsWith(`.${d}`));
 }
 
+/** The message's own parts, depth first: never inside an enclosed message (a failure report's returned mail is the spoofer's). */
+function ownParts(part: MimePart): MimePart[] {
+  if (part.type.startsWith("message/") || part.type === "text/rfc822-headers") return [part];
+  return [part, ...part.parts.flatMap(ownParts)];
+}
+
 /** Reads one message: its reports, and whether they count (`authservId`: the host's name in its Authentication-Results). */
 export function readReportMail(raw: string, options: { authservId: string; domains: readonly string[]; limits?: UnpackLimits }): ReportMail {
+  // Who sent it, from the host's own results, before any attachment is opened: a stranger's costs nothing more.
+  const authenticatedAs = authenticatedFrom(raw, options.authservId);
+  if (!authenticatedAs) {
+    return { reports: [], unreadable: [], setApart: `did not authenticate on arrival (no DMARC pass, nor an aligned DKIM or SPF pass, in ${options.authservId}'s Authentication-Results): anyone can write a report` };
+  }
   const message = parseMime(raw);
   const reports: MailedReport[] = [];
   const unreadable: ReportMail["unreadable"] = [];
-  for (const [i, part] of allParts(message).entries()) {
+  for (const [i, part] of ownParts(message).entries()) {
     if (!isAttachment(part)) continue;
     const label = part.params.get("name") ?? `part ${i}`;
     try {
       const { text } = unpackReport(partBytes(part), options.limits);
-      reports.push(text.trimStart().startsWith("{") ? { kind: "tls", report: parseTlsReport(text) } : { kind: "aggregate", report: parseAggregateReport(text) });
+      // The reporter is who the host proved sent the message, whatever the report calls itself.
+      if (text.trimStart().startsWith("{")) reports.push({ kind: "tls", report: { ...parseTlsReport(text), reporter: authenticatedAs } });
+      else reports.push({ kind: "aggregate", report: { ...parseAggregateReport(text), reporter: authenticatedAs } });
     } catch (error) {
       if (!(error instanceof ReportRefused)) throw error;
       unreadable.push({ part: label, reason: error.message });
@@ -60,16 +73,13 @@ export function readReportMail(raw: string, options: { authservId: string; domai
   // A failure report (RFC 6591) is the message itself, not an attachment.
   const failure = parseFailureReport(raw);
   if (failure) reports.push({ kind: "failure", report: failure });
-  const authenticatedAs = authenticatedFrom(raw, options.authservId);
   const domains = options.domains.map((d) => d.toLowerCase());
-  const about = reports.flatMap((r) => (r.kind === "aggregate" ? [r.report.policy.domain] : r.kind === "tls" ? r.report.policies.map((p) => p.domain) : r.report.reportedDomain ? [r.report.reportedDomain] : []));
+  // Every domain a report speaks of must be ours: the policy's, each row's From, each TLS policy's; a failure report must name one.
+  const about = reports.flatMap((r) =>
+    r.kind === "aggregate" ? [r.report.policy.domain, ...r.report.records.map((x) => x.headerFrom)] : r.kind === "tls" ? r.report.policies.map((p) => p.domain) : [r.report.reportedDomain ?? "(no domain named)"],
+  );
   const foreign = about.filter((d) => !ours(d, domains));
-  const setApart = !authenticatedAs
-    ? `did not authenticate on arrival (no DMARC pass, nor an aligned DKIM or SPF pass, in ${options.authservId}'s Authentication-Results): anyone can write a report`
-    : foreign.length > 0
-      ? `about ${[...new Set(foreign)].join(", ")}, not one of ours (${domains.join(", ")})`
-      : reports.length === 0
-        ? "holds no readable report"
-        : undefined;
-  return { ...(authenticatedAs ? { authenticatedAs } : {}), reports, unreadable, ...(setApart ? { setApart } : {}) };
+  const setApart =
+    foreign.length > 0 ? `about ${[...new Set(foreign)].slice(0, 5).join(", ")}, not one of ours (${domains.join(", ")})` : reports.length === 0 ? "holds no readable report" : undefined;
+  return { authenticatedAs, reports, unreadable, ...(setApart ? { setApart } : {}) };
 }

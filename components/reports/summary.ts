@@ -20,6 +20,8 @@ export interface SourceSummary {
   spfAligned: number;
   /** Messages by what the receivers did: none, quarantine, reject. */
   dispositions: Record<string, number>;
+  /** Of the messages that failed DMARC, what the receivers did with them. */
+  failingDispositions: Record<string, number>;
   reporters: string[];
 }
 
@@ -55,7 +57,7 @@ export function summarizeAggregate(reports: readonly AggregateReport[], ourSourc
       }
       let source = entry.bySource.get(r.sourceIp);
       if (!source) {
-        source = { sourceIp: r.sourceIp, ours: addressInRanges(r.sourceIp, ourSources), messages: 0, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: {}, reporters: [] };
+        source = { sourceIp: r.sourceIp, ours: addressInRanges(r.sourceIp, ourSources), messages: 0, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: {}, failingDispositions: {}, reporters: [] };
         entry.bySource.set(r.sourceIp, source);
       }
       const pass = r.dkimAligned === "pass" || r.spfAligned === "pass";
@@ -64,7 +66,9 @@ export function summarizeAggregate(reports: readonly AggregateReport[], ourSourc
       if (r.dkimAligned === "pass") source.dkimAligned += r.count;
       if (r.spfAligned === "pass") source.spfAligned += r.count;
       source.dispositions[r.disposition] = (source.dispositions[r.disposition] ?? 0) + r.count;
-      if (!source.reporters.includes(report.orgName)) source.reporters.push(report.orgName);
+      if (!pass) source.failingDispositions[r.disposition] = (source.failingDispositions[r.disposition] ?? 0) + r.count;
+      const reporter = report.reporter ?? report.orgName;
+      if (!source.reporters.includes(reporter)) source.reporters.push(reporter);
       entry.messages += r.count;
       if (pass) entry.dmarcPass += r.count;
     }
@@ -113,7 +117,8 @@ export function summarizeTls(reports: readonly TlsReport[]): TlsDomainDay[] {
         let row = entry.failures.find((x) => x.resultType === f.resultType && x.receivingMx === mx);
         if (!row) entry.failures.push((row = { resultType: f.resultType, receivingMx: mx, sessions: 0, reporters: [] }));
         row.sessions += f.sessions;
-        if (!row.reporters.includes(report.orgName)) row.reporters.push(report.orgName);
+        const reporter = report.reporter ?? report.orgName;
+        if (!row.reporters.includes(reporter)) row.reporters.push(reporter);
       }
     }
   }

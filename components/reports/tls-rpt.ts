@@ -35,6 +35,8 @@ export interface TlsReportPolicy {
 
 /** One TLS report. */
 export interface TlsReport {
+  /** Who the host proved sent it (its From domain, when it came by mail and authenticated). */
+  reporter?: string;
   orgName: string;
   reportId: string;
   contact?: string;

@@ -57,6 +57,36 @@ function decode(text: string, at: number): string {
 const NAME = /^([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/;
 const WHITESPACE = /^\s*$/;
 
+/**
+ * A start tag's attributes, read in one pass from `from` (name, "=", a quoted value): no pattern that can
+ * backtrack, so a hostile tag costs its length, not its square.
+ */
+function readAttributes(body: string, from: number, at: number): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  let i = from;
+  const space = () => {
+    while (i < body.length && /\s/.test(body[i])) i++;
+  };
+  for (;;) {
+    space();
+    if (i >= body.length) return attributes;
+    const start = i;
+    while (i < body.length && /[\w.:-]/.test(body[i])) i++;
+    if (i === start) throw new XmlRefused(`a malformed attribute in the tag at offset ${at}`);
+    const name = body.slice(start, i);
+    space();
+    if (body[i] !== "=") throw new XmlRefused(`attribute ${name} without a value in the tag at offset ${at}`);
+    i++;
+    space();
+    const quote = body[i];
+    if (quote !== '"' && quote !== "'") throw new XmlRefused(`attribute ${name}'s value is not quoted in the tag at offset ${at}`);
+    const close = body.indexOf(quote, i + 1);
+    if (close < 0) throw new XmlRefused(`attribute ${name}'s value is not closed in the tag at offset ${at}`);
+    attributes[name] = decode(body.slice(i + 1, close), at);
+    i = close + 1;
+  }
+}
+
 /** The document's root element. Throws XmlRefused with the reason for anything it will not read. */
 export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -108,14 +138,21 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
       if (end < 0) throw new XmlRefused(`an unterminated processing instruction at offset ${i}`);
       i = end + 2;
     } else {
-      const end = text.indexOf(">", i);
-      if (end < 0) throw new XmlRefused(`an unterminated start tag at offset ${i}`);
+      // The tag ends at the first ">" outside a quoted attribute value (one linear scan).
+      let end = i + 1;
+      for (let quote = 0; end < text.length; end++) {
+        const c = text.charCodeAt(end);
+        if (quote !== 0) {
+          if (c === quote) quote = 0;
+        } else if (c === 0x22 || c === 0x27) quote = c;
+        else if (c === 0x3e) break;
+      }
+      if (end >= text.length) throw new XmlRefused(`an unterminated start tag at offset ${i}`);
       const selfClosing = text.charCodeAt(end - 1) === 0x2f;
       const body = text.slice(i + 1, selfClosing ? end - 1 : end);
       const m = NAME.exec(body);
       if (!m) throw new XmlRefused(`a tag with no name at offset ${i}`);
-      const attributes: Record<string, string> = {};
-      if (body.length > m[0].length && body.includes("=")) for (const a of body.slice(m[0].length).matchAll(/([A-Za-z_][\w.:-]*)\s*=\s*("([^"]*)"|'([^']*)')/g)) attributes[a[1]] = decode(a[3] ?? a[4] ?? "", i);
+      const attributes = body.length > m[0].length ? readAttributes(body, m[0].length, i) : {};
       const element: XmlElement = { name: m[2], ...(m[1] ? { prefix: m[1].slice(0, -1) } : {}), attributes, children: [], text: "" };
       if (++elements > limits.maxElements) throw new XmlRefused(`more than ${limits.maxElements.toLocaleString("en-US")} elements`);
       if (stack.length > 0) stack[stack.length - 1].children.push(element);

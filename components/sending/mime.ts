@@ -74,7 +74,8 @@ export function partBytes(part: MimePart): Buffer {
     case "quoted-printable":
       return Buffer.from(part.encodedBody.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
     default:
-      return Buffer.from(part.encodedBody, "utf8");
+      // 7bit or 8bit: the message was read as latin1 (byte for byte), so back to the same bytes.
+      return Buffer.from(part.encodedBody, "latin1");
   }
 }
 
