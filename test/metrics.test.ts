@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { addressInRanges } from "../components/address-ranges";
-import { accountEvents, accountLogLines, countKey, emptyAccounting, parseCountKey, pruneAccounting, refusalReason } from "../components/monitoring/log-accounting";
+import { accountEvents, accountLogLines, accountReports, countKey, emptyAccounting, parseCountKey, pruneAccounting, refusalReason } from "../components/monitoring/log-accounting";
+import type { ReportMail } from "../components/reports/report-mail";
 import { METRICS, prometheusLabel, prometheusName } from "../components/monitoring/metrics";
 import { grafanaDashboard, grafanaQueries } from "../components/monitoring/grafana";
 import { readFileSync } from "node:fs";
@@ -212,6 +213,44 @@ describe("the host's counts from its Postfix log", () => {
     assert.equal(Object.keys(state.queued).length, 10_000);
     assert.equal(state.queued.Q0, undefined);
     assert.equal(state.queued.Q10004, "example.com");
+  });
+});
+
+describe("the receivers' reports the host counts", () => {
+  const aggregate = (reporter: string, reportId: string, count: number): ReportMail => ({
+    authenticatedAs: reporter,
+    unreadable: [],
+    reports: [
+      {
+        kind: "aggregate",
+        report: {
+          reporter,
+          schema: "rfc7489",
+          orgName: reporter,
+          reportId,
+          begin: "2026-12-01T00:00:00.000Z",
+          end: "2026-12-01T23:59:59.000Z",
+          errors: [],
+          policy: { domain: "example.com", p: "none", adkim: "r", aspf: "r" },
+          records: [{ sourceIp: "203.0.113.145", count, disposition: "none", dkimAligned: "pass", spfAligned: "fail", reasons: [], headerFrom: "example.com", dkim: [], spf: [] }],
+        },
+      },
+    ],
+  });
+
+  it("counts each report once, by reporter and id, however often it arrives, and what was set apart", () => {
+    const state = emptyAccounting();
+    accountReports(state, [aggregate("google.com", "r1", 100), aggregate("google.com", "r1", 100), { reports: [], unreadable: [], setApart: "did not authenticate" }], "2026-12-01");
+    // The same id from another reporter is another report; the same one a day later still counts once.
+    accountReports(state, [aggregate("outlook.com", "r1", 7), aggregate("google.com", "r1", 100)], "2026-12-02");
+    assert.deepEqual(state.totals, {
+      [countKey("DmarcReportedMessages", { Domain: "example.com" })]: 107,
+      [countKey("DmarcReportedPassed", { Domain: "example.com" })]: 107,
+      [countKey("ReportsSetApart")]: 1,
+    });
+    // Ids are forgotten with the days they came on.
+    pruneAccounting(state, "2026-12-02");
+    assert.deepEqual(Object.keys(state.reportIds!).map((k) => k.split("\u0000")[0]), ["outlook.com"]);
   });
 });
 

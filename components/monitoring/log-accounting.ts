@@ -41,6 +41,8 @@ export interface AccountingState {
   pending: Record<string, Record<string, string>>;
   /** Report messages already counted, by Maildir file name (its unique part, before any ":2," flags). */
   reportsSeen: Record<string, true>;
+  /** Reports already counted, by reporter and report id, with the day: a report resent, or sent to two of our mailboxes, counts once. */
+  reportIds?: Record<string, string>;
   /** The Maildirs whose reports at their first look were taken as seen: an upgraded host, or a mailbox added with a domain, does not count its archive as today's. */
   reportsBaselinedMaildirs?: string[];
 }
@@ -218,12 +220,18 @@ export function accountEvents(state: AccountingState, fresh: readonly SendingEve
 
 /** Counts the receivers' reports that reached the role mailboxes this run: what counted, and what was set apart. */
 export function accountReports(state: AccountingState, mails: readonly ReportMail[], date: string): void {
+  const ids = (state.reportIds ??= {});
   for (const mail of mails) {
     if (mail.setApart) {
       add(state, date, "ReportsSetApart", {});
       continue;
     }
     for (const r of mail.reports) {
+      if (r.kind !== "failure") {
+        const id = `${r.report.reporter ?? r.report.orgName}\u0000${r.report.reportId}`;
+        if (ids[id]) continue;
+        ids[id] = date;
+      }
       if (r.kind === "aggregate") {
         for (const record of r.report.records) {
           add(state, date, "DmarcReportedMessages", { Domain: record.headerFrom }, record.count);
@@ -242,6 +250,8 @@ export const DAYS_KEPT = 92;
 /** Forgets days older than DAYS_KEPT before `date`, and queue IDs the log never closed after a lost line (kept at most 10,000). */
 export function pruneAccounting(state: AccountingState, oldestDay: string): void {
   for (const day of Object.keys(state.days)) if (day < oldestDay) delete state.days[day];
+  // A report is resent within days, not months: its id is kept as long as the days are.
+  for (const [id, day] of Object.entries(state.reportIds ?? {})) if (day < oldestDay) delete state.reportIds![id];
   for (const map of [state.queued, state.submitting, state.foreign, state.pending] as Record<string, unknown>[]) {
     const ids = Object.keys(map);
     for (const id of ids.slice(0, Math.max(0, ids.length - 10_000))) delete map[id];
