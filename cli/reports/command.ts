@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { unpackReport } from "../../components/reports/archive";
 import { parseAggregateReport, ReportRefused, type AggregateReport } from "../../components/reports/dmarc-aggregate";
-import { readReportMail } from "../../components/reports/report-mail";
+import { readReportMail, reportIdentity } from "../../components/reports/report-mail";
 import { summarizeAggregate, summarizeTls, type DomainDay, type TlsDomainDay } from "../../components/reports/summary";
 import { parseTlsReport, type TlsReport } from "../../components/reports/tls-rpt";
 import type { FailureReport } from "../../components/reports/failure";
@@ -93,7 +93,7 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   const once = <T extends { orgName: string; reportId: string; reporter?: string }>(list: T[]): T[] => {
     const ids = new Set<string>();
     return list.filter((r) => {
-      const id = `${r.reporter ?? r.orgName}\u0000${r.reportId}`;
+      const id = reportIdentity(r);
       if (ids.has(id)) return false;
       ids.add(id);
       return true;

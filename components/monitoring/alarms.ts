@@ -1,4 +1,4 @@
-import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS } from "../sending/rates";
+import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS, thresholdPercent as pct } from "../sending/rates";
 import { METRIC_NAMESPACE, type MetricName } from "./metrics";
 
 /**
@@ -68,7 +68,6 @@ function host(name: MetricName, hostname: string, stat: AlarmMetric["stat"], per
   return { namespace: METRIC_NAMESPACE, metricName: name, dimensions: { Host: hostname }, stat, period };
 }
 
-const pct = (f: number) => Math.round(f * 100 * 1000) / 1000;
 
 /** The alarms of one host (its name, its instance). */
 export function mailHostAlarms(hostname: string, instanceId: string): AlarmDefinition[] {

@@ -1,5 +1,5 @@
 import { DNSBLS } from "../sending/dnsbl";
-import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS } from "../sending/rates";
+import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS, thresholdPercent as pct } from "../sending/rates";
 import { RECEIVER_GROUP_NAMES, RECEIVER_GROUPS } from "../sending/receiver-groups";
 import { CERTIFICATE_MINIMUM_DAYS, OLDEST_QUEUED_SECONDS, SYNC_STALE_SECONDS } from "./alarms";
 import { REFUSAL_REASONS } from "./log-accounting";
@@ -37,7 +37,6 @@ export interface DashboardWidget {
 }
 
 const TLS_LEVELS = ["Verified", "Trusted", "Untrusted", "Anonymous"] as const;
-const pct = (f: number) => Math.round(f * 100 * 1000) / 1000;
 
 /** What a host's dashboard is drawn for. */
 export interface DashboardInput {

@@ -10,6 +10,7 @@ import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { log, readJson, writeAtomically } from "../sending/host-files";
 import { addressInRanges } from "../address-ranges";
 import { PATHS } from "../mta-host/layout";
 import type { MonitoringSettings } from "../mta-host/monitoring";
@@ -19,24 +20,6 @@ import { DAYS_KEPT, emptyAccounting, type AccountingState } from "./log-accounti
 import { readReportMail, type ReportMail } from "../reports/report-mail";
 import { HOST_SUMMARY_FORMAT, type HostSummary } from "./report";
 import { cloudWatchDatums, datumBatches, prometheusText, rateReadings, type Reading } from "./publish";
-
-function log(message: string): void {
-  process.stderr.write(`postforge-mailops: ${message}\n`);
-}
-
-function readJson<T>(file: string, fallback: T): T {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-function writeAtomically(file: string, text: string, mode = 0o600): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text, { mode });
-  fs.renameSync(tmp, file);
-}
 
 export function readSettings(): MonitoringSettings {
   return JSON.parse(fs.readFileSync(PATHS.monitoringSettings, "utf8")) as MonitoringSettings;

@@ -1,7 +1,7 @@
-import { parseDeliveryLine } from "../sending/delivery-log";
+import { parseDeliveryLine, REMOTE_DELIVERY_AGENTS } from "../sending/delivery-log";
 import { receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
 import type { SendingEvent } from "../sending/suppression-policy";
-import type { ReportMail } from "../reports/report-mail";
+import { reportIdentity, type ReportMail } from "../reports/report-mail";
 import type { DimensionName, MetricName } from "./metrics";
 
 /**
@@ -97,7 +97,6 @@ export function refusalReason(text: string): (typeof REFUSAL_REASONS)[number] {
   if (/Client host rejected: Access denied/.test(text)) return "client-not-allowed";
   if (/Sender address rejected: not owned by user|header From: /.test(text)) return "sender-not-allowed";
   if (/rate limit|too many/i.test(text)) return "rate-limited";
-  if (/milter-reject/.test(text)) return "signing-failed";
   return "other";
 }
 
@@ -105,8 +104,6 @@ function domainOf(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
 }
 
-/** Results about mail that left (or failed to): not the host's own deliveries to Dovecot or to the intake's pipes. */
-const REMOTE_AGENTS = new Set(["smtp", "error", "retry"]);
 
 /**
  * Counts the log lines of one run into the state, on `date` (the run's day: a line is read within a
@@ -121,7 +118,7 @@ export function accountLogLines(state: AccountingState, lines: readonly string[]
     const delivery = parseDeliveryLine(line);
     if (delivery) {
       // Not the applications' mail (the host's notices to outside senders, say): not theirs to count.
-      if (!REMOTE_AGENTS.has(delivery.agent) || state.foreign[delivery.queueId]) continue;
+      if (!REMOTE_DELIVERY_AGENTS.includes(delivery.agent) || state.foreign[delivery.queueId]) continue;
       const recipient = delivery.originalRecipient ?? delivery.recipient;
       const group = receiverGroupOf(recipient, context.extraDomains);
       const labels: Labels = { ReceiverGroup: group };
@@ -228,7 +225,7 @@ export function accountReports(state: AccountingState, mails: readonly ReportMai
     }
     for (const r of mail.reports) {
       if (r.kind !== "failure") {
-        const id = `${r.report.reporter ?? r.report.orgName}\u0000${r.report.reportId}`;
+        const id = reportIdentity(r.report);
         if (ids[id]) continue;
         ids[id] = date;
       }

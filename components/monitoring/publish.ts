@@ -1,7 +1,7 @@
 import { sendingRates, RATE_WINDOW_DAYS, type SendingCounts } from "../sending/rates";
 import { addDays } from "../sending/warmup-schedule";
 import { parseCountKey, type AccountingState, type Labels } from "./log-accounting";
-import { METRIC_NAMESPACE, METRICS, metricDefinition, prometheusLabel, prometheusName, type DimensionName, type MetricDefinition, type MetricName } from "./metrics";
+import { METRICS, metricDefinition, prometheusLabel, prometheusName, type DimensionName, type MetricDefinition, type MetricName } from "./metrics";
 
 /**
  * From the host's counts and readings to what it publishes: CloudWatch
@@ -145,6 +145,3 @@ export function prometheusText(host: string, totals: Record<string, number>, rea
   }
   return `${lines.join("\n")}\n`;
 }
-
-/** The namespace, re-exported for the host tool's call. */
-export { METRIC_NAMESPACE };

@@ -1,4 +1,4 @@
-import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS, RATE_MINIMUM_VOLUME, RATE_WINDOW_DAYS } from "../sending/rates";
+import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS, RATE_MINIMUM_VOLUME, RATE_WINDOW_DAYS, thresholdPercent } from "../sending/rates";
 import { RECEIVER_GROUPS, type ReceiverGroup } from "../sending/receiver-groups";
 import { addDays } from "../sending/warmup-schedule";
 import { parseCountKey } from "./log-accounting";
@@ -118,14 +118,14 @@ export function buildSendingReport(summaries: readonly HostSummary[], span: { fr
       ) as ReportDay["groups"];
       days.push({ date, ...figures(summaries, date), groups });
     }
-  const asPct = (t: { warn: number; critical: number }) => ({ warn: t.warn * 100, critical: Math.round(t.critical * 100 * 1000) / 1000 });
+  const asPct = (t: { warn: number; critical: number }) => ({ warn: thresholdPercent(t.warn), critical: thresholdPercent(t.critical) });
   return {
     hosts: summaries.map((s) => s.host),
     from: from ?? "",
     to: to ?? "",
     windowDays: RATE_WINDOW_DAYS,
     minimumVolume: RATE_MINIMUM_VOLUME,
-    thresholds: { bounce: asPct(BOUNCE_RATE_THRESHOLDS), complaint: { warn: Math.round(COMPLAINT_RATE_THRESHOLDS.warn * 100 * 1000) / 1000, critical: Math.round(COMPLAINT_RATE_THRESHOLDS.critical * 100 * 1000) / 1000 } },
+    thresholds: { bounce: asPct(BOUNCE_RATE_THRESHOLDS), complaint: asPct(COMPLAINT_RATE_THRESHOLDS) },
     days,
   };
 }

@@ -1,3 +1,4 @@
+import { addDays } from "../sending/warmup-schedule";
 import type { DomainDay } from "./summary";
 
 /**
@@ -35,10 +36,6 @@ export interface DmarcEvidence {
   oursFailing: { sourceIp: string; failing: number }[];
   /** Unknown sources whose failing mail receivers still deliver: the next step stops it. */
   unknownLetThrough: { sourceIp: string; failing: number; reporters: string[] }[];
-}
-
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** The evidence for one domain (its organizational domain's reports: the domain and its subdomains). */

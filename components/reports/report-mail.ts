@@ -41,6 +41,11 @@ function ours(domain: string, domains: readonly string[]): boolean {
   return domains.some((d) => domain === d || domain.endsWith(`.${d}`));
 }
 
+/** A report's identity: who sent it (proved, else as it names itself) and its id. The same report twice is one. */
+export function reportIdentity(report: { reporter?: string; orgName: string; reportId: string }): string {
+  return `${report.reporter ?? report.orgName}\u0000${report.reportId}`;
+}
+
 /** The message's own parts, depth first: never inside an enclosed message (a failure report's returned mail is the spoofer's). */
 function ownParts(part: MimePart): MimePart[] {
   if (part.type.startsWith("message/") || part.type === "text/rfc822-headers") return [part];

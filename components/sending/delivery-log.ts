@@ -35,6 +35,9 @@ const DELIVERY = /^(.*?)\s+\S+\s+postfix(?:-[\w-]+)?\/(smtp|lmtp|local|virtual|p
 
 const FIELDS = { dsn: /(?:^|,)\s*dsn=([^,\s]+)/, relay: /(?:^|,)\s*relay=([^,\s]+)/ };
 
+/** The agents whose results are about mail that left (or failed to): not the host's own deliveries to Dovecot or to the intake's pipes. */
+export const REMOTE_DELIVERY_AGENTS: readonly string[] = ["smtp", "error", "retry"];
+
 /** Postfix writes lines of at most a few kilobytes (line_length_limit 2048 for replies): a longer one is cut here. */
 export const MAX_LOG_LINE = 8192;
 

@@ -26,9 +26,10 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { log, readJson, writeAtomically } from "./host-files";
 import { HOST_TOOL_USER, PATHS } from "../mta-host/layout";
 import { complaintAuthenticated, FEEDBACK_LOOP_DOMAINS, parseComplaint } from "./arf";
-import { parseDeliveryLine } from "./delivery-log";
+import { parseDeliveryLine, REMOTE_DELIVERY_AGENTS } from "./delivery-log";
 import { MAX_BOUNCE_BYTES, parseBounce } from "./dsn";
 import { bounceEvents, complaintEvents, deliveryEvents, messageDate } from "./sending-events";
 import { PLAIN_ADDRESS } from "../mta-host/suppression-address";
@@ -74,10 +75,6 @@ function spool(events: SendingEvent[], source: string): void {
   fs.renameSync(tmp, path.join(PATHS.intakeSpool, `${name}.json`));
 }
 
-function log(message: string): void {
-  process.stderr.write(`postforge-mailops: ${message}\n`);
-}
-
 function intakeBounce(recipientArg: string | undefined): number {
   const raw = readStdin();
   const events = bounceEvents(parseBounce(raw), messageDate(raw, today()), recipientArg);
@@ -100,20 +97,6 @@ function intakeComplaint(authservId: string | undefined): number {
 interface LogPosition {
   inode: number;
   offset: number;
-}
-
-function readJson<T>(file: string, fallback: T): T {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  fs.renameSync(tmp, file);
 }
 
 /** The Postfix log's lines since the last run (a rotated or truncated log is read from its start). */
@@ -204,7 +187,7 @@ function apply(): number {
   const date = today();
   const { lines, position } = newLogLines();
   // A log line is judged on the day it is read (within a minute of being written): the tool's clock, not syslog's yearless date.
-  const results = lines.map(parseDeliveryLine).filter((r) => r !== undefined).filter((r) => REMOTE_AGENTS.includes(r.agent));
+  const results = lines.map(parseDeliveryLine).filter((r) => r !== undefined).filter((r) => REMOTE_DELIVERY_AGENTS.includes(r.agent));
   const fromLog = deliveryEvents(results, () => date).map((e) => ({ ...e, recipient: e.recipient.toLowerCase() }));
   const attemptedSoFar = recordAttempts(date, results.map((r) => r.recipient));
   const { events: spooled, files } = spooledEvents();
@@ -260,8 +243,6 @@ function apply(): number {
   return 0;
 }
 
-/** Results about mail that left (or failed to): not the host's own deliveries to Dovecot or to the intake's pipes. */
-const REMOTE_AGENTS = ["smtp", "error", "retry"];
 
 /** Where apply and publish take turns: two at once would read the same log position and publish the same growth. */
 const LOCK = PATHS.mailopsLock;

@@ -38,6 +38,11 @@ export const COMPLAINT_RATE_THRESHOLDS: RateThresholds = {
   source: "Gmail and Yahoo bulk-sender rules (2024): under 0.1%, never 0.3%; Amazon SES reviews at 0.1%",
 };
 
+/** A threshold (a fraction) as the percent alarms, charts and reports show: 0.001 is 0.1. */
+export function thresholdPercent(fraction: number): number {
+  return Math.round(fraction * 100 * 1000) / 1000;
+}
+
 /** What happened in the window. */
 export interface SendingCounts {
   /** Messages handed to receivers: delivered, bounced or deferred at least once (each recipient once). */
