@@ -64,7 +64,7 @@ describe("stack with its own mail host (selfhosted)", () => {
   });
 
   it("registers the host next to the zones and keys, with exact counts", () => {
-    assert.equal(plan.resourceCount, 102);
+    assert.equal(plan.resourceCount, 104);
     assert.deepEqual(plan.resourcesByType, {
       // The suppression list's durable copy.
       "aws:dynamodb/table:Table": 1,
@@ -84,7 +84,8 @@ describe("stack with its own mail host (selfhosted)", () => {
       "aws:sns/topicSubscription:TopicSubscription": 1,
       "aws:kms/alias:Alias": 1,
       "aws:kms/key:Key": 1,
-      "aws:route53/record:Record": 20,
+      // With mta-sts.example.com, where the host serves example.com's MTA-STS policy.
+      "aws:route53/record:Record": 21,
       // Three DKIM keys, the host's two passwd-files (role mailboxes, submission logins), its config manifest and its unsubscribe key.
       "aws:secretsmanager/secret:Secret": 7,
       "aws:secretsmanager/secretVersion:SecretVersion": 7,
@@ -95,6 +96,8 @@ describe("stack with its own mail host (selfhosted)", () => {
       "postforge:monitoring:MailHostMonitoring": 1,
       "postforge:mta:MailHost": 1,
       "pulumi-nodejs:dynamic/dkim:DkimKey": 3,
+      // The wait for the host to serve the MTA-STS policy before its TXT id changes.
+      "pulumi-nodejs:dynamic:Resource": 1,
       // Six role mailboxes for each of the two domains, and the two submission logins (and, for passwords, the unsubscribe key).
       "random:index/randomBytes:RandomBytes": 14,
       "random:index/randomPassword:RandomPassword": 15,
@@ -135,6 +138,34 @@ describe("stack with its own mail host (selfhosted)", () => {
     assert.deepEqual(values("example.com", "mail.example.com", "A"), [plan.mailHosts[0].publicIp]);
     // The MTA-STS policy names the host, as the MX it now is.
     assert.match(plan.mtaStsPolicies["example.com"], /^mx: mail\.example\.com\r$/m);
+  });
+
+  it("serves example.com's MTA-STS policy from the host, and changes the TXT id only after the host serves the file (RFC 8461 §3.3)", () => {
+    const zone = result.resources.find((r) => r.type === "postforge:dns:MailDomain" && r.name === "example.com")!;
+    const policy = plan.mtaStsPolicies["example.com"];
+    // mta-sts.example.com at the Elastic IP, in example.com's zone.
+    const policyHost = result.resources.filter((r) => r.parent === zone.urn && r.inputs.name === "mta-sts.example.com");
+    assert.deepEqual(policyHost.map((r) => [r.name, r.inputs.type, r.inputs.records]), [["example.com-mta-sts-a", "A", [plan.mailHosts[0].publicIp]]]);
+    // The wait: the host's address asked for exactly the policy, after the manifest that carries it is stored and the address is the instance's.
+    const served = byName("mail.example.com-mta-sts-example.com");
+    assert.equal(served.type, "pulumi-nodejs:dynamic:Resource");
+    assert.deepEqual(
+      { domain: served.inputs.domain, address: served.inputs.address, policy: served.inputs.policy, timeoutSeconds: served.inputs.timeoutSeconds, intervalSeconds: served.inputs.intervalSeconds },
+      { domain: "example.com", address: plan.mailHosts[0].publicIp, policy, timeoutSeconds: 1200, intervalSeconds: 15 },
+    );
+    assert.ok(served.dependencies.includes(byName("mail.example.com-config-version").urn), `the wait follows the config manifest: ${JSON.stringify(served.dependencies)}`);
+    assert.ok(served.dependencies.includes(byName("mail.example.com-eip-association").urn), "the wait follows the address's association");
+    // The manifest carries the file the host serves, and the certificate names mta-sts.example.com.
+    const manifest = (JSON.parse(plan.mailHosts[0].config) as { files: { path: string; content: string }[] }).files;
+    assert.deepEqual(manifest.filter((f) => f.path.startsWith("/etc/postforge/mta-sts/")).map((f) => [f.path, f.content]), [["/etc/postforge/mta-sts/example.com.txt", policy]]);
+    assert.match(manifest.find((f) => f.path === "/usr/local/sbin/postforge-boot")!.content, /-d mail\.example\.com \\\n\s+-d mta-sts\.example\.com \\/);
+    // Only _mta-sts waits for it; every other record of the zone goes ahead.
+    const waiting = result.resources.filter((r) => r.dependencies.includes(served.urn)).map((r) => r.name);
+    assert.deepEqual(waiting, ["example.com-_mta-sts-txt"]);
+    assert.equal(byName("example.com-_mta-sts-txt").inputs.name, "_mta-sts.example.com");
+    // example.org publishes no MTA-STS: nothing of it is served, and no warning asks to serve example.com's.
+    assert.equal(result.resources.filter((r) => r.name.startsWith("mail.example.com-mta-sts-")).length, 1);
+    assert.ok(!plan.warnings.some((w) => /serve the policy/.test(w)), plan.warnings.join("\n"));
   });
 
   it("sets the PTR after the A record that the host's zone publishes, so forward and reverse agree", () => {

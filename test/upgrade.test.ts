@@ -69,7 +69,12 @@ for (const stack of ["dev", "prod", "selfhosted"]) {
       const hostConfig = project.config["postforge:mailHost"];
       const subscriptions = ((typeof hostConfig === "string" ? JSON.parse(hostConfig) : hostConfig) as { alarmEmails?: string[] } | undefined)?.alarmEmails?.length ?? 0;
       const monitoring = [MAIL_HOST_MONITORING_TYPE, "aws:sns/topic:Topic", ...Array(subscriptions).fill("aws:sns/topicSubscription:TopicSubscription"), ...Array(REQUIRED_ALARMS.length).fill("aws:cloudwatch/metricAlarm:MetricAlarm"), "aws:cloudwatch/dashboard:Dashboard"];
-      assert.deepEqual(created.map((urn) => now.resources.find((r) => r.urn === urn)!.type).sort(), [MAIL_STACK_TYPE, ...Array.from({ length: hosts }, () => [...perHost, ...monitoring]).flat()].sort());
+      // And per domain whose MTA-STS policy the host now serves: the mta-sts.<domain> address record, and the wait for the file before the id (RFC 8461 §3.3).
+      const config = (key: string) => (typeof project.config[key] === "string" ? JSON.parse(project.config[key] as string) : project.config[key]) as unknown;
+      const hostDomains = ((config("postforge:mailHost") as { domains?: string[] } | undefined)?.domains ?? []);
+      const served = ((config("postforge:domains") as { name: string; mtaSts?: { serve?: string } }[] | undefined) ?? []).filter((d) => d.mtaSts && (d.mtaSts.serve ?? "mail-host") === "mail-host" && hostDomains.includes(d.name)).length;
+      const policyHosting = Array.from({ length: served }, () => ["aws:route53/record:Record", "pulumi-nodejs:dynamic:Resource"]).flat();
+      assert.deepEqual(created.map((urn) => now.resources.find((r) => r.urn === urn)!.type).sort(), [MAIL_STACK_TYPE, ...Array.from({ length: hosts }, () => [...perHost, ...monitoring]).flat(), ...policyHosting].sort());
       // Everything but the stack itself (and the removed attachment) moved under the component.
       assert.equal(moved.size, fixture.resources.length - 1 - deleted.length);
       for (const [from, to] of moved) assert.equal(from.split("::").pop(), to.split("::").pop(), `${from} renamed to ${to}`);

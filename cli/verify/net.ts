@@ -132,6 +132,10 @@ export interface PolicyFetchOptions {
   timeoutMs: number;
   /** Where to fetch; https://mta-sts.<domain>/.well-known/mta-sts.txt unless a test says otherwise. */
   url?: string;
+  /** Connect to this address (mta-sts.<domain> as verify's resolver answered it) instead of asking the system resolver; the name stays the SNI, Host and certificate identity. */
+  address?: string;
+  /** 443 unless a test says otherwise. */
+  port?: number;
   tlsOptions?: https.RequestOptions;
 }
 
@@ -150,7 +154,9 @@ export function fetchMtaStsPolicy(domain: string, options: PolicyFetchOptions): 
       clearTimeout(timer);
       resolve(result);
     };
-    const request = client.get(url, { ...options.tlsOptions }, (response) => {
+    const name = new URL(url).hostname;
+    const at = options.address === undefined ? {} : { host: options.address, servername: name, headers: { Host: name } };
+    const request = client.get(url, { ...options.tlsOptions, ...at, ...(options.port === undefined ? {} : { port: options.port }) }, (response) => {
       const status = response.statusCode ?? 0;
       const type = String(response.headers["content-type"] ?? "");
       if (status >= 300 && status < 400) {

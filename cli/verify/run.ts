@@ -40,6 +40,8 @@ export interface VerifyOptions {
   };
   /** Where to fetch a domain's MTA-STS policy (tests); the RFC 8461 URL otherwise. */
   policyUrl?: (domain: string) => string;
+  /** The MTA-STS policy fetch: 443 in real use; a test's trust anchors. */
+  https?: { port?: number; tlsOptions?: ConnectionOptions };
   /** Check the sending addresses on the DNS blocklists (checks/dnsbl.ts), and warn of a public resolver (`resolverServers`). */
   dnsbl?: boolean;
   /** The resolvers the lookups go through, for the public-resolver warning. */
@@ -244,8 +246,20 @@ function ehloName(): string {
   return name.includes(".") ? name : `${name || "localhost"}.invalid`;
 }
 
-function fetchPolicy(domain: string, options: VerifyOptions): Promise<Fetched> {
-  return fetchMtaStsPolicy(domain, { timeoutMs: options.timeoutMs, url: options.policyUrl?.(domain) });
+/**
+ * Fetch the domain's policy as a sender does: mta-sts.<domain> resolved
+ * through verify's own resolver (a --dns-server is asked for this too), then
+ * HTTPS to that address with the name as SNI, Host and certificate identity.
+ */
+async function fetchPolicy(domain: string, options: VerifyOptions): Promise<Fetched> {
+  if (options.policyUrl) return fetchMtaStsPolicy(domain, { timeoutMs: options.timeoutMs, url: options.policyUrl(domain), tlsOptions: options.https?.tlsOptions });
+  const name = `mta-sts.${domain}`;
+  const v4 = await options.dns.a(name);
+  const addresses = v4.ok && v4.value.length > 0 ? v4.value : await options.dns.aaaa(name).then((v6) => (v6.ok ? v6.value : []));
+  if (addresses.length === 0) {
+    return { ok: false, message: `${name} has no address (${v4.ok ? "no A or AAAA record" : v4.message}) through ${options.dns.where}; publish one where the policy is served` };
+  }
+  return fetchMtaStsPolicy(domain, { timeoutMs: options.timeoutMs, address: addresses[0], port: options.https?.port, tlsOptions: options.https?.tlsOptions });
 }
 
 async function verifyPublishedDomain(domain: string, selectors: string[], options: VerifyOptions, probe: Probe): Promise<Check[]> {

@@ -48,8 +48,22 @@ export interface DomainRecords {
   ttl: number;
   /** The MTA-STS policy file to serve at https://mta-sts.<domain>/.well-known/mta-sts.txt. */
   mtaStsPolicy?: string;
+  /**
+   * Who serves `mtaStsPolicy` (config `mtaSts.serve`): the stack's mail host
+   * (this zone then publishes `mta-sts.<domain>` at its Elastic IP),
+   * CloudFront (MtaStsPolicySite), or someone else (the plan warns).
+   */
+  mtaStsServedBy?: MtaStsServer;
   /** The stack's mail host's A record, in this zone; its address is the Elastic IP, known at deploy. */
   hostAddress?: { name: string; ttl: number };
+}
+
+/** Who serves a domain's MTA-STS policy file (config `mtaSts.serve`). */
+export type MtaStsServer = "mail-host" | "cloudfront" | "elsewhere";
+
+/** The name the MTA-STS policy is fetched from (RFC 8461 §3.3). */
+export function mtaStsPolicyHost(domain: string): string {
+  return `mta-sts.${domain}`;
 }
 
 /** Where the stack's mail host sits in its zones (from `postforge:mailHost`). */
@@ -158,6 +172,7 @@ export function desiredRecordsForStack(config: StackConfig, subject: string, tod
       dkimKeys: dkim.keys,
       ttl: built.ttl,
       mtaStsPolicy: built.mtaStsPolicy,
+      ...(built.mtaStsServedBy ? { mtaStsServedBy: built.mtaStsServedBy } : {}),
       ...(role?.holdsAddress ? { hostAddress: { name: host!.hostname, ttl: built.ttl } } : {}),
     });
     reportAuthorizations.push(...built.reportAuthorizations);
@@ -236,7 +251,7 @@ function sendingDomainRecords(
   zones: ReadonlyMap<string, SendingDomainConfig>,
   c: Collector,
   host?: HostRole,
-): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number; mtaStsPolicy?: string } {
+): { records: DnsRecord[]; reportAuthorizations: DnsRecord[]; ttl: number; mtaStsPolicy?: string; mtaStsServedBy?: MtaStsServer } {
   const domain = host?.serves ? withHostDefaults(configured, path, host, config, c) : configured;
   const ttl = domain.ttl ?? config.defaultTtl;
   const name = domain.name;
@@ -309,6 +324,7 @@ function sendingDomainRecords(
   reportAuthorizations.forEach((r) => c.origin.set(r, `${path}.dmarc`));
 
   let mtaStsPolicy: string | undefined;
+  let mtaStsServedBy: MtaStsServer | undefined;
   if (domain.mtaSts) {
     const mxHosts = (domain.mx ?? []).map((m) => m.host);
     const intent: MtaStsIntent = { mode: domain.mtaSts.mode, mx: domain.mtaSts.mx ?? mxHosts, maxAge: domain.mtaSts.maxAge };
@@ -320,14 +336,42 @@ function sendingDomainRecords(
     c.add(records, `${path}.mtaSts`, () => mtaStsRecord(name, intent, ttl));
     if (records.length > before) {
       mtaStsPolicy = mtaStsPolicyText(intent);
-      c.warn(`${path}.mtaSts`, `serve the policy (printed by the plan) at https://mta-sts.${name}/.well-known/mta-sts.txt with a certificate for mta-sts.${name}; until then senders ignore it and TLS-RPT reports fetch failures`);
+      mtaStsServedBy = mtaStsServer(domain, path, c, host);
+      if (mtaStsServedBy === "elsewhere") {
+        c.warn(
+          `${path}.mtaSts`,
+          `serve the policy (printed by the plan) at https://mta-sts.${name}/.well-known/mta-sts.txt with a certificate for mta-sts.${name}; until then senders ignore it and TLS-RPT reports fetch failures (or set ${path}.mtaSts.serve: ${host?.serves ? '"mail-host"' : '"cloudfront"'} and Postforge serves it)`,
+        );
+      }
     }
   }
   if (domain.tlsRpt) c.add(records, `${path}.tlsRpt`, () => tlsRptRecord(name, domain.tlsRpt!, ttl));
   if (domain.bimi) c.add(records, `${path}.bimi`, () => bimiRecord(name, stripUndefined(domain.bimi!), { intent: dmarcIntent, mode: config.dmarcMode }, ttl));
   if (domain.caa) c.add(records, `${path}.caa`, () => caaRecords(name, stripUndefined(domain.caa!), ttl));
 
-  return { records, reportAuthorizations, ttl, mtaStsPolicy };
+  return { records, reportAuthorizations, ttl, mtaStsPolicy, mtaStsServedBy };
+}
+
+/**
+ * Who serves a domain's MTA-STS policy: as configured, else the mail host
+ * where it serves the domain. The host can serve only the domains it serves
+ * (its certificate names them), and `mta-sts.<domain>` must be free for the
+ * address record Postforge publishes.
+ */
+function mtaStsServer(domain: SendingDomainConfig, path: string, c: Collector, host?: HostRole): MtaStsServer {
+  const serve = domain.mtaSts!.serve ?? (host?.serves ? "mail-host" : "elsewhere");
+  const policyHost = mtaStsPolicyHost(domain.name);
+  if (serve === "mail-host" && !host?.serves) {
+    c.problem(
+      `${path}.mtaSts.serve`,
+      `"mail-host": ${host ? `the mail host ${host.hostname} does not serve ${domain.name}; add it to mailHost.domains` : "this stack has no mailHost"}, or use "cloudfront" (S3 and CloudFront on AWS) or "elsewhere" (you serve the policy)`,
+    );
+  }
+  if (serve !== "elsewhere") {
+    const j = domain.hosts.findIndex((h) => h.name === policyHost);
+    if (j >= 0) c.problem(`${path}.hosts[${j}].name`, `"${policyHost}" is where Postforge serves the MTA-STS policy (mtaSts.serve: "${serve}"), so the stack publishes its address; remove it from hosts, or set mtaSts.serve: "elsewhere"`);
+  }
+  return serve;
 }
 
 /**
@@ -410,6 +454,11 @@ function checkAcrossRecords(domains: DomainRecords[], c: Collector): void {
     if (zone.hostAddress) {
       const placeholder = hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl);
       c.origin.set(placeholder, "mailHost.hostname");
+      all.push(placeholder);
+    }
+    if (zone.mtaStsServedBy === "mail-host") {
+      const placeholder = { ...hostAddressPlaceholder(mtaStsPolicyHost(zone.domain), zone.ttl), purpose: "mta-sts-policy-host" as const };
+      c.origin.set(placeholder, `${zone.domain} mtaSts.serve`);
       all.push(placeholder);
     }
     for (const key of zone.dkimKeys) {

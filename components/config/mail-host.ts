@@ -42,9 +42,11 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
   }
   const zone = config.domains.find((d) => d.name === placement.zone)!;
   const domains = placement.domains.map((name) => {
-    const keys = desired.domains.find((d) => d.domain === name)!.dkimKeys.filter((k) => k.state === "active");
+    const zoneRecords = desired.domains.find((d) => d.domain === name)!;
+    const keys = zoneRecords.dkimKeys.filter((k) => k.state === "active");
     return {
       domain: name,
+      ...(zoneRecords.mtaStsServedBy === "mail-host" ? { mtaStsPolicy: zoneRecords.mtaStsPolicy! } : {}),
       selectors: keys.map((k) => ({ selector: k.selector, algorithm: k.algorithm, secretName: dkimSecretName(name, k.selector) })),
       roles: host.roles,
       // Subdomain mail is signed with the domain's key only where that can align (adkim defaults to r).
@@ -55,6 +57,19 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
     zone.dns.provider === "route53"
       ? ({ provider: "route53" } as const)
       : ({ provider: "cloudflare", apiTokenSecretName: host.tls.cloudflareApiTokenSecretName! } as const);
+  // One certificate names the host and each mta-sts.<domain> it serves, so certbot answers every
+  // DNS-01 challenge through the host zone's provider: those zones must be there too.
+  const policyZones = domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => config.domains.find((z) => z.name === d.domain)!);
+  const elsewhere = policyZones.filter((z) => z.dns.provider !== zone.dns.provider);
+  if (elsewhere.length > 0) {
+    throw new ValidationError(
+      subject,
+      elsewhere.map(
+        (z) =>
+          `domains[${config.domains.indexOf(z)}].mtaSts.serve = "mail-host": ${z.name} is on ${z.dns.provider} and the host's zone ${zone.name} on ${zone.dns.provider}; the host's one certificate is validated through one DNS provider, so serve this policy with "cloudfront" or "elsewhere", or move the zone`,
+      ),
+    );
+  }
   const mailHostConfig = parseMailHostConfig(
     {
       hostname: host.hostname,
@@ -79,6 +94,7 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
     config: mailHostConfig,
     zone: placement.zone,
     signingKeys: domains.flatMap((d) => d.selectors.map((s) => ({ domain: d.domain, selector: s.selector }))),
-    route53HostedZoneIds: zone.dns.provider === "route53" ? [zone.dns.hostedZoneId] : [],
+    route53HostedZoneIds:
+      zone.dns.provider === "route53" ? [...new Set([zone, ...policyZones].map((z) => (z.dns as { hostedZoneId: string }).hostedZoneId))] : [],
   };
 }

@@ -135,6 +135,15 @@ const mtaStsSchema = z.strictObject({
   /** MX patterns; default: the domain's MX hosts. */
   mx: z.array(z.string()).optional(),
   maxAge: z.number().int().min(0).default(604800),
+  /**
+   * Who serves the policy file at https://mta-sts.<domain>/.well-known/mta-sts.txt:
+   * "mail-host" (the stack's mail host, with a certificate for mta-sts.<domain>;
+   * the default for a domain the host serves), "cloudfront" (S3, CloudFront and
+   * an ACM certificate in us-east-1, for stacks without a host) or "elsewhere"
+   * (you serve it; the plan prints it). Default: "mail-host" where the host
+   * serves the domain, else "elsewhere".
+   */
+  serve: z.enum(["mail-host", "cloudfront", "elsewhere"], { error: 'must be "mail-host", "cloudfront" or "elsewhere"' }).optional(),
 });
 
 /**

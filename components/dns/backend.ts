@@ -48,9 +48,19 @@ export interface PrepareArgs {
 export interface PreparedRecords {
   /** Logical names of the resources `create` will register, in order. */
   readonly names: string[];
-  /** Register the provider resources as children of `parent`. */
-  create(parent: pulumi.Resource): pulumi.CustomResource[];
+  /**
+   * Register the provider resources as children of `parent`; a record whose
+   * owner name `waitFor` lists is registered after the resources it names.
+   */
+  create(parent: pulumi.Resource, waitFor?: RecordWaits): pulumi.CustomResource[];
 }
+
+/**
+ * Resources that must exist (be created or updated) before the records at an
+ * owner name change, by that name: the `_mta-sts` TXT record after the policy
+ * file its id names is served (RFC 8461 §3.3).
+ */
+export type RecordWaits = Readonly<Record<string, readonly pulumi.Resource[]>>;
 
 /** Group records by owner name and type, preserving first-seen order. */
 export function groupRecordSets<R extends { name: string; type: string }>(records: R[]): R[][] {

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostname } from "../config/fields";
 import { parseOrThrow, ValidationError } from "../validation";
-import { isDeferred, type DnsBackend, type DnsRecordInput, type PreparedRecords } from "./backend";
+import { isDeferred, type DnsBackend, type DnsRecordInput, type PreparedRecords, type RecordWaits } from "./backend";
 import type { DnsRecord } from "./model";
 import { isDnsName, publishingProblems, recordProblems, recordSetProblems } from "./record-rules";
 
@@ -27,6 +27,12 @@ export interface MailDomainArgs {
    * that the record's `id` and the policy agree and that `mx:` covers the MX hosts.
    */
   mtaStsPolicy?: string;
+  /**
+   * Resources that must be in place before the records at a name change, by
+   * that name: MailStack puts the `_mta-sts.<domain>` TXT record after the
+   * host serves the policy its id names (RFC 8461 §3.3: the file first).
+   */
+  waitFor?: RecordWaits;
 }
 
 export { MAIL_DOMAIN_TYPE } from "../type-tokens";
@@ -57,7 +63,7 @@ export class MailDomain extends pulumi.ComponentResource {
     const facts = { domain: checked.domain, provider: args.backend.provider, ...(args.mtaStsPolicy !== undefined ? { mtaStsPolicy: args.mtaStsPolicy } : {}) };
     super(MAIL_DOMAIN_TYPE, name, facts, opts);
     this.domain = checked.domain;
-    this.dnsRecords = checked.prepared.create(this);
+    this.dnsRecords = checked.prepared.create(this, args.waitFor);
     this.records = pulumi.output(args.records) as pulumi.Output<DnsRecord[]>;
     this.registerOutputs(facts);
   }

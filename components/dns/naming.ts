@@ -1,3 +1,5 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { RecordWaits } from "./backend";
 import { createHash } from "node:crypto";
 import { isDeferred, type DnsRecordInput } from "./backend";
 import { rdataText, relativeName, type DnsRecord, type RecordType } from "./model";
@@ -64,4 +66,10 @@ export function assertUniqueNames(names: string[], where: string): void {
 
 function shortHash(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 8);
+}
+
+/** A record resource's options: `opts`, waiting for what `waitFor` lists at the record's owner name. */
+export function waitOptions<T extends pulumi.CustomResourceOptions>(opts: T, owner: string, waitFor?: RecordWaits): T {
+  const before = waitFor?.[owner];
+  return before && before.length > 0 ? { ...opts, dependsOn: [...before] } : opts;
 }

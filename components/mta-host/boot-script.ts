@@ -35,12 +35,23 @@ systemctl restart postforge-unsubscribe
 `;
 }
 
+/**
+ * The names the host's one certificate is for: its own (SMTP, IMAP, one-click
+ * unsubscribe) and `mta-sts.<domain>` for each domain whose MTA-STS policy it
+ * serves (RFC 8461 §3.3: the policy host's certificate must name it).
+ */
+export function certificateNames(config: MailHostConfig): string[] {
+  return [config.hostname, ...config.domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => `mta-sts.${d.domain}`)];
+}
+
 function certbotCommand(config: MailHostConfig): string {
   const tls = config.tls;
   const args = [
+    // A name added or removed (a domain's MTA-STS served from here) changes the certificate under its
+    // --cert-name: non-interactive certbot accepts the new list and asks Let's Encrypt at once.
     "certbot certonly --non-interactive --agree-tos --keep-until-expiring",
     `--email ${shellWord(tls.acmeEmail)}`,
-    `-d ${config.hostname}`,
+    ...certificateNames(config).map((name) => `-d ${name}`),
     // A staging certificate has its own name, so turning staging off fetches a trusted one
     // instead of keeping the staging one until it expires.
     `--cert-name ${config.hostname}${tls.staging ? "-staging" : ""}`,
@@ -165,7 +176,7 @@ ${dovecot.bootStep}
 install -d -o root -g root -m 0755 ${PATHS.tlsDir}
 if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days ${config.tls.selfSignedDays} \\
-    -subj "/CN=${config.hostname}" -addext "subjectAltName=DNS:${config.hostname}" \\
+    -subj "/CN=${config.hostname}" -addext "subjectAltName=${certificateNames(config).map((n) => `DNS:${n}`).join(",")}" \\
     -keyout ${PATHS.tlsKey} -out ${PATHS.tlsCert} 2>/dev/null
   chmod 0600 ${PATHS.tlsKey}
   chmod 0644 ${PATHS.tlsCert}

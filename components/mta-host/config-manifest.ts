@@ -7,7 +7,7 @@ import { renderWarmupCron, renderWarmupSchedule, renderWarmupTool } from "./warm
 import { renderBootScript, renderCertDeployHook } from "./boot-script";
 import type { MailHostConfig } from "./config";
 import { renderDovecot } from "./dovecot";
-import { PATHS, type RenderedFile } from "./layout";
+import { mtaStsPolicyPath, PATHS, type RenderedFile } from "./layout";
 import { renderOpenDkim } from "./opendkim";
 import { renderPostfix } from "./postfix";
 
@@ -56,6 +56,8 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     { path: PATHS.mailopsCron, content: renderMailopsCron(), owner: "root:root", permissions: "0644" },
     { path: PATHS.unsubscribeServer, content: renderUnsubscribeServer(), owner: "root:root", permissions: "0755" },
     { path: PATHS.unsubscribeUnit, content: renderUnsubscribeUnit(config), owner: "root:root", permissions: "0644" },
+    // Public files, read by the HTTPS server after it drops to its user; written before the boot script restarts it.
+    ...config.domains.flatMap((d) => (d.mtaStsPolicy === undefined ? [] : [{ path: mtaStsPolicyPath(d.domain), content: d.mtaStsPolicy, owner: "root:root", permissions: "0644" }])),
     { path: PATHS.monitoringSettings, content: renderMonitoringSettings(config), owner: "root:root", permissions: "0644" },
     { path: PATHS.metricsUnit, content: renderMetricsUnit(config), owner: "root:root", permissions: "0644" },
     { path: PATHS.dnsblCron, content: renderDnsblCron(config), owner: "root:root", permissions: "0644" },

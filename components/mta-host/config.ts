@@ -3,6 +3,7 @@ import { ipv6Groups } from "../ip-address";
 import { z } from "zod";
 import { hostname, ipv4Range, ipv6Range } from "../config/fields";
 import { isSelector } from "../dns/protocols/common";
+import { checkMtaStsPolicy } from "../dns/protocols/mta-sts";
 import { parseOrThrow } from "../validation";
 import { isoDate, warmupSchema } from "../sending/warmup";
 
@@ -93,6 +94,15 @@ const domainSchema = z.strictObject({
    * mail is signed with this domain's key, which aligns under relaxed adkim.
    */
   strictDkimAlignment: z.boolean().default(false),
+  /**
+   * The domain's MTA-STS policy file (mtaStsPolicyText), when the host serves
+   * it at https://mta-sts.<domain>/.well-known/mta-sts.txt: its certificate
+   * then names mta-sts.<domain> too.
+   */
+  mtaStsPolicy: z
+    .string()
+    .refine((text) => !checkMtaStsPolicy(text).some((f) => f.severity === "error"), { error: "must be a valid MTA-STS policy (RFC 8461 §3.2), as mtaStsPolicyText makes it" })
+    .optional(),
 });
 /** One sending domain of a mail host, validated: its signing selectors, role mailboxes and DKIM alignment. */
 export type MailHostDomain = z.output<typeof domainSchema>;

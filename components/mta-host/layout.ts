@@ -60,6 +60,8 @@ export const PATHS = {
   tlsDir: "/etc/postforge/tls",
   tlsCert: "/etc/postforge/tls/fullchain.pem",
   tlsKey: "/etc/postforge/tls/privkey.pem",
+  /** The MTA-STS policy files the host's HTTPS server serves, one per domain (mtaStsPolicyPath). */
+  mtaStsDir: "/etc/postforge/mta-sts",
   cloudflareCredentials: "/etc/postforge/cloudflare.ini",
   bootScript: "/usr/local/sbin/postforge-boot",
   certDeployHook: "/usr/local/sbin/postforge-install-cert",
@@ -152,6 +154,11 @@ export const OPENDKIM_MILTERS = {
 /** Where OpenDKIM reads the private key of one domain's selector, fetched there at boot. */
 export function dkimKeyPath(domain: string, selector: string): string {
   return `${PATHS.dkimKeysDir}/${domain}/${selector}.private`;
+}
+
+/** Where the host keeps the MTA-STS policy it serves for `domain` at https://mta-sts.<domain>/.well-known/mta-sts.txt. */
+export function mtaStsPolicyPath(domain: string): string {
+  return `${PATHS.mtaStsDir}/${domain}.txt`;
 }
 
 /** A file the host needs, as cloud-init's write_files takes it. */

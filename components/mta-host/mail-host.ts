@@ -19,6 +19,7 @@ import { configManifestSecretName, encodeConfigManifest, renderConfigManifest, S
 import { alarmEmailsSchema, mailHostConfigSchema, roleMailboxes, type MailHostConfig, type MailHostConfigInput } from "./config";
 import { MAILBOX_PASSWORD_LENGTH, MAILBOX_SALT_BYTES, mailHostRolePolicy, renderPasswdFile } from "./host-secrets";
 import { METRICS_PORT } from "./monitoring";
+import { MtaStsPolicyServed } from "./mta-sts-served";
 import { MailHostMonitoring } from "../monitoring/mail-host-monitoring";
 import { suppressionTableName } from "./suppression";
 import { unsubscribeKeySecretName } from "./unsubscribe";
@@ -121,6 +122,18 @@ export class MailHost extends pulumi.ComponentResource {
   readonly roleArn: pulumi.Output<string>;
   /** The host's A record, for its domain's MailDomain. */
   readonly addressRecords: DnsRecordInput[];
+  /**
+   * `mta-sts.<domain>` at the host's address, for each domain whose MTA-STS
+   * policy the host serves (`config.domains[].mtaStsPolicy`): each for its own
+   * domain's MailDomain.
+   */
+  readonly policyHostRecords: DnsRecordInput[];
+  /**
+   * By domain: done once the host serves that domain's MTA-STS policy. Pass
+   * it as the MailDomain's `waitFor` for `_mta-sts.<domain>`, so the record's
+   * id changes only after the file (RFC 8461 §3.3).
+   */
+  readonly mtaStsPolicyServed: Record<string, MtaStsPolicyServed>;
   /**
    * The generated password of every role mailbox, by address, for operators
    * (IMAPS logins, SASL). A Pulumi secret: export it only as such. The host
@@ -341,7 +354,20 @@ export class MailHost extends pulumi.ComponentResource {
     // program stops declaring it, so it can be re-imported.
     const protectAddress = args.protectAddress ?? true;
     const eip = new Eip(`${name}-eip`, { domain: "vpc", tags: { ...tags, Name: config.hostname } }, { parent: this, protect: protectAddress, retainOnDelete: protectAddress });
-    new EipAssociation(`${name}-eip-association`, { allocationId: eip.allocationId, instanceId: instance.id }, { parent: this });
+    const association = new EipAssociation(`${name}-eip-association`, { allocationId: eip.allocationId, instanceId: instance.id }, { parent: this });
+
+    // Each MTA-STS policy the host serves, once it serves it: the _mta-sts TXT record waits for this (mta-sts-served.ts).
+    this.mtaStsPolicyServed = Object.fromEntries(
+      config.domains
+        .filter((d) => d.mtaStsPolicy !== undefined)
+        .map((d) => [
+          d.domain,
+          new MtaStsPolicyServed(`${name}-mta-sts-${d.domain}`, { domain: d.domain, address: eip.publicIp, policy: d.mtaStsPolicy! }, { parent: this, dependsOn: [configVersion, association] }),
+        ]),
+    );
+    this.policyHostRecords = config.domains
+      .filter((d) => d.mtaStsPolicy !== undefined)
+      .map((d) => ({ name: `mta-sts.${d.domain}`, type: "A" as const, ttl: checked.addressTtl, purpose: "mta-sts-policy-host" as const, address: eip.publicIp }));
 
     // What watches the host (components/monitoring): alarms to an SNS topic, and a dashboard of what it publishes.
     const monitoring = new MailHostMonitoring(

@@ -1,6 +1,9 @@
 import type { MailHostConfig } from "./config";
 import { HOST_TOOL_USER, PATHS } from "./layout";
 
+/** The path senders fetch an MTA-STS policy from (RFC 8461 §3.3). */
+export const MTA_STS_POLICY_PATH = "/.well-known/mta-sts.txt";
+
 /**
  * RFC 8058 one-click unsubscribe, the host's half: an HTTPS endpoint on the
  * host's own name and certificate that takes the POST a mailbox provider
@@ -18,6 +21,15 @@ import { HOST_TOOL_USER, PATHS } from "./layout";
  * needs the body `List-Unsubscribe=One-Click` (RFC 8058 §3.2). A token that
  * does not check out is a 404, so the endpoint tells nobody which addresses
  * it knows. The log names no recipient.
+ *
+ * The same server is the host's MTA-STS policy host (RFC 8461 §3.3): a GET of
+ * /.well-known/mta-sts.txt with `Host: mta-sts.<domain>` answers the policy
+ * file the config manifest wrote for that domain (PATHS.mtaStsDir), as
+ * text/plain, read at each request so a new policy is served the moment the
+ * sync writes it; the host's one certificate names every mta-sts.<domain>
+ * (boot-script.ts certificateNames). One HTTPS server on 443, not a second
+ * web server in front of this one: it already has the limits, timeouts and
+ * TLS settings the scanner test holds it to.
  */
 
 /** Where MailHost stores the key the URLs' MACs are made with (a random 43-character string). */
@@ -29,7 +41,7 @@ export function unsubscribeKeySecretName(hostname: string): string {
 export function renderUnsubscribeUnit(config: MailHostConfig): string {
   return `# Rendered by Postforge: RFC 8058 one-click unsubscribe for ${config.hostname}.
 [Unit]
-Description=Postforge one-click unsubscribe (RFC 8058) on https://${config.hostname}/unsubscribe/
+Description=Postforge one-click unsubscribe (RFC 8058) on https://${config.hostname}/unsubscribe/${config.domains.some((d) => d.mtaStsPolicy !== undefined) ? " and MTA-STS policies (RFC 8461)" : ""}
 After=network-online.target
 Wants=network-online.target
 
@@ -73,6 +85,9 @@ KEY = "${PATHS.unsubscribeKey}"
 CERT = "${PATHS.tlsCert}"
 CERT_KEY = "${PATHS.tlsKey}"
 SPOOL = "${PATHS.intakeSpool}"
+MTA_STS_DIR = "${PATHS.mtaStsDir}"
+MTA_STS_PATH = "${MTA_STS_POLICY_PATH}"
+MTA_STS_HOST = re.compile(r"^mta-sts\\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)\\.?(?::443)?$")
 USER = "${HOST_TOOL_USER}"
 PORT = 443
 MAC_LENGTH = 22
@@ -147,7 +162,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def policy(self):
+        """The MTA-STS policy for this request's Host (mta-sts.<domain>), or None: not a policy request, or no such domain here."""
+        if self.path != MTA_STS_PATH:
+            return None
+        m = MTA_STS_HOST.match((self.headers.get("Host") or "").lower())
+        if not m:
+            return None
+        try:
+            with open(os.path.join(MTA_STS_DIR, m.group(1) + ".txt"), "rb") as f:
+                return f.read(65536)
+        except OSError:
+            return None
+
     def do_GET(self):
+        policy = self.policy()
+        if policy is not None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(policy)))
+            # Senders cache by the TXT record's id, not by HTTP; a cache in between must not serve an old file under a new id.
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            self.wfile.write(policy)
+            return
         token = self.token()
         if token is None or recipient_of(self.server.key, token) is None:
             return self.answer(404, "This unsubscribe link is not valid.")

@@ -134,9 +134,16 @@ export class MailStack extends pulumi.ComponentResource {
       const args = vouchForMailDomainArgs(
         {
           domain: zone.domain,
-          records: [...zone.records, ...(keyrings[i]?.records ?? []), ...(zone.hostAddress && mailHost ? mailHost.addressRecords : [])],
+          records: [
+            ...zone.records,
+            ...(keyrings[i]?.records ?? []),
+            ...(zone.hostAddress && mailHost ? mailHost.addressRecords : []),
+            ...(mailHost ? mailHost.policyHostRecords.filter((r) => r.name === `mta-sts.${zone.domain}`) : []),
+          ],
           backend: plan.backends[i],
           ...(zone.mtaStsPolicy ? { mtaStsPolicy: zone.mtaStsPolicy } : {}),
+          // The policy's id changes only once the host serves the file it names (RFC 8461 §3.3).
+          ...(mailHost?.mtaStsPolicyServed[zone.domain] ? { waitFor: { [`_mta-sts.${zone.domain}`]: [mailHost.mtaStsPolicyServed[zone.domain]] } } : {}),
         },
         plan.prepared[i],
       );

@@ -85,6 +85,10 @@ export interface MailHostDaemons {
   setDynamodbAvailable(available: boolean): Promise<void>;
   /** Every installed file that differs from what the renderers produced (content through `unrelocate`, owner, mode). */
   installedDifferences(): Promise<string[]>;
+  /** Store a new configuration's manifest (relocated) in the lab's Secrets Manager, as a deploy's MailHost does. */
+  storeConfig(next: MailHostConfig): Promise<void>;
+  /** Run postforge-sync as its timer does: fetch the stored manifest and apply it when it changed. */
+  sync(): Promise<void>;
   /** kill(2) a unit's daemon (its main process only, as a crash would). */
   kill(unit: Unit, signal: NodeJS.Signals): Promise<void>;
   /** Start a unit's daemon again, as systemd's Restart= does. */
@@ -368,6 +372,15 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
       else await writeFile(marker, "");
     },
     installedDifferences: () => installedDifferences(root, [...userDataFiles, ...manifestFiles]),
+    storeConfig: async (next) => {
+      const manifest = configManifest(next);
+      const name = configManifestSecretName(next.hostname).split("/").join("%");
+      await writeFile(join(root.at("/lab/secrets"), name), encodeConfigManifest(`${JSON.stringify({ ...manifest, files: manifest.files.map(relocated) }, null, 1)}\n`), { mode: 0o600 });
+    },
+    sync: async () => {
+      const synced = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${root.at("/lab/bin")}:${process.env.PATH}` });
+      if (!synced.ok) throw new Error(`postforge-sync failed (exit ${synced.code}):\n${synced.output}`);
+    },
     kill: async (unit, signal) => {
       if (unit === "postfix") throw new Error("kill: postfix is not a spawned unit here");
       const child = children.get(unit);

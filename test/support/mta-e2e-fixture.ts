@@ -130,6 +130,8 @@ export function zones(keys: FixtureKey[]): { apex: string; records: DnsRecord[] 
       records: [
         ...d.records,
         ...(d.hostAddress ? [{ name: d.hostAddress.name, type: "A" as const, ttl: d.ttl, purpose: "host-address" as const, address: HOST_IP }] : []),
+        // mta-sts.<domain> at the host, where it serves the domain's MTA-STS policy (MailHost.policyHostRecords).
+        ...(d.mtaStsServedBy === "mail-host" ? [{ name: `mta-sts.${d.domain}`, type: "A" as const, ttl: d.ttl, purpose: "mta-sts-policy-host" as const, address: HOST_IP }] : []),
         ...keys.filter((k) => k.domain === d.domain).map((k) => dkimKeyRecord(d.domain, k.selector, k.dnsValue, d.ttl)),
       ],
     }));

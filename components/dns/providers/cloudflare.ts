@@ -1,6 +1,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
 import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
+import { waitOptions } from "../naming";
 import { assertUniqueNames, recordValueResourceName } from "../naming";
 import { encodeCloudflareRecord } from "./cloudflare-encoding";
 
@@ -20,6 +21,7 @@ export class CloudflareBackend implements DnsBackend {
   prepare({ baseName, apex, records }: PrepareArgs): PreparedRecords {
     const planned = groupRecordSets(records).flatMap((set) =>
       set.map((record) => ({
+        owner: record.name,
         name: recordValueResourceName(baseName, apex, record, set.length),
         inputs: encodeCloudflareRecord(record),
       })),
@@ -32,9 +34,9 @@ export class CloudflareBackend implements DnsBackend {
     assertUniqueNames(planned.map((p) => p.name), `zone ${apex}`);
     return {
       names: planned.map((p) => p.name),
-      create: (parent) => {
+      create: (parent, waitFor) => {
         const opts = { parent, provider: this.args.provider };
-        return planned.map(({ name, inputs }) => new cloudflare.DnsRecord(name, { zoneId: this.args.zoneId, ...inputs }, opts));
+        return planned.map(({ owner, name, inputs }) => new cloudflare.DnsRecord(name, { zoneId: this.args.zoneId, ...inputs }, waitOptions(opts, owner, waitFor)));
       },
     };
   }

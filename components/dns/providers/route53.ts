@@ -2,6 +2,7 @@ import type * as aws from "@pulumi/aws";
 import { Record as Route53Record } from "@pulumi/aws/route53";
 import type * as pulumi from "@pulumi/pulumi";
 import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
+import { waitOptions } from "../naming";
 import { assertUniqueNames, recordSetResourceName } from "../naming";
 import { encodeRoute53RecordSet } from "./route53-encoding";
 
@@ -20,15 +21,16 @@ export class Route53Backend implements DnsBackend {
 
   prepare({ baseName, apex, records }: PrepareArgs): PreparedRecords {
     const planned = groupRecordSets(records).map((set) => ({
+      owner: set[0].name,
       name: recordSetResourceName(baseName, apex, set[0].name, set[0].type),
       inputs: encodeRoute53RecordSet(set),
     }));
     assertUniqueNames(planned.map((p) => p.name), `zone ${apex}`);
     return {
       names: planned.map((p) => p.name),
-      create: (parent) => {
+      create: (parent, waitFor) => {
         const opts = { parent, provider: this.args.provider };
-        return planned.map(({ name, inputs }) => new Route53Record(name, { zoneId: this.args.hostedZoneId, ...inputs }, opts));
+        return planned.map(({ owner, name, inputs }) => new Route53Record(name, { zoneId: this.args.hostedZoneId, ...inputs }, waitOptions(opts, owner, waitFor)));
       },
     };
   }

@@ -1,0 +1,142 @@
+/**
+ * MTA-STS served by the mail host, with the real daemons: the example stack
+ * `selfhosted` serves example.com's policy from its host. The host boots
+ * from its manifest in the mail lab (test/support/mta-daemons.ts); the lab's
+ * DNS publishes what the stack publishes (mta-sts.example.com at the host,
+ * `_mta-sts` with the policy's id). A test CA stands in for Let's Encrypt:
+ * its certificate for the names the boot script asks certbot for goes where
+ * certbot's deploy hook installs it. Then, from where a sender stands:
+ *  - `postforge verify --domain example.com --tls` (the CLI, a process of its
+ *    own that trusts the test CA), through the lab's resolver, fetches the
+ *    policy and passes;
+ *  - without the CA it fails on the certificate: the check has teeth;
+ *  - a policy change reaches the host by its sync, and the deploy's wait
+ *    (MtaStsPolicyServed, which the `_mta-sts` record waits for) ends only
+ *    once the host serves the new file, and fails, naming the record left
+ *    alone, while it serves the old one (RFC 8461 §3.3).
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { mtaStsPolicyId, mtaStsPolicyText } from "../components/dns/protocols";
+import { certificateNames } from "../components/mta-host/boot-script";
+import { mtaStsPolicyPath, parseMailHostConfig, PATHS } from "../components/mta-host";
+import { fetchServedPolicy, waitForServedPolicy } from "../components/mta-host/mta-sts-served";
+import type { KnotServer } from "./support/dns-tools";
+import { LAB, requireLab } from "./support/lab";
+import type { MailHostDaemons } from "./support/mta-daemons";
+import { config, createKeys, HOST, startFixtureHost, startLabDns } from "./support/mta-e2e-fixture";
+import { PROJECT_DIR } from "./support/offline";
+import { run } from "./support/mta-tools";
+
+const BIN = join(PROJECT_DIR, "bin", "postforge.js");
+const DOMAIN = "example.com";
+const served = config.domains.find((d) => d.domain === DOMAIN)!.mtaStsPolicy!;
+
+interface VerifyCheck {
+  id: string;
+  domain: string;
+  status: "pass" | "warn" | "fail";
+  message: string;
+}
+
+/** `postforge verify --domain example.com --tls --json` as a user runs it, through the lab's resolver; with the test CA trusted when given. */
+function verifyCli(ca?: string): Promise<{ code: number; checks: VerifyCheck[]; stderr: string }> {
+  return new Promise((resolve) => {
+    const { NODE_EXTRA_CA_CERTS: _ignored, ...inherited } = process.env;
+    const env = ca ? { ...inherited, NODE_EXTRA_CA_CERTS: ca } : inherited;
+    execFile(process.execPath, [BIN, "verify", "--domain", DOMAIN, "--tls", "--resolver", `${LAB.DNS_SERVER}:53`, "--json"], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? Number((error as NodeJS.ErrnoException & { code?: number }).code ?? 1) : 0;
+      resolve({ code, checks: JSON.parse(stdout) as VerifyCheck[], stderr });
+    });
+  });
+}
+
+/** A test CA, and a certificate from it for every name the host's certbot asks for. */
+async function testCertificate(dir: string, names: string[]): Promise<{ ca: string; cert: string; key: string }> {
+  const at = (f: string) => join(dir, f);
+  const openssl = async (args: string[]) => {
+    const result = await run("openssl", args);
+    assert.ok(result.ok, result.output);
+  };
+  await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Postforge lab test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign", "-keyout", at("ca.key"), "-out", at("ca.pem")]);
+  await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${names[0]}`, "-keyout", at("host.key"), "-out", at("host.csr")]);
+  await writeFile(at("ext.cnf"), `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\nextendedKeyUsage=serverAuth\n`);
+  await openssl(["x509", "-req", "-in", at("host.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", at("ext.cnf"), "-out", at("host.pem")]);
+  return { ca: at("ca.pem"), cert: at("host.pem"), key: at("host.key") };
+}
+
+let knot: KnotServer | undefined;
+let host: MailHostDaemons | undefined;
+let scratch = "";
+
+describe("the mail host serves MTA-STS policies: verify --tls passes through the lab's resolver, and a new policy is served before its id", { timeout: 240_000 }, () => {
+  let ca = "";
+  before(async () => {
+    requireLab("the MTA-STS end-to-end test");
+    const keys = await createKeys();
+    knot = await startLabDns(keys);
+    host = await startFixtureHost(keys);
+    scratch = await mkdtemp(join(tmpdir(), "postforge-mta-sts-"));
+    // Let's Encrypt's part, played by a test CA, for exactly the names the boot script asks certbot for;
+    // installed where certbot's deploy hook installs it, and the daemons that read it reloaded.
+    const issued = await testCertificate(scratch, certificateNames(config));
+    ca = issued.ca;
+    await writeFile(host.root.at(PATHS.tlsCert), await readFile(issued.cert));
+    await writeFile(host.root.at(PATHS.tlsKey), await readFile(issued.key));
+    await chmod(host.root.at(PATHS.tlsKey), 0o600);
+    const reloaded = await run("postfix", ["-c", host.root.at(PATHS.postfixDir), "reload"]);
+    assert.ok(reloaded.ok, reloaded.output);
+    await host.kill("postforge-unsubscribe", "SIGTERM");
+    await host.start("postforge-unsubscribe");
+  });
+  after(async () => {
+    await host?.stop();
+    await knot?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("asks for one certificate naming the host and mta-sts.example.com, and its manifest carries the policy the stack's TXT id names", async () => {
+    assert.deepEqual(certificateNames(config), [HOST, `mta-sts.${DOMAIN}`]);
+    assert.equal(await readFile(host!.root.at(mtaStsPolicyPath(DOMAIN)), "utf8"), served);
+    assert.equal(served, mtaStsPolicyText({ mode: "enforce", mx: [HOST], maxAge: 1209600 }));
+  });
+
+  it("postforge verify --tls fetches the policy through the lab's resolver and passes", async () => {
+    const { checks, stderr } = await verifyCli(ca);
+    const byId = (id: string) => checks.find((c) => c.id === id && c.domain === DOMAIN);
+    assert.equal(byId("mta-sts.record")?.status, "pass", JSON.stringify(checks, null, 1) + stderr);
+    assert.deepEqual(byId("mta-sts.policy"), { id: "mta-sts.policy", domain: DOMAIN, status: "pass", message: `https://mta-sts.${DOMAIN}/.well-known/mta-sts.txt is a valid policy` });
+  });
+
+  it("without the CA the same fetch fails on the certificate, as a sender's would", async () => {
+    const { checks } = await verifyCli();
+    const policy = checks.find((c) => c.id === "mta-sts.policy" && c.domain === DOMAIN);
+    assert.equal(policy?.status, "fail");
+    assert.match(policy!.message, /certificate|self.signed|issuer/i);
+  });
+
+  it("a new policy reaches the host by its sync, and the deploy's wait ends only once the host serves it", async () => {
+    const next = parseMailHostConfig({ ...config, domains: config.domains.map((d) => (d.domain === DOMAIN ? { ...d, mtaStsPolicy: mtaStsPolicyText({ mode: "enforce", mx: [HOST], maxAge: 2419200 }) } : d)) });
+    const nextPolicy = next.domains.find((d) => d.domain === DOMAIN)!.mtaStsPolicy!;
+    assert.notEqual(mtaStsPolicyId(nextPolicy), mtaStsPolicyId(served));
+    // Deployed but not yet synced: the host serves the old file, so the wait fails and the record keeps its id.
+    await host!.storeConfig(next);
+    const wait = { domain: DOMAIN, address: LAB.MAIL_HOST, policy: nextPolicy, timeoutSeconds: 2, intervalSeconds: 1 };
+    await assert.rejects(waitForServedPolicy(wait), (error: Error) => {
+      assert.match(error.message, /did not serve the new MTA-STS policy within 2 s \(last: it serves another policy/);
+      assert.match(error.message, /The _mta-sts\.example\.com record was left as it was/);
+      return true;
+    });
+    // The host's sync applies the manifest; the running server answers the new file at once.
+    await host!.sync();
+    await waitForServedPolicy({ ...wait, timeoutSeconds: 10 });
+    const fetched = await fetchServedPolicy(DOMAIN, LAB.MAIL_HOST, 5000);
+    assert.deepEqual(fetched, { ok: true, body: nextPolicy });
+    // Another name on the same address is not a policy host: nothing is served for it.
+    assert.deepEqual(await fetchServedPolicy("example.net", LAB.MAIL_HOST, 5000), { ok: false, message: "HTTP 404" });
+  });
+});
