@@ -38,6 +38,8 @@ export interface CapturedResource {
    */
   outputs?: Record<string, unknown>;
   dependencies: string[];
+  /** The explicit provider's reference ("<urn>::<id>"), when the resource was given one. */
+  provider?: string;
   /** URNs this resource was known by before (its `aliases`, resolved): an upgrade moves those to it. */
   aliases?: string[];
 }

@@ -4,7 +4,8 @@
  * nothing and reads no config; each class registers resources only when
  * constructed. More of each module under the subpaths: `postforge/dns`,
  * `postforge/protocols`, `postforge/dkim`, `postforge/mta-host`,
- * `postforge/config`, `postforge/policies`.
+ * `postforge/config`, `postforge/sending`, `postforge/monitoring`,
+ * `postforge/reports`, `postforge/mta-sts`, `postforge/stack`, `postforge/policies`.
  */
 export { MailStack, MAIL_STACK_TYPE, planMailStack, type MailStackArgs, type MailStackPlan } from "./stack";
 export { readStackConfig, stackConfigFromValues, stackConfigSchema, type StackConfig, type StackConfigInput } from "./config";
@@ -17,6 +18,8 @@ export type { DnsRecord } from "./dns/model";
 export { DkimKeyring, type DkimKeyringArgs } from "./dkim/keyring";
 export { DkimKey } from "./dkim/dkim-key";
 export { MailHost, type MailHostArgs } from "./mta-host/mail-host";
+export { MtaStsPolicyServed, type MtaStsPolicyServedArgs } from "./mta-host/mta-sts-served";
+export { MtaStsPolicySite, type MtaStsPolicySiteArgs, type MtaStsPolicySiteDomain } from "./mta-sts/policy-site";
 export type { MailHostConfigInput } from "./mta-host/config";
 export { ValidationError } from "./validation";
 export * from "./type-tokens";

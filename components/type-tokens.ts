@@ -21,3 +21,11 @@ export const STACK_SETTINGS_TYPE = "postforge:config:StackSettings";
 export const MAIL_STACK_TYPE = "postforge:index:MailStack";
 /** The type token of MailHostMonitoring, the component that watches one mail host: dashboard, alarms, their topic. */
 export const MAIL_HOST_MONITORING_TYPE = "postforge:monitoring:MailHostMonitoring";
+/** The module part of MtaStsPolicyServed's token (the wait for the mail host to serve an MTA-STS policy). */
+export const MTA_STS_MODULE = "mta-sts";
+/** The type part of MtaStsPolicyServed's token. */
+export const MTA_STS_POLICY_SERVED_TYPE_NAME = "MtaStsPolicyServed";
+/** The full type token of MtaStsPolicyServed. */
+export const MTA_STS_POLICY_SERVED_TYPE = `pulumi-nodejs:dynamic/${MTA_STS_MODULE}:${MTA_STS_POLICY_SERVED_TYPE_NAME}`;
+/** The type token of MtaStsPolicySite: MTA-STS policies on S3 and CloudFront, for stacks without a mail host. */
+export const MTA_STS_POLICY_SITE_TYPE = "postforge:mta-sts:MtaStsPolicySite";

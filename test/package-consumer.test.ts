@@ -167,7 +167,7 @@ describe("the package, installed into another team's project", { timeout: 600_00
     const out = await run(process.execPath, ["-e", `for (const s of ${JSON.stringify(subpaths)}) { const m = require(s); if (Object.keys(m).length === 0) throw new Error(s + " exports nothing"); } console.log("ok")`], project);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout.trim(), "ok");
-    assert.deepEqual(subpaths, ["postforge", "postforge/dns", "postforge/protocols", "postforge/dkim", "postforge/mta-host", "postforge/config", "postforge/sending", "postforge/monitoring", "postforge/grafana/postforge-mail-host.json", "postforge/stack", "postforge/policies"]);
+    assert.deepEqual(subpaths, ["postforge", "postforge/dns", "postforge/protocols", "postforge/dkim", "postforge/mta-host", "postforge/config", "postforge/sending", "postforge/monitoring", "postforge/reports", "postforge/mta-sts", "postforge/grafana/postforge-mail-host.json", "postforge/stack", "postforge/policies"]);
   });
 
   it("(c) npx postforge plan plans the project's stack", async () => {

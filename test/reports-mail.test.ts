@@ -87,6 +87,13 @@ describe("reports by mail", () => {
     assert.equal(good.authenticatedAs, "google.com");
     assert.equal(good.setApart, undefined);
     assert.deepEqual(good.reports.map((r) => r.kind), ["aggregate"]);
+    // A display name that looks like an address is not the address: the author here is attacker.example, whose own
+    // DMARC pass proves attacker.example, never google.com; and a From of two authors proves no one.
+    const disguised = mail("noreply-dmarc-support@google.com", `${HOST}; dmarc=pass header.from=attacker.example`, gzipSync(GOOGLE), "application/gzip", "r.xml.gz")
+      .replace("From: DMARC reports <noreply-dmarc-support@google.com>", 'From: "noreply-dmarc-support@google.com" (dmarc@google.com) <reports@attacker.example>');
+    assert.equal(readReportMail(disguised, { authservId: HOST, domains: ["example.com"] }).authenticatedAs, "attacker.example");
+    const twoAuthors = disguised.replace(/^From: .*$/m, "From: reports@attacker.example, noreply-dmarc-support@google.com");
+    assert.equal(readReportMail(twoAuthors, { authservId: HOST, domains: ["example.com"] }).authenticatedAs, undefined);
     // Signed by someone else's domain, or results written by another host: not proved.
     const forged = readReportMail(mail("noreply-dmarc-support@google.com", `${HOST}; dkim=pass header.d=attacker.example; spf=fail smtp.mailfrom=attacker.example; dmarc=fail header.from=google.com`, gzipSync(GOOGLE), "application/gzip", "r.xml.gz"), { authservId: HOST, domains: ["example.com"] });
     assert.match(forged.setApart!, /^did not authenticate on arrival \(no DMARC pass, nor an aligned DKIM or SPF pass, in mail\.example\.com's Authentication-Results\)/);

@@ -97,7 +97,7 @@ describe("stack with its own mail host (selfhosted)", () => {
       "postforge:mta:MailHost": 1,
       "pulumi-nodejs:dynamic/dkim:DkimKey": 3,
       // The wait for the host to serve the MTA-STS policy before its TXT id changes.
-      "pulumi-nodejs:dynamic:Resource": 1,
+      "pulumi-nodejs:dynamic/mta-sts:MtaStsPolicyServed": 1,
       // Six role mailboxes for each of the two domains, and the two submission logins (and, for passwords, the unsubscribe key).
       "random:index/randomBytes:RandomBytes": 14,
       "random:index/randomPassword:RandomPassword": 15,
@@ -148,7 +148,7 @@ describe("stack with its own mail host (selfhosted)", () => {
     assert.deepEqual(policyHost.map((r) => [r.name, r.inputs.type, r.inputs.records]), [["example.com-mta-sts-a", "A", [plan.mailHosts[0].publicIp]]]);
     // The wait: the host's address asked for exactly the policy, after the manifest that carries it is stored and the address is the instance's.
     const served = byName("mail.example.com-mta-sts-example.com");
-    assert.equal(served.type, "pulumi-nodejs:dynamic:Resource");
+    assert.equal(served.type, "pulumi-nodejs:dynamic/mta-sts:MtaStsPolicyServed");
     assert.deepEqual(
       { domain: served.inputs.domain, address: served.inputs.address, policy: served.inputs.policy, timeoutSeconds: served.inputs.timeoutSeconds, intervalSeconds: served.inputs.intervalSeconds },
       { domain: "example.com", address: plan.mailHosts[0].publicIp, policy, timeoutSeconds: 1200, intervalSeconds: 15 },
@@ -166,6 +166,7 @@ describe("stack with its own mail host (selfhosted)", () => {
     // example.org publishes no MTA-STS: nothing of it is served, and no warning asks to serve example.com's.
     assert.equal(result.resources.filter((r) => r.name.startsWith("mail.example.com-mta-sts-")).length, 1);
     assert.ok(!plan.warnings.some((w) => /serve the policy/.test(w)), plan.warnings.join("\n"));
+    assert.deepEqual(plan.mtaStsServedBy, { "example.com": "the mail host mail.example.com" });
   });
 
   it("sets the PTR after the A record that the host's zone publishes, so forward and reverse agree", () => {

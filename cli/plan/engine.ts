@@ -90,6 +90,7 @@ class RecordingMonitor extends MockMonitor {
       protect: req.getProtect() === true,
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       dependencies: req.getDependenciesList(),
+      ...(req.getProvider() ? { provider: req.getProvider() } : {}),
       aliases: this.aliasUrns(req, parent, type, name),
     };
     this.captured.push(captured);

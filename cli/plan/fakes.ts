@@ -48,6 +48,25 @@ export function fakeComputedOutputs(type: string, name: string, inputs: Record<s
       return { ptrRecord: `${String(inputs.domainName)}.` };
     case "aws:ec2/eip:Eip":
       return { publicIp: fakeIpv4(name), allocationId: `eipalloc-${fnv1a(name).toString(16)}` };
+    // The MTA-STS policy site (components/mta-sts): what ACM, CloudFront and S3 compute.
+    case "aws:acm/certificate:Certificate": {
+      const domainName = String(inputs.domainName);
+      const token = fnv1a(`${name}/${domainName}`).toString(16).padStart(8, "0");
+      return {
+        arn: `arn:aws:acm:us-east-1:123456789012:certificate/${token}-offline`,
+        domainValidationOptions: [{ domainName, resourceRecordName: `_${token}.${domainName}.`, resourceRecordType: "CNAME", resourceRecordValue: `_${token}.offline.acm-validations.aws.` }],
+      };
+    }
+    case "aws:acm/certificateValidation:CertificateValidation":
+      return { certificateArn: inputs.certificateArn };
+    case "aws:cloudfront/distribution:Distribution": {
+      const token = fnv1a(name).toString(36);
+      return { domainName: `d${token}offline.cloudfront.net`, arn: `arn:aws:cloudfront::123456789012:distribution/E${token.toUpperCase()}` };
+    }
+    case "aws:s3/bucket:Bucket": {
+      const bucket = `${String(inputs.bucketPrefix ?? "")}offline`;
+      return { bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.us-east-1.amazonaws.com` };
+    }
     default:
       return {};
   }

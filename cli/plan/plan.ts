@@ -4,7 +4,7 @@ import { decodeRoute53RecordSet } from "../../components/dns/providers/route53-e
 import { compareRecords, compareText, enclosingZone, rdataText, type DnsRecord } from "../../components/dns/model";
 import { inferPurpose } from "../../components/dns/purpose";
 // Type tokens from their own module: the components themselves (and zod, Pulumi) need not load for the plan.
-import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_MONITORING_TYPE, MAIL_HOST_TYPE } from "../../components/type-tokens";
+import { DKIM_KEY_TYPE, MAIL_DOMAIN_TYPE, MAIL_HOST_MONITORING_TYPE, MAIL_HOST_TYPE, MTA_STS_POLICY_SERVED_TYPE, MTA_STS_POLICY_SITE_TYPE } from "../../components/type-tokens";
 import type { CapturedResource, OfflineRunResult } from "./engine";
 import type { PlannedViolation } from "./policies";
 
@@ -115,6 +115,8 @@ export interface Plan {
   dkimKeys: PlannedDkimKey[];
   /** MTA-STS policy files per domain, from the program's `mtaStsPolicies` output. */
   mtaStsPolicies: Record<string, string>;
+  /** Who serves each domain's MTA-STS policy, where Postforge does: "the mail host <name>" or "CloudFront". Absent: served elsewhere. */
+  mtaStsServedBy?: Record<string, string>;
   /** The mail hosts the stack runs (postforge:mta:MailHost). */
   mailHosts: PlannedMailHost[];
   /** Declared SPF include costs (lookups, include counted), from the program's `spfIncludeCosts` output. */
@@ -186,11 +188,25 @@ export function buildPlan(meta: { project: string; stack: string }, run: Offline
     domains: sorted,
     dkimKeys,
     mtaStsPolicies: stringMap(run.outputs.mtaStsPolicies),
+    mtaStsServedBy: policyServers(resources),
     mailHosts: plannedMailHosts(resources, run.outputs.mailHosts),
     spfIncludeCosts: numberMap(run.outputs.spfIncludeCosts),
     warnings: run.warnings,
     policyViolations: [],
   };
+}
+
+/** Who serves each domain's MTA-STS policy, read from the resources that serve it. */
+function policyServers(resources: readonly CapturedResource[]): Record<string, string> {
+  const served: [string, string][] = [];
+  for (const r of resources) {
+    if (r.type === MTA_STS_POLICY_SERVED_TYPE) {
+      const host = resources.find((h) => h.urn === r.parent);
+      served.push([String(r.inputs.domain), `the mail host ${String(host?.inputs.hostname ?? "")}`]);
+    }
+    if (r.type === MTA_STS_POLICY_SITE_TYPE) for (const d of (r.outputs?.domains as string[] | undefined) ?? []) served.push([d, "CloudFront (S3, ACM in us-east-1)"]);
+  }
+  return Object.fromEntries(served.sort(([a], [b]) => compareText(a, b)));
 }
 
 /**

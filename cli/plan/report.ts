@@ -24,7 +24,8 @@ export function renderPlanTable(plan: Plan): string {
     }
     const policy = plan.mtaStsPolicies[domain.domain];
     if (policy) {
-      lines.push(`  MTA-STS policy, to serve at https://mta-sts.${domain.domain}/.well-known/mta-sts.txt:`);
+      const server = plan.mtaStsServedBy?.[domain.domain];
+      lines.push(`  MTA-STS policy, ${server ? `served by ${server}` : "to serve"} at https://mta-sts.${domain.domain}/.well-known/mta-sts.txt:`);
       lines.push(...policy.trimEnd().split(/\r?\n/).map((l) => `    ${l}`));
     }
     lines.push("");

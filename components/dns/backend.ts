@@ -32,6 +32,22 @@ export interface DnsBackend {
    * or per value where the provider has no sets.
    */
   prepare(args: PrepareArgs): PreparedRecords;
+  /**
+   * Register one record whose name or target is known only after deploy (an
+   * ACM validation record, a CNAME to a CloudFront distribution), outside
+   * any MailDomain: its name cannot name a resource, so the caller names it.
+   */
+  publishDeferred(logicalName: string, record: DeferredRecord, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+}
+
+/** A CNAME known only after deploy, for DnsBackend.publishDeferred. */
+export interface DeferredRecord {
+  /** The owner name, absolute, without the trailing dot. */
+  name: pulumi.Input<string>;
+  type: "CNAME";
+  /** The target name. */
+  value: pulumi.Input<string>;
+  ttl: number;
 }
 
 /** What a backend is given to prepare one zone's records. */

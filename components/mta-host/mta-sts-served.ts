@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { MTA_STS_MODULE, MTA_STS_POLICY_SERVED_TYPE_NAME } from "../type-tokens";
 
 /**
  * RFC 8461 §3.3 (and §3.1's `id`): a sender that sees a new `_mta-sts` id
@@ -114,6 +115,6 @@ export interface MtaStsPolicyServedArgs {
  */
 export class MtaStsPolicyServed extends pulumi.dynamic.Resource {
   constructor(name: string, args: MtaStsPolicyServedArgs, opts?: pulumi.CustomResourceOptions) {
-    super(mtaStsPolicyServedProvider, name, { timeoutSeconds: MTA_STS_SERVED_TIMEOUT_SECONDS, intervalSeconds: 15, ...args }, opts);
+    super(mtaStsPolicyServedProvider, name, { timeoutSeconds: MTA_STS_SERVED_TIMEOUT_SECONDS, intervalSeconds: 15, ...args }, opts, MTA_STS_MODULE, MTA_STS_POLICY_SERVED_TYPE_NAME);
   }
 }

@@ -20,6 +20,7 @@ export const EVIDENCE_RULES = {
   minimumPassShare: 98,
 };
 
+/** What the reports say about moving one domain's DMARC policy a step up, and the config change to make. */
 export interface DmarcEvidence {
   domain: string;
   current: "none" | "quarantine";

@@ -25,6 +25,7 @@ export interface SourceSummary {
   reporters: string[];
 }
 
+/** One domain's DMARC aggregate figures for one day, by source. */
 export interface DomainDay {
   domain: string;
   day: string;
@@ -90,6 +91,7 @@ export function summarizeAggregate(reports: readonly AggregateReport[], ourSourc
     .sort((a, b) => a.domain.localeCompare(b.domain) || a.day.localeCompare(b.day));
 }
 
+/** One domain's TLS-RPT figures for one day: sessions that succeeded and failed, by type and receiving MTA. */
 export interface TlsDomainDay {
   domain: string;
   day: string;

@@ -22,6 +22,7 @@ export const TLS_RESULT_TYPES = [
   "sts-webpki-invalid",
 ] as const;
 
+/** One policy's part of a TLS report (RFC 8460 §4.4): the policy applied, its sessions and failure details. */
 export interface TlsReportPolicy {
   type: string;
   domain: string;

@@ -26,6 +26,7 @@ export class XmlRefused extends Error {
   }
 }
 
+/** The bounds the XML reader enforces: a document past any of them is refused, not read. */
 export interface XmlLimits {
   /** Deepest nesting accepted. */
   maxDepth: number;

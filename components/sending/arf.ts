@@ -101,8 +101,23 @@ function address(value: string | undefined): string | undefined {
 }
 
 /** The domain of a message's header From, lower-case. */
-function fromDomainOf(part: MimePart): string | undefined {
-  return /@([^\s<>;,"]+)/.exec(header(part, "from") ?? "")?.[1]?.toLowerCase().replace(/[>.]+$/, "");
+/**
+ * The domain of the one author in From (RFC 5322 §3.6.2), or undefined: the
+ * address in angle brackets when there is one, else the bare addr-spec, and
+ * its domain after the last "@". Comments and quoted strings go first, so a
+ * display name such as "reports@yahoo.com" <x@evil.example> is not taken for
+ * the address; a From with several mailboxes has no one domain to prove.
+ */
+export function fromDomainOf(part: MimePart): string | undefined {
+  const value = withoutComments(header(part, "from") ?? "").replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  if (value.includes(",")) return undefined;
+  const angles = [...value.matchAll(/<([^<>]*)>/g)];
+  if (angles.length > 1) return undefined;
+  const address = (angles.length === 1 ? angles[0][1] : value).trim();
+  const at = address.lastIndexOf("@");
+  if (at < 0) return undefined;
+  const domain = address.slice(at + 1).trim().toLowerCase().replace(/\.$/, "");
+  return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/.test(domain) ? domain : undefined;
 }
 
 /** A structured field's text without its comments (nested, with quoted-pairs), each replaced by a space. */

@@ -5,6 +5,7 @@ import { StackSettings } from "../config/stack-settings";
 import { DkimKeyring } from "../dkim/keyring";
 import { MailDomain, vouchForMailDomainArgs } from "../dns/mail-domain";
 import { MailHost } from "../mta-host/mail-host";
+import { MtaStsPolicySite } from "../mta-sts/policy-site";
 import { MAIL_STACK_TYPE } from "../type-tokens";
 import { planMailStack } from "./plan";
 
@@ -58,6 +59,8 @@ export class MailStack extends pulumi.ComponentResource {
   readonly mailHost: MailHost | undefined;
   /** One MailDomain per zone, in the config's order. */
   readonly mailDomains: MailDomain[];
+  /** The MTA-STS policy site on AWS, when a domain has `mtaSts.serve: cloudfront`. */
+  readonly mtaStsPolicySite: MtaStsPolicySite | undefined;
 
   constructor(name: string, args: MailStackArgs, opts?: pulumi.ComponentResourceOptions) {
     const stack = args.stackName ?? pulumi.getStack();
@@ -129,6 +132,19 @@ export class MailStack extends pulumi.ComponentResource {
           )
         : undefined;
 
+    // MTA-STS policies served on AWS (mtaSts.serve: cloudfront): S3, CloudFront and ACM in us-east-1.
+    const sited = desired.domains.map((zone, i) => ({ zone, i })).filter(({ zone }) => zone.mtaStsServedBy === "cloudfront");
+    const policySite =
+      sited.length > 0
+        ? new MtaStsPolicySite(
+            "postforge-mta-sts",
+            { domains: sited.map(({ zone, i }) => ({ domain: zone.domain, policy: zone.mtaStsPolicy!, backend: plan.backends[i], ttl: zone.ttl })), tags: { "postforge:stack": stack } },
+            { parent: this },
+          )
+        : undefined;
+    // Where the _mta-sts record waits for its policy to be served (RFC 8461 §3.3: the file first).
+    const policyServed = (domain: string): pulumi.Resource | undefined => mailHost?.mtaStsPolicyServed[domain] ?? policySite?.policyObjects[domain];
+
     this.mailDomains = desired.domains.map((zone, i) => {
       // planMailStack checked every record of every zone, and encoded those it could: not again.
       const args = vouchForMailDomainArgs(
@@ -143,7 +159,7 @@ export class MailStack extends pulumi.ComponentResource {
           backend: plan.backends[i],
           ...(zone.mtaStsPolicy ? { mtaStsPolicy: zone.mtaStsPolicy } : {}),
           // The policy's id changes only once the host serves the file it names (RFC 8461 §3.3).
-          ...(mailHost?.mtaStsPolicyServed[zone.domain] ? { waitFor: { [`_mta-sts.${zone.domain}`]: [mailHost.mtaStsPolicyServed[zone.domain]] } } : {}),
+          ...(policyServed(zone.domain) ? { waitFor: { [`_mta-sts.${zone.domain}`]: [policyServed(zone.domain)!] } } : {}),
         },
         plan.prepared[i],
       );
@@ -157,6 +173,7 @@ export class MailStack extends pulumi.ComponentResource {
       desired.domains.map((d) => [d.domain, d.records.length + d.dkimKeys.length + (d.hostAddress ? 1 : 0)]),
     );
     this.mailHost = mailHost;
+    this.mtaStsPolicySite = policySite;
     this.mailHosts = mailHost ? pulumi.output({ [mailHost.hostname]: { publicIp: mailHost.publicIp, ptr: mailHost.ptr } }) : {};
     this.mailboxPasswords = mailHost ? mailHost.mailboxPasswords : {};
     this.senderPasswords = mailHost ? mailHost.senderPasswords : {};

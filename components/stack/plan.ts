@@ -1,5 +1,6 @@
 import { REQUIRED_ALARMS } from "../monitoring/alarms";
 import { desiredRecordsForStack, dnsBackendFromConfig, hostAddressPlaceholder, mailHostPlanFor, type MailHostPlan, type StackRecords } from "../config";
+import { mtaStsPolicyHost } from "../config/desired-records";
 import { stackConfigSchema, type StackConfig, type StackConfigInput } from "../config/schema";
 import { dkimPlaceholderRecord } from "../dkim/records";
 import type { DnsBackend, PreparedRecords } from "../dns/backend";
@@ -53,6 +54,13 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
     ]);
   }
   // The mail host's own checks (SSH, manifest size) too, before the KMS key and the keys exist.
+  // The CloudFront site's bucket is in the stack's region (its certificates in us-east-1).
+  if (!o.awsRegion && desired.domains.some((d) => d.mtaStsServedBy === "cloudfront")) {
+    const first = config.domains.findIndex((d) => d.mtaSts?.serve === "cloudfront");
+    throw new ValidationError(subject, [
+      `aws:region = nothing: domains[${first}].mtaSts.serve = "cloudfront" keeps the policy in an S3 bucket, which needs a region; set it with \`pulumi config set aws:region eu-west-1\``,
+    ]);
+  }
   if (mailHost && config.mailHost) {
     const problems = mailHostPreflightProblems(
       mailHost.config,
@@ -67,11 +75,14 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
   const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend));
   const preparedCounts: number[] = [];
   const prepared = desired.domains.map((zone, i) => {
-    const madeAtDeploy = zone.dkimKeys.length > 0 || zone.hostAddress !== undefined;
+    const servedByHost = zone.mtaStsServedBy === "mail-host";
+    const madeAtDeploy = zone.dkimKeys.length > 0 || zone.hostAddress !== undefined || servedByHost;
     const records = prepareOrThrow(zone.domain, backends[i], [
       ...zone.records,
       ...zone.dkimKeys.map((k) => dkimPlaceholderRecord(zone.domain, k.selector, k.algorithm, zone.ttl)),
       ...(zone.hostAddress ? [hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl)] : []),
+      // mta-sts.<domain> at the host's Elastic IP (MailHost.policyHostRecords).
+      ...(servedByHost ? [hostAddressPlaceholder(mtaStsPolicyHost(zone.domain), zone.ttl)] : []),
     ]);
     preparedCounts.push(records.names.length);
     return madeAtDeploy ? undefined : records;
@@ -89,12 +100,18 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
  * key, its secret and version), the mail host's (about 24 of its own, and a
  * password and a salt per role mailbox and per submission login; its
  * monitoring: the component, the topic, a subscription per alarm address,
- * the alarms and the dashboard) and the stack's own few.
+ * the alarms and the dashboard), the MTA-STS policies' serving, and the stack's own few.
  */
 function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number[], mailHost: MailHostPlan | undefined, alarmEmails: number): number {
   const dns = dnsRecordsPerZone.reduce((n, c) => n + c, 0);
   const keys = desired.domains.reduce((n, d) => n + d.dkimKeys.length, 0);
   const keyrings = desired.domains.filter((d) => d.dkimKeys.length > 0).length;
   const host = mailHost ? 23 + 2 * (roleMailboxes(mailHost.config).length + mailHost.config.senders.length) + 3 + REQUIRED_ALARMS.length + alarmEmails : 0;
-  return dns + desired.domains.length + keyrings + 3 * keys + host + 4;
+  // The wait for each policy the host serves (its mta-sts address record is among the zone's records above).
+  const hostPolicies = desired.domains.filter((d) => d.mtaStsServedBy === "mail-host").length;
+  // The MTA-STS site: its provider, component, bucket, bucket privacy, origin access and bucket policy; per domain
+  // the object, certificate, validation record, validation, distribution and CNAME.
+  const sited = desired.domains.filter((d) => d.mtaStsServedBy === "cloudfront").length;
+  const site = sited > 0 ? 6 + 6 * sited : 0;
+  return dns + desired.domains.length + keyrings + 3 * keys + host + hostPolicies + site + 4;
 }

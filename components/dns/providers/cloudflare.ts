@@ -1,6 +1,6 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
+import { groupRecordSets, type DeferredRecord, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
 import { waitOptions } from "../naming";
 import { assertUniqueNames, recordValueResourceName } from "../naming";
 import { encodeCloudflareRecord } from "./cloudflare-encoding";
@@ -39,5 +39,10 @@ export class CloudflareBackend implements DnsBackend {
         return planned.map(({ owner, name, inputs }) => new cloudflare.DnsRecord(name, { zoneId: this.args.zoneId, ...inputs }, waitOptions(opts, owner, waitFor)));
       },
     };
+  }
+
+  publishDeferred(logicalName: string, record: DeferredRecord, opts: pulumi.CustomResourceOptions): cloudflare.DnsRecord {
+    // Not proxied: ACM and senders must see the record itself, not Cloudflare's edge.
+    return new cloudflare.DnsRecord(logicalName, { zoneId: this.args.zoneId, name: record.name, type: record.type, ttl: record.ttl, content: record.value, proxied: false }, { ...opts, provider: this.args.provider });
   }
 }

@@ -1,7 +1,7 @@
 import type * as aws from "@pulumi/aws";
 import { Record as Route53Record } from "@pulumi/aws/route53";
 import type * as pulumi from "@pulumi/pulumi";
-import { groupRecordSets, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
+import { groupRecordSets, type DeferredRecord, type DnsBackend, type PrepareArgs, type PreparedRecords } from "../backend";
 import { waitOptions } from "../naming";
 import { assertUniqueNames, recordSetResourceName } from "../naming";
 import { encodeRoute53RecordSet } from "./route53-encoding";
@@ -33,5 +33,9 @@ export class Route53Backend implements DnsBackend {
         return planned.map(({ owner, name, inputs }) => new Route53Record(name, { zoneId: this.args.hostedZoneId, ...inputs }, waitOptions(opts, owner, waitFor)));
       },
     };
+  }
+
+  publishDeferred(logicalName: string, record: DeferredRecord, opts: pulumi.CustomResourceOptions): Route53Record {
+    return new Route53Record(logicalName, { zoneId: this.args.hostedZoneId, name: record.name, type: record.type, ttl: record.ttl, records: [record.value] }, { ...opts, provider: this.args.provider });
   }
 }
