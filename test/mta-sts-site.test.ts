@@ -50,7 +50,7 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
     plan = buildPlan({ project: "postforge", stack: STACK }, result);
   });
 
-  it("builds one site under the stack: a private bucket, CloudFront's access to it, and a us-east-1 provider for the certificate", () => {
+  it("builds one site under the stack: a private bucket and CloudFront's access to it", () => {
     const site = result.resources.filter((r) => r.type === MTA_STS_POLICY_SITE_TYPE);
     assert.deepEqual(site.map((r) => [r.name, r.parent, r.outputs?.domains]), [["postforge-mta-sts", `urn:pulumi:${STACK}::postforge::postforge:index:MailStack::postforge`, ["example.com"]]]);
     const children = result.resources.filter((r) => r.parent === site[0].urn).map((r) => `${r.type} ${r.name}`).sort();
@@ -65,9 +65,9 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
       "aws:s3/bucketObjectv2:BucketObjectv2 postforge-mta-sts-example.com-policy",
       "aws:s3/bucketPolicy:BucketPolicy postforge-mta-sts-bucket-policy",
       "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock postforge-mta-sts-bucket-private",
-      "pulumi:providers:aws postforge-mta-sts-us-east-1",
     ]);
-    assert.equal(byName("postforge-mta-sts-us-east-1").inputs.region, "us-east-1");
+    // No provider of its own: the stack's (its credentials, profile, assumed role and default tags) makes every resource.
+    assert.ok(result.resources.filter((r) => r.parent === site[0].urn).every((r) => r.provider === undefined));
     assert.deepEqual(byName("postforge-mta-sts-bucket").inputs, { bucketPrefix: "postforge-mta-sts-", forceDestroy: true, tags: { "postforge:stack": STACK } });
     assert.deepEqual(byName("postforge-mta-sts-bucket-private").inputs, {
       bucket: "postforge-mta-sts-bucket-id",
@@ -96,17 +96,14 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
   });
 
   it("asks ACM in us-east-1 for mta-sts.example.com, validated by a CNAME in example.com's own zone, before CloudFront uses it", () => {
-    const provider = byName("postforge-mta-sts-us-east-1");
     const certificate = byName("postforge-mta-sts-example.com-certificate");
-    assert.deepEqual(certificate.inputs, { domainName: "mta-sts.example.com", validationMethod: "DNS", tags: { "postforge:stack": STACK } });
-    assert.equal(certificate.provider, `${provider.urn}::${provider.name}-id`);
+    assert.deepEqual(certificate.inputs, { region: "us-east-1", domainName: "mta-sts.example.com", validationMethod: "DNS", tags: { "postforge:stack": STACK } });
     const record = byName("postforge-mta-sts-example.com-certificate-validation-record");
     const token = /^_([0-9a-f]{8})\.mta-sts\.example\.com$/.exec(String(record.inputs.name))?.[1];
     assert.ok(token, `the validation record's name is ACM's: ${String(record.inputs.name)}`);
-    assert.deepEqual(record.inputs, { zoneId: ZONE, name: `_${token}.mta-sts.example.com`, type: "CNAME", ttl: 1800, records: [`_${token}.offline.acm-validations.aws`] });
+    assert.deepEqual(record.inputs, { zoneId: ZONE, name: `_${token}.mta-sts.example.com`, type: "CNAME", ttl: 1800, records: [`_${token}.offline.acm-validations.aws`], allowOverwrite: true });
     const validation = byName("postforge-mta-sts-example.com-certificate-validation");
-    assert.equal(validation.provider, certificate.provider);
-    assert.deepEqual(validation.inputs, { certificateArn: `arn:aws:acm:us-east-1:123456789012:certificate/${token}-offline`, validationRecordFqdns: [`_${token}.mta-sts.example.com`] });
+    assert.deepEqual(validation.inputs, { region: "us-east-1", certificateArn: `arn:aws:acm:us-east-1:123456789012:certificate/${token}-offline`, validationRecordFqdns: [`_${token}.mta-sts.example.com`] });
     assert.ok(validation.dependencies.includes(record.urn), "the validation waits for its record");
     // The plan shows the record in example.com's zone, so a reviewer sees it.
     assert.ok(plan.domains.find((d) => d.domain === "example.com")!.records.some((r) => r.name === `_${token}.mta-sts.example.com` && r.type === "CNAME"));
@@ -130,7 +127,7 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
     assert.ok(distribution.dependencies.includes(validation.urn), "CloudFront takes the certificate once it is validated");
     // mta-sts.example.com points at it (not proxied anywhere: Route53).
     const cname = byName("postforge-mta-sts-example.com-policy-host");
-    const { records: target, ...cnameRest } = cname.inputs as { records: string[] };
+    const { records: target, ...cnameRest } = cname.inputs as unknown as { records: string[] };
     assert.deepEqual(cnameRest, { zoneId: ZONE, name: "mta-sts.example.com", type: "CNAME", ttl: 1800 });
     assert.equal(target.length, 1);
     assert.match(target[0], /^d[0-9a-z]+offline\.cloudfront\.net$/);
@@ -150,10 +147,16 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
     assert.match(bucketPolicy.Statement[0].Condition.StringEquals["AWS:SourceArn"][0], /^arn:aws:cloudfront::123456789012:distribution\/E[0-9A-Z]+$/);
   });
 
-  it("publishes the _mta-sts id only after the policy object (RFC 8461 §3.3), and nothing else waits for it", () => {
-    const object = byName("postforge-mta-sts-example.com-policy");
-    const waiting = result.resources.filter((r) => r.dependencies.includes(object.urn)).map((r) => [r.name, r.inputs.name]);
-    assert.deepEqual(waiting, [["example.com-_mta-sts-txt", "_mta-sts.example.com"]]);
+  it("publishes the _mta-sts id only once the policy can be fetched (RFC 8461 §3.3), and nothing else of the zones waits", () => {
+    const txt = byName("example.com-_mta-sts-txt");
+    assert.equal(txt.inputs.name, "_mta-sts.example.com");
+    // The file, the distribution, the name pointing at it and the bucket policy that lets CloudFront read it.
+    const ready = ["postforge-mta-sts-example.com-policy", "postforge-mta-sts-example.com", "postforge-mta-sts-example.com-policy-host", "postforge-mta-sts-bucket-policy"].map((n) => byName(n).urn);
+    for (const urn of ready) assert.ok(txt.dependencies.includes(urn), `the _mta-sts record waits for ${urn}`);
+    const zoneRecords = result.resources.filter((r) => r.type === "aws:route53/record:Record" && r.name !== txt.name && !r.name.startsWith("postforge-mta-sts-"));
+    assert.deepEqual(zoneRecords.filter((r) => ready.some((u) => r.dependencies.includes(u))).map((r) => r.name), []);
+    // The bucket policy follows the public access block (S3 refuses both at once on a new bucket).
+    assert.ok(byName("postforge-mta-sts-bucket-policy").dependencies.includes(byName("postforge-mta-sts-bucket-private").urn));
     assert.ok(!plan.warnings.some((w) => /serve the policy/.test(w)), plan.warnings.join("\n"));
     assert.deepEqual(plan.mtaStsServedBy, { "example.com": "CloudFront (S3, ACM in us-east-1)" });
   });
@@ -172,6 +175,12 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
     assert.match(conflict.message, /domains\[0\]\.hosts\[\d+\]\.name: "mta-sts\.example\.com" is where Postforge serves the MTA-STS policy \(mtaSts\.serve: "cloudfront"\), so the stack publishes its address; remove it from hosts, or set mtaSts\.serve: "elsewhere"/);
     assert.deepEqual(conflict.registered, []);
 
+    const amazonless = JSON.parse(JSON.stringify(base["postforge:domains"]));
+    amazonless[0].caa.issue = ["letsencrypt.org"];
+    const caa = await refused({ ...base, "postforge:domains": amazonless });
+    assert.match(caa.message, /domains\[0\]\.caa\.issue: \["letsencrypt\.org"\] lets no Amazon certificate be issued for mta-sts\.example\.com, which mtaSts\.serve: "cloudfront" needs \(RFC 8659\); add "amazon\.com"/);
+    assert.deepEqual(caa.registered, []);
+
     const { "aws:region": _region, ...noRegion } = base;
     const withoutKeys = JSON.parse(JSON.stringify(base["postforge:domains"])).map((d: any) => ({ ...d, dkim: { ...d.dkim, keys: [] } }));
     const regionless = await refused({ ...noRegion, "postforge:domains": withoutKeys });
@@ -181,16 +190,19 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
 
   it("MtaStsPolicySite refuses bad arguments by field", () => {
     const backend = { provider: "route53" as const, prepare: () => ({ names: [], create: () => [] }), publishDeferred: () => undefined as never };
+    const readOnly = { provider: "route53" as const, prepare: () => ({ names: [], create: () => [] }) };
     assert.deepEqual(policySiteProblems([]), ["domains = []: give at least one domain to serve"]);
     const problems = policySiteProblems([
       { domain: "example.com", policy: "version: STSv1\r\nmode: enforce\r\nmax_age: 86400\r\n", backend, ttl: 300 },
       { domain: "example.com", policy: "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n", backend, ttl: 300 },
       { domain: "not a name", policy: "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n", backend, ttl: 300 },
+      { domain: "example.org", policy: "version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n", backend: readOnly, ttl: 300 },
     ]);
     assert.deepEqual(problems, [
       'domains[0].policy: MTA-STS policy in mode "enforce" lists no mx; add a pattern for every MX host',
       'domains[1].domain = "example.com": is listed twice; serve each domain once',
       'domains[2].domain = "not a name": is not a DNS name; give the policy domain, such as example.com',
+      "domains[3].backend: cannot publish records made at deploy (publishDeferred); use a CloudflareBackend or Route53Backend",
     ]);
   });
 });

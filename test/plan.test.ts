@@ -193,7 +193,7 @@ describe("postforge plan (command line)", () => {
     assert.equal(await main(["plan", "--stack", "prod", "--json", "--cwd", PROJECT_DIR], io), 0);
     const plan = JSON.parse(io.out) as Plan;
     assert.equal(plan.stack, "prod");
-    assert.equal(plan.resourceCount, 72);
+    assert.equal(plan.resourceCount, 71);
     assert.deepEqual(plan, await planExampleStack("prod"));
   });
 

@@ -119,6 +119,38 @@ describe("reports by mail", () => {
     assert.equal(bomb.setApart, "holds no readable report");
   });
 
+  it("bounds what one message may cost, however many attachments it carries: their number, their unpacked bytes together, the time", () => {
+    // One message, many small gzip bombs (each 60 KiB packed, 50 MiB unpacked at the ceiling): without a budget per
+    // message each would cost the attachment limit again.
+    const bombs = (n: number) => {
+      const one = mail("dmarc@outlook.com", pass("outlook.com"), gzipSync(Buffer.alloc(60 * 2 ** 20)), "application/gzip", "b.xml.gz");
+      const [head, rest] = [one.slice(0, one.indexOf("--r1\r\nContent-Type: application/gzip")), one.slice(one.indexOf("--r1\r\nContent-Type: application/gzip"))];
+      const attachment = rest.slice(0, rest.indexOf("--r1--"));
+      return `${head}${attachment.repeat(n)}--r1--\r\n`;
+    };
+    const before = process.memoryUsage().rss;
+    const started = Date.now();
+    const many = readReportMail(bombs(40), { authservId: HOST, domains: ["example.com"] });
+    const seconds = (Date.now() - started) / 1000;
+    const grewMiB = (process.memoryUsage().rss - before) / 2 ** 20;
+    assert.equal(many.unreadable.length, 40);
+    // The first unpacks to its ceiling and is refused; the next reads what is left of the message's 64 MiB; the rest are not opened.
+    assert.match(many.unreadable[0].reason, /unpacks to more than 50 MiB/);
+    assert.match(many.unreadable[1].reason, /unpacks to more than 14 MiB/);
+    assert.deepEqual(new Set(many.unreadable.slice(2).map((u) => u.reason)), new Set([`the message's attachments already unpacked to ${64 * 2 ** 20} bytes; the rest are not read`]));
+    console.log(`40 gzip bombs in one message: ${seconds.toFixed(2)} s, RSS +${grewMiB.toFixed(0)} MiB`);
+    // Real reports, nine in one message: eight are read, the ninth is named.
+    const one = mail("dmarc@outlook.com", pass("outlook.com"), gzipSync(Buffer.from(OUTLOOK)), "application/gzip", "o.xml.gz");
+    const at = one.indexOf("--r1\r\nContent-Type: application/gzip");
+    const attachment = one.slice(at, one.indexOf("--r1--"));
+    const nine = readReportMail(`${one.slice(0, at)}${attachment.repeat(9)}--r1--\r\n`, { authservId: HOST, domains: ["example.com"] });
+    assert.equal(nine.reports.length, 8);
+    assert.deepEqual(nine.unreadable, [{ part: "o.xml.gz", reason: "the message has more than 8 attachments; the rest are not read" }]);
+    // And the clock: no attachment starts once the message's time is spent.
+    const late = readReportMail(`${one.slice(0, at)}${attachment.repeat(2)}--r1--\r\n`, { authservId: HOST, domains: ["example.com"], budget: { attachments: 8, unpackedBytes: 2 ** 26, milliseconds: 0 } });
+    assert.deepEqual(late.unreadable.map((u) => u.reason), ["the message took over 0 ms; the rest are not read", "the message took over 0 ms; the rest are not read"]);
+  });
+
   it("sums per domain and day: several reporters add up, ours told apart, unknown sources and what receivers let through", () => {
     const [day] = summarizeAggregate([parseAggregateReport(GOOGLE), parseAggregateReport(OUTLOOK)], ["203.0.113.0/24"]);
     assert.deepEqual(day, {

@@ -420,6 +420,34 @@ describe("postforge:mailHost refused before anything is created", () => {
     assert.deepEqual(org.records.filter((r) => r.name === "_smtp._tls.example.org"), []);
   });
 
+  it("serves a second domain's MTA-STS policy from the host too, and one on another DNS provider elsewhere unless told, refused if told", async () => {
+    // example.org on the host zone's provider: served by the host by default, with its own mta-sts.example.org at the host's address.
+    const config = exampleConfig();
+    config["postforge:domains"][1].mtaSts = { mode: "testing" };
+    const run = await runWith(config);
+    const planned = buildPlan({ project: "postforge", stack: STACK }, run);
+    assert.deepEqual(planned.mtaStsServedBy, { "example.com": "the mail host mail.example.com", "example.org": "the mail host mail.example.com" });
+    const org = planned.domains.find((d) => d.domain === "example.org")!;
+    assert.deepEqual(org.records.filter((r) => r.name === "mta-sts.example.org").map((r) => [r.type, r.value, r.ttl]), [["A", planned.mailHosts[0].publicIp, org.records.find((r) => r.name === "example.org" && r.type === "MX")!.ttl]]);
+    const certbot = (JSON.parse(planned.mailHosts[0].config) as { files: { path: string; content: string }[] }).files.find((f) => f.path === "/usr/local/sbin/postforge-boot")!.content;
+    assert.match(certbot, /-d mail\.example\.com \\\n\s+-d mta-sts\.example\.com \\\n\s+-d mta-sts\.example\.org \\/);
+    // The host's role may write the DNS-01 challenge in example.org's zone now too.
+    const policy = JSON.parse(String(run.resources.find((r) => r.name === "mail.example.com-dkim-secrets")!.inputs.policy)) as { Statement: { Action: string[] | string; Resource: string[] | string }[] };
+    const zones = policy.Statement.filter((st) => [st.Action].flat().includes("route53:ChangeResourceRecordSets")).flatMap((st) => [st.Resource].flat());
+    assert.deepEqual(zones.sort(), ["arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ", "arn:aws:route53:::hostedzone/Z9876543210ZYXWVUTSRQ"]);
+
+    // On Cloudflare while the host's zone is on Route53, certbot could not answer its challenge: served elsewhere, as before, with the warning.
+    config["postforge:domains"][1].dns = { provider: "cloudflare", zoneId: "0123456789abcdef0123456789abcdef" };
+    const elsewhere = buildPlan({ project: "postforge", stack: STACK }, await runWith(config));
+    assert.deepEqual(elsewhere.mtaStsServedBy, { "example.com": "the mail host mail.example.com" });
+    assert.ok(elsewhere.warnings.some((w) => w.startsWith("domains[1].mtaSts: serve the policy") && w.endsWith('(or set domains[1].mtaSts.serve: "cloudfront" and Postforge serves it)')), elsewhere.warnings.join("\n"));
+    // Told to, it is refused before anything registers, naming what to do.
+    config["postforge:domains"][1].mtaSts.serve = "mail-host";
+    const { message, registered } = await refused(config);
+    assert.match(message, /domains\[1\]\.mtaSts\.serve = "mail-host": example\.org is on cloudflare and the host's zone example\.com on route53; the host's one certificate is validated through one DNS provider, so serve this policy with "cloudfront" or "elsewhere", or move the zone/);
+    assert.deepEqual(registered, []);
+  });
+
   it("keeps report addresses the config gives", async () => {
     const config = exampleConfig();
     config["postforge:domains"][0].dmarc.rua = ["mailto:dmarc@reports.example.com"];

@@ -75,11 +75,11 @@ for (const stack of ["dev", "prod", "selfhosted"]) {
       const hostDomains = ((config("postforge:mailHost") as { domains?: string[] } | undefined)?.domains ?? []);
       const served = ((config("postforge:domains") as { name: string; mtaSts?: { serve?: string } }[] | undefined) ?? []).filter((d) => d.mtaSts && (d.mtaSts.serve ?? "mail-host") === "mail-host" && hostDomains.includes(d.name)).length;
       const policyHosting = Array.from({ length: served }, () => ["aws:route53/record:Record", "pulumi-nodejs:dynamic/mta-sts:MtaStsPolicyServed"]).flat();
-      // And, where domains have mtaSts.serve: cloudfront, the MTA-STS policy site: its us-east-1 provider, bucket, its privacy,
+      // And, where domains have mtaSts.serve: cloudfront, the MTA-STS policy site: its bucket, the bucket's privacy,
       // origin access and policy; per domain the policy object, certificate, validation record and validation, distribution and CNAME.
       const sited = ((config("postforge:domains") as { mtaSts?: { serve?: string } }[] | undefined) ?? []).filter((d) => d.mtaSts?.serve === "cloudfront").length;
       const site = sited === 0 ? [] : [
-        MTA_STS_POLICY_SITE_TYPE, "pulumi:providers:aws", "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:s3/bucketPolicy:BucketPolicy",
+        MTA_STS_POLICY_SITE_TYPE, "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:s3/bucketPolicy:BucketPolicy",
         ...Array.from({ length: sited }, () => ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:acm/certificate:Certificate", "aws:route53/record:Record", "aws:acm/certificateValidation:CertificateValidation", "aws:cloudfront/distribution:Distribution", "aws:route53/record:Record"]).flat(),
       ];
       policyHosting.push(...site);

@@ -118,6 +118,24 @@ describe("verify over real TLS on loopback", () => {
       assert.deepEqual(trusted, { ok: true, text: policy });
       const untrusted = await fetchMtaStsPolicy("example.com", { timeoutMs: 3000, url, tlsOptions: { servername: "mta-sts.example.com" } });
       assert.equal(untrusted.ok, false);
+      // Given the address its own resolver found, verify connects there, never asking the system's: mta-sts.example.invalid
+      // resolves nowhere, and the name is still what the certificate must be for.
+      const invalid = issue(ca, "mta-sts.example.invalid", "06");
+      const named = https.createServer({ cert: invalid.certPem, key: invalid.keyPem }, (req, res) => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end(req.headers.host === "mta-sts.example.invalid" ? policy : "wrong Host");
+      });
+      await new Promise<void>((resolve) => named.listen(0, "127.0.0.1", resolve));
+      try {
+        const at = { timeoutMs: 3000, address: "127.0.0.1", port: (named.address() as AddressInfo).port, tlsOptions: { ca: ca.certPem } };
+        assert.deepEqual(await fetchMtaStsPolicy("example.invalid", at), { ok: true, text: policy });
+        // The certificate is held to the name, not the address: one for another name fails.
+        const other = await fetchMtaStsPolicy("example.invalid", { ...at, port });
+        assert.equal(other.ok, false);
+        assert.match((other as { message: string }).message, /mta-sts\.example\.invalid|altnames|Hostname/i);
+      } finally {
+        named.close();
+      }
     } finally {
       server.close();
     }

@@ -154,9 +154,15 @@ export function fetchMtaStsPolicy(domain: string, options: PolicyFetchOptions): 
       clearTimeout(timer);
       resolve(result);
     };
-    const name = new URL(url).hostname;
-    const at = options.address === undefined ? {} : { host: options.address, servername: name, headers: { Host: name } };
-    const request = client.get(url, { ...options.tlsOptions, ...at, ...(options.port === undefined ? {} : { port: options.port }) }, (response) => {
+    const parsed = new URL(url);
+    // With an address, the URL's name must not reach Node's request (its hostname would win over the address, and
+    // the system resolver would be asked): connect to the address, and keep the name as SNI, Host and identity.
+    const target: https.RequestOptions =
+      options.address === undefined
+        ? { ...options.tlsOptions, ...(options.port === undefined ? {} : { port: options.port }) }
+        : { ...options.tlsOptions, hostname: options.address, port: options.port ?? 443, path: parsed.pathname, servername: parsed.hostname, headers: { Host: parsed.hostname } };
+    const request = options.address === undefined ? client.get(url, target, onResponse) : client.get(target, onResponse);
+    function onResponse(response: import("node:http").IncomingMessage): void {
       const status = response.statusCode ?? 0;
       const type = String(response.headers["content-type"] ?? "");
       if (status >= 300 && status < 400) {
@@ -179,7 +185,7 @@ export function fetchMtaStsPolicy(domain: string, options: PolicyFetchOptions): 
       });
       response.on("end", () => done({ ok: true, text: body }));
       response.on("error", (error) => done({ ok: false, message: error.message }));
-    });
+    }
     request.on("error", (error) => done({ ok: false, message: error.message }));
   });
 }

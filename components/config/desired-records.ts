@@ -336,11 +336,12 @@ function sendingDomainRecords(
     c.add(records, `${path}.mtaSts`, () => mtaStsRecord(name, intent, ttl));
     if (records.length > before) {
       mtaStsPolicy = mtaStsPolicyText(intent);
-      mtaStsServedBy = mtaStsServer(domain, path, c, host);
+      const hostCanServe = host?.serves === true && zones.get(host.zone)?.dns.provider === domain.dns.provider;
+      mtaStsServedBy = mtaStsServer(domain, path, c, hostCanServe, host);
       if (mtaStsServedBy === "elsewhere") {
         c.warn(
           `${path}.mtaSts`,
-          `serve the policy (printed by the plan) at https://mta-sts.${name}/.well-known/mta-sts.txt with a certificate for mta-sts.${name}; until then senders ignore it and TLS-RPT reports fetch failures (or set ${path}.mtaSts.serve: ${host?.serves ? '"mail-host"' : '"cloudfront"'} and Postforge serves it)`,
+          `serve the policy (printed by the plan) at https://mta-sts.${name}/.well-known/mta-sts.txt with a certificate for mta-sts.${name}; until then senders ignore it and TLS-RPT reports fetch failures (or set ${path}.mtaSts.serve: ${hostCanServe ? '"mail-host"' : '"cloudfront"'} and Postforge serves it)`,
         );
       }
     }
@@ -352,14 +353,23 @@ function sendingDomainRecords(
   return { records, reportAuthorizations, ttl, mtaStsPolicy, mtaStsServedBy };
 }
 
+/** The CAA issuer names of the CAs that issue for each way of serving (Let's Encrypt for the host's certbot; Amazon's for ACM). */
+const MTA_STS_ISSUERS: Record<"mail-host" | "cloudfront", readonly string[]> = {
+  "mail-host": ["letsencrypt.org"],
+  cloudfront: ["amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com"],
+};
+
 /**
  * Who serves a domain's MTA-STS policy: as configured, else the mail host
- * where it serves the domain. The host can serve only the domains it serves
- * (its certificate names them), and `mta-sts.<domain>` must be free for the
- * address record Postforge publishes.
+ * where it serves the domain and can answer its certificate's challenge (the
+ * domain's zone on the host zone's DNS provider); anything else is served
+ * elsewhere, as before Postforge served policies. The host can serve only
+ * the domains it serves (its certificate names them), `mta-sts.<domain>`
+ * must be free for the record Postforge publishes, and the domain's CAA must
+ * let the serving side's CA issue.
  */
-function mtaStsServer(domain: SendingDomainConfig, path: string, c: Collector, host?: HostRole): MtaStsServer {
-  const serve = domain.mtaSts!.serve ?? (host?.serves ? "mail-host" : "elsewhere");
+function mtaStsServer(domain: SendingDomainConfig, path: string, c: Collector, hostCanServe: boolean, host?: HostRole): MtaStsServer {
+  const serve = domain.mtaSts!.serve ?? (hostCanServe ? "mail-host" : "elsewhere");
   const policyHost = mtaStsPolicyHost(domain.name);
   if (serve === "mail-host" && !host?.serves) {
     c.problem(
@@ -370,6 +380,14 @@ function mtaStsServer(domain: SendingDomainConfig, path: string, c: Collector, h
   if (serve !== "elsewhere") {
     const j = domain.hosts.findIndex((h) => h.name === policyHost);
     if (j >= 0) c.problem(`${path}.hosts[${j}].name`, `"${policyHost}" is where Postforge serves the MTA-STS policy (mtaSts.serve: "${serve}"), so the stack publishes its address; remove it from hosts, or set mtaSts.serve: "elsewhere"`);
+    const issuers = MTA_STS_ISSUERS[serve];
+    const allowed = domain.caa?.issue.map((v) => v.split(";")[0].trim().toLowerCase());
+    if (allowed && !allowed.some((v) => issuers.includes(v))) {
+      c.problem(
+        `${path}.caa.issue`,
+        `${JSON.stringify(domain.caa!.issue)} lets no ${serve === "mail-host" ? "Let's Encrypt" : "Amazon"} certificate be issued for ${policyHost}, which mtaSts.serve: "${serve}" needs (RFC 8659); add "${issuers[0]}"`,
+      );
+    }
   }
   return serve;
 }

@@ -37,7 +37,7 @@ export interface DnsBackend {
    * ACM validation record, a CNAME to a CloudFront distribution), outside
    * any MailDomain: its name cannot name a resource, so the caller names it.
    */
-  publishDeferred(logicalName: string, record: DeferredRecord, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+  publishDeferred?(logicalName: string, record: DeferredRecord, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
 }
 
 /** A CNAME known only after deploy, for DnsBackend.publishDeferred. */
@@ -48,6 +48,8 @@ export interface DeferredRecord {
   /** The target name. */
   value: pulumi.Input<string>;
   ttl: number;
+  /** Route53: take over a record already at the name (ACM's validation records, shared by every certificate of a name). */
+  allowOverwrite?: boolean;
 }
 
 /** What a backend is given to prepare one zone's records. */

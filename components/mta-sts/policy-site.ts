@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Provider } from "@pulumi/aws";
 import { Certificate, CertificateValidation } from "@pulumi/aws/acm";
 import { Distribution, OriginAccessControl } from "@pulumi/aws/cloudfront";
 import { Bucket, BucketObjectv2, BucketPolicy, BucketPublicAccessBlock } from "@pulumi/aws/s3";
@@ -13,16 +12,20 @@ import { isDnsName } from "../dns/record-rules";
  * MTA-STS policies served on AWS, for stacks without a mail host: each
  * domain's policy file in one private S3 bucket, behind its own CloudFront
  * distribution for `mta-sts.<domain>` with an ACM certificate (CloudFront
- * takes certificates from us-east-1 only) validated by DNS through the
- * domain's own zone, and `mta-sts.<domain>` pointed at the distribution.
+ * takes certificates from us-east-1 only: the resource's own `region`, so
+ * the stack's provider and its credentials, profile and tags still apply)
+ * validated by DNS through the domain's own zone, and `mta-sts.<domain>`
+ * pointed at the distribution.
  *
  * Why one distribution per domain: the policy path is the same for every
  * domain (/.well-known/mta-sts.txt), so each distribution reads its own
  * prefix of the bucket (originPath `/<domain>`), with no code at the edge.
  * Caching is off (CloudFront's managed CachingDisabled policy): senders cache
  * by the TXT record's id, and the file must be what S3 holds the moment the
- * id changes. MailStack puts `_mta-sts.<domain>` after the policy's object,
- * so a changed policy is uploaded before its id is published (RFC 8461 §3.3).
+ * id changes. MailStack puts `_mta-sts.<domain>` after `policyReady` (the
+ * object, the distribution, its name and the bucket policy that lets it
+ * read), so the id is published only once the file can be fetched, and a
+ * changed policy is uploaded before its id changes (RFC 8461 §3.3).
  * HTTPS only, and no redirect: RFC 8461 §3.3 has senders refuse redirects.
  */
 
@@ -45,8 +48,6 @@ export interface MtaStsPolicySiteDomain {
 export interface MtaStsPolicySiteArgs {
   /** The domains to serve, each with its policy and zone. */
   domains: MtaStsPolicySiteDomain[];
-  /** An AWS provider for us-east-1, where CloudFront reads certificates; default: one made here. */
-  usEast1Provider?: Provider;
   /** Tags for the bucket, certificates and distributions. */
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -59,6 +60,7 @@ export function policySiteProblems(domains: readonly MtaStsPolicySiteDomain[]): 
     if (!isDnsName(d.domain)) problems.push(`domains[${i}].domain = "${d.domain}": is not a DNS name; give the policy domain, such as example.com`);
     if (seen.has(d.domain)) problems.push(`domains[${i}].domain = "${d.domain}": is listed twice; serve each domain once`);
     seen.add(d.domain);
+    if (typeof d.backend?.publishDeferred !== "function") problems.push(`domains[${i}].backend: cannot publish records made at deploy (publishDeferred); use a CloudflareBackend or Route53Backend`);
     const errors = checkMtaStsPolicy(d.policy).filter((f) => f.severity === "error");
     for (const e of errors) problems.push(`domains[${i}].policy: ${e.message}`);
   });
@@ -73,8 +75,14 @@ export function policySiteProblems(domains: readonly MtaStsPolicySiteDomain[]): 
 export class MtaStsPolicySite extends pulumi.ComponentResource {
   /** The bucket holding every policy, under `<domain>/.well-known/mta-sts.txt`. */
   readonly bucketName: pulumi.Output<string>;
-  /** By domain: the policy's S3 object. The `_mta-sts.<domain>` record waits for it (file first). */
+  /** By domain: the policy's S3 object. */
   readonly policyObjects: Record<string, BucketObjectv2>;
+  /**
+   * By domain: what must be in place before the `_mta-sts.<domain>` id is
+   * published or changed: the object, the distribution, `mta-sts.<domain>`
+   * and the bucket policy that lets CloudFront read.
+   */
+  readonly policyReady: Record<string, pulumi.Resource[]>;
   /** By domain: the distribution's own name (`d….cloudfront.net`), which `mta-sts.<domain>` points at. */
   readonly distributionDomainNames: Record<string, pulumi.Output<string>>;
 
@@ -84,10 +92,9 @@ export class MtaStsPolicySite extends pulumi.ComponentResource {
     const facts = { domains: args.domains.map((d) => d.domain) };
     super(MTA_STS_POLICY_SITE_TYPE, name, facts, opts);
     const tags = args.tags ?? {};
-    const usEast1 = args.usEast1Provider ?? new Provider(`${name}-us-east-1`, { region: "us-east-1" }, { parent: this });
 
     const bucket = new Bucket(`${name}-bucket`, { bucketPrefix: "postforge-mta-sts-", forceDestroy: true, tags }, { parent: this });
-    new BucketPublicAccessBlock(
+    const privacy = new BucketPublicAccessBlock(
       `${name}-bucket-private`,
       { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       { parent: this },
@@ -101,6 +108,7 @@ export class MtaStsPolicySite extends pulumi.ComponentResource {
     this.policyObjects = {};
     this.distributionDomainNames = {};
     const distributions: Distribution[] = [];
+    const published: Record<string, pulumi.Resource[]> = {};
     for (const d of args.domains) {
       const policyHost = `mta-sts.${d.domain}`;
       this.policyObjects[d.domain] = new BucketObjectv2(
@@ -108,17 +116,18 @@ export class MtaStsPolicySite extends pulumi.ComponentResource {
         { bucket: bucket.id, key: `${d.domain}/.well-known/mta-sts.txt`, content: d.policy, contentType: "text/plain; charset=utf-8", cacheControl: "no-cache", tags },
         { parent: this },
       );
-      const certificate = new Certificate(`${name}-${d.domain}-certificate`, { domainName: policyHost, validationMethod: "DNS", tags }, { parent: this, provider: usEast1 });
+      const certificate = new Certificate(`${name}-${d.domain}-certificate`, { region: "us-east-1", domainName: policyHost, validationMethod: "DNS", tags }, { parent: this });
       const option = certificate.domainValidationOptions.apply((options) => options.find((o) => o.domainName === policyHost) ?? options[0]);
-      const validationRecord = d.backend.publishDeferred(
+      const validationRecord = d.backend.publishDeferred!(
         `${name}-${d.domain}-certificate-validation-record`,
-        { name: option.apply((o) => o.resourceRecordName.replace(/\.$/, "")), type: "CNAME", value: option.apply((o) => o.resourceRecordValue.replace(/\.$/, "")), ttl: d.ttl },
+        // ACM's validation record is the same for every certificate of the name in the account: take over one left by another.
+        { name: option.apply((o) => o.resourceRecordName.replace(/\.$/, "")), type: "CNAME", value: option.apply((o) => o.resourceRecordValue.replace(/\.$/, "")), ttl: d.ttl, allowOverwrite: true },
         { parent: this },
       );
       const validation = new CertificateValidation(
         `${name}-${d.domain}-certificate-validation`,
-        { certificateArn: certificate.arn, validationRecordFqdns: [option.apply((o) => o.resourceRecordName.replace(/\.$/, ""))] },
-        { parent: this, provider: usEast1, dependsOn: [validationRecord] },
+        { region: "us-east-1", certificateArn: certificate.arn, validationRecordFqdns: [option.apply((o) => o.resourceRecordName.replace(/\.$/, ""))] },
+        { parent: this, dependsOn: [validationRecord] },
       );
       const distribution = new Distribution(
         `${name}-${d.domain}`,
@@ -145,11 +154,12 @@ export class MtaStsPolicySite extends pulumi.ComponentResource {
       );
       distributions.push(distribution);
       this.distributionDomainNames[d.domain] = distribution.domainName;
-      d.backend.publishDeferred(`${name}-${d.domain}-policy-host`, { name: policyHost, type: "CNAME", value: distribution.domainName, ttl: d.ttl }, { parent: this });
+      const policyHostRecord = d.backend.publishDeferred!(`${name}-${d.domain}-policy-host`, { name: policyHost, type: "CNAME", value: distribution.domainName, ttl: d.ttl }, { parent: this });
+      published[d.domain] = [this.policyObjects[d.domain], distribution, policyHostRecord];
     }
 
     // Only these distributions may read the bucket (CloudFront's origin access control, AWS:SourceArn).
-    new BucketPolicy(
+    const bucketPolicy = new BucketPolicy(
       `${name}-bucket-policy`,
       {
         bucket: bucket.id,
@@ -167,8 +177,10 @@ export class MtaStsPolicySite extends pulumi.ComponentResource {
           ],
         }),
       },
-      { parent: this },
+      // S3 refuses a policy and a public access block changed at once on a new bucket (OperationAborted).
+      { parent: this, dependsOn: [privacy] },
     );
+    this.policyReady = Object.fromEntries(Object.entries(published).map(([domain, resources]) => [domain, [...resources, bucketPolicy]]));
 
     this.bucketName = bucket.id;
     this.registerOutputs({ ...facts, bucketName: this.bucketName, distributionDomainNames: this.distributionDomainNames });

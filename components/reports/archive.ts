@@ -73,5 +73,6 @@ export function unpackReport(bytes: Buffer, limits: UnpackLimits = DEFAULT_UNPAC
     const { name, data } = unzip(bytes, limits);
     return { packing: "zip", name, text: data.toString("utf8") };
   }
+  if (bytes.length > limits.maxUnpackedBytes) throw new ReportRefused(`the attachment is ${mib(bytes.length)}, over the ${mib(limits.maxUnpackedBytes)} left to read: refused unread`);
   return { packing: "plain", text: bytes.toString("utf8") };
 }

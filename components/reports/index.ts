@@ -8,7 +8,7 @@ export { DMARC_2_NAMESPACE, parseAggregateReport, ReportRefused, type AggregateR
 export { DEFAULT_UNPACK_LIMITS, unpackReport, type UnpackLimits } from "./archive";
 export { parseTlsReport, TLS_RESULT_TYPES, type TlsReport, type TlsReportPolicy } from "./tls-rpt";
 export { parseFailureReport, type FailureReport } from "./failure";
-export { readReportMail, type MailedReport, type ReportMail } from "./report-mail";
+export { DEFAULT_MESSAGE_BUDGET, readReportMail, type MailedReport, type MessageBudget, type ReportMail } from "./report-mail";
 export { summarizeAggregate, summarizeTls, type DomainDay, type SourceSummary, type TlsDomainDay } from "./summary";
 export { dmarcEvidence, EVIDENCE_RULES, type DmarcEvidence } from "./evidence";
 export { DEFAULT_XML_LIMITS, parseXml, XmlRefused, type XmlElement, type XmlLimits } from "./xml";

@@ -1,6 +1,6 @@
 import { authenticatedFrom } from "../sending/arf";
 import { header, parseMime, partBytes, type MimePart } from "../sending/mime";
-import { unpackReport, type UnpackLimits } from "./archive";
+import { DEFAULT_UNPACK_LIMITS, unpackReport, type UnpackLimits } from "./archive";
 import { parseAggregateReport, ReportRefused, type AggregateReport } from "./dmarc-aggregate";
 import { parseFailureReport, type FailureReport } from "./failure";
 import { parseTlsReport, type TlsReport } from "./tls-rpt";
@@ -52,8 +52,27 @@ function ownParts(part: MimePart): MimePart[] {
   return [part, ...part.parts.flatMap(ownParts)];
 }
 
+/**
+ * What one message may cost, whatever it holds: anyone who authenticates as
+ * their own domain can mail the host a report, and a message of many small
+ * gzip bombs would otherwise cost each attachment's limit over again, every
+ * one read in the host's once-a-minute `apply`. Real reports are one
+ * attachment of a few MB.
+ */
+export interface MessageBudget {
+  /** Attachments read; the rest are listed as unreadable. */
+  attachments: number;
+  /** Unpacked bytes across all the message's attachments. */
+  unpackedBytes: number;
+  /** Wall-clock milliseconds; no attachment is started after it. */
+  milliseconds: number;
+}
+
+/** Far above one real report, far below what would stall the host's apply. */
+export const DEFAULT_MESSAGE_BUDGET: MessageBudget = { attachments: 8, unpackedBytes: 64 * 2 ** 20, milliseconds: 10_000 };
+
 /** Reads one message: its reports, and whether they count (`authservId`: the host's name in its Authentication-Results). */
-export function readReportMail(raw: string, options: { authservId: string; domains: readonly string[]; limits?: UnpackLimits }): ReportMail {
+export function readReportMail(raw: string, options: { authservId: string; domains: readonly string[]; limits?: UnpackLimits; budget?: MessageBudget }): ReportMail {
   // Who sent it, from the host's own results, before any attachment is opened: a stranger's costs nothing more.
   const authenticatedAs = authenticatedFrom(raw, options.authservId);
   if (!authenticatedAs) {
@@ -62,11 +81,41 @@ export function readReportMail(raw: string, options: { authservId: string; domai
   const message = parseMime(raw);
   const reports: MailedReport[] = [];
   const unreadable: ReportMail["unreadable"] = [];
+  const limits = options.limits ?? DEFAULT_UNPACK_LIMITS;
+  const budget = options.budget ?? DEFAULT_MESSAGE_BUDGET;
+  const started = Date.now();
+  let attachments = 0;
+  let unpacked = 0;
   for (const [i, part] of ownParts(message).entries()) {
     if (!isAttachment(part)) continue;
     const label = part.params.get("name") ?? `part ${i}`;
+    const over =
+      attachments >= budget.attachments
+        ? `the message has more than ${budget.attachments} attachments; the rest are not read`
+        : unpacked >= budget.unpackedBytes
+          ? `the message's attachments already unpacked to ${budget.unpackedBytes} bytes; the rest are not read`
+          : Date.now() - started >= budget.milliseconds
+            ? `the message took over ${budget.milliseconds} ms; the rest are not read`
+            : undefined;
+    if (over) {
+      unreadable.push({ part: label, reason: over });
+      continue;
+    }
+    attachments++;
+    // What is left of the message's budget bounds this attachment too; a refused one is taken to have cost all of it
+    // (a bomb is inflated up to the ceiling before it is refused).
+    const allowance = Math.min(limits.maxUnpackedBytes, budget.unpackedBytes - unpacked);
+    let text: string;
     try {
-      const { text } = unpackReport(partBytes(part), options.limits);
+      text = unpackReport(partBytes(part), { ...limits, maxUnpackedBytes: allowance }).text;
+    } catch (error) {
+      if (!(error instanceof ReportRefused)) throw error;
+      unpacked += allowance;
+      unreadable.push({ part: label, reason: error.message });
+      continue;
+    }
+    unpacked += Buffer.byteLength(text, "utf8");
+    try {
       // The reporter is who the host proved sent the message, whatever the report calls itself.
       if (text.trimStart().startsWith("{")) reports.push({ kind: "tls", report: { ...parseTlsReport(text), reporter: authenticatedAs } });
       else reports.push({ kind: "aggregate", report: { ...parseAggregateReport(text), reporter: authenticatedAs } });

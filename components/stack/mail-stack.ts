@@ -143,7 +143,8 @@ export class MailStack extends pulumi.ComponentResource {
           )
         : undefined;
     // Where the _mta-sts record waits for its policy to be served (RFC 8461 §3.3: the file first).
-    const policyServed = (domain: string): pulumi.Resource | undefined => mailHost?.mtaStsPolicyServed[domain] ?? policySite?.policyObjects[domain];
+    const policyServed = (domain: string): pulumi.Resource[] | undefined =>
+      mailHost?.mtaStsPolicyServed[domain] ? [mailHost.mtaStsPolicyServed[domain]] : policySite?.policyReady[domain];
 
     this.mailDomains = desired.domains.map((zone, i) => {
       // planMailStack checked every record of every zone, and encoded those it could: not again.
@@ -154,12 +155,13 @@ export class MailStack extends pulumi.ComponentResource {
             ...zone.records,
             ...(keyrings[i]?.records ?? []),
             ...(zone.hostAddress && mailHost ? mailHost.addressRecords : []),
-            ...(mailHost ? mailHost.policyHostRecords.filter((r) => r.name === `mta-sts.${zone.domain}`) : []),
+            // mta-sts.<domain> at the host, with this zone's TTL (the host knows only its own zone's).
+            ...(mailHost ? mailHost.policyHostRecords.filter((r) => r.name === `mta-sts.${zone.domain}`).map((r) => ({ ...r, ttl: zone.ttl })) : []),
           ],
           backend: plan.backends[i],
           ...(zone.mtaStsPolicy ? { mtaStsPolicy: zone.mtaStsPolicy } : {}),
           // The policy's id changes only once the host serves the file it names (RFC 8461 §3.3).
-          ...(policyServed(zone.domain) ? { waitFor: { [`_mta-sts.${zone.domain}`]: [policyServed(zone.domain)!] } } : {}),
+          ...(policyServed(zone.domain) ? { waitFor: { [`_mta-sts.${zone.domain}`]: policyServed(zone.domain)! } } : {}),
         },
         plan.prepared[i],
       );

@@ -109,9 +109,9 @@ function estimatedResourceCount(desired: StackRecords, dnsRecordsPerZone: number
   const host = mailHost ? 23 + 2 * (roleMailboxes(mailHost.config).length + mailHost.config.senders.length) + 3 + REQUIRED_ALARMS.length + alarmEmails : 0;
   // The wait for each policy the host serves (its mta-sts address record is among the zone's records above).
   const hostPolicies = desired.domains.filter((d) => d.mtaStsServedBy === "mail-host").length;
-  // The MTA-STS site: its provider, component, bucket, bucket privacy, origin access and bucket policy; per domain
+  // The MTA-STS site: its component, bucket, bucket privacy, origin access and bucket policy; per domain
   // the object, certificate, validation record, validation, distribution and CNAME.
   const sited = desired.domains.filter((d) => d.mtaStsServedBy === "cloudfront").length;
-  const site = sited > 0 ? 6 + 6 * sited : 0;
+  const site = sited > 0 ? 5 + 6 * sited : 0;
   return dns + desired.domains.length + keyrings + 3 * keys + host + hostPolicies + site + 4;
 }

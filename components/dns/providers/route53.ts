@@ -36,6 +36,6 @@ export class Route53Backend implements DnsBackend {
   }
 
   publishDeferred(logicalName: string, record: DeferredRecord, opts: pulumi.CustomResourceOptions): Route53Record {
-    return new Route53Record(logicalName, { zoneId: this.args.hostedZoneId, name: record.name, type: record.type, ttl: record.ttl, records: [record.value] }, { ...opts, provider: this.args.provider });
+    return new Route53Record(logicalName, { zoneId: this.args.hostedZoneId, name: record.name, type: record.type, ttl: record.ttl, records: [record.value], ...(record.allowOverwrite ? { allowOverwrite: true } : {}) }, { ...opts, provider: this.args.provider });
   }
 }
