@@ -4,8 +4,9 @@
  * from its manifest in the mail lab (test/support/mta-daemons.ts); the lab's
  * DNS publishes what the stack publishes (mta-sts.example.com at the host,
  * `_mta-sts` with the policy's id). A test CA stands in for Let's Encrypt:
- * its certificate for the names the boot script asks certbot for goes where
- * certbot's deploy hook installs it. Then, from where a sender stands:
+ * its certificates for the names the boot script asks certbot for (the
+ * host's, and its mta-sts names') go where certbot's deploy hook installs
+ * them. Then, from where a sender stands:
  *  - `postforge verify --domain example.com --tls` (the CLI, a process of its
  *    own that trusts the test CA), through the lab's resolver, fetches the
  *    policy and passes;
@@ -17,6 +18,8 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { connect } from "node:tls";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,18 +58,20 @@ function verifyCli(ca?: string): Promise<{ code: number; checks: VerifyCheck[]; 
   });
 }
 
-/** A test CA, and a certificate from it for every name the host's certbot asks for. */
-async function testCertificate(dir: string, names: string[]): Promise<{ ca: string; cert: string; key: string }> {
-  const at = (f: string) => join(dir, f);
+/** A test CA (made here, or `from` another issue's), and a certificate from it for `names`. */
+async function testCertificate(dir: string, names: string[], from?: { ca: string }): Promise<{ ca: string; cert: string; key: string }> {
+  const at = (f: string) => join(dir, `${names[0]}-${f}`);
   const openssl = async (args: string[]) => {
     const result = await run("openssl", args);
     assert.ok(result.ok, result.output);
   };
-  await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Postforge lab test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign", "-keyout", at("ca.key"), "-out", at("ca.pem")]);
+  const ca = from ? from.ca : at("ca.pem");
+  const caKey = ca.replace(/ca\.pem$/, "ca.key");
+  if (!from) await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Postforge lab test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign", "-keyout", caKey, "-out", ca]);
   await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${names[0]}`, "-keyout", at("host.key"), "-out", at("host.csr")]);
   await writeFile(at("ext.cnf"), `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\nextendedKeyUsage=serverAuth\n`);
-  await openssl(["x509", "-req", "-in", at("host.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", at("ext.cnf"), "-out", at("host.pem")]);
-  return { ca: at("ca.pem"), cert: at("host.pem"), key: at("host.key") };
+  await openssl(["x509", "-req", "-in", at("host.csr"), "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-days", "2", "-extfile", at("ext.cnf"), "-out", at("host.pem")]);
+  return { ca, cert: at("host.pem"), key: at("host.key") };
 }
 
 let knot: KnotServer | undefined;
@@ -81,13 +86,17 @@ describe("the mail host serves MTA-STS policies: verify --tls passes through the
     knot = await startLabDns(keys);
     host = await startFixtureHost(keys);
     scratch = await mkdtemp(join(tmpdir(), "postforge-mta-sts-"));
-    // Let's Encrypt's part, played by a test CA, for exactly the names the boot script asks certbot for;
-    // installed where certbot's deploy hook installs it, and the daemons that read it reloaded.
-    const issued = await testCertificate(scratch, certificateNames(config));
+    // Let's Encrypt's part, played by a test CA, for exactly the names the boot script asks certbot for (two lineages);
+    // installed where certbot's deploy hook installs them, and the daemons that read them reloaded.
+    const names = certificateNames(config);
+    const issued = await testCertificate(scratch, names.host);
+    const policyIssued = await testCertificate(scratch, names.policyHosts, issued);
     ca = issued.ca;
-    await writeFile(host.root.at(PATHS.tlsCert), await readFile(issued.cert));
-    await writeFile(host.root.at(PATHS.tlsKey), await readFile(issued.key));
-    await chmod(host.root.at(PATHS.tlsKey), 0o600);
+    for (const [cert, key, from] of [[PATHS.tlsCert, PATHS.tlsKey, issued], [PATHS.mtaStsCert, PATHS.mtaStsKey, policyIssued]] as const) {
+      await writeFile(host.root.at(cert), await readFile(from.cert));
+      await writeFile(host.root.at(key), await readFile(from.key));
+      await chmod(host.root.at(key), 0o600);
+    }
     const reloaded = await run("postfix", ["-c", host.root.at(PATHS.postfixDir), "reload"]);
     assert.ok(reloaded.ok, reloaded.output);
     await host.kill("postforge-unsubscribe", "SIGTERM");
@@ -99,8 +108,8 @@ describe("the mail host serves MTA-STS policies: verify --tls passes through the
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it("asks for one certificate naming the host and mta-sts.example.com, and its manifest carries the policy the stack's TXT id names", async () => {
-    assert.deepEqual(certificateNames(config), [HOST, `mta-sts.${DOMAIN}`]);
+  it("asks for the host's certificate and one for mta-sts.example.com, and its manifest carries the policy the stack's TXT id names", async () => {
+    assert.deepEqual(certificateNames(config), { host: [HOST], policyHosts: [`mta-sts.${DOMAIN}`] });
     assert.equal(await readFile(host!.root.at(mtaStsPolicyPath(DOMAIN)), "utf8"), served);
     assert.equal(served, mtaStsPolicyText({ mode: "enforce", mx: [HOST], maxAge: 1209600 }));
   });
@@ -110,6 +119,19 @@ describe("the mail host serves MTA-STS policies: verify --tls passes through the
     const byId = (id: string) => checks.find((c) => c.id === id && c.domain === DOMAIN);
     assert.equal(byId("mta-sts.record")?.status, "pass", JSON.stringify(checks, null, 1) + stderr);
     assert.deepEqual(byId("mta-sts.policy"), { id: "mta-sts.policy", domain: DOMAIN, status: "pass", message: `https://mta-sts.${DOMAIN}/.well-known/mta-sts.txt is a valid policy` });
+  });
+
+  it("answers each name on 443 with its own lineage's certificate, chosen by SNI", async () => {
+    const subject = (servername: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: LAB.MAIL_HOST, port: 443, servername, ca: readFileSync(ca) }, () => {
+          resolve(String(socket.getPeerCertificate().subject.CN));
+          socket.end();
+        });
+        socket.on("error", reject);
+      });
+    assert.equal(await subject(HOST), HOST);
+    assert.equal(await subject(`mta-sts.${DOMAIN}`), `mta-sts.${DOMAIN}`);
   });
 
   it("without the CA the same fetch fails on the certificate, as a sender's would", async () => {

@@ -158,7 +158,10 @@ describe("stack with its own mail host (selfhosted)", () => {
     // The manifest carries the file the host serves, and the certificate names mta-sts.example.com.
     const manifest = (JSON.parse(plan.mailHosts[0].config) as { files: { path: string; content: string }[] }).files;
     assert.deepEqual(manifest.filter((f) => f.path.startsWith("/etc/postforge/mta-sts/")).map((f) => [f.path, f.content]), [["/etc/postforge/mta-sts/example.com.txt", policy]]);
-    assert.match(manifest.find((f) => f.path === "/usr/local/sbin/postforge-boot")!.content, /-d mail\.example\.com \\\n\s+-d mta-sts\.example\.com \\/);
+    // Two lineages: the host's own name, and its mta-sts names (a policy zone's failing challenge never holds up the MX's).
+    const boot = manifest.find((f) => f.path === "/usr/local/sbin/postforge-boot")!.content;
+    assert.match(boot, /-d mail\.example\.com \\\n\s+--cert-name mail\.example\.com \\/);
+    assert.match(boot, /-d mta-sts\.example\.com \\\n\s+--cert-name mail\.example\.com-mta-sts \\/);
     // Only _mta-sts waits for it; every other record of the zone goes ahead.
     const waiting = result.resources.filter((r) => r.dependencies.includes(served.urn)).map((r) => r.name);
     assert.deepEqual(waiting, ["example.com-_mta-sts-txt"]);
@@ -430,7 +433,7 @@ describe("postforge:mailHost refused before anything is created", () => {
     const org = planned.domains.find((d) => d.domain === "example.org")!;
     assert.deepEqual(org.records.filter((r) => r.name === "mta-sts.example.org").map((r) => [r.type, r.value, r.ttl]), [["A", planned.mailHosts[0].publicIp, org.records.find((r) => r.name === "example.org" && r.type === "MX")!.ttl]]);
     const certbot = (JSON.parse(planned.mailHosts[0].config) as { files: { path: string; content: string }[] }).files.find((f) => f.path === "/usr/local/sbin/postforge-boot")!.content;
-    assert.match(certbot, /-d mail\.example\.com \\\n\s+-d mta-sts\.example\.com \\\n\s+-d mta-sts\.example\.org \\/);
+    assert.match(certbot, /-d mta-sts\.example\.com \\\n\s+-d mta-sts\.example\.org \\\n\s+--cert-name mail\.example\.com-mta-sts \\/);
     // The host's role may write the DNS-01 challenge in example.org's zone now too.
     const policy = JSON.parse(String(run.resources.find((r) => r.name === "mail.example.com-dkim-secrets")!.inputs.policy)) as { Statement: { Action: string[] | string; Resource: string[] | string }[] };
     const zones = policy.Statement.filter((st) => [st.Action].flat().includes("route53:ChangeResourceRecordSets")).flatMap((st) => [st.Resource].flat());

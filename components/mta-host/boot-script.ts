@@ -22,39 +22,58 @@ export const CONFIG_PACKAGES = [
   "unbound-host", // postforge-mailops dnsbl (monitoring.ts): resolves from the root itself, not through the VPC's shared resolver
 ] as const;
 
-/** certbot's deploy hook: installs a new or renewed certificate where Postfix and Dovecot read it, then reloads both. */
+/** The certbot lineage (--cert-name) of the host's certificate for its mta-sts.<domain> names. */
+export const MTA_STS_LINEAGE_SUFFIX = "-mta-sts";
+
+/**
+ * certbot's deploy hook: installs a new or renewed certificate where its
+ * readers take it. The host's own (its lineage is its name) goes to Postfix,
+ * Dovecot and the HTTPS server; the mta-sts.<domain> one only to the HTTPS server.
+ */
 export function renderCertDeployHook(): string {
   return `#!/bin/sh
-# certbot --deploy-hook: install a new or renewed certificate for Postfix and Dovecot.
+# certbot --deploy-hook: install a new or renewed certificate for the services that read it.
 set -eu
-install -m 0644 -o root -g root "$RENEWED_LINEAGE/fullchain.pem" ${PATHS.tlsCert}
-install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem" ${PATHS.tlsKey}
-postfix reload
-doveadm reload
-systemctl restart postforge-unsubscribe
+case "$(basename "$RENEWED_LINEAGE")" in
+  *${MTA_STS_LINEAGE_SUFFIX}|*${MTA_STS_LINEAGE_SUFFIX}-staging)
+    install -m 0644 -o root -g root "$RENEWED_LINEAGE/fullchain.pem" ${PATHS.mtaStsCert}
+    install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem" ${PATHS.mtaStsKey}
+    systemctl restart postforge-unsubscribe
+    ;;
+  *)
+    install -m 0644 -o root -g root "$RENEWED_LINEAGE/fullchain.pem" ${PATHS.tlsCert}
+    install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem" ${PATHS.tlsKey}
+    postfix reload
+    doveadm reload
+    systemctl restart postforge-unsubscribe
+    ;;
+esac
 `;
 }
 
 /**
- * The names the host's one certificate is for: its own (SMTP, IMAP, one-click
- * unsubscribe) and `mta-sts.<domain>` for each domain whose MTA-STS policy it
- * serves (RFC 8461 §3.3: the policy host's certificate must name it).
+ * The names of the host's two certificates: its own (SMTP, IMAP, one-click
+ * unsubscribe), and `mta-sts.<domain>` for each domain whose MTA-STS policy
+ * it serves (RFC 8461 §3.3: the policy host's certificate must name it).
+ * Two lineages, so a policy zone whose challenge fails (a Cloudflare token
+ * scoped to the host's zone, a CAA record) never keeps the MX on its
+ * self-signed certificate.
  */
-export function certificateNames(config: MailHostConfig): string[] {
-  return [config.hostname, ...config.domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => `mta-sts.${d.domain}`)];
+export function certificateNames(config: MailHostConfig): { host: string[]; policyHosts: string[] } {
+  return { host: [config.hostname], policyHosts: config.domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => `mta-sts.${d.domain}`) };
 }
 
-function certbotCommand(config: MailHostConfig): string {
+function certbotCommand(config: MailHostConfig, names: string[], lineage: string): string {
   const tls = config.tls;
   const args = [
     // A name added or removed (a domain's MTA-STS served from here) changes the certificate under its
     // --cert-name: non-interactive certbot accepts the new list and asks Let's Encrypt at once.
     "certbot certonly --non-interactive --agree-tos --keep-until-expiring",
     `--email ${shellWord(tls.acmeEmail)}`,
-    ...certificateNames(config).map((name) => `-d ${name}`),
+    ...names.map((name) => `-d ${name}`),
     // A staging certificate has its own name, so turning staging off fetches a trusted one
     // instead of keeping the staging one until it expires.
-    `--cert-name ${config.hostname}${tls.staging ? "-staging" : ""}`,
+    `--cert-name ${lineage}${tls.staging ? "-staging" : ""}`,
     `--deploy-hook ${PATHS.certDeployHook}`,
   ];
   if (tls.dnsChallenge.provider === "route53") args.push("--dns-route53");
@@ -78,6 +97,7 @@ export function renderBootScript(config: MailHostConfig): string {
   const keys = config.domains.flatMap((d) =>
     d.selectors.map((s) => `install_secret ${shellWord(s.secretName)} ${dkimKeyPath(d.domain, s.selector)} opendkim:opendkim 0600`),
   );
+  const names = certificateNames(config);
   const cloudflare =
     config.tls.dnsChallenge.provider === "cloudflare"
       ? [
@@ -125,7 +145,11 @@ require_mailbox() {
 # Let's Encrypt over DNS-01; until it succeeds the self-signed certificate
 # serves and an hourly cron job retries. certbot renews from then on.
 certificate() {
-${cloudflare.join("\n")}${cloudflare.length > 0 ? "\n" : ""}  if ${certbotCommand(config)}; then
+${cloudflare.join("\n")}${cloudflare.length > 0 ? "\n" : ""}  local ok=1
+  ${certbotCommand(config, names.host, config.hostname)} || ok=0
+${names.policyHosts.length > 0 ? `  # The MTA-STS policy hosts' names: a lineage of their own.
+  ${certbotCommand(config, names.policyHosts, `${config.hostname}${MTA_STS_LINEAGE_SUFFIX}`)} || ok=0
+` : ""}  if [ "$ok" = 1 ]; then
     rm -f /etc/cron.d/postforge-certificate
   else
     log "Let's Encrypt failed; keeping the self-signed certificate and retrying hourly"
@@ -176,11 +200,22 @@ ${dovecot.bootStep}
 install -d -o root -g root -m 0755 ${PATHS.tlsDir}
 if [ ! -s ${PATHS.tlsCert} ] || [ ! -s ${PATHS.tlsKey} ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days ${config.tls.selfSignedDays} \\
-    -subj "/CN=${config.hostname}" -addext "subjectAltName=${certificateNames(config).map((n) => `DNS:${n}`).join(",")}" \\
+    -subj "/CN=${config.hostname}" -addext "subjectAltName=DNS:${config.hostname}" \\
     -keyout ${PATHS.tlsKey} -out ${PATHS.tlsCert} 2>/dev/null
   chmod 0600 ${PATHS.tlsKey}
   chmod 0644 ${PATHS.tlsCert}
-fi
+fi${
+    names.policyHosts.length > 0
+      ? `
+if [ ! -s ${PATHS.mtaStsCert} ] || [ ! -s ${PATHS.mtaStsKey} ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days ${config.tls.selfSignedDays} \\
+    -subj "/CN=${names.policyHosts[0]}" -addext "subjectAltName=${names.policyHosts.map((n) => `DNS:${n}`).join(",")}" \\
+    -keyout ${PATHS.mtaStsKey} -out ${PATHS.mtaStsCert} 2>/dev/null
+  chmod 0600 ${PATHS.mtaStsKey}
+  chmod 0644 ${PATHS.mtaStsCert}
+fi`
+      : ""
+  }
 
 # 4b. The one-click unsubscribe key (RFC 8058): root's alone; the server reads it before it drops to ${HOST_TOOL_USER}.
 install_secret ${shellWord(unsubscribeKeySecretName(config.hostname))} ${PATHS.unsubscribeKey} root:root 0600

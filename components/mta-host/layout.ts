@@ -60,6 +60,9 @@ export const PATHS = {
   tlsDir: "/etc/postforge/tls",
   tlsCert: "/etc/postforge/tls/fullchain.pem",
   tlsKey: "/etc/postforge/tls/privkey.pem",
+  /** The certificate for the mta-sts.<domain> names (its own lineage: a policy zone's failing challenge never holds up the host's). */
+  mtaStsCert: "/etc/postforge/tls/mta-sts-fullchain.pem",
+  mtaStsKey: "/etc/postforge/tls/mta-sts-privkey.pem",
   /** The MTA-STS policy files the host's HTTPS server serves, one per domain (mtaStsPolicyPath). */
   mtaStsDir: "/etc/postforge/mta-sts",
   cloudflareCredentials: "/etc/postforge/cloudflare.ini",

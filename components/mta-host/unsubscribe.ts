@@ -26,8 +26,9 @@ export const MTA_STS_POLICY_PATH = "/.well-known/mta-sts.txt";
  * /.well-known/mta-sts.txt with `Host: mta-sts.<domain>` answers the policy
  * file the config manifest wrote for that domain (PATHS.mtaStsDir), as
  * text/plain, read at each request so a new policy is served the moment the
- * sync writes it; the host's one certificate names every mta-sts.<domain>
- * (boot-script.ts certificateNames). One HTTPS server on 443, not a second
+ * sync writes it. A client asking (SNI) for an mta-sts. name gets the host's
+ * certificate for those names, its own lineage (boot-script.ts
+ * certificateNames). One HTTPS server on 443, not a second
  * web server in front of this one: it already has the limits, timeouts and
  * TLS settings the scanner test holds it to.
  */
@@ -84,6 +85,8 @@ import urllib.parse
 KEY = "${PATHS.unsubscribeKey}"
 CERT = "${PATHS.tlsCert}"
 CERT_KEY = "${PATHS.tlsKey}"
+MTA_STS_CERT = "${PATHS.mtaStsCert}"
+MTA_STS_CERT_KEY = "${PATHS.mtaStsKey}"
 SPOOL = "${PATHS.intakeSpool}"
 MTA_STS_DIR = "${PATHS.mtaStsDir}"
 MTA_STS_PATH = "${MTA_STS_POLICY_PATH}"
@@ -252,6 +255,17 @@ def main():
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(CERT, CERT_KEY)
+    # The MTA-STS policy hosts' certificate, chosen by SNI; read now, as root, like the host's.
+    if os.path.exists(MTA_STS_CERT):
+        policy_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        policy_context.minimum_version = ssl.TLSVersion.TLSv1_2
+        policy_context.load_cert_chain(MTA_STS_CERT, MTA_STS_CERT_KEY)
+
+        def choose(sock, name, _context):
+            if name and name.lower().startswith("mta-sts."):
+                sock.context = policy_context
+
+        context.sni_callback = choose
     server = Server(("::", PORT), Handler)
     server.key = key
     server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
