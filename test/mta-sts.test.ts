@@ -20,7 +20,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:tls";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -92,11 +92,20 @@ describe("the mail host serves MTA-STS policies: verify --tls passes through the
     const issued = await testCertificate(scratch, names.host);
     const policyIssued = await testCertificate(scratch, names.policyHosts, issued);
     ca = issued.ca;
-    for (const [cert, key, from] of [[PATHS.tlsCert, PATHS.tlsKey, issued], [PATHS.mtaStsCert, PATHS.mtaStsKey, policyIssued]] as const) {
-      await writeFile(host.root.at(cert), await readFile(from.cert));
-      await writeFile(host.root.at(key), await readFile(from.key));
-      await chmod(host.root.at(key), 0o600);
-    }
+    // The host's own lineage by hand (its hook reloads Postfix and Dovecot, which run from the test root here) ...
+    await writeFile(host.root.at(PATHS.tlsCert), await readFile(issued.cert));
+    await writeFile(host.root.at(PATHS.tlsKey), await readFile(issued.key));
+    await chmod(host.root.at(PATHS.tlsKey), 0o600);
+    // ... the mta-sts lineage by the rendered deploy hook itself, as certbot runs it (RENEWED_LINEAGE is the lineage's live directory).
+    const lineage = join(scratch, "live", `${HOST}-mta-sts`);
+    await mkdir(lineage, { recursive: true });
+    await writeFile(join(lineage, "fullchain.pem"), await readFile(policyIssued.cert));
+    await writeFile(join(lineage, "privkey.pem"), await readFile(policyIssued.key));
+    const hook = await run(host.root.at(PATHS.certDeployHook), [], 30_000, host.toolEnv({ RENEWED_LINEAGE: lineage }));
+    assert.ok(hook.ok, hook.output);
+    assert.equal((await stat(host.root.at(PATHS.mtaStsKey))).mode & 0o777, 0o600);
+    assert.equal(await readFile(host.root.at(PATHS.mtaStsCert), "utf8"), await readFile(policyIssued.cert, "utf8"));
+    assert.equal((await host.systemctlCalls()).at(-1), "restart postforge-unsubscribe");
     const reloaded = await run("postfix", ["-c", host.root.at(PATHS.postfixDir), "reload"]);
     assert.ok(reloaded.ok, reloaded.output);
     await host.kill("postforge-unsubscribe", "SIGTERM");
