@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { mtaStsPolicyId, mtaStsPolicyText } from "../components/dns/protocols";
-import { certificateNames } from "../components/mta-host/boot-script";
+import { certificateLineages, certificateNames } from "../components/mta-host/boot-script";
 import { mtaStsPolicyPath, parseMailHostConfig, PATHS } from "../components/mta-host";
 import { fetchServedPolicy, waitForServedPolicy } from "../components/mta-host/mta-sts-served";
 import type { KnotServer } from "./support/dns-tools";
@@ -97,7 +97,7 @@ describe("the mail host serves MTA-STS policies: verify --tls passes through the
     await writeFile(host.root.at(PATHS.tlsKey), await readFile(issued.key));
     await chmod(host.root.at(PATHS.tlsKey), 0o600);
     // ... the mta-sts lineage by the rendered deploy hook itself, as certbot runs it (RENEWED_LINEAGE is the lineage's live directory).
-    const lineage = join(scratch, "live", `${HOST}-mta-sts`);
+    const lineage = join(scratch, "live", certificateLineages(config).policyHosts);
     await mkdir(lineage, { recursive: true });
     await writeFile(join(lineage, "fullchain.pem"), await readFile(policyIssued.cert));
     await writeFile(join(lineage, "privkey.pem"), await readFile(policyIssued.key));
@@ -106,6 +106,15 @@ describe("the mail host serves MTA-STS policies: verify --tls passes through the
     assert.equal((await stat(host.root.at(PATHS.mtaStsKey))).mode & 0o777, 0o600);
     assert.equal(await readFile(host.root.at(PATHS.mtaStsCert), "utf8"), await readFile(policyIssued.cert, "utf8"));
     assert.equal((await host.systemctlCalls()).at(-1), "restart postforge-unsubscribe");
+    // A lineage this configuration does not use (a staging one left from before, which certbot renew still renews) is left alone.
+    const stale = join(scratch, "live", `${HOST}-staging`);
+    await mkdir(stale, { recursive: true });
+    await writeFile(join(stale, "fullchain.pem"), "stale\n");
+    await writeFile(join(stale, "privkey.pem"), "stale\n");
+    const ignored = await run(host.root.at(PATHS.certDeployHook), [], 30_000, host.toolEnv({ RENEWED_LINEAGE: stale }));
+    assert.ok(ignored.ok, ignored.output);
+    assert.match(ignored.output, /is not a certificate this configuration uses; left alone/);
+    assert.notEqual(await readFile(host.root.at(PATHS.tlsCert), "utf8"), "stale\n");
     const reloaded = await run("postfix", ["-c", host.root.at(PATHS.postfixDir), "reload"]);
     assert.ok(reloaded.ok, reloaded.output);
     await host.kill("postforge-unsubscribe", "SIGTERM");

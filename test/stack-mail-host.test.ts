@@ -447,7 +447,7 @@ describe("postforge:mailHost refused before anything is created", () => {
     // Told to, it is refused before anything registers, naming what to do.
     config["postforge:domains"][1].mtaSts.serve = "mail-host";
     const { message, registered } = await refused(config);
-    assert.match(message, /domains\[1\]\.mtaSts\.serve = "mail-host": example\.org is on cloudflare and the host's zone example\.com on route53; the host's one certificate is validated through one DNS provider, so serve this policy with "cloudfront" or "elsewhere", or move the zone/);
+    assert.match(message, /domains\[1\]\.mtaSts\.serve = "mail-host": example\.org is on cloudflare and the host's zone example\.com on route53; certbot answers the host's certificates' DNS-01 challenges through one DNS provider, so serve this policy with "cloudfront" or "elsewhere", or move the zone/);
     assert.deepEqual(registered, []);
   });
 

@@ -57,7 +57,7 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
     zone.dns.provider === "route53"
       ? ({ provider: "route53" } as const)
       : ({ provider: "cloudflare", apiTokenSecretName: host.tls.cloudflareApiTokenSecretName! } as const);
-  // One certificate names the host and each mta-sts.<domain> it serves, so certbot answers every
+  // The host's certificates name it and each mta-sts.<domain> it serves, and certbot answers every
   // DNS-01 challenge through the host zone's provider: those zones must be there too.
   const policyZones = domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => config.domains.find((z) => z.name === d.domain)!);
   const elsewhere = policyZones.filter((z) => z.dns.provider !== zone.dns.provider);
@@ -66,7 +66,7 @@ export function mailHostPlanFor(config: StackConfig, desired: StackRecords, awsR
       subject,
       elsewhere.map(
         (z) =>
-          `domains[${config.domains.indexOf(z)}].mtaSts.serve = "mail-host": ${z.name} is on ${z.dns.provider} and the host's zone ${zone.name} on ${zone.dns.provider}; the host's one certificate is validated through one DNS provider, so serve this policy with "cloudfront" or "elsewhere", or move the zone`,
+          `domains[${config.domains.indexOf(z)}].mtaSts.serve = "mail-host": ${z.name} is on ${z.dns.provider} and the host's zone ${zone.name} on ${zone.dns.provider}; certbot answers the host's certificates' DNS-01 challenges through one DNS provider, so serve this policy with "cloudfront" or "elsewhere", or move the zone`,
       ),
     );
   }

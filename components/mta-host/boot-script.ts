@@ -25,27 +25,39 @@ export const CONFIG_PACKAGES = [
 /** The certbot lineage (--cert-name) of the host's certificate for its mta-sts.<domain> names. */
 export const MTA_STS_LINEAGE_SUFFIX = "-mta-sts";
 
+/** The certbot lineages (--cert-name) the configuration uses: the host's, and its mta-sts names'. */
+export function certificateLineages(config: MailHostConfig): { host: string; policyHosts: string } {
+  const mode = config.tls.staging ? "-staging" : "";
+  return { host: `${config.hostname}${mode}`, policyHosts: `${config.hostname}${MTA_STS_LINEAGE_SUFFIX}${mode}` };
+}
+
 /**
  * certbot's deploy hook: installs a new or renewed certificate where its
- * readers take it. The host's own (its lineage is its name) goes to Postfix,
- * Dovecot and the HTTPS server; the mta-sts.<domain> one only to the HTTPS server.
+ * readers take it. The host's own lineage goes to Postfix, Dovecot and the
+ * HTTPS server; the mta-sts one only to the HTTPS server. Only the lineages
+ * the configuration uses now: a staging lineage left from before
+ * (`certbot renew` renews every lineage it has) never replaces a trusted one.
  */
-export function renderCertDeployHook(): string {
+export function renderCertDeployHook(config: MailHostConfig): string {
+  const lineages = certificateLineages(config);
   return `#!/bin/sh
 # certbot --deploy-hook: install a new or renewed certificate for the services that read it.
 set -eu
 case "$(basename "$RENEWED_LINEAGE")" in
-  *${MTA_STS_LINEAGE_SUFFIX}|*${MTA_STS_LINEAGE_SUFFIX}-staging)
+  ${lineages.policyHosts})
     install -m 0644 -o root -g root "$RENEWED_LINEAGE/fullchain.pem" ${PATHS.mtaStsCert}
     install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem" ${PATHS.mtaStsKey}
     systemctl restart postforge-unsubscribe
     ;;
-  *)
+  ${lineages.host})
     install -m 0644 -o root -g root "$RENEWED_LINEAGE/fullchain.pem" ${PATHS.tlsCert}
     install -m 0600 -o root -g root "$RENEWED_LINEAGE/privkey.pem" ${PATHS.tlsKey}
     postfix reload
     doveadm reload
     systemctl restart postforge-unsubscribe
+    ;;
+  *)
+    echo "postforge-install-cert: $RENEWED_LINEAGE is not a certificate this configuration uses; left alone" >&2
     ;;
 esac
 `;
@@ -63,6 +75,11 @@ export function certificateNames(config: MailHostConfig): { host: string[]; poli
   return { host: [config.hostname], policyHosts: config.domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => `mta-sts.${d.domain}`) };
 }
 
+/**
+ * One certbot run for `names` under `lineage`, then its certificate installed
+ * by the deploy hook even when certbot kept it (--keep-until-expiring runs no
+ * hook): turning staging off onto a trusted lineage still valid installs it.
+ */
 function certbotCommand(config: MailHostConfig, names: string[], lineage: string): string {
   const tls = config.tls;
   const args = [
@@ -73,13 +90,13 @@ function certbotCommand(config: MailHostConfig, names: string[], lineage: string
     ...names.map((name) => `-d ${name}`),
     // A staging certificate has its own name, so turning staging off fetches a trusted one
     // instead of keeping the staging one until it expires.
-    `--cert-name ${lineage}${tls.staging ? "-staging" : ""}`,
+    `--cert-name ${lineage}`,
     `--deploy-hook ${PATHS.certDeployHook}`,
   ];
   if (tls.dnsChallenge.provider === "route53") args.push("--dns-route53");
   else args.push("--dns-cloudflare", `--dns-cloudflare-credentials ${PATHS.cloudflareCredentials}`, "--dns-cloudflare-propagation-seconds 60");
   if (tls.staging) args.push("--staging");
-  return args.join(" \\\n    ");
+  return `{ ${args.join(" \\\n    ")} &&\n    RENEWED_LINEAGE=/etc/letsencrypt/live/${lineage} ${PATHS.certDeployHook}; }`;
 }
 
 /**
@@ -98,6 +115,7 @@ export function renderBootScript(config: MailHostConfig): string {
     d.selectors.map((s) => `install_secret ${shellWord(s.secretName)} ${dkimKeyPath(d.domain, s.selector)} opendkim:opendkim 0600`),
   );
   const names = certificateNames(config);
+  const lineages = certificateLineages(config);
   const cloudflare =
     config.tls.dnsChallenge.provider === "cloudflare"
       ? [
@@ -146,9 +164,9 @@ require_mailbox() {
 # serves and an hourly cron job retries. certbot renews from then on.
 certificate() {
 ${cloudflare.join("\n")}${cloudflare.length > 0 ? "\n" : ""}  local ok=1
-  ${certbotCommand(config, names.host, config.hostname)} || ok=0
+  ${certbotCommand(config, names.host, lineages.host)} || ok=0
 ${names.policyHosts.length > 0 ? `  # The MTA-STS policy hosts' names: a lineage of their own.
-  ${certbotCommand(config, names.policyHosts, `${config.hostname}${MTA_STS_LINEAGE_SUFFIX}`)} || ok=0
+  ${certbotCommand(config, names.policyHosts, lineages.policyHosts)} || ok=0
 ` : ""}  if [ "$ok" = 1 ]; then
     rm -f /etc/cron.d/postforge-certificate
   else
@@ -209,7 +227,7 @@ fi${
       ? `
 if [ ! -s ${PATHS.mtaStsCert} ] || [ ! -s ${PATHS.mtaStsKey} ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days ${config.tls.selfSignedDays} \\
-    -subj "/CN=${names.policyHosts[0]}" -addext "subjectAltName=${names.policyHosts.map((n) => `DNS:${n}`).join(",")}" \\
+    -subj "/CN=postforge-self-signed" -addext "subjectAltName=${names.policyHosts.map((n) => `DNS:${n}`).join(",")}" \\
     -keyout ${PATHS.mtaStsKey} -out ${PATHS.mtaStsCert} 2>/dev/null
   chmod 0600 ${PATHS.mtaStsKey}
   chmod 0644 ${PATHS.mtaStsCert}

@@ -45,7 +45,7 @@ export function mailHostFiles(config: MailHostConfig): RenderedFile[] {
     ...renderPostfix(config),
     ...renderOpenDkim(config).files,
     ...renderDovecot(config).files,
-    { path: PATHS.certDeployHook, content: renderCertDeployHook(), owner: "root:root", permissions: "0755" },
+    { path: PATHS.certDeployHook, content: renderCertDeployHook(config), owner: "root:root", permissions: "0755" },
     { path: PATHS.bootScript, content: renderBootScript(config), owner: "root:root", permissions: "0700" },
     { path: PATHS.suppressTool, content: renderSuppressTool(config), owner: "root:root", permissions: "0755" },
     { path: PATHS.suppressionCron, content: renderSuppressionCron(), owner: "root:root", permissions: "0644" },
