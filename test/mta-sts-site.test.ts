@@ -178,7 +178,7 @@ describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example s
     const amazonless = JSON.parse(JSON.stringify(base["postforge:domains"]));
     amazonless[0].caa.issue = ["letsencrypt.org"];
     const caa = await refused({ ...base, "postforge:domains": amazonless });
-    assert.match(caa.message, /domains\[0\]\.caa\.issue: \["letsencrypt\.org"\] lets no Amazon certificate be issued for mta-sts\.example\.com, which mtaSts\.serve: "cloudfront" needs \(RFC 8659\); add "amazon\.com"/);
+    assert.match(caa.message, /domains\[0\]\.caa\.issue: \["letsencrypt\.org"\] lets no Amazon certificate be issued for mta-sts\.example\.com, which mtaSts\.serve: "cloudfront" needs \(RFC 8659, RFC 8657\); add "amazon\.com"/);
     assert.deepEqual(caa.registered, []);
 
     const { "aws:region": _region, ...noRegion } = base;

@@ -444,6 +444,14 @@ describe("postforge:mailHost refused before anything is created", () => {
     const elsewhere = buildPlan({ project: "postforge", stack: STACK }, await runWith(config));
     assert.deepEqual(elsewhere.mtaStsServedBy, { "example.com": "the mail host mail.example.com" });
     assert.ok(elsewhere.warnings.some((w) => w.startsWith("domains[1].mtaSts: serve the policy") && w.endsWith('(or set domains[1].mtaSts.serve: "cloudfront" and Postforge serves it)')), elsewhere.warnings.join("\n"));
+    // A CAA record that lets Let's Encrypt issue only over HTTP-01 leaves certbot's DNS-01 refused: so is the config.
+    const caaHttp = exampleConfig();
+    caaHttp["postforge:domains"][0].caa.issue = ["letsencrypt.org; validationmethods=http-01"];
+    const caa = await refused(caaHttp);
+    assert.match(caa.message, /domains\[0\]\.caa\.issue: \["letsencrypt\.org; validationmethods=http-01"\] lets no Let's Encrypt certificate validated by DNS-01 be issued for mta-sts\.example\.com/);
+    assert.deepEqual(caa.registered, []);
+    caaHttp["postforge:domains"][0].caa.issue = ["letsencrypt.org; validationmethods=dns-01,http-01"];
+    assert.ok(!buildPlan({ project: "postforge", stack: STACK }, await runWith(caaHttp)).warnings.some((w) => /caa/.test(w)));
     // Told to, it is refused before anything registers, naming what to do.
     config["postforge:domains"][1].mtaSts.serve = "mail-host";
     const { message, registered } = await refused(config);

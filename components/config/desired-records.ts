@@ -381,11 +381,18 @@ function mtaStsServer(domain: SendingDomainConfig, path: string, c: Collector, h
     const j = domain.hosts.findIndex((h) => h.name === policyHost);
     if (j >= 0) c.problem(`${path}.hosts[${j}].name`, `"${policyHost}" is where Postforge serves the MTA-STS policy (mtaSts.serve: "${serve}"), so the stack publishes its address; remove it from hosts, or set mtaSts.serve: "elsewhere"`);
     const issuers = MTA_STS_ISSUERS[serve];
-    const allowed = domain.caa?.issue.map((v) => v.split(";")[0].trim().toLowerCase());
-    if (allowed && !allowed.some((v) => issuers.includes(v))) {
+    // An issuer with validationmethods (RFC 8657) must allow the one the serving side uses: DNS-01 for certbot, DNS for ACM.
+    const method = serve === "mail-host" ? "dns-01" : undefined;
+    const lets = (value: string) => {
+      const [issuer, ...params] = value.split(";").map((p) => p.trim().toLowerCase());
+      if (!issuers.includes(issuer)) return false;
+      const methods = params.find((p) => p.startsWith("validationmethods="))?.slice("validationmethods=".length).split(",").map((m) => m.trim());
+      return method === undefined || methods === undefined || methods.includes(method);
+    };
+    if (domain.caa && !domain.caa.issue.some(lets)) {
       c.problem(
         `${path}.caa.issue`,
-        `${JSON.stringify(domain.caa!.issue)} lets no ${serve === "mail-host" ? "Let's Encrypt" : "Amazon"} certificate be issued for ${policyHost}, which mtaSts.serve: "${serve}" needs (RFC 8659); add "${issuers[0]}"`,
+        `${JSON.stringify(domain.caa.issue)} lets no ${serve === "mail-host" ? "Let's Encrypt certificate validated by DNS-01" : "Amazon certificate"} be issued for ${policyHost}, which mtaSts.serve: "${serve}" needs (RFC 8659, RFC 8657); add "${issuers[0]}"`,
       );
     }
   }
