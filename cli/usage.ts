@@ -85,10 +85,12 @@ export const REPORT_USAGE = `  postforge report --summary FILE ... [--reports FI
       failures per domain over the same days. --json prints the report.
 `;
 
-export const REPORTS_USAGE = `  postforge reports [--maildir DIR ...] [--file FILE ...] [--authserv-id NAME] [--domain DOMAIN ...] [--our-source CIDR ...] [--json]
+export const REPORTS_USAGE = `  postforge reports [--maildir DIR ...] [--file FILE ...] [--authserv-id NAME] [--domain DOMAIN ...] [--our-source CIDR ...]
+                    [--resolver HOST:PORT] [--no-ptr] [--json]
       DMARC aggregate reports (RFC 7489, and RFC 9990's dmarc-2.0) and SMTP TLS
       reports (RFC 8460), plain, gzip or zip, summed per domain and day: each
-      source address with its volume, DMARC pass (an aligned DKIM or SPF pass)
+      source address with its reverse DNS name (PTR, through --resolver or
+      the system's; --no-ptr skips it) and volume, DMARC pass (an aligned DKIM or SPF pass)
       and what receivers did, ours (--our-source: the hosts' addresses and
       the ranges of services that send for you) told apart from unknown; TLS
       sessions that succeeded and failed, by failure type and receiving MX.

@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import { main } from "../cli/postforge";
 import { dmarcEvidence } from "../components/reports/evidence";
 import { warningsWithEvidence } from "../cli/plan/evidence";
-import { summarizeAggregate, type DomainDay } from "../components/reports/summary";
+import { summarizeAggregate, withReverseNames, type DomainDay } from "../components/reports/summary";
 import type { AggregateReport } from "../components/reports";
 
 /** A day's report from one receiver: rows of [source, count, passes DMARC, disposition]. */
@@ -76,6 +76,9 @@ describe("DMARC evidence", () => {
     assert.match(oursBroken.because, /^14 messages from our own sources failed DMARC \(203\.0\.113\.7\): p=reject would refuse them; fix their DKIM or SPF alignment first$/);
     const leaky = dmarcEvidence("example.com", "none", fortnight(() => [["203.0.113.145", 90, true, "none"], ["198.51.100.9", 10, false, "none"]]));
     assert.match(leaky.because, /^90% of 1400 messages passed DMARC, under 98%: find the failing senders below before moving$/);
+    // The sources it would stop carry their reverse DNS where postforge reports looked it up.
+    const named = withReverseNames(fortnight(() => [["203.0.113.145", 90, true, "none"], ["198.51.100.9", 10, false, "none"]]), new Map([["198.51.100.9", { names: ["mta.esp.example"] }]]));
+    assert.deepEqual(dmarcEvidence("example.com", "none", named).unknownLetThrough, [{ sourceIp: "198.51.100.9", failing: 140, reporters: ["google.com"], ptr: ["mta.esp.example"] }]);
     // Without knowing which sources are ours, nothing shows our mail aligned.
     const anonymous = summarizeAggregate(Array.from({ length: 14 }, (_, i) => reportOn(`2026-11-${String(i + 1).padStart(2, "0")}`, "example.com", [["203.0.113.145", 100, true, "none"]])), []);
     assert.match(dmarcEvidence("example.com", "none", anonymous).because, /^none of the reported sources is marked as ours \(postforge reports --our-source\)/);

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { main } from "../cli/postforge";
+import { startKnot } from "./support/dns-tools";
 import { readReportMail } from "../components/reports/report-mail";
 import { summarizeAggregate } from "../components/reports/summary";
 import { parseAggregateReport } from "../components/reports";
@@ -179,13 +180,34 @@ describe("reports by mail", () => {
     let out = "";
     let err = "";
     const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
-    assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--json"], io), 0, err);
-    const summary = JSON.parse(out) as { dmarc: { messages: number; dmarcPass: number }[]; tls: { successful: number; failed: number; failures: unknown[] }[]; setApart: { file: string; reason: string }[] };
+    // Each source's reverse DNS, through a real knotd: ours has its PTR, one unknown source has one, the other none.
+    const soa = "@ 300 IN SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 300\n@ 300 IN NS ns.example.com.\n";
+    const dns = await startKnot([
+      { apex: "113.0.203.in-addr.arpa", text: `$ORIGIN 113.0.203.in-addr.arpa.\n${soa}145 300 IN PTR mail.example.com.\n` },
+      { apex: "100.51.198.in-addr.arpa", text: `$ORIGIN 100.51.198.in-addr.arpa.\n${soa}10 300 IN PTR dsl-10.isp.example.\n` },
+    ]);
+    try {
+      assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--resolver", `127.0.0.1:${dns.port}`, "--json"], io), 0, err);
+      const json = out;
+      out = "";
+      assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--resolver", `127.0.0.1:${dns.port}`], io), 0, err);
+      assert.match(out, /^  203\.0\.113\.145\s+mail\.example\.com\s+yes\s+150\s/m);
+      assert.match(out, /^  198\.51\.100\.9\s+-\s+no\s+5\s/m);
+      // A resolver that does not answer: "?" (not known), never "-" (none published).
+      out = "";
+      assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--resolver", "127.0.0.1:9", "--json"], io), 0, err);
+      assert.ok((JSON.parse(out) as { dmarc: { sources: { ptrUnknown?: string }[] }[] }).dmarc[0].sources.every((s) => typeof s.ptrUnknown === "string"), out);
+      out = json;
+    } finally {
+      await dns.stop();
+    }
+    const summary = JSON.parse(out) as { dmarc: { messages: number; dmarcPass: number; sources: { sourceIp: string; ptr?: string[]; ptrUnknown?: string }[] }[]; tls: { successful: number; failed: number; failures: unknown[] }[]; setApart: { file: string; reason: string }[] };
     assert.deepEqual(summary.dmarc.map((d) => [d.messages, d.dmarcPass]), [[158, 150]]);
+    assert.deepEqual(summary.dmarc[0].sources.map((s) => [s.sourceIp, s.ptr]), [["203.0.113.145", ["mail.example.com"]], ["198.51.100.9", []], ["198.51.100.10", ["dsl-10.isp.example"]]]);
     assert.deepEqual(summary.tls, [{ domain: "example.com", day: "2025-12-01", policyTypes: ["sts"], successful: 900, failed: 12, failures: [{ resultType: "sts-policy-fetch-error", receivingMx: "mail.example.com", sessions: 12, reporters: ["google.com"] }] }]);
     assert.deepEqual(summary.setApart.map((s) => s.file.split("/").pop()), ["4.forged"]);
     out = "";
-    assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24"], io), 0, err);
+    assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--no-ptr"], io), 0, err);
     assert.match(out, /^DMARC aggregate reports: 2; SMTP TLS reports: 1; failure reports: 0; set apart: 1; unreadable: 0$/m);
     assert.match(out, /^example\.com on 2025-12-01: 158 messages, 94\.9% passed DMARC; ours 100% aligned; unknown sources 8 \(5 let through\)$/m);
     assert.match(out, /^  203\.0\.113\.145\s+yes\s+150\s+150\s+150\s+100\s+none 150\s+google\.com, outlook\.com$/m);
@@ -196,7 +218,7 @@ describe("reports by mail", () => {
     // A report file an operator vouches for (parsedmarc's FastMail sample, gzip).
     out = "";
     const sample = join(__dirname, "fixtures", "reports", "parsedmarc", "fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz");
-    assert.equal(await main(["reports", "--file", sample], io), 0, err);
+    assert.equal(await main(["reports", "--file", sample, "--no-ptr"], io), 0, err);
     assert.match(out, /^DMARC aggregate reports: 1; SMTP TLS reports: 0; failure reports: 0; set apart: 0; unreadable: 0$/m);
     assert.ok(readFileSync(sample).length > 0);
     // Flags checked before anything is read.
@@ -204,5 +226,7 @@ describe("reports by mail", () => {
     assert.equal(await main(["reports", "--maildir", dir], io), 2);
     assert.match(err, /--authserv-id = nothing: is required with --maildir/);
     assert.match(err, /--domain = nothing: is required with --maildir/);
+    assert.equal(await main(["reports", "--file", sample, "--resolver", "dns.example.com"], io), 2);
+    assert.match(err, /--resolver = "dns\.example\.com": must be an IP address/);
   });
 });

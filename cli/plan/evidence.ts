@@ -45,7 +45,7 @@ export function evidenceLines(evidence: readonly PlannedEvidence[]): string[] {
   for (const e of evidence) {
     lines.push(`  ${e.domain}: p=${e.current} -> p=${e.next}: ${e.supported ? "supported" : "not yet"}; ${e.because}`);
     if (e.supported) lines.push(`    change: ${e.change}`);
-    for (const s of e.unknownLetThrough.slice(0, 10)) lines.push(`    unknown source ${s.sourceIp}: ${s.failing} failing messages still delivered (reported by ${s.reporters.join(", ")}); p=${e.next} stops them: a spoofer, or a service that sends for you unaligned`);
+    for (const s of e.unknownLetThrough.slice(0, 10)) lines.push(`    unknown source ${s.sourceIp}${s.ptr ? ` (${s.ptr.join(", ")})` : ""}: ${s.failing} failing messages still delivered (reported by ${s.reporters.join(", ")}); p=${e.next} stops them: a spoofer, or a service that sends for you unaligned`);
     for (const s of e.oursFailing.slice(0, 10)) lines.push(`    our source ${s.sourceIp}: ${s.failing} messages failed DMARC`);
   }
   return lines;

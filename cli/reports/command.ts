@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { unpackReport } from "../../components/reports/archive";
 import { parseAggregateReport, ReportRefused, type AggregateReport } from "../../components/reports/dmarc-aggregate";
 import { readReportMail, reportIdentity } from "../../components/reports/report-mail";
-import { summarizeAggregate, summarizeTls, type DomainDay, type TlsDomainDay } from "../../components/reports/summary";
+import { summarizeAggregate, summarizeTls, withReverseNames, type DomainDay, type ReverseNames, type TlsDomainDay } from "../../components/reports/summary";
+import { createDnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, isResolverAddress } from "../verify/dns";
 import { parseTlsReport, type TlsReport } from "../../components/reports/tls-rpt";
 import type { FailureReport } from "../../components/reports/failure";
 import { FlagProblems, parseCommandLine } from "../flag-check";
@@ -26,6 +27,8 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
       "authserv-id": { type: "string" },
       domain: { type: "string", multiple: true },
       "our-source": { type: "string", multiple: true },
+      resolver: { type: "string" },
+      "no-ptr": { type: "boolean" },
       json: { type: "boolean" },
     },
     `Usage:\n${REPORTS_USAGE}`,
@@ -35,6 +38,10 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   const files = (values.file as string[] | undefined) ?? [];
   const domains = ((values.domain as string[] | undefined) ?? []).map((d) => d.toLowerCase());
   const authservId = values["authserv-id"] as string | undefined;
+  const resolver = values.resolver as string | undefined;
+  if (resolver !== undefined && !isResolverAddress(resolver)) {
+    problems.add(["--resolver"], resolver, "must be an IP address with an optional port, e.g. 127.0.0.1:5353 or [::1]:53 (host names cannot be used)");
+  }
   if (maildirs.length + files.length === 0) problems.add(["--maildir"], undefined, "give the mailboxes or files to read: --maildir /var/mail/vhosts/example.com/dmarc-rua/Maildir, or --file REPORT.xml.gz");
   if (maildirs.length > 0 && !authservId) problems.add(["--authserv-id"], undefined, "is required with --maildir: the host name whose Authentication-Results to trust, such as mail.example.com");
   if (maildirs.length > 0 && domains.length === 0) problems.add(["--domain"], undefined, "is required with --maildir: the domains whose reports count, such as --domain example.com");
@@ -102,13 +109,29 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   aggregate.splice(0, aggregate.length, ...once(aggregate));
   tls.splice(0, tls.length, ...once(tls));
   const ourSources = (values["our-source"] as string[] | undefined) ?? [];
-  const summary = { dmarc: summarizeAggregate(aggregate, ourSources), tls: summarizeTls(tls), failures, setApart, unreadable };
+  const summed = summarizeAggregate(aggregate, ourSources);
+  const dmarc = values["no-ptr"] ? summed : withReverseNames(summed, await reverseNames(summed, resolver));
+  const summary = { dmarc, tls: summarizeTls(tls), failures, setApart, unreadable };
   if (values.json) {
     io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   }
   io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregate.length, tls.length, failures));
   return 0;
+}
+
+/** Each source's PTR names through `server` (the system's resolvers when absent): no PTR is [], a failed lookup says why. */
+async function reverseNames(days: readonly DomainDay[], server: string | undefined): Promise<Map<string, ReverseNames>> {
+  const dns = createDnsLookup({ ...(server ? { server } : {}), timeoutMs: DEFAULT_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY });
+  const addresses = [...new Set(days.flatMap((d) => d.sources.map((s) => s.sourceIp)))];
+  const answers = await Promise.all(
+    addresses.map(async (ip): Promise<[string, ReverseNames]> => {
+      const answer = await dns.ptr(ip);
+      if (answer.ok) return [ip, { names: answer.value }];
+      return [ip, answer.failure === "nxdomain" || answer.failure === "nodata" ? { names: [] } : { unknown: answer.message }];
+    }),
+  );
+  return new Map(answers);
 }
 
 function columns(rows: string[][]): string[] {
@@ -124,8 +147,19 @@ export function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setA
       "",
       `${d.domain} on ${d.day}: ${d.messages} messages, ${share} passed DMARC${d.oursAligned !== undefined ? `; ours ${d.oursAligned}% aligned` : ""}; unknown sources ${d.unknownMessages} (${d.unknownDelivered} let through)`,
       ...columns([
-        ["SOURCE", "OURS", "MESSAGES", "DMARC PASS", "DKIM ALIGNED", "SPF ALIGNED", "DISPOSITIONS", "REPORTERS"],
-        ...d.sources.map((s) => [s.sourceIp, s.ours ? "yes" : "no", String(s.messages), String(s.dmarcPass), String(s.dkimAligned), String(s.spfAligned), Object.entries(s.dispositions).map(([k, v]) => `${k} ${v}`).join(", "), s.reporters.join(", ")]),
+        ["SOURCE", "PTR", "OURS", "MESSAGES", "DMARC PASS", "DKIM ALIGNED", "SPF ALIGNED", "DISPOSITIONS", "REPORTERS"],
+        ...d.sources.map((s) => [
+          s.sourceIp,
+          // "-": none published; "?": not known (the lookup failed); blank: not looked up (--no-ptr).
+          s.ptr ? (s.ptr.length > 0 ? s.ptr.join(", ") : "-") : s.ptrUnknown !== undefined ? "?" : "",
+          s.ours ? "yes" : "no",
+          String(s.messages),
+          String(s.dmarcPass),
+          String(s.dkimAligned),
+          String(s.spfAligned),
+          Object.entries(s.dispositions).map(([k, v]) => `${k} ${v}`).join(", "),
+          s.reporters.join(", "),
+        ]),
       ]).map((l) => `  ${l}`),
     );
   }

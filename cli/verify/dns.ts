@@ -1,4 +1,5 @@
 import { Resolver } from "node:dns/promises";
+import { isIPv4, isIPv6 } from "node:net";
 import { canonicalName } from "../../components/dns/model";
 import { ipv6Groups } from "../../components/ip-address";
 
@@ -192,4 +193,18 @@ export function reverseName(ip: string): string {
 /** Full 8-group form of an IPv6 address, each group 4 hex digits. */
 export function expandIPv6(ip: string): string {
   return ipv6Groups(ip.toLowerCase()).join(":");
+}
+
+/** "127.0.0.1", "127.0.0.1:5353", "::1", "[::1]:5353": node's resolvers take IP addresses only. */
+export function isResolverAddress(text: string): boolean {
+  // IPv4 first: node's isIPv6 compiles a large pattern on its first call (2.5 ms of a 100-domain verify).
+  const v4 = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  if (v4 !== null && isIPv4(v4[1])) return validPort(v4[2]);
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  if (bracketed) return isIPv6(bracketed[1]) && validPort(bracketed[2]);
+  return isIPv6(text);
+}
+
+function validPort(port: string | undefined): boolean {
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
 }

@@ -36,7 +36,7 @@ export interface DmarcEvidence {
   /** Our sources whose mail fails: the next step would quarantine or reject our own mail. */
   oursFailing: { sourceIp: string; failing: number }[];
   /** Unknown sources whose failing mail receivers still deliver: the next step stops it. */
-  unknownLetThrough: { sourceIp: string; failing: number; reporters: string[] }[];
+  unknownLetThrough: { sourceIp: string; failing: number; reporters: string[]; ptr?: string[] }[];
 }
 
 /** The evidence for one domain (its organizational domain's reports: the domain and its subdomains). */
@@ -48,7 +48,7 @@ export function dmarcEvidence(domain: string, current: "none" | "quarantine", da
   const window = mine.filter((d) => d.day >= from && d.day <= to);
   const messages = window.reduce((n, d) => n + d.messages, 0);
   const passed = window.reduce((n, d) => n + d.dmarcPass, 0);
-  const bySource = new Map<string, { ours: boolean; failing: number; letThrough: number; reporters: Set<string> }>();
+  const bySource = new Map<string, { ours: boolean; failing: number; letThrough: number; reporters: Set<string>; ptr?: string[] }>();
   for (const d of window)
     for (const s of d.sources) {
       const entry = bySource.get(s.sourceIp) ?? { ours: s.ours, failing: 0, letThrough: 0, reporters: new Set<string>() };
@@ -58,12 +58,13 @@ export function dmarcEvidence(domain: string, current: "none" | "quarantine", da
       const failed = s.failingDispositions ?? {};
       entry.letThrough += (failed.none ?? 0) + (current === "quarantine" ? (failed.quarantine ?? 0) : 0);
       for (const r of s.reporters) entry.reporters.add(r);
+      if (s.ptr && s.ptr.length > 0) entry.ptr = s.ptr;
       bySource.set(s.sourceIp, entry);
     }
   const oursFailing = [...bySource].filter(([, s]) => s.ours && s.failing > 0).map(([sourceIp, s]) => ({ sourceIp, failing: s.failing })).sort((a, b) => b.failing - a.failing);
   const unknownLetThrough = [...bySource]
     .filter(([, s]) => !s.ours && s.letThrough > 0)
-    .map(([sourceIp, s]) => ({ sourceIp, failing: s.letThrough, reporters: [...s.reporters].sort() }))
+    .map(([sourceIp, s]) => ({ sourceIp, failing: s.letThrough, reporters: [...s.reporters].sort(), ...(s.ptr ? { ptr: s.ptr } : {}) }))
     .sort((a, b) => b.failing - a.failing || a.sourceIp.localeCompare(b.sourceIp));
   const passShare = messages > 0 ? Math.round((passed / messages) * 10_000) / 100 : undefined;
   // Compared unrounded: 97.995% is not 98%.

@@ -9,6 +9,6 @@ export { DEFAULT_UNPACK_LIMITS, unpackReport, type UnpackLimits } from "./archiv
 export { parseTlsReport, TLS_RESULT_TYPES, type TlsReport, type TlsReportPolicy } from "./tls-rpt";
 export { parseFailureReport, type FailureReport } from "./failure";
 export { DEFAULT_MESSAGE_BUDGET, readReportMail, type MailedReport, type MessageBudget, type ReportMail } from "./report-mail";
-export { summarizeAggregate, summarizeTls, type DomainDay, type SourceSummary, type TlsDomainDay } from "./summary";
+export { summarizeAggregate, summarizeTls, withReverseNames, type DomainDay, type ReverseNames, type SourceSummary, type TlsDomainDay } from "./summary";
 export { dmarcEvidence, EVIDENCE_RULES, type DmarcEvidence } from "./evidence";
 export { DEFAULT_XML_LIMITS, parseXml, XmlRefused, type XmlElement, type XmlLimits } from "./xml";

@@ -23,6 +23,25 @@ export interface SourceSummary {
   /** Of the messages that failed DMARC, what the receivers did with them. */
   failingDispositions: Record<string, number>;
   reporters: string[];
+  /** The source's reverse DNS names (PTR), when looked up (`postforge reports` does, unless --no-ptr); [] when it has none. */
+  ptr?: string[];
+  /** Why its PTR is not known (a timeout, a refused query), when the lookup failed. */
+  ptrUnknown?: string;
+}
+
+/** What a PTR lookup gave for one address: its names ([] for none), or why it is not known. */
+export type ReverseNames = { names: string[] } | { unknown: string };
+
+/** The days with each source's reverse DNS names filled in from `answers`, by address. Pure. */
+export function withReverseNames(days: readonly DomainDay[], answers: ReadonlyMap<string, ReverseNames>): DomainDay[] {
+  return days.map((d) => ({
+    ...d,
+    sources: d.sources.map((s) => {
+      const answer = answers.get(s.sourceIp);
+      if (!answer) return s;
+      return "names" in answer ? { ...s, ptr: answer.names } : { ...s, ptrUnknown: answer.unknown };
+    }),
+  }));
 }
 
 /** One domain's DMARC aggregate figures for one day, by source. */
