@@ -86,7 +86,7 @@ export const REPORT_USAGE = `  postforge report --summary FILE ... [--reports FI
 `;
 
 export const REPORTS_USAGE = `  postforge reports [--maildir DIR ...] [--file FILE ...] [--authserv-id NAME] [--domain DOMAIN ...] [--our-source CIDR ...]
-                    [--resolver HOST:PORT] [--no-ptr] [--json]
+                    [--ours-from-spf] [--resolver HOST:PORT] [--no-ptr] [--json]
       DMARC aggregate reports (RFC 7489, and RFC 9990's dmarc-2.0) and SMTP TLS
       reports (RFC 8460), plain, gzip or zip, summed per domain and day: each
       source address with its reverse DNS name (PTR, through --resolver or
@@ -94,6 +94,8 @@ export const REPORTS_USAGE = `  postforge reports [--maildir DIR ...] [--file FI
       and what receivers did, ours (--our-source: the hosts' addresses and
       the ranges of services that send for you) told apart from unknown; TLS
       sessions that succeeded and failed, by failure type and receiving MX.
+      --ours-from-spf also takes as ours what each domain's published SPF
+      record authorizes (the hosts it names, the includes it declares).
       --maildir reads the role mailboxes (dmarc-rua@, tls-rpt@): a message
       counts only if it authenticated on arrival (the host's own
       Authentication-Results, --authserv-id) and is about a --domain; the

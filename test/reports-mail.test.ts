@@ -185,6 +185,9 @@ describe("reports by mail", () => {
     const dns = await startKnot([
       { apex: "113.0.203.in-addr.arpa", text: `$ORIGIN 113.0.203.in-addr.arpa.\n${soa}145 300 IN PTR mail.example.com.\n` },
       { apex: "100.51.198.in-addr.arpa", text: `$ORIGIN 100.51.198.in-addr.arpa.\n${soa}10 300 IN PTR dsl-10.isp.example.\n` },
+      // example.com's SPF: its own range, and an ESP it declares.
+      { apex: "example.com", text: `$ORIGIN example.com.\n${soa}@ 300 IN TXT "v=spf1 ip4:203.0.113.0/24 include:_spf.esp.example -all"\n` },
+      { apex: "esp.example", text: `$ORIGIN esp.example.\n${soa}_spf 300 IN TXT "v=spf1 ip4:198.51.100.10 -all"\n` },
     ]);
     try {
       assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--resolver", `127.0.0.1:${dns.port}`, "--json"], io), 0, err);
@@ -193,6 +196,12 @@ describe("reports by mail", () => {
       assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--our-source", "203.0.113.0/24", "--resolver", `127.0.0.1:${dns.port}`], io), 0, err);
       assert.match(out, /^  203\.0\.113\.145\s+mail\.example\.com\s+yes\s+150\s/m);
       assert.match(out, /^  198\.51\.100\.9\s+-\s+no\s+5\s/m);
+      // --ours-from-spf: what example.com's published SPF authorizes is ours (its range, and the ESP's address through its include).
+      out = "";
+      assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--ours-from-spf", "--resolver", `127.0.0.1:${dns.port}`, "--json"], io), 0, err);
+      const bySpf = JSON.parse(out) as { dmarc: { oursAligned?: number; unknownMessages: number; sources: { sourceIp: string; ours: boolean }[] }[] };
+      assert.deepEqual(bySpf.dmarc[0].sources.map((s) => [s.sourceIp, s.ours]), [["203.0.113.145", true], ["198.51.100.9", false], ["198.51.100.10", true]]);
+      assert.equal(bySpf.dmarc[0].unknownMessages, 5);
       // A resolver that does not answer: "?" (not known), never "-" (none published).
       out = "";
       assert.equal(await main(["reports", "--maildir", dir, "--authserv-id", HOST, "--domain", "example.com", "--resolver", "127.0.0.1:9", "--json"], io), 0, err);

@@ -29,6 +29,7 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
       "our-source": { type: "string", multiple: true },
       resolver: { type: "string" },
       "no-ptr": { type: "boolean" },
+      "ours-from-spf": { type: "boolean" },
       json: { type: "boolean" },
     },
     `Usage:\n${REPORTS_USAGE}`,
@@ -109,7 +110,7 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   aggregate.splice(0, aggregate.length, ...once(aggregate));
   tls.splice(0, tls.length, ...once(tls));
   const ourSources = (values["our-source"] as string[] | undefined) ?? [];
-  const summed = summarizeAggregate(aggregate, ourSources);
+  const summed = summarizeAggregate(aggregate, values["ours-from-spf"] ? await oursBySpf(aggregate, ourSources, resolver) : ourSources);
   const dmarc = values["no-ptr"] ? summed : withReverseNames(summed, await reverseNames(summed, resolver));
   const summary = { dmarc, tls: summarizeTls(tls), failures, setApart, unreadable };
   if (values.json) {
@@ -118,6 +119,27 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   }
   io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregate.length, tls.length, failures));
   return 0;
+}
+
+/**
+ * --ours-from-spf: a source is ours when it is in --our-source or the From
+ * domain's published SPF record authorizes it (check_host over live DNS:
+ * the hosts it names, the includes it declares). Each address and domain is
+ * evaluated once; DNS answers are shared.
+ */
+async function oursBySpf(reports: readonly AggregateReport[], ranges: readonly string[], server: string | undefined): Promise<(ip: string, domain: string) => boolean> {
+  const { evaluateSpf } = require("../verify/spf-eval") as typeof import("../verify/spf-eval");
+  const { addressInRanges } = require("../../components/address-ranges") as typeof import("../../components/address-ranges");
+  const dns = createDnsLookup({ ...(server ? { server } : {}), timeoutMs: DEFAULT_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY });
+  const pairs = [...new Set(reports.flatMap((r) => r.records.map((x) => `${x.headerFrom}\u0000${x.sourceIp}`)))];
+  const authorized = new Set<string>();
+  await Promise.all(
+    pairs.map(async (pair) => {
+      const [domain, ip] = pair.split("\u0000");
+      if ((await evaluateSpf(ip, domain, dns)).result === "pass") authorized.add(pair);
+    }),
+  );
+  return (ip, domain) => addressInRanges(ip, ranges) || authorized.has(`${domain}\u0000${ip}`);
 }
 
 /** Each source's PTR names through `server` (the system's resolvers when absent): no PTR is [], a failed lookup says why. */

@@ -58,14 +58,19 @@ export interface DomainDay {
   sources: SourceSummary[];
 }
 
-/** Which addresses are ours: CIDR ranges (the hosts' addresses, the ESPs' published ranges). */
-export type OurSources = readonly string[];
+/**
+ * Which addresses are ours: CIDR ranges (the hosts' addresses, the ESPs'
+ * published ranges), or a test of an address for a From domain (postforge
+ * reports --ours-from-spf: what the domain's own SPF record authorizes).
+ */
+export type OurSources = readonly string[] | ((sourceIp: string, domain: string) => boolean);
 
 const pct = (n: number, d: number) => Math.round((n / d) * 100 * 100) / 100;
 
 /** Aggregate reports by From domain and day (the report's begin, UTC); several reporters on one day add up. */
 export function summarizeAggregate(reports: readonly AggregateReport[], ourSources: OurSources = []): DomainDay[] {
   const days = new Map<string, DomainDay & { bySource: Map<string, SourceSummary> }>();
+  const isOurs = typeof ourSources === "function" ? ourSources : (ip: string) => addressInRanges(ip, ourSources);
   for (const report of reports) {
     const day = report.begin.slice(0, 10);
     for (const r of report.records) {
@@ -77,7 +82,7 @@ export function summarizeAggregate(reports: readonly AggregateReport[], ourSourc
       }
       let source = entry.bySource.get(r.sourceIp);
       if (!source) {
-        source = { sourceIp: r.sourceIp, ours: addressInRanges(r.sourceIp, ourSources), messages: 0, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: {}, failingDispositions: {}, reporters: [] };
+        source = { sourceIp: r.sourceIp, ours: isOurs(r.sourceIp, r.headerFrom), messages: 0, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: {}, failingDispositions: {}, reporters: [] };
         entry.bySource.set(r.sourceIp, source);
       }
       const pass = r.dkimAligned === "pass" || r.spfAligned === "pass";
