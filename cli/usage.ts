@@ -20,13 +20,15 @@ export const PLAN_USAGE = `  postforge plan --stack NAME [--json] [--out DIR] [-
 `;
 
 export const DIFF_USAGE = `Usage:
-  postforge diff --base BASE.json --head HEAD.json [--out FILE] [--across-stacks]
+  postforge diff --base BASE.json --head HEAD.json [--out FILE] [--across-stacks] [--reports FILE]
       Compare two plans written by \`postforge plan --json\` (say, the base
       branch's and a pull request's) and print a Markdown report of what the
       DNS change means for mail authentication, then the records that change.
       Both plans must be of the same project and stack, unless --across-stacks.
       Plans of several stacks (--stack 'PATTERN') are compared stack by stack,
-      after the domains that change stack.
+      after the domains that change stack. --reports takes \`postforge reports
+      --json\`: for each DMARC policy the change raises, whether the reports
+      support that step (and which unknown senders it stops).
 `;
 
 export const VERIFY_USAGE = `  postforge verify --stack NAME|PATTERN [--resolver HOST:PORT] [--timeout MS] [--tls] [--dnsbl] [--json] [--cwd DIR]

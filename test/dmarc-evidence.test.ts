@@ -129,4 +129,31 @@ describe("DMARC evidence", () => {
     assert.equal(await main(["plan", "--stack", "dev", "--reports", join(tmpdir(), "no-such-reports.json")], io), 2);
     assert.match(err, /--reports = ".*no-such-reports\.json": cannot be read as JSON \(ENOENT\); give the output of `postforge reports --json`/);
   });
+
+  it("postforge diff --reports says, for each DMARC policy a change raises, whether the reports support the step", async () => {
+    const days: DomainDay[] = [...fortnight(() => [["203.0.113.145", 100, true, "none"]]), ...fortnight(() => [["203.0.113.145", 100, true, "none"], ["198.51.100.9", 20, false, "quarantine"]], "example.org")];
+    const dir = mkdtempSync(join(tmpdir(), "postforge-diff-evidence-"));
+    const reports = join(dir, "reports.json");
+    writeFileSync(reports, JSON.stringify({ dmarc: days, tls: [], setApart: [], unreadable: [] }));
+    let out = "";
+    let err = "";
+    const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
+    assert.equal(await main(["plan", "--stack", "dev", "--json"], io), 0, err);
+    writeFileSync(join(dir, "base.json"), out);
+    // The pull request raises both domains a step: example.com none -> quarantine, example.org quarantine -> reject.
+    const head = JSON.parse(out) as { domains: { domain: string; records: { name: string; type: string; value: string }[] }[] };
+    for (const d of head.domains)
+      for (const r of d.records)
+        if (r.name === `_dmarc.${d.domain}`) r.value = r.value.replace(/\bp=quarantine\b/, "p=reject").replace(/\bp=none\b/, "p=quarantine");
+    writeFileSync(join(dir, "head.json"), JSON.stringify(head));
+    out = "";
+    assert.equal(await main(["diff", "--base", join(dir, "base.json"), "--head", join(dir, "head.json"), "--reports", reports], io), 0, err);
+    assert.match(out, /^## DMARC evidence \(from the reports given\)$/m);
+    assert.match(out, /^- \*\*`example\.com`: this change raises p=none to p=quarantine\*\*; the reports support it: 100% of 1400 messages passed DMARC from 2026-11-07 to 2026-11-20, all of our sources aligned\.$/m);
+    assert.match(out, /^- \*\*`example\.org`: this change raises p=quarantine to p=reject\*\*; \*\*the reports do not support it yet\*\*: 83\.33% of 1680 messages passed DMARC, under 98%.*It stops unknown senders still delivered: `198\.51\.100\.9` 280\.$/m);
+    // Without --reports the diff is as before: no evidence section.
+    out = "";
+    assert.equal(await main(["diff", "--base", join(dir, "base.json"), "--head", join(dir, "head.json")], io), 0, err);
+    assert.doesNotMatch(out, /DMARC evidence/);
+  });
 });

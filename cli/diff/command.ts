@@ -22,6 +22,7 @@ interface DiffFlags {
   head: string;
   out?: string;
   "across-stacks": boolean;
+  reports?: string;
 }
 
 function checkDiffFlags(values: Record<string, unknown>): DiffFlags {
@@ -37,6 +38,7 @@ function checkDiffFlags(values: Record<string, unknown>): DiffFlags {
     base: values.base as string,
     head: values.head as string,
     ...(values.out !== undefined ? { out: values.out as string } : {}),
+    ...(values.reports !== undefined ? { reports: values.reports as string } : {}),
     "across-stacks": values["across-stacks"] === true,
   };
 }
@@ -63,7 +65,15 @@ export async function diffCommand(args: string[], io: Io): Promise<number> {
       `--base and --head are plans of different ${mismatch.join(" and ")}: a diff compares one stack's plan before and after a change; plan both sides with the same --stack, or pass --across-stacks to compare them anyway`,
     ]);
   }
-  return writeReport(renderDiffMarkdown(comparePlans(base, head)), flags.out, io);
+  // With --reports, what the receivers' reports say of each DMARC step the change takes (or could take).
+  const evidence = flags.reports
+    ? (() => {
+        const plan = require("../plan/evidence") as typeof import("../plan/evidence");
+        return plan.diffEvidenceLines(base as never, head as never, plan.readReportsSummary(flags.reports!));
+      })()
+    : [];
+  const report = renderDiffMarkdown(comparePlans(base, head));
+  return writeReport(evidence.length > 0 ? `${report.trimEnd()}\n\n${evidence.join("\n")}` : report, flags.out, io);
 }
 
 function writeReport(report: string, out: string | undefined, io: Io): number {
@@ -138,5 +148,5 @@ function mergePlans(plans: DiffablePlan[], stack: string): DiffablePlan {
 }
 
 function parseDiffArgs(args: string[]): Record<string, unknown> {
-  return parseCommandLine(args, { base: { type: "string" }, head: { type: "string" }, out: { type: "string" }, "across-stacks": { type: "boolean" } }, DIFF_USAGE);
+  return parseCommandLine(args, { base: { type: "string" }, head: { type: "string" }, out: { type: "string" }, "across-stacks": { type: "boolean" }, reports: { type: "string" } }, DIFF_USAGE);
 }

@@ -24,18 +24,47 @@ export function readReportsSummary(file: string): DomainDay[] {
  * For each planned domain whose DMARC record is at p=none or p=quarantine, what the reports say of the
  * next step, and the change to the stack file that makes it (`postforge:domains[i].dmarc.p`).
  */
-export function planEvidence(plan: Plan, days: readonly DomainDay[], stackDomains: readonly { name?: string }[], stack: string): PlannedEvidence[] {
+export function planEvidence(plan: Pick<Plan, "domains"> | { domains: { domain: string; records: { type: string; name: string; value?: string }[] }[] }, days: readonly DomainDay[], stackDomains: readonly { name?: string }[], stack: string): PlannedEvidence[] {
   const out: PlannedEvidence[] = [];
   for (const d of plan.domains) {
-    const record = d.records.find((r) => r.type === "TXT" && r.name === `_dmarc.${d.domain}`);
-    const p = /(?:^|;)\s*p\s*=\s*(none|quarantine)\s*(?:;|$)/i.exec(record?.value?.replace(/^"|"$/g, "") ?? "")?.[1]?.toLowerCase() as "none" | "quarantine" | undefined;
-    if (!p) continue;
+    const p = plannedDmarcPolicy(d);
+    if (p !== "none" && p !== "quarantine") continue;
     const evidence = dmarcEvidence(d.domain, p, days);
     const index = stackDomains.findIndex((s) => s.name === d.domain);
     const where = index >= 0 ? `postforge:domains[${index}].dmarc.p` : `the dmarc.p of ${d.domain}`;
     out.push({ ...evidence, change: `${where}: ${evidence.next} (stacks/Pulumi.${stack}.yaml)` });
   }
   return out;
+}
+
+/** A planned domain's DMARC policy (its `_dmarc` record's p=), or undefined without one. */
+export function plannedDmarcPolicy(d: { domain: string; records: readonly { type: string; name: string; value?: string }[] }): "none" | "quarantine" | "reject" | undefined {
+  const record = d.records.find((r) => r.type === "TXT" && r.name === `_dmarc.${d.domain}`);
+  return /(?:^|;)\s*p\s*=\s*(none|quarantine|reject)\s*(?:;|$)/i.exec(record?.value?.replace(/^"|"$/g, "") ?? "")?.[1]?.toLowerCase() as "none" | "quarantine" | "reject" | undefined;
+}
+
+/**
+ * `postforge diff --reports`: for each domain whose DMARC policy the change
+ * raises, whether the reports support that step from the base's policy; for
+ * each left at none or quarantine, whether they would support the next one.
+ * Markdown lines, empty when there is nothing to say.
+ */
+export function diffEvidenceLines(base: { stack: string; domains: { domain: string; records: { type: string; name: string; value?: string }[] }[] }, head: { domains: { domain: string; records: { type: string; name: string; value?: string }[] }[] }, days: readonly DomainDay[]): string[] {
+  const rank = { none: 0, quarantine: 1, reject: 2 } as const;
+  const lines: string[] = [];
+  for (const e of planEvidence(base, days, [], base.stack)) {
+    const planned = head.domains.find((d) => d.domain === e.domain);
+    const after = planned ? plannedDmarcPolicy(planned) : undefined;
+    const raised = after !== undefined && rank[after] > rank[e.current];
+    const sources = e.unknownLetThrough.slice(0, 5).map((s) => `\`${s.sourceIp}\`${s.ptr ? ` (${s.ptr.join(", ")})` : ""} ${s.failing}`);
+    const stops = sources.length > 0 ? ` It stops unknown senders still delivered: ${sources.join(", ")}.` : "";
+    if (raised) {
+      lines.push(`- **\`${e.domain}\`: this change raises p=${e.current} to p=${after}**; ${e.supported ? "the reports support it" : "**the reports do not support it yet**"}: ${e.because}.${stops}`);
+    } else if (e.supported) {
+      lines.push(`- \`${e.domain}\` stays at p=${e.current}; the reports would support p=${e.next}: ${e.because}.`);
+    }
+  }
+  return lines.length > 0 ? ["## DMARC evidence (from the reports given)", "", ...lines, ""] : [];
 }
 
 /** The plan's evidence section, as text. */
