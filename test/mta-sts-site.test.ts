@@ -10,31 +10,21 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../cli/plan/engine";
+import type { OfflineRunResult } from "../cli/plan/engine";
 import { buildPlan, type Plan } from "../cli/plan/plan";
 import { mtaStsPolicyId } from "../components/dns/protocols";
 import { CACHING_DISABLED_POLICY_ID, policySiteProblems } from "../components/mta-sts/policy-site";
 import { MTA_STS_POLICY_SITE_TYPE } from "../components/type-tokens";
-import { PROJECT_DIR } from "./support/offline";
+import { failingRun, runProgramWith } from "./support/offline";
 import { exampleStackConfig } from "./support/policy-harness";
 
 const STACK = "prod";
 const ZONE = "Z0123456789ABCDEFGHIJ";
 
-async function runWith(config: Record<string, any>): Promise<OfflineRunResult> {
-  const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-  return runOffline({ programPath: `${PROJECT_DIR}/index.ts`, project: "postforge", stack: STACK, config: flat });
-}
-
-async function refused(config: Record<string, any>): Promise<{ message: string; registered: CapturedResource[] }> {
-  try {
-    await runWith(config);
-  } catch (error) {
-    if (!(error instanceof OfflineRunError)) throw error;
-    return { message: (error.cause as Error).message, registered: error.resources.filter((r) => r.type !== "pulumi:pulumi:Stack") };
-  }
-  throw new Error("expected the stack to be refused, but it planned");
-}
+/** The real index.ts, offline, with this stack's name and the given config. */
+const runWith = (config: Record<string, any>): Promise<OfflineRunResult> => runProgramWith(config, STACK);
+/** The same, expected to be refused: the message and what was registered before it. */
+const refused = (config: Record<string, any>) => failingRun(config, STACK);
 
 describe("MTA-STS on S3 and CloudFront (mtaSts.serve: cloudfront), the example stack prod", () => {
   let result: OfflineRunResult;

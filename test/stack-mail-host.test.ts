@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { OfflineRunError, runOffline, type CapturedResource, type OfflineRunResult } from "../cli/plan/engine";
+import type { OfflineRunResult } from "../cli/plan/engine";
 import { buildPlan, type Plan } from "../cli/plan/plan";
 import { comparePlans } from "../cli/diff/compare";
 import { renderDiffMarkdown } from "../cli/diff/markdown";
@@ -17,7 +17,7 @@ import { renderZoneFile } from "../components/dns/zonefile";
 import { defaultRamp } from "../components/sending/warmup";
 import { namedCheckzone, resolver, startKnot, type KnotServer } from "./support/dns-tools";
 import { makeTestRoot, run, type TestRoot } from "./support/mta-tools";
-import { PROJECT_DIR } from "./support/offline";
+import { failingRun, runProgramWith } from "./support/offline";
 import { exampleStackConfig } from "./support/policy-harness";
 
 const STACK = "selfhosted";
@@ -26,20 +26,10 @@ const ROLE_LOCALS = ["abuse", "dmarc-rua", "dmarc-ruf", "fbl", "postmaster", "tl
 /** The example stack's config as objects, to derive broken variants from. */
 const exampleConfig = () => exampleStackConfig(STACK);
 
-async function runWith(config: Record<string, any>): Promise<OfflineRunResult> {
-  const flat = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-  return runOffline({ programPath: `${PROJECT_DIR}/index.ts`, project: "postforge", stack: STACK, config: flat });
-}
-
-async function refused(config: Record<string, any>): Promise<{ message: string; registered: CapturedResource[] }> {
-  try {
-    await runWith(config);
-  } catch (error) {
-    if (!(error instanceof OfflineRunError)) throw error;
-    return { message: (error.cause as Error).message, registered: error.resources.filter((r) => r.type !== "pulumi:pulumi:Stack") };
-  }
-  throw new Error("expected the stack to be refused, but it planned");
-}
+/** The real index.ts, offline, with this stack's name and the given config. */
+const runWith = (config: Record<string, any>): Promise<OfflineRunResult> => runProgramWith(config, STACK);
+/** The same, expected to be refused: the message and what was registered before it. */
+const refused = (config: Record<string, any>) => failingRun(config, STACK);
 
 describe("stack with its own mail host (selfhosted)", () => {
   let result: OfflineRunResult;

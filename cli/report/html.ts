@@ -88,6 +88,10 @@ export function reportCharts(report: SendingReport): Chart[] {
   const byGroup = (pick: (g: ReceiverGroup, i: number) => number | undefined): Series[] =>
     RECEIVER_GROUPS.map((g) => ({ id: g, label: RECEIVER_GROUP_NAMES[g], colour: COLOURS[g], values: report.days.map((_, i) => pick(g, i)) }));
   const t = report.thresholds;
+  const lines = (limits: { warn: number; critical: number }): Chart["thresholds"] => [
+    { id: "warn", value: limits.warn, label: `warn ${limits.warn}%` },
+    { id: "critical", value: limits.critical, label: `critical ${limits.critical}%` },
+  ];
   const warmed = RECEIVER_GROUPS.filter((g) => report.days.some((d) => d.groups[g].warmupCap !== undefined));
   return [
     { id: "delivery-rate", title: "Delivery rate by receiver group (delivered over delivered and bounced, per day)", unit: "%", max: 100, series: byGroup((g, i) => report.days[i].groups[g].deliveryRate) },
@@ -96,20 +100,14 @@ export function reportCharts(report: SendingReport): Chart[] {
       title: `Bounce rate by receiver group (hard bounces over sends, ${report.windowDays} days)`,
       unit: "%",
       series: byGroup((g, i) => report.days[i].groups[g].bounceRate),
-      thresholds: [
-        { id: "warn", value: t.bounce.warn, label: `warn ${t.bounce.warn}%` },
-        { id: "critical", value: t.bounce.critical, label: `critical ${t.bounce.critical}%` },
-      ],
+      thresholds: lines(t.bounce),
     },
     {
       id: "complaint-rate",
       title: `Complaint rate by receiver group (complaints over deliveries, ${report.windowDays} days)`,
       unit: "%",
       series: byGroup((g, i) => report.days[i].groups[g].complaintRate),
-      thresholds: [
-        { id: "warn", value: t.complaint.warn, label: `warn ${t.complaint.warn}%` },
-        { id: "critical", value: t.complaint.critical, label: `critical ${t.complaint.critical}%` },
-      ],
+      thresholds: lines(t.complaint),
     },
     {
       id: "warmup",

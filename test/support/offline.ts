@@ -18,9 +18,9 @@ export async function runProgramWith(
 }
 
 /** Run the program expecting it to fail; returns the error and what had been registered. */
-export async function failingRun(config: Record<string, unknown>): Promise<{ message: string; name: string; registered: CapturedResource[] }> {
+export async function failingRun(config: Record<string, unknown>, stack = "test"): Promise<{ message: string; name: string; registered: CapturedResource[] }> {
   try {
-    await runProgramWith(config);
+    await runProgramWith(config, stack);
   } catch (error) {
     if (!(error instanceof OfflineRunError)) throw error;
     const cause = error.cause as Error;
