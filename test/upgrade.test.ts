@@ -9,9 +9,9 @@
  * counterpart; and whatever was protected (the Elastic IP, the KMS key, live
  * DKIM keys) still is.
  */
-import { MAIL_HOST_MONITORING_TYPE } from "../components/type-tokens";
+import { MAIL_HOST_MONITORING_TYPE, MTA_STS_POLICY_SITE_TYPE } from "../components/type-tokens";
 import { REQUIRED_ALARMS } from "../components/monitoring/alarms";
-import { MTA_STS_POLICY_SITE_TYPE } from "../components/type-tokens";
+import { desiredRecordsForStack, stackConfigFromValues } from "../components/config";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -70,14 +70,14 @@ for (const stack of ["dev", "prod", "selfhosted"]) {
       const hostConfig = project.config["postforge:mailHost"];
       const subscriptions = ((typeof hostConfig === "string" ? JSON.parse(hostConfig) : hostConfig) as { alarmEmails?: string[] } | undefined)?.alarmEmails?.length ?? 0;
       const monitoring = [MAIL_HOST_MONITORING_TYPE, "aws:sns/topic:Topic", ...Array(subscriptions).fill("aws:sns/topicSubscription:TopicSubscription"), ...Array(REQUIRED_ALARMS.length).fill("aws:cloudwatch/metricAlarm:MetricAlarm"), "aws:cloudwatch/dashboard:Dashboard"];
-      // And per domain whose MTA-STS policy the host now serves: the mta-sts.<domain> address record, and the wait for the file before the id (RFC 8461 §3.3).
-      const config = (key: string) => (typeof project.config[key] === "string" ? JSON.parse(project.config[key] as string) : project.config[key]) as unknown;
-      const hostDomains = ((config("postforge:mailHost") as { domains?: string[] } | undefined)?.domains ?? []);
-      const served = ((config("postforge:domains") as { name: string; mtaSts?: { serve?: string } }[] | undefined) ?? []).filter((d) => d.mtaSts && (d.mtaSts.serve ?? "mail-host") === "mail-host" && hostDomains.includes(d.name)).length;
+      // And per domain whose MTA-STS policy the host now serves (as the config decides it): the mta-sts.<domain> address record,
+      // and the wait for the file before the id (RFC 8461 §3.3).
+      const servedBy = desiredRecordsForStack(stackConfigFromValues(project.config, stack), stack).domains.map((d) => d.mtaStsServedBy);
+      const served = servedBy.filter((s) => s === "mail-host").length;
       const policyHosting = Array.from({ length: served }, () => ["aws:route53/record:Record", "pulumi-nodejs:dynamic/mta-sts:MtaStsPolicyServed"]).flat();
       // And, where domains have mtaSts.serve: cloudfront, the MTA-STS policy site: its bucket, the bucket's privacy,
       // origin access and policy; per domain the policy object, certificate, validation record and validation, distribution and CNAME.
-      const sited = ((config("postforge:domains") as { mtaSts?: { serve?: string } }[] | undefined) ?? []).filter((d) => d.mtaSts?.serve === "cloudfront").length;
+      const sited = servedBy.filter((s) => s === "cloudfront").length;
       const site = sited === 0 ? [] : [
         MTA_STS_POLICY_SITE_TYPE, "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:s3/bucketPolicy:BucketPolicy",
         ...Array.from({ length: sited }, () => ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:acm/certificate:Certificate", "aws:route53/record:Record", "aws:acm/certificateValidation:CertificateValidation", "aws:cloudfront/distribution:Distribution", "aws:route53/record:Record"]).flat(),

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { ConnectionOptions } from "node:tls";
 import { canonicalName } from "../../components/dns/model";
 import type { DmarcMode } from "../../components/dns/protocols/dmarc";
+import { mtaStsPolicyHost } from "../../components/dns/protocols/mta-sts";
 import { parseSpf } from "../../components/dns/protocols/spf";
 import type { Plan, PlannedDomain, PlannedRecord } from "../plan/plan";
 import { bimiChecks } from "./checks/bimi";
@@ -40,8 +41,6 @@ export interface VerifyOptions {
   };
   /** Where to fetch a domain's MTA-STS policy (tests); the RFC 8461 URL otherwise. */
   policyUrl?: (domain: string) => string;
-  /** The MTA-STS policy fetch: 443 in real use; a test's trust anchors. */
-  https?: { port?: number; tlsOptions?: ConnectionOptions };
   /** Check the sending addresses on the DNS blocklists (checks/dnsbl.ts), and warn of a public resolver (`resolverServers`). */
   dnsbl?: boolean;
   /** The resolvers the lookups go through, for the public-resolver warning. */
@@ -252,14 +251,14 @@ function ehloName(): string {
  * HTTPS to that address with the name as SNI, Host and certificate identity.
  */
 async function fetchPolicy(domain: string, options: VerifyOptions): Promise<Fetched> {
-  if (options.policyUrl) return fetchMtaStsPolicy(domain, { timeoutMs: options.timeoutMs, url: options.policyUrl(domain), tlsOptions: options.https?.tlsOptions });
-  const name = `mta-sts.${domain}`;
+  if (options.policyUrl) return fetchMtaStsPolicy(domain, { timeoutMs: options.timeoutMs, url: options.policyUrl(domain) });
+  const name = mtaStsPolicyHost(domain);
   const v4 = await options.dns.a(name);
   const addresses = v4.ok && v4.value.length > 0 ? v4.value : await options.dns.aaaa(name).then((v6) => (v6.ok ? v6.value : []));
   if (addresses.length === 0) {
     return { ok: false, message: `${name} has no address (${v4.ok ? "no A or AAAA record" : v4.message}) through ${options.dns.where}; publish one where the policy is served` };
   }
-  return fetchMtaStsPolicy(domain, { timeoutMs: options.timeoutMs, address: addresses[0], port: options.https?.port, tlsOptions: options.https?.tlsOptions });
+  return fetchMtaStsPolicy(domain, { timeoutMs: options.timeoutMs, address: addresses[0] });
 }
 
 async function verifyPublishedDomain(domain: string, selectors: string[], options: VerifyOptions, probe: Probe): Promise<Check[]> {

@@ -7,6 +7,7 @@ import {
   dkimRecord,
   dmarcRecord,
   heloSpfRecord,
+  mtaStsPolicyHost,
   mtaStsPolicyText,
   mtaStsRecord,
   mxRecords,
@@ -61,9 +62,13 @@ export interface DomainRecords {
 /** Who serves a domain's MTA-STS policy file (config `mtaSts.serve`). */
 export type MtaStsServer = "mail-host" | "cloudfront" | "elsewhere";
 
-/** The name the MTA-STS policy is fetched from (RFC 8461 §3.3). */
-export function mtaStsPolicyHost(domain: string): string {
-  return `mta-sts.${domain}`;
+/**
+ * `mta-sts.<domain>` at the mail host's address, in a zone whose MTA-STS
+ * policy the host serves: what MailStack publishes (address: the Elastic IP)
+ * and what the checks before deploy hold in its place (a placeholder).
+ */
+export function policyHostRecord<A>(zone: Pick<DomainRecords, "domain" | "ttl" | "mtaStsServedBy">, address: A): { name: string; type: "A"; ttl: number; purpose: "mta-sts-policy-host"; address: A } | undefined {
+  return zone.mtaStsServedBy === "mail-host" ? { name: mtaStsPolicyHost(zone.domain), type: "A", ttl: zone.ttl, purpose: "mta-sts-policy-host", address } : undefined;
 }
 
 /** Where the stack's mail host sits in its zones (from `postforge:mailHost`). */
@@ -75,12 +80,12 @@ export interface MailHostPlacement {
   domains: string[];
 }
 
-/**
- * Stands in for the host's A record wherever records are checked before the
- * Elastic IP exists (RFC 5737 documentation address; never published).
- */
+/** Stands in for the Elastic IP wherever records are checked before it exists (RFC 5737 documentation address; never published). */
+export const HOST_ADDRESS_PLACEHOLDER = "192.0.2.1";
+
+/** Stands in for the host's A record wherever records are checked before the Elastic IP exists. */
 export function hostAddressPlaceholder(name: string, ttl: number): DnsRecord {
-  return { name, ttl, purpose: "host-address", type: "A", address: "192.0.2.1" };
+  return { name, ttl, purpose: "host-address", type: "A", address: HOST_ADDRESS_PLACEHOLDER };
 }
 
 /** What desiredRecordsForStack returns: every zone's records, where the mail host sits, and the warnings. */
@@ -481,10 +486,10 @@ function checkAcrossRecords(domains: DomainRecords[], c: Collector): void {
       c.origin.set(placeholder, "mailHost.hostname");
       all.push(placeholder);
     }
-    if (zone.mtaStsServedBy === "mail-host") {
-      const placeholder = { ...hostAddressPlaceholder(mtaStsPolicyHost(zone.domain), zone.ttl), purpose: "mta-sts-policy-host" as const };
-      c.origin.set(placeholder, `${zone.domain} mtaSts.serve`);
-      all.push(placeholder);
+    const policyHost = policyHostRecord(zone, HOST_ADDRESS_PLACEHOLDER);
+    if (policyHost) {
+      c.origin.set(policyHost, `${zone.domain} mtaSts.serve`);
+      all.push(policyHost);
     }
     for (const key of zone.dkimKeys) {
       const placeholder = dkimPlaceholderRecord(zone.domain, key.selector, key.algorithm, zone.ttl);

@@ -1,3 +1,4 @@
+import { mtaStsPolicyHost } from "../dns/protocols/mta-sts";
 import type { MailHostConfig } from "./config";
 import { renderDovecot, shellWord } from "./dovecot";
 import { dkimKeyPath, HOST_TOOL_USER, PATHS } from "./layout";
@@ -72,7 +73,7 @@ esac
  * self-signed certificate.
  */
 export function certificateNames(config: MailHostConfig): { host: string[]; policyHosts: string[] } {
-  return { host: [config.hostname], policyHosts: config.domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => `mta-sts.${d.domain}`) };
+  return { host: [config.hostname], policyHosts: config.domains.filter((d) => d.mtaStsPolicy !== undefined).map((d) => mtaStsPolicyHost(d.domain)) };
 }
 
 /**

@@ -123,15 +123,10 @@ export class MailHost extends pulumi.ComponentResource {
   /** The host's A record, for its domain's MailDomain. */
   readonly addressRecords: DnsRecordInput[];
   /**
-   * `mta-sts.<domain>` at the host's address, for each domain whose MTA-STS
-   * policy the host serves (`config.domains[].mtaStsPolicy`): each for its own
-   * domain's MailDomain.
-   */
-  readonly policyHostRecords: DnsRecordInput[];
-  /**
    * By domain: done once the host serves that domain's MTA-STS policy. Pass
    * it as the MailDomain's `waitFor` for `_mta-sts.<domain>`, so the record's
-   * id changes only after the file (RFC 8461 §3.3).
+   * id changes only after the file (RFC 8461 §3.3); that MailDomain also
+   * publishes `mta-sts.<domain>` at `publicIp`.
    */
   readonly mtaStsPolicyServed: Record<string, MtaStsPolicyServed>;
   /**
@@ -365,9 +360,6 @@ export class MailHost extends pulumi.ComponentResource {
           new MtaStsPolicyServed(`${name}-mta-sts-${d.domain}`, { domain: d.domain, address: eip.publicIp, policy: d.mtaStsPolicy! }, { parent: this, dependsOn: [configVersion, association] }),
         ]),
     );
-    this.policyHostRecords = config.domains
-      .filter((d) => d.mtaStsPolicy !== undefined)
-      .map((d) => ({ name: `mta-sts.${d.domain}`, type: "A" as const, ttl: checked.addressTtl, purpose: "mta-sts-policy-host" as const, address: eip.publicIp }));
 
     // What watches the host (components/monitoring): alarms to an SNS topic, and a dashboard of what it publishes.
     const monitoring = new MailHostMonitoring(

@@ -39,13 +39,15 @@ export type PolicyFetch = { ok: true; body: string } | { ok: false; message: str
  * checks the certificate as senders do. Only the file's presence matters for
  * the order.
  */
-export function fetchServedPolicy(domain: string, address: string, timeoutMs: number, port = 443): Promise<PolicyFetch> {
+export function fetchServedPolicy(domain: string, address: string, timeoutMs: number): Promise<PolicyFetch> {
   // Required inside the function: Pulumi serialises the provider's functions with what they close over.
   const https = require("node:https") as typeof import("node:https");
+  // Written out, not imported (mtaStsPolicyHost, MTA_STS_POLICY_PATH): Pulumi serialises this function with
+  // everything it closes over, and an imported module would be serialised whole.
   const name = `mta-sts.${domain}`;
   return new Promise((resolve) => {
     const request = https.get(
-      { host: address, port, path: "/.well-known/mta-sts.txt", servername: name, headers: { Host: name }, rejectUnauthorized: false, timeout: timeoutMs },
+      { host: address, port: 443, path: "/.well-known/mta-sts.txt", servername: name, headers: { Host: name }, rejectUnauthorized: false, timeout: timeoutMs },
       (response) => {
         let body = "";
         response.setEncoding("utf8");
@@ -63,11 +65,11 @@ export function fetchServedPolicy(domain: string, address: string, timeoutMs: nu
 }
 
 /** Wait until the host serves exactly `inputs.policy`; throws, naming what it last saw and what to do, once the time is up. */
-export async function waitForServedPolicy(inputs: MtaStsPolicyServedInputs, fetch = fetchServedPolicy, port = 443): Promise<void> {
+export async function waitForServedPolicy(inputs: MtaStsPolicyServedInputs): Promise<void> {
   const deadline = Date.now() + inputs.timeoutSeconds * 1000;
   let last = "no answer yet";
   for (;;) {
-    const seen = await fetch(inputs.domain, inputs.address, 10_000, port);
+    const seen = await fetchServedPolicy(inputs.domain, inputs.address, 10_000);
     if (seen.ok && seen.body === inputs.policy) return;
     last = seen.ok ? `it serves another policy (${JSON.stringify(seen.body.slice(0, 200))})` : seen.message;
     if (Date.now() + inputs.intervalSeconds * 1000 > deadline) break;

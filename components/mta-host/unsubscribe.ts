@@ -1,8 +1,6 @@
 import type { MailHostConfig } from "./config";
+import { MTA_STS_POLICY_PATH } from "../dns/protocols/mta-sts";
 import { HOST_TOOL_USER, PATHS } from "./layout";
-
-/** The path senders fetch an MTA-STS policy from (RFC 8461 §3.3). */
-export const MTA_STS_POLICY_PATH = "/.well-known/mta-sts.txt";
 
 /**
  * RFC 8058 one-click unsubscribe, the host's half: an HTTPS endpoint on the

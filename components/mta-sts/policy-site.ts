@@ -5,7 +5,7 @@ import { Bucket, BucketObjectv2, BucketPolicy, BucketPublicAccessBlock } from "@
 import type { DnsBackend } from "../dns/backend";
 import { MTA_STS_POLICY_SITE_TYPE } from "../type-tokens";
 import { ValidationError } from "../validation";
-import { checkMtaStsPolicy } from "../dns/protocols/mta-sts";
+import { checkMtaStsPolicy, MTA_STS_POLICY_PATH, mtaStsPolicyHost } from "../dns/protocols/mta-sts";
 import { isDnsName } from "../dns/record-rules";
 
 /**
@@ -69,7 +69,7 @@ export function policySiteProblems(domains: readonly MtaStsPolicySiteDomain[]): 
 }
 
 /**
- * The MTA-STS policy site (see the top of this file). `policyObjects` is what
+ * The MTA-STS policy site (see the top of this file). `policyReady` is what
  * each `_mta-sts` record must wait for.
  */
 export class MtaStsPolicySite extends pulumi.ComponentResource {
@@ -110,10 +110,10 @@ export class MtaStsPolicySite extends pulumi.ComponentResource {
     const distributions: Distribution[] = [];
     const published: Record<string, pulumi.Resource[]> = {};
     for (const d of args.domains) {
-      const policyHost = `mta-sts.${d.domain}`;
+      const policyHost = mtaStsPolicyHost(d.domain);
       this.policyObjects[d.domain] = new BucketObjectv2(
         `${name}-${d.domain}-policy`,
-        { bucket: bucket.id, key: `${d.domain}/.well-known/mta-sts.txt`, content: d.policy, contentType: "text/plain; charset=utf-8", cacheControl: "no-cache", tags },
+        { bucket: bucket.id, key: `${d.domain}${MTA_STS_POLICY_PATH}`, content: d.policy, contentType: "text/plain; charset=utf-8", cacheControl: "no-cache", tags },
         { parent: this },
       );
       const certificate = new Certificate(`${name}-${d.domain}-certificate`, { region: "us-east-1", domainName: policyHost, validationMethod: "DNS", tags }, { parent: this });

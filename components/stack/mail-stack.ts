@@ -4,6 +4,7 @@ import type { StackConfigInput } from "../config/schema";
 import { StackSettings } from "../config/stack-settings";
 import { DkimKeyring } from "../dkim/keyring";
 import { MailDomain, vouchForMailDomainArgs } from "../dns/mail-domain";
+import { policyHostRecord } from "../config/desired-records";
 import { MailHost } from "../mta-host/mail-host";
 import { MtaStsPolicySite } from "../mta-sts/policy-site";
 import { MAIL_STACK_TYPE } from "../type-tokens";
@@ -145,6 +146,13 @@ export class MailStack extends pulumi.ComponentResource {
     // Where the _mta-sts record waits for its policy to be served (RFC 8461 §3.3: the file first).
     const policyServed = (domain: string): pulumi.Resource[] | undefined =>
       mailHost?.mtaStsPolicyServed[domain] ? [mailHost.mtaStsPolicyServed[domain]] : policySite?.policyReady[domain];
+    // mta-sts.<domain> at the host's Elastic IP, where the host serves the domain's policy.
+    const policyHost = (zone: (typeof desired.domains)[number]) => (mailHost ? policyHostRecord(zone, mailHost.publicIp) : undefined);
+
+    const waitForPolicy = (domain: string) => {
+      const served = policyServed(domain);
+      return served ? { waitFor: { [`_mta-sts.${domain}`]: served } } : {};
+    };
 
     this.mailDomains = desired.domains.map((zone, i) => {
       // planMailStack checked every record of every zone, and encoded those it could: not again.
@@ -155,13 +163,12 @@ export class MailStack extends pulumi.ComponentResource {
             ...zone.records,
             ...(keyrings[i]?.records ?? []),
             ...(zone.hostAddress && mailHost ? mailHost.addressRecords : []),
-            // mta-sts.<domain> at the host, with this zone's TTL (the host knows only its own zone's).
-            ...(mailHost ? mailHost.policyHostRecords.filter((r) => r.name === `mta-sts.${zone.domain}`).map((r) => ({ ...r, ttl: zone.ttl })) : []),
+            ...(mailHost && policyHost(zone) ? [policyHost(zone)!] : []),
           ],
           backend: plan.backends[i],
           ...(zone.mtaStsPolicy ? { mtaStsPolicy: zone.mtaStsPolicy } : {}),
           // The policy's id changes only once the host serves the file it names (RFC 8461 §3.3).
-          ...(policyServed(zone.domain) ? { waitFor: { [`_mta-sts.${zone.domain}`]: policyServed(zone.domain)! } } : {}),
+          ...waitForPolicy(zone.domain),
         },
         plan.prepared[i],
       );

@@ -1,6 +1,6 @@
 import { REQUIRED_ALARMS } from "../monitoring/alarms";
 import { desiredRecordsForStack, dnsBackendFromConfig, hostAddressPlaceholder, mailHostPlanFor, type MailHostPlan, type StackRecords } from "../config";
-import { mtaStsPolicyHost } from "../config/desired-records";
+import { HOST_ADDRESS_PLACEHOLDER, policyHostRecord } from "../config/desired-records";
 import { stackConfigSchema, type StackConfig, type StackConfigInput } from "../config/schema";
 import { dkimPlaceholderRecord } from "../dkim/records";
 import type { DnsBackend, PreparedRecords } from "../dns/backend";
@@ -75,14 +75,14 @@ export function planMailStack(input: StackConfigInput, o: { stack: string; awsRe
   const backends = desired.domains.map((zone) => dnsBackendFromConfig(zone.backend));
   const preparedCounts: number[] = [];
   const prepared = desired.domains.map((zone, i) => {
-    const servedByHost = zone.mtaStsServedBy === "mail-host";
-    const madeAtDeploy = zone.dkimKeys.length > 0 || zone.hostAddress !== undefined || servedByHost;
+    const policyHost = policyHostRecord(zone, HOST_ADDRESS_PLACEHOLDER);
+    const madeAtDeploy = zone.dkimKeys.length > 0 || zone.hostAddress !== undefined || policyHost !== undefined;
     const records = prepareOrThrow(zone.domain, backends[i], [
       ...zone.records,
       ...zone.dkimKeys.map((k) => dkimPlaceholderRecord(zone.domain, k.selector, k.algorithm, zone.ttl)),
       ...(zone.hostAddress ? [hostAddressPlaceholder(zone.hostAddress.name, zone.hostAddress.ttl)] : []),
-      // mta-sts.<domain> at the host's Elastic IP (MailHost.policyHostRecords).
-      ...(servedByHost ? [hostAddressPlaceholder(mtaStsPolicyHost(zone.domain), zone.ttl)] : []),
+      // mta-sts.<domain> at the host's Elastic IP.
+      ...(policyHost ? [policyHost] : []),
     ]);
     preparedCounts.push(records.names.length);
     return madeAtDeploy ? undefined : records;

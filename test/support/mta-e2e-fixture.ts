@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { DNSResolver } from "mailauth";
 import { loadProjectStack } from "../../cli/plan/stack-files";
 import { desiredRecordsForStack, mailHostPlanFor, stackConfigFromValues } from "../../components/config";
+import { policyHostRecord } from "../../components/config/desired-records";
 import { dkimKeyProvider, type DkimKeyOutputs } from "../../components/dkim/provider";
 import { dkimKeyRecord } from "../../components/dkim/records";
 import type { DnsRecord } from "../../components/dns/model";
@@ -130,8 +131,8 @@ export function zones(keys: FixtureKey[]): { apex: string; records: DnsRecord[] 
       records: [
         ...d.records,
         ...(d.hostAddress ? [{ name: d.hostAddress.name, type: "A" as const, ttl: d.ttl, purpose: "host-address" as const, address: HOST_IP }] : []),
-        // mta-sts.<domain> at the host, where it serves the domain's MTA-STS policy (MailHost.policyHostRecords).
-        ...(d.mtaStsServedBy === "mail-host" ? [{ name: `mta-sts.${d.domain}`, type: "A" as const, ttl: d.ttl, purpose: "mta-sts-policy-host" as const, address: HOST_IP }] : []),
+        // mta-sts.<domain> at the host, as MailStack publishes it where the host serves the domain's MTA-STS policy.
+        ...[policyHostRecord(d, HOST_IP)].filter((r) => r !== undefined),
         ...keys.filter((k) => k.domain === d.domain).map((k) => dkimKeyRecord(d.domain, k.selector, k.dnsValue, d.ttl)),
       ],
     }));

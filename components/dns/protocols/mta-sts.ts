@@ -9,6 +9,14 @@ import { TxtRecord, canonicalName } from "../model";
 import { Finding, throwOnErrors } from "../findings";
 import { finding, isDomainName, ownerName, txtRecord } from "./common";
 
+/** The name senders fetch a domain's policy from (RFC 8461 §3.3). */
+export function mtaStsPolicyHost(domain: string): string {
+  return `mta-sts.${domain}`;
+}
+
+/** The path of the policy file on that host (RFC 8461 §3.3). */
+export const MTA_STS_POLICY_PATH = "/.well-known/mta-sts.txt";
+
 /** An MTA-STS policy mode (RFC 8461 §5): enforce TLS, only report failures, or withdraw the policy. */
 export type MtaStsMode = "enforce" | "testing" | "none";
 
