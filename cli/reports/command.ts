@@ -1,11 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { unpackReport } from "../../components/reports/archive";
-import { parseAggregateReport, ReportRefused, type AggregateReport } from "../../components/reports/dmarc-aggregate";
-import { readReportMail, reportIdentity } from "../../components/reports/report-mail";
+import { ReportRefused, type AggregateReport } from "../../components/reports/dmarc-aggregate";
+import { parseReportText, readReportMail, reportIdentity } from "../../components/reports/report-mail";
 import { summarizeAggregate, summarizeTls, withReverseNames, type DomainDay, type ReverseNames, type TlsDomainDay } from "../../components/reports/summary";
 import { createDnsLookup, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, isResolverAddress } from "../verify/dns";
-import { parseTlsReport, type TlsReport } from "../../components/reports/tls-rpt";
+import type { TlsReport } from "../../components/reports/tls-rpt";
+import { addressInRanges } from "../../components/address-ranges";
 import type { FailureReport } from "../../components/reports/failure";
 import { FlagProblems, parseCommandLine } from "../flag-check";
 import type { Io } from "../postforge";
@@ -46,7 +47,8 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   if (maildirs.length + files.length === 0) problems.add(["--maildir"], undefined, "give the mailboxes or files to read: --maildir /var/mail/vhosts/example.com/dmarc-rua/Maildir, or --file REPORT.xml.gz");
   if (maildirs.length > 0 && !authservId) problems.add(["--authserv-id"], undefined, "is required with --maildir: the host name whose Authentication-Results to trust, such as mail.example.com");
   if (maildirs.length > 0 && domains.length === 0) problems.add(["--domain"], undefined, "is required with --maildir: the domains whose reports count, such as --domain example.com");
-  const messages: { file: string; raw: string }[] = [];
+  // Listed now, read one at a time after the flags are checked: a mailbox is never held whole in memory.
+  const messages: string[] = [];
   maildirs.forEach((dir, i) => {
     const subdirs = ["new", "cur"].map((d) => path.join(dir, d)).filter((d) => fs.existsSync(d));
     if (subdirs.length === 0) return problems.add(["--maildir", i], dir, "is no Maildir (no new/ or cur/ in it)");
@@ -56,11 +58,7 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
       for (const f of fs.readdirSync(sub).filter((n) => !n.startsWith(".")).sort()) {
         if (seen.has(f.split(":")[0])) continue;
         seen.add(f.split(":")[0]);
-        try {
-          messages.push({ file: path.join(sub, f), raw: fs.readFileSync(path.join(sub, f), "latin1") });
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-        }
+        messages.push(path.join(sub, f));
       }
   });
   const given: { file: string; bytes: Buffer }[] = [];
@@ -78,20 +76,22 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   const failures: FailureReport[] = [];
   const setApart: { file: string; reason: string }[] = [];
   const unreadable: { file: string; reason: string }[] = [];
-  for (const m of messages) {
-    const mail = readReportMail(m.raw, { authservId: authservId!, domains });
-    for (const u of mail.unreadable) unreadable.push({ file: `${m.file} (${u.part})`, reason: u.reason });
+  for (const file of messages) {
+    const raw = readMaildirMessage(file);
+    if (raw === undefined) continue;
+    const mail = readReportMail(raw, { authservId: authservId!, domains });
+    for (const u of mail.unreadable) unreadable.push({ file: `${file} (${u.part})`, reason: u.reason });
     if (mail.setApart) {
-      setApart.push({ file: m.file, reason: mail.setApart });
+      setApart.push({ file, reason: mail.setApart });
       continue;
     }
     for (const r of mail.reports) (r.kind === "aggregate" ? aggregate : r.kind === "tls" ? tls : failures).push(r.report as never);
   }
   for (const g of given) {
     try {
-      const { text } = unpackReport(g.bytes);
-      if (text.trimStart().startsWith("{")) tls.push(parseTlsReport(text));
-      else aggregate.push(parseAggregateReport(text));
+      const read = parseReportText(unpackReport(g.bytes).text);
+      if (read.kind === "tls") tls.push(read.report);
+      else aggregate.push(read.report);
     } catch (error) {
       if (!(error instanceof ReportRefused)) throw error;
       unreadable.push({ file: g.file, reason: error.message });
@@ -107,18 +107,41 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
       return true;
     });
   };
-  aggregate.splice(0, aggregate.length, ...once(aggregate));
-  tls.splice(0, tls.length, ...once(tls));
+  const aggregateOnce = once(aggregate);
+  const tlsOnce = once(tls);
   const ourSources = (values["our-source"] as string[] | undefined) ?? [];
-  const summed = summarizeAggregate(aggregate, values["ours-from-spf"] ? await oursBySpf(aggregate, ourSources, resolver) : ourSources);
+  const summed = summarizeAggregate(aggregateOnce, values["ours-from-spf"] ? await oursBySpf(aggregateOnce, ourSources, resolver) : ourSources);
   const dmarc = values["no-ptr"] ? summed : withReverseNames(summed, await reverseNames(summed, resolver));
-  const summary = { dmarc, tls: summarizeTls(tls), failures, setApart, unreadable };
+  const summary = { dmarc, tls: summarizeTls(tlsOnce), failures, setApart, unreadable };
   if (values.json) {
     io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   }
-  io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregate.length, tls.length, failures));
+  io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregateOnce.length, tlsOnce.length, failures));
   return 0;
+}
+
+/**
+ * A listed Maildir message, or undefined when it is gone: one a mail reader
+ * moved from new/ to cur/ since the listing is read under its new name
+ * (same unique part, flags after ":"); one expunged, not at all.
+ */
+function readMaildirMessage(file: string): string | undefined {
+  const read = (candidate: string): string | undefined => {
+    try {
+      return fs.readFileSync(candidate, "latin1");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      return undefined;
+    }
+  };
+  const text = read(file);
+  if (text !== undefined || path.basename(path.dirname(file)) !== "new") return text;
+  // Only for a message gone from new/: where did it move?
+  const cur = path.join(path.dirname(path.dirname(file)), "cur");
+  const unique = path.basename(file).split(":")[0];
+  const moved = fs.existsSync(cur) ? fs.readdirSync(cur).find((n) => n.split(":")[0] === unique) : undefined;
+  return moved === undefined ? undefined : read(path.join(cur, moved));
 }
 
 /**
@@ -129,9 +152,9 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
  */
 async function oursBySpf(reports: readonly AggregateReport[], ranges: readonly string[], server: string | undefined): Promise<(ip: string, domain: string) => boolean> {
   const { evaluateSpf } = require("../verify/spf-eval") as typeof import("../verify/spf-eval");
-  const { addressInRanges } = require("../../components/address-ranges") as typeof import("../../components/address-ranges");
   const dns = createDnsLookup({ ...(server ? { server } : {}), timeoutMs: DEFAULT_TIMEOUT_MS, concurrency: DEFAULT_CONCURRENCY });
-  const pairs = [...new Set(reports.flatMap((r) => r.records.map((x) => `${x.headerFrom}\u0000${x.sourceIp}`)))];
+  // Addresses already ours by range need no SPF evaluation.
+  const pairs = [...new Set(reports.flatMap((r) => r.records.filter((x) => !addressInRanges(x.sourceIp, ranges)).map((x) => `${x.headerFrom}\u0000${x.sourceIp}`)))];
   const authorized = new Set<string>();
   await Promise.all(
     pairs.map(async (pair) => {

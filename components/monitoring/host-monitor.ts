@@ -5,7 +5,7 @@
  * and the daily blocklist check. What it counts is ./log-accounting.ts,
  * what it publishes ./publish.ts: pure, and tested apart.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -244,7 +244,7 @@ export function publish(nowMs: number, today: string, env: NodeJS.ProcessEnv = p
   fs.mkdirSync(PATHS.metricsDir, { recursive: true, mode: 0o755 });
   writeAtomically(PATHS.metricsText, prometheusText(settings.hostname, state.totals, current), 0o644);
   // No record of what CloudWatch took (a new host, or the file lost): from now on, not the host's whole history as one minute.
-  const published = fs.existsSync(PATHS.publishedState) ? readJson<Record<string, number>>(PATHS.publishedState, state.totals) : state.totals;
+  const published = readJson<Record<string, number>>(PATHS.publishedState, state.totals);
   // Host's sums first: if a later call fails, what alarms watch went out; that minute's breakdowns are lost (logged) rather than sent twice.
   const datums = cloudWatchDatums(settings.hostname, state.totals, published, current).sort((a, b) => a.Dimensions.length - b.Dimensions.length);
   for (const [i, batch] of datumBatches(datums).entries()) {
@@ -293,11 +293,16 @@ export function summary(): HostSummary {
   return { format: HOST_SUMMARY_FORMAT, host: readSettings().hostname, days: readAccounting().days, warmupCaps: readJson<Record<string, Record<string, number>>>(PATHS.warmupCapsState, {}) };
 }
 
+/** One A query by unbound-host (from the root, DNSSEC-validated): its run, and the addresses it printed. */
+function unboundA(name: string): { done: SpawnSyncReturns<string>; out: string; addresses: string[] } {
+  const done = spawnSync("unbound-host", [...trustAnchor(), "-t", "A", name], { encoding: "utf8", timeout: 20_000 });
+  const out = done.stdout ?? "";
+  return { done, out, addresses: [...out.matchAll(/has address (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]) };
+}
+
 /** The address to check: the host's own name, resolved (the Elastic IP), unless given. */
 function hostAddress(settings: MonitoringSettings, given?: string): string | undefined {
-  if (given) return given;
-  const done = spawnSync("unbound-host", [...trustAnchor(), "-t", "A", settings.hostname], { encoding: "utf8", timeout: 20_000 });
-  return /has address (\d+\.\d+\.\d+\.\d+)/.exec(done.stdout ?? "")?.[1];
+  return given || unboundA(settings.hostname).addresses[0];
 }
 
 /**
@@ -320,9 +325,7 @@ export function dnsbl(addressArg?: string): number {
   for (const list of DNSBLS) {
     const query = dnsblQueryName(address, list.zone);
     if (!query) continue;
-    const done = spawnSync("unbound-host", [...trustAnchor(), "-t", "A", query], { encoding: "utf8", timeout: 20_000 });
-    const out = done.stdout ?? "";
-    const addresses = [...out.matchAll(/has address (\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+    const { done, out, addresses } = unboundA(query);
     const answer =
       done.status !== 0 || /SERVFAIL|REFUSED|timed out/i.test(out + (done.stderr ?? ""))
         ? { failure: (done.stderr || out || done.error?.message || `exit ${done.status}`).trim() }

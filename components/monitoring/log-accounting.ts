@@ -1,4 +1,4 @@
-import { parseDeliveryLine, REMOTE_DELIVERY_AGENTS } from "../sending/delivery-log";
+import { parseDeliveryLine, REMOTE_DELIVERY_AGENTS, type DeliveryResult } from "../sending/delivery-log";
 import { receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
 import type { SendingEvent } from "../sending/suppression-policy";
 import { reportIdentity, type ReportMail } from "../reports/report-mail";
@@ -109,13 +109,20 @@ function domainOf(address: string): string {
  * Counts the log lines of one run into the state, on `date` (the run's day: a line is read within a
  * minute of being written, and syslog's timestamps have no year).
  */
-export function accountLogLines(state: AccountingState, lines: readonly string[], date: string, context: AccountingContext): void {
+export function accountLogLines(
+  state: AccountingState,
+  lines: readonly string[],
+  date: string,
+  context: AccountingContext,
+  /** The lines' parseDeliveryLine results, when the caller has them already (apply does), in the same order. */
+  deliveries?: readonly (DeliveryResult | undefined)[],
+): void {
   const ours = new Set(context.domains.map((d) => d.toLowerCase()));
-  for (const line of lines) {
+  for (const [i, line] of lines.entries()) {
     const m = PROCESS.exec(line);
     if (!m) continue;
     const [, process, text] = m;
-    const delivery = parseDeliveryLine(line);
+    const delivery = deliveries ? deliveries[i] : parseDeliveryLine(line);
     if (delivery) {
       // Not the applications' mail (the host's notices to outside senders, say): not theirs to count.
       if (!REMOTE_DELIVERY_AGENTS.includes(delivery.agent) || state.foreign[delivery.queueId]) continue;

@@ -30,7 +30,12 @@ const address = (v: string | undefined) => v?.replace(/^.*<([^>]*)>.*$/, "$1").t
 
 /** The failure report a message carries, or undefined when it carries none (another feedback type, or no feedback-report part). */
 export function parseFailureReport(raw: string): FailureReport | undefined {
-  const parts = allParts(parseMime(raw));
+  return failureReportOf(parseMime(raw));
+}
+
+/** parseFailureReport over a message already parsed. */
+export function failureReportOf(message: MimePart): FailureReport | undefined {
+  const parts = allParts(message);
   const report = parts.find((p) => p.type === "message/feedback-report");
   if (!report) return undefined;
   const fields = fieldLines(report.body.trim());

@@ -1,8 +1,8 @@
-import { authenticatedFrom } from "../sending/arf";
+import { authenticatedSender } from "../sending/arf";
 import { header, parseMime, partBytes, type MimePart } from "../sending/mime";
 import { DEFAULT_UNPACK_LIMITS, unpackReport, type UnpackLimits } from "./archive";
 import { parseAggregateReport, ReportRefused, type AggregateReport } from "./dmarc-aggregate";
-import { parseFailureReport, type FailureReport } from "./failure";
+import { failureReportOf, type FailureReport } from "./failure";
 import { parseTlsReport, type TlsReport } from "./tls-rpt";
 
 /**
@@ -41,6 +41,11 @@ function ours(domain: string, domains: readonly string[]): boolean {
   return domains.some((d) => domain === d || domain.endsWith(`.${d}`));
 }
 
+/** A report attachment's text read as what it is: JSON is a TLS report (RFC 8460), anything else a DMARC aggregate report's XML. */
+export function parseReportText(text: string): { kind: "tls"; report: TlsReport } | { kind: "aggregate"; report: AggregateReport } {
+  return text.trimStart().startsWith("{") ? { kind: "tls", report: parseTlsReport(text) } : { kind: "aggregate", report: parseAggregateReport(text) };
+}
+
 /** A report's identity: who sent it (proved, else as it names itself) and its id. The same report twice is one. */
 export function reportIdentity(report: { reporter?: string; orgName: string; reportId: string }): string {
   return `${report.reporter ?? report.orgName}\u0000${report.reportId}`;
@@ -73,12 +78,12 @@ export const DEFAULT_MESSAGE_BUDGET: MessageBudget = { attachments: 8, unpackedB
 
 /** Reads one message: its reports, and whether they count (`authservId`: the host's name in its Authentication-Results). */
 export function readReportMail(raw: string, options: { authservId: string; domains: readonly string[]; limits?: UnpackLimits; budget?: MessageBudget }): ReportMail {
-  // Who sent it, from the host's own results, before any attachment is opened: a stranger's costs nothing more.
-  const authenticatedAs = authenticatedFrom(raw, options.authservId);
+  // Parsed once; who sent it, from the host's own results, before any attachment is unpacked: a stranger's costs nothing more.
+  const message = parseMime(raw);
+  const authenticatedAs = authenticatedSender(message, options.authservId);
   if (!authenticatedAs) {
     return { reports: [], unreadable: [], setApart: `did not authenticate on arrival (no DMARC pass, nor an aligned DKIM or SPF pass, in ${options.authservId}'s Authentication-Results): anyone can write a report` };
   }
-  const message = parseMime(raw);
   const reports: MailedReport[] = [];
   const unreadable: ReportMail["unreadable"] = [];
   const limits = options.limits ?? DEFAULT_UNPACK_LIMITS;
@@ -117,15 +122,15 @@ export function readReportMail(raw: string, options: { authservId: string; domai
     unpacked += Buffer.byteLength(text, "utf8");
     try {
       // The reporter is who the host proved sent the message, whatever the report calls itself.
-      if (text.trimStart().startsWith("{")) reports.push({ kind: "tls", report: { ...parseTlsReport(text), reporter: authenticatedAs } });
-      else reports.push({ kind: "aggregate", report: { ...parseAggregateReport(text), reporter: authenticatedAs } });
+      const read = parseReportText(text);
+      reports.push(read.kind === "tls" ? { kind: "tls", report: { ...read.report, reporter: authenticatedAs } } : { kind: "aggregate", report: { ...read.report, reporter: authenticatedAs } });
     } catch (error) {
       if (!(error instanceof ReportRefused)) throw error;
       unreadable.push({ part: label, reason: error.message });
     }
   }
   // A failure report (RFC 6591) is the message itself, not an attachment.
-  const failure = parseFailureReport(raw);
+  const failure = failureReportOf(message);
   if (failure) reports.push({ kind: "failure", report: failure });
   const domains = options.domains.map((d) => d.toLowerCase());
   // Every domain a report speaks of must be ours: the policy's, each row's From, each TLS policy's; a failure report must name one.

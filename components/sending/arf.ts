@@ -172,7 +172,11 @@ export function complaintAuthenticated(raw: string, authservId: string, reporter
  * From (the same domain, or one under the other); undefined otherwise. Who sent a report, proved.
  */
 export function authenticatedFrom(raw: string, authservId: string): string | undefined {
-  const message = parseMime(raw);
+  return authenticatedSender(parseMime(raw), authservId);
+}
+
+/** authenticatedFrom over a message already parsed (a report's reader parses it once). */
+export function authenticatedSender(message: MimePart, authservId: string): string | undefined {
   // Comments first (RFC 8601 §2.2 allows CFWS anywhere): OpenDKIM writes "dkim=pass (2048-bit key; unprotected) header.d=...",
   // whose ";" inside the comment would otherwise split one result in two.
   const results = (message.headers.get("authentication-results") ?? []).map(withoutComments).find((v) => v.split(";")[0].trim().toLowerCase() === authservId.toLowerCase());

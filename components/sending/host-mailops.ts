@@ -187,7 +187,9 @@ function apply(): number {
   const date = today();
   const { lines, position } = newLogLines();
   // A log line is judged on the day it is read (within a minute of being written): the tool's clock, not syslog's yearless date.
-  const results = lines.map(parseDeliveryLine).filter((r) => r !== undefined).filter((r) => REMOTE_DELIVERY_AGENTS.includes(r.agent));
+  // Each line parsed once, for the suppression decisions here and the counts below.
+  const deliveries = lines.map(parseDeliveryLine);
+  const results = deliveries.filter((r) => r !== undefined).filter((r) => REMOTE_DELIVERY_AGENTS.includes(r.agent));
   const fromLog = deliveryEvents(results, () => date).map((e) => ({ ...e, recipient: e.recipient.toLowerCase() }));
   const attemptedSoFar = recordAttempts(date, results.map((r) => r.recipient));
   const { events: spooled, files } = spooledEvents();
@@ -231,7 +233,7 @@ function apply(): number {
   // The monitoring counts (pure, in memory until here), saved just before the log position and the spool's removal:
   // a run that fails before them counts its lines and events again next time, once.
   const context = { domains: settings.domains, extraDomains: settings.extraDomains };
-  accountLogLines(accounting, lines, date, context);
+  accountLogLines(accounting, lines, date, context, deliveries);
   accountEvents(accounting, fresh, unverified, date, context);
   // Receivers' reports new in the role mailboxes, counted beside the host's own figures.
   accountReports(accounting, newReportMails(settings, accounting), date);

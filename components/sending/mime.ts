@@ -68,14 +68,19 @@ export function header(part: MimePart, name: string): string | undefined {
 
 /** A part's body as bytes, transfer-decoded (an attachment: gzip, zip), without guessing a text encoding. */
 export function partBytes(part: MimePart): Buffer {
-  switch (header(part, "content-transfer-encoding")?.trim().toLowerCase()) {
+  // 7bit or 8bit: the message was read as latin1 (byte for byte), so back to the same bytes.
+  return transferDecoded(part.encodedBody, header(part, "content-transfer-encoding")) ?? Buffer.from(part.encodedBody, "latin1");
+}
+
+/** A body's bytes under base64 or quoted-printable (lines already LF), or undefined for any other encoding (the body is its bytes). */
+function transferDecoded(body: string, encoding: string | undefined): Buffer | undefined {
+  switch (encoding?.trim().toLowerCase()) {
     case "base64":
-      return Buffer.from(part.encodedBody.replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
+      return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
     case "quoted-printable":
-      return Buffer.from(part.encodedBody.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
+      return Buffer.from(body.replace(/=\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
     default:
-      // 7bit or 8bit: the message was read as latin1 (byte for byte), so back to the same bytes.
-      return Buffer.from(part.encodedBody, "latin1");
+      return undefined;
   }
 }
 
@@ -133,19 +138,8 @@ function splitMultipart(body: string, boundary: string): string[] {
 }
 
 function decodeBody(body: string, encoding: string | undefined): string {
-  switch (encoding?.trim().toLowerCase()) {
-    case "base64": {
-      const bytes = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
-      return bytesToText(bytes);
-    }
-    case "quoted-printable": {
-      const soft = body.replace(/=\n/g, "");
-      const bytes = Buffer.from(soft.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
-      return bytesToText(bytes);
-    }
-    default:
-      return body;
-  }
+  const bytes = transferDecoded(body, encoding);
+  return bytes === undefined ? body : bytesToText(bytes);
 }
 
 function bytesToText(bytes: Buffer): string {
