@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { main } from "../cli/postforge";
+import { reportsSummaryJson } from "../cli/reports/command";
 import { dmarcEvidence } from "../components/reports/evidence";
 import { warningsWithEvidence } from "../cli/plan/evidence";
 import { summarizeAggregate, withReverseNames, type DomainDay } from "../components/reports/summary";
@@ -98,7 +99,7 @@ describe("DMARC evidence", () => {
   it("postforge plan --reports names the evidence and the exact change for each domain at none or quarantine", async () => {
     const days: DomainDay[] = [...fortnight(() => [["203.0.113.145", 100, true, "none"]]), ...fortnight(() => [["203.0.113.145", 100, true, "none"], ["198.51.100.9", 20, false, "quarantine"]], "example.org")];
     const file = join(mkdtempSync(join(tmpdir(), "postforge-evidence-")), "reports.json");
-    writeFileSync(file, JSON.stringify({ dmarc: days, tls: [], setApart: [], unreadable: [] }));
+    writeFileSync(file, reportsSummaryJson({ dmarc: days, tls: [], failures: [], setApart: [], unreadable: [] }));
     let out = "";
     let err = "";
     const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };
@@ -134,7 +135,7 @@ describe("DMARC evidence", () => {
     const days: DomainDay[] = [...fortnight(() => [["203.0.113.145", 100, true, "none"]]), ...fortnight(() => [["203.0.113.145", 100, true, "none"], ["198.51.100.9", 20, false, "quarantine"]], "example.org")];
     const dir = mkdtempSync(join(tmpdir(), "postforge-diff-evidence-"));
     const reports = join(dir, "reports.json");
-    writeFileSync(reports, JSON.stringify({ dmarc: days, tls: [], setApart: [], unreadable: [] }));
+    writeFileSync(reports, reportsSummaryJson({ dmarc: days, tls: [], failures: [], setApart: [], unreadable: [] }));
     let out = "";
     let err = "";
     const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (err += t) };

@@ -18,6 +18,7 @@ import { accountEvents, accountLogLines, emptyAccounting } from "../components/m
 import { HOST_SUMMARY_FORMAT, type HostSummary, type SendingReport } from "../components/monitoring/report";
 import { RECEIVER_GROUPS } from "../components/sending/receiver-groups";
 import { addDays, warmupDayOn, warmupSchedule } from "../components/sending/warmup-schedule";
+import { reportsSummaryJson } from "../cli/reports/command";
 
 const START = "2026-11-10";
 const DAYS = 21;
@@ -133,12 +134,14 @@ describe("postforge report", () => {
     const reports = join(dir, "reports.json");
     writeFileSync(
       reports,
-      JSON.stringify({
+      // Typed as the command's own summary, so the document cannot drift from what it prints.
+      reportsSummaryJson({
         dmarc: [
           ...Array.from({ length: DAYS }, (_, i) => ({ domain: "example.com", day: day(i), messages: 200, dmarcPass: 190 + (i % 5), unknownMessages: 3, unknownDelivered: 3, sources: [] })),
           ...Array.from({ length: 7 }, (_, i) => ({ domain: "example.org", day: day(i * 3), messages: 50, dmarcPass: 40, unknownMessages: 10, unknownDelivered: 10, sources: [] })),
         ],
         tls: Array.from({ length: DAYS }, (_, i) => ({ domain: "example.com", day: day(i), policyTypes: ["sts"], successful: 500, failed: i % 4, failures: [] })),
+        failures: [],
         setApart: [],
         unreadable: [],
       }),

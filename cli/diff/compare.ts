@@ -466,7 +466,8 @@ function lookupChange(what: string, b: SpfMeaning, h: SpfMeaning): MeaningChange
 
 // ---------------------------------------------------------------- DMARC
 
-const POLICY_STRENGTH: Record<string, number> = { none: 0, quarantine: 1, reject: 2 };
+/** DMARC policies from weakest to strongest. */
+export const POLICY_STRENGTH: Record<string, number> = { none: 0, quarantine: 1, reject: 2 };
 
 /** Tags whose change is reported, in the canonical order the builder writes them. */
 const DMARC_TAGS = ["p", "sp", "np", "psd", "t", "adkim", "aspf", "pct", "fo", "rua", "ruf"] as const;

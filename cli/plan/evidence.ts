@@ -1,4 +1,7 @@
 import * as fs from "node:fs";
+import { parseDmarc } from "../../components/dns/protocols/dmarc";
+import { parseCharacterStrings } from "../../components/dns/txt";
+import { POLICY_STRENGTH } from "../diff/compare";
 import { dmarcEvidence, type DmarcEvidence } from "../../components/reports/evidence";
 import type { DomainDay } from "../../components/reports/summary";
 import { ValidationError } from "../../components/validation-error";
@@ -40,7 +43,9 @@ export function planEvidence(plan: Pick<Plan, "domains"> | { domains: { domain: 
 /** A planned domain's DMARC policy (its `_dmarc` record's p=), or undefined without one. */
 export function plannedDmarcPolicy(d: { domain: string; records: readonly { type: string; name: string; value?: string }[] }): "none" | "quarantine" | "reject" | undefined {
   const record = d.records.find((r) => r.type === "TXT" && r.name === `_dmarc.${d.domain}`);
-  return /(?:^|;)\s*p\s*=\s*(none|quarantine|reject)\s*(?:;|$)/i.exec(record?.value?.replace(/^"|"$/g, "") ?? "")?.[1]?.toLowerCase() as "none" | "quarantine" | "reject" | undefined;
+  const parsed = record?.value === undefined ? undefined : parseDmarc(parseCharacterStrings(record.value).join(""));
+  const p = parsed && !("error" in parsed) ? parsed.tags.find((t) => t.key === "p")?.value.toLowerCase() : undefined;
+  return p === "none" || p === "quarantine" || p === "reject" ? p : undefined;
 }
 
 /**
@@ -50,12 +55,11 @@ export function plannedDmarcPolicy(d: { domain: string; records: readonly { type
  * Markdown lines, empty when there is nothing to say.
  */
 export function diffEvidenceLines(base: { stack: string; domains: { domain: string; records: { type: string; name: string; value?: string }[] }[] }, head: { domains: { domain: string; records: { type: string; name: string; value?: string }[] }[] }, days: readonly DomainDay[]): string[] {
-  const rank = { none: 0, quarantine: 1, reject: 2 } as const;
   const lines: string[] = [];
   for (const e of planEvidence(base, days, [], base.stack)) {
     const planned = head.domains.find((d) => d.domain === e.domain);
     const after = planned ? plannedDmarcPolicy(planned) : undefined;
-    const raised = after !== undefined && rank[after] > rank[e.current];
+    const raised = after !== undefined && POLICY_STRENGTH[after] > POLICY_STRENGTH[e.current];
     const sources = e.unknownLetThrough.slice(0, 5).map((s) => `\`${s.sourceIp}\`${s.ptr ? ` (${s.ptr.join(", ")})` : ""} ${s.failing}`);
     const stops = sources.length > 0 ? ` It stops unknown senders still delivered: ${sources.join(", ")}.` : "";
     if (raised) {

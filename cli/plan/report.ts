@@ -1,6 +1,7 @@
 import { evidenceLines } from "./evidence";
 import { compareText } from "../../components/dns/model";
 import type { Plan, PlannedMailHost } from "./plan";
+import { table } from "../text-table";
 
 const DKIM_STATE_MEANING: Record<string, string> = {
   pending: "published, not signing yet",
@@ -85,10 +86,3 @@ function warmupLine(host: PlannedMailHost): string {
   return `${span}; ${when}: messages a day ${caps}`;
 }
 
-function table(header: string[], rows: string[][]): string[] {
-  // The last column (the value) is not padded: it may be long and is best left whole.
-  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (cells: string[]) =>
-    cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]) : c)).join("  ").trimEnd();
-  return [format(header), ...rows.map(format)];
-}

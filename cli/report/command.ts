@@ -79,7 +79,7 @@ function columns(rows: string[][]): string[] {
 
 const counts = (f: DayFigures) => [f.submitted, f.delivered, f.deferred, f.hardBounced, f.softBounced, f.complaints, f.refused].map(String);
 
-export function renderReportTable(report: SendingReport): string {
+function renderReportTable(report: SendingReport): string {
   if (report.days.length === 0) return `Sending report for ${report.hosts.join(", ")}: no days recorded yet.\n`;
   const last = report.days[report.days.length - 1];
   const lines = [

@@ -84,7 +84,7 @@ function svgChart(chart: Chart, dates: string[]): string {
 }
 
 /** The charts of a report: the same figures the table prints. */
-export function reportCharts(report: SendingReport): Chart[] {
+function reportCharts(report: SendingReport): Chart[] {
   const byGroup = (pick: (g: ReceiverGroup, i: number) => number | undefined): Series[] =>
     RECEIVER_GROUPS.map((g) => ({ id: g, label: RECEIVER_GROUP_NAMES[g], colour: COLOURS[g], values: report.days.map((_, i) => pick(g, i)) }));
   const t = report.thresholds;
@@ -130,7 +130,7 @@ export interface ReceiverReports {
 }
 
 /** The receivers' reports as charts over the report's days: DMARC pass share and TLS failures, a line per domain. */
-export function receiverReportCharts(reports: ReceiverReports, dates: readonly string[]): Chart[] {
+function receiverReportCharts(reports: ReceiverReports, dates: readonly string[]): Chart[] {
   const palette = ["#1a73e8", "#188038", "#e37400", "#9334e6", "#d93025", "#5f6368"];
   const domains = [...new Set([...reports.dmarc.map((d) => d.domain), ...reports.tls.map((t) => t.domain)])].sort();
   const colour = (d: string) => palette[domains.indexOf(d) % palette.length];

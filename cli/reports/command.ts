@@ -10,6 +10,7 @@ import { addressInRanges } from "../../components/address-ranges";
 import type { FailureReport } from "../../components/reports/failure";
 import { FlagProblems, parseCommandLine } from "../flag-check";
 import type { Io } from "../postforge";
+import { table } from "../text-table";
 import { REPORTS_USAGE } from "../usage";
 
 /**
@@ -112,13 +113,27 @@ export async function reportsCommand(args: string[], io: Io): Promise<number> {
   const ourSources = (values["our-source"] as string[] | undefined) ?? [];
   const summed = summarizeAggregate(aggregateOnce, values["ours-from-spf"] ? await oursBySpf(aggregateOnce, ourSources, resolver) : ourSources);
   const dmarc = values["no-ptr"] ? summed : withReverseNames(summed, await reverseNames(summed, resolver));
-  const summary = { dmarc, tls: summarizeTls(tlsOnce), failures, setApart, unreadable };
+  const summary: ReportsSummary = { dmarc, tls: summarizeTls(tlsOnce), failures, setApart, unreadable };
   if (values.json) {
-    io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+    io.stdout(reportsSummaryJson(summary));
     return 0;
   }
   io.stdout(renderReportsTable(summary.dmarc, summary.tls, setApart, unreadable, aggregateOnce.length, tlsOnce.length, failures));
   return 0;
+}
+
+/** What `postforge reports --json` prints, and `plan`, `diff` and `report --reports` read. */
+export interface ReportsSummary {
+  dmarc: DomainDay[];
+  tls: TlsDomainDay[];
+  failures: FailureReport[];
+  setApart: { file: string; reason: string }[];
+  unreadable: { file: string; reason: string }[];
+}
+
+/** The summary as `--json` prints it. */
+export function reportsSummaryJson(summary: ReportsSummary): string {
+  return `${JSON.stringify(summary, null, 2)}\n`;
 }
 
 /**
@@ -179,20 +194,14 @@ async function reverseNames(days: readonly DomainDay[], server: string | undefin
   return new Map(answers);
 }
 
-function columns(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
-}
-
-export function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setApart: { file: string; reason: string }[], unreadable: { file: string; reason: string }[], aggregateCount: number, tlsCount: number, failures: FailureReport[] = []): string {
+function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setApart: { file: string; reason: string }[], unreadable: { file: string; reason: string }[], aggregateCount: number, tlsCount: number, failures: FailureReport[] = []): string {
   const lines = [`DMARC aggregate reports: ${aggregateCount}; SMTP TLS reports: ${tlsCount}; failure reports: ${failures.length}; set apart: ${setApart.length}; unreadable: ${unreadable.length}`];
   for (const d of dmarc) {
     const share = d.messages === 0 ? "-" : `${((d.dmarcPass / d.messages) * 100).toFixed(1)}%`;
     lines.push(
       "",
       `${d.domain} on ${d.day}: ${d.messages} messages, ${share} passed DMARC${d.oursAligned !== undefined ? `; ours ${d.oursAligned}% aligned` : ""}; unknown sources ${d.unknownMessages} (${d.unknownDelivered} let through)`,
-      ...columns([
-        ["SOURCE", "PTR", "OURS", "MESSAGES", "DMARC PASS", "DKIM ALIGNED", "SPF ALIGNED", "DISPOSITIONS", "REPORTERS"],
+      ...table(["SOURCE", "PTR", "OURS", "MESSAGES", "DMARC PASS", "DKIM ALIGNED", "SPF ALIGNED", "DISPOSITIONS", "REPORTERS"], [
         ...d.sources.map((s) => [
           s.sourceIp,
           // "-": none published; "?": not known (the lookup failed); blank: not looked up (--no-ptr).
@@ -210,14 +219,13 @@ export function renderReportsTable(dmarc: DomainDay[], tls: TlsDomainDay[], setA
   }
   for (const t of tls) {
     lines.push("", `${t.domain} on ${t.day} (TLS, ${t.policyTypes.join(", ")}): ${t.successful} sessions succeeded, ${t.failed} failed`);
-    if (t.failures.length > 0) lines.push(...columns([["FAILURE", "RECEIVING MX", "SESSIONS", "REPORTERS"], ...t.failures.map((f) => [f.resultType, f.receivingMx, String(f.sessions), f.reporters.join(", ")])]).map((l) => `  ${l}`));
+    if (t.failures.length > 0) lines.push(...table(["FAILURE", "RECEIVING MX", "SESSIONS", "REPORTERS"], [...t.failures.map((f) => [f.resultType, f.receivingMx, String(f.sessions), f.reporters.join(", ")])]).map((l) => `  ${l}`));
   }
   if (failures.length > 0) {
     lines.push(
       "",
       "DMARC failure reports (one message each):",
-      ...columns([
-        ["DOMAIN", "SOURCE", "FAILED", "RESULT", "ARRIVED", "SUBJECT"],
+      ...table(["DOMAIN", "SOURCE", "FAILED", "RESULT", "ARRIVED", "SUBJECT"], [
         ...failures.map((f) => [f.reportedDomain ?? "?", f.sourceIp ?? "?", f.authFailure.join(",") || "-", f.deliveryResult ?? "-", f.arrivalDate ?? "-", (f.subject ?? "").slice(0, 60)]),
       ]).map((l) => `  ${l}`),
     );

@@ -188,7 +188,7 @@ interface DnsblState {
 }
 
 /** A blocklist result older than this is not published as one: the daily check has stopped (DnsblUnknown says so). */
-export const DNSBL_STALE_HOURS = 36;
+const DNSBL_STALE_HOURS = 36;
 
 /** One source of readings, kept from spoiling the others: a failure is logged and that source says nothing this minute. */
 function guarded(what: string, read: () => Reading[]): Reading[] {

@@ -1,6 +1,7 @@
 import { parseDeliveryLine, REMOTE_DELIVERY_AGENTS, type DeliveryResult } from "../sending/delivery-log";
 import { receiverGroupOf, type ReceiverGroup } from "../sending/receiver-groups";
 import type { SendingEvent } from "../sending/suppression-policy";
+import { passedDmarc } from "../reports/dmarc-aggregate";
 import { reportIdentity, type ReportMail } from "../reports/report-mail";
 import type { DimensionName, MetricName } from "./metrics";
 
@@ -239,7 +240,7 @@ export function accountReports(state: AccountingState, mails: readonly ReportMai
       if (r.kind === "aggregate") {
         for (const record of r.report.records) {
           add(state, date, "DmarcReportedMessages", { Domain: record.headerFrom }, record.count);
-          if (record.dkimAligned === "pass" || record.spfAligned === "pass") add(state, date, "DmarcReportedPassed", { Domain: record.headerFrom }, record.count);
+          if (passedDmarc(record)) add(state, date, "DmarcReportedPassed", { Domain: record.headerFrom }, record.count);
         }
       } else if (r.kind === "tls") {
         for (const p of r.report.policies) add(state, date, "TlsReportedFailures", { Domain: p.domain }, p.failedSessions);

@@ -22,6 +22,11 @@ export class ReportRefused extends Error {
   }
 }
 
+/** Whether a row's mail passed DMARC (RFC 7489 §3.1: an aligned DKIM or SPF pass), as its receiver evaluated it. */
+export function passedDmarc(record: Pick<AggregateRecord, "dkimAligned" | "spfAligned">): boolean {
+  return record.dkimAligned === "pass" || record.spfAligned === "pass";
+}
+
 export interface AggregateRecord {
   sourceIp: string;
   count: number;

@@ -4,7 +4,7 @@
  * and their gzip and zip attachments, each with the limits that keep a
  * hostile one from costing more than it should. Pure.
  */
-export { DMARC_2_NAMESPACE, parseAggregateReport, ReportRefused, type AggregateRecord, type AggregateReport } from "./dmarc-aggregate";
+export { DMARC_2_NAMESPACE, parseAggregateReport, passedDmarc, ReportRefused, type AggregateRecord, type AggregateReport } from "./dmarc-aggregate";
 export { DEFAULT_UNPACK_LIMITS, unpackReport, type UnpackLimits } from "./archive";
 export { parseTlsReport, TLS_RESULT_TYPES, type TlsReport, type TlsReportPolicy } from "./tls-rpt";
 export { parseFailureReport, type FailureReport } from "./failure";

@@ -1,5 +1,5 @@
 import { addressInRanges } from "../address-ranges";
-import type { AggregateReport } from "./dmarc-aggregate";
+import { passedDmarc, type AggregateReport } from "./dmarc-aggregate";
 import type { TlsReport } from "./tls-rpt";
 
 /**
@@ -85,7 +85,7 @@ export function summarizeAggregate(reports: readonly AggregateReport[], ourSourc
         source = { sourceIp: r.sourceIp, ours: isOurs(r.sourceIp, r.headerFrom), messages: 0, dmarcPass: 0, dkimAligned: 0, spfAligned: 0, dispositions: {}, failingDispositions: {}, reporters: [] };
         entry.bySource.set(r.sourceIp, source);
       }
-      const pass = r.dkimAligned === "pass" || r.spfAligned === "pass";
+      const pass = passedDmarc(r);
       source.messages += r.count;
       if (pass) source.dmarcPass += r.count;
       if (r.dkimAligned === "pass") source.dkimAligned += r.count;

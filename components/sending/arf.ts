@@ -100,7 +100,6 @@ function address(value: string | undefined): string | undefined {
   return m ? m[1].toLowerCase().replace(/[.>]+$/, "") : undefined;
 }
 
-/** The domain of a message's header From, lower-case. */
 /**
  * The domain of the one author in From (RFC 5322 §3.6.2), or undefined: the
  * address in angle brackets when there is one, else the bare addr-spec, and
@@ -108,7 +107,7 @@ function address(value: string | undefined): string | undefined {
  * display name such as "reports@yahoo.com" <x@evil.example> is not taken for
  * the address; a From with several mailboxes has no one domain to prove.
  */
-export function fromDomainOf(part: MimePart): string | undefined {
+function fromDomainOf(part: MimePart): string | undefined {
   const value = withoutComments(header(part, "from") ?? "").replace(/"(?:[^"\\]|\\.)*"/g, '""');
   if (value.includes(",")) return undefined;
   const angles = [...value.matchAll(/<([^<>]*)>/g)];

@@ -222,6 +222,18 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
   const userDataFiles = syncFiles(config);
   const relocated = (file: RenderedFile): RenderedFile => ({ ...file, path: root.at(file.path), content: relocate(file.content, root.root) });
 
+  /** The config manifest as MailHost stores it (relocated), under its Secrets Manager name in the lab's AWS. */
+  const storedManifest = (cfg: MailHostConfig): [string, string] => {
+    const manifest = configManifest(cfg);
+    return [configManifestSecretName(cfg.hostname), encodeConfigManifest(`${JSON.stringify({ ...manifest, files: manifest.files.map(relocated) }, null, 1)}\n`)];
+  };
+  const storeSecret = (name: string, value: string) => writeFile(join(root.at("/lab/secrets"), name.split("/").join("%")), value, { mode: 0o600 });
+  /** postforge-sync as the timer runs it, the lab's stand-ins first on PATH. */
+  const runSync = async () => {
+    const synced = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${root.at("/lab/bin")}:${process.env.PATH}` });
+    if (!synced.ok) throw new Error(`postforge-sync failed (exit ${synced.code}):\n${synced.output}`);
+  };
+
   const stopAll = async () => {
     if (postfixStarted) await stopPostfix(root);
     await Promise.all([...children.values()].map((child) => stopGroup(child)));
@@ -309,9 +321,7 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     // 3. Secrets Manager (the config manifest as MailHost stores it, relocated; the test's secrets) and the other stand-ins.
     const secretsDir = root.at("/lab/secrets");
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
-    const manifest = configManifest(config);
-    const stored = { ...secrets, [configManifestSecretName(config.hostname)]: encodeConfigManifest(`${JSON.stringify({ ...manifest, files: manifest.files.map(relocated) }, null, 1)}\n`) };
-    for (const [name, value] of Object.entries(stored)) await writeFile(join(secretsDir, name.split("/").join("%")), value, { mode: 0o600 });
+    for (const [name, value] of [...Object.entries(secrets), storedManifest(config)]) await storeSecret(name, value);
     const binDir = root.at("/lab/bin");
     await mkdir(binDir, { recursive: true });
     const tableDir = root.at("/lab/dynamodb");
@@ -322,8 +332,7 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
     for (const [name, script] of Object.entries(standIns(root, secretsDir, tableDir, cloudwatchDir))) await writeFile(join(binDir, name), script, { mode: 0o755 });
 
     // 4. The first sync.
-    const sync = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${binDir}:${process.env.PATH}` });
-    if (!sync.ok) throw new Error(`postforge-sync failed (exit ${sync.code}):\n${sync.output}`);
+    await runSync();
     // The PATH the host's cron jobs run with, read from the cron file as installed.
     cronPath = /^PATH=(.+)$/m.exec(await readFile(root.at(PATHS.warmupCron), "utf8"))?.[1] ?? "";
     if (!cronPath) throw new Error(`${PATHS.warmupCron} sets no PATH: cron's /usr/bin:/bin finds none of Postfix's commands`);
@@ -372,15 +381,8 @@ export async function startMailHost(config: MailHostConfig, secrets: Record<stri
       else await writeFile(marker, "");
     },
     installedDifferences: () => installedDifferences(root, [...userDataFiles, ...manifestFiles]),
-    storeConfig: async (next) => {
-      const manifest = configManifest(next);
-      const name = configManifestSecretName(next.hostname).split("/").join("%");
-      await writeFile(join(root.at("/lab/secrets"), name), encodeConfigManifest(`${JSON.stringify({ ...manifest, files: manifest.files.map(relocated) }, null, 1)}\n`), { mode: 0o600 });
-    },
-    sync: async () => {
-      const synced = await run(root.at(PATHS.syncScript), [], 120_000, { ...process.env, PATH: `${root.at("/lab/bin")}:${process.env.PATH}` });
-      if (!synced.ok) throw new Error(`postforge-sync failed (exit ${synced.code}):\n${synced.output}`);
-    },
+    storeConfig: (next) => storeSecret(...storedManifest(next)),
+    sync: runSync,
     kill: async (unit, signal) => {
       if (unit === "postfix") throw new Error("kill: postfix is not a spawned unit here");
       const child = children.get(unit);
