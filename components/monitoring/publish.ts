@@ -63,11 +63,20 @@ export function windowCounts(state: AccountingState, today: string, days = RATE_
 
 /** BounceRate and ComplaintRate (percent) over the window, each only from the minimum volume (a few messages make no rate). */
 export function rateReadings(state: AccountingState, today: string): Reading[] {
-  const rates = sendingRates(windowCounts(state, today));
+  const rates = ratePercents(windowCounts(state, today));
   const out: Reading[] = [];
-  if (rates.bounce.value !== undefined) out.push({ metric: "BounceRate", value: round(rates.bounce.value * 100) });
-  if (rates.complaint.value !== undefined) out.push({ metric: "ComplaintRate", value: round(rates.complaint.value * 100) });
+  if (rates.bounce !== undefined) out.push({ metric: "BounceRate", value: rates.bounce });
+  if (rates.complaint !== undefined) out.push({ metric: "ComplaintRate", value: rates.complaint });
   return out;
+}
+
+/** The bounce and complaint rates of `counts` as percents to four places, each undefined below the minimum volume (sendingRates). */
+export function ratePercents(counts: SendingCounts): { bounce?: number; complaint?: number } {
+  const rates = sendingRates(counts);
+  return {
+    ...(rates.bounce.value !== undefined ? { bounce: round(rates.bounce.value * 100) } : {}),
+    ...(rates.complaint.value !== undefined ? { complaint: round(rates.complaint.value * 100) } : {}),
+  };
 }
 
 function round(n: number): number {

@@ -2,6 +2,7 @@ import { BOUNCE_RATE_THRESHOLDS, COMPLAINT_RATE_THRESHOLDS, RATE_MINIMUM_VOLUME,
 import { RECEIVER_GROUPS, type ReceiverGroup } from "../sending/receiver-groups";
 import { addDays } from "../sending/warmup-schedule";
 import { parseCountKey } from "./log-accounting";
+import { ratePercents } from "./publish";
 
 /**
  * The sending report: what the host recorded (its `postforge-mailops
@@ -93,12 +94,13 @@ function figures(summaries: readonly HostSummary[], date: string, group?: Receiv
     return a;
   }, zero());
   const results = day.delivered + day.hardBounced + day.softBounced;
-  const sends = window.delivered + window.hardBounced + window.softBounced;
+  // The window's rates as the host publishes them (hard bounces over sends, complaints over deliveries, from the minimum volume).
+  const rates = ratePercents({ sent: window.delivered + window.hardBounced + window.softBounced, delivered: window.delivered, hardBounces: window.hardBounced, complaints: window.complaints });
   return {
     ...day,
     ...(results > 0 ? { deliveryRate: pct(day.delivered, results) } : {}),
-    ...(sends >= RATE_MINIMUM_VOLUME ? { bounceRate: pct(window.hardBounced, sends) } : {}),
-    ...(window.delivered >= RATE_MINIMUM_VOLUME ? { complaintRate: pct(window.complaints, window.delivered) } : {}),
+    ...(rates.bounce !== undefined ? { bounceRate: rates.bounce } : {}),
+    ...(rates.complaint !== undefined ? { complaintRate: rates.complaint } : {}),
   };
 }
 
